@@ -1,0 +1,16 @@
+//! Inflow's domain layer: the values every other layer passes around.
+//!
+//! Everything here validates on construction, so an invalid routing number,
+//! account number or amount cannot exist past the edge of the system. The
+//! crate does no I/O; time comes in through [`clock::Clock`].
+
+pub mod bank;
+pub mod clock;
+pub mod crypto;
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod money;
+pub mod text;
+
+pub use error::ValidationError;

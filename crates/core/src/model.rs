@@ -1,0 +1,235 @@
+//! The resources of the foundation: customers, API keys, destination
+//! accounts, counterparties and bank-account payment methods, as the domain
+//! sees them (the API's JSON shapes live in the server crate).
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use crate::bank::{string_enum, AccountType, HolderType, RoutingNumber};
+use crate::ids::{AccountId, ApiKeyId, CounterpartyId, CustomerId, PaymentMethodId};
+use crate::ValidationError;
+
+pub type Metadata = Map<String, Value>;
+
+/// Metadata rules: at most 50 keys, keys ≤ 40 chars, string values ≤ 500 chars.
+pub fn validate_metadata(field: &str, m: &Metadata) -> Result<(), ValidationError> {
+    if m.len() > 50 {
+        return Err(ValidationError::new(field, "too_many_keys", "metadata may have at most 50 keys"));
+    }
+    for (k, v) in m {
+        if k.is_empty() || k.chars().count() > 40 {
+            return Err(ValidationError::new(
+                format!("{field}.{}", crate::text::clip(k, 40)),
+                "invalid_metadata_key",
+                "metadata keys must be 1 to 40 characters",
+            ));
+        }
+        match v {
+            Value::String(s) if s.chars().count() <= 500 => {}
+            _ => {
+                return Err(ValidationError::new(
+                    format!("{field}.{k}"),
+                    "invalid_metadata_value",
+                    "metadata values must be strings of at most 500 characters",
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+string_enum!(
+    /// Whether a customer is a person or an organisation; one-time sources are
+    /// only ever allowed for businesses.
+    CustomerKind, "customer kind" { Individual => "individual", Business => "business" });
+string_enum!(CustomerStatus, "customer status" { Active => "active", Suspended => "suspended" });
+string_enum!(
+    /// Operator keys manage customers and act for any customer; customer keys
+    /// see only their own customer's objects.
+    ApiKeyRole, "key role" { Admin => "admin", Customer => "customer" });
+string_enum!(AccountStatus, "account status" { Active => "active", Blocked => "blocked", Closed => "closed" });
+string_enum!(CounterpartyKind, "counterparty kind" { Individual => "individual", Business => "business" });
+string_enum!(
+    PaymentMethodStatus, "payment method status" { Active => "active", Inactive => "inactive", Blocked => "blocked" });
+string_enum!(PaymentMethodType, "payment method type" { UsBankAccount => "us_bank_account", Card => "card" });
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Customer {
+    pub id: CustomerId,
+    pub name: String,
+    pub kind: CustomerKind,
+    pub email: Option<String>,
+    pub status: CustomerStatus,
+    pub allow_one_time_source: bool,
+    pub require_signed_requests: bool,
+    /// Company name written in the NACHA batch header (16 chars).
+    pub ach_company_name: Option<String>,
+    /// Company identification written in the NACHA batch header (10 chars).
+    pub ach_company_id: Option<String>,
+    pub metadata: Metadata,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    pub customer_id: Option<CustomerId>,
+    pub role: ApiKeyRole,
+    pub name: String,
+    /// The first characters of the key, for people to tell keys apart.
+    pub prefix: String,
+    pub key_hash: Vec<u8>,
+    pub signing_secret_sealed: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    pub id: AccountId,
+    pub customer_id: CustomerId,
+    pub name: String,
+    pub currency: crate::money::Currency,
+    pub status: AccountStatus,
+    pub external_id: Option<String>,
+    pub metadata: Metadata,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Counterparty {
+    pub id: CounterpartyId,
+    pub customer_id: CustomerId,
+    pub name: String,
+    pub kind: CounterpartyKind,
+    pub email: Option<String>,
+    pub external_id: Option<String>,
+    pub metadata: Metadata,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A saved US bank account. The account number exists here only sealed;
+/// `account_last4` and `fingerprint` are what the API shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BankPaymentMethod {
+    pub id: PaymentMethodId,
+    pub customer_id: CustomerId,
+    pub counterparty_id: Option<CounterpartyId>,
+    pub status: PaymentMethodStatus,
+    pub status_reason: Option<String>,
+    pub external_id: Option<String>,
+    pub routing_number: RoutingNumber,
+    pub account_number_sealed: Vec<u8>,
+    pub account_last4: String,
+    pub fingerprint: String,
+    pub account_type: AccountType,
+    pub holder_name: String,
+    pub holder_type: HolderType,
+    pub metadata: Metadata,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Validate an external id (the customer's own reference): 1–128 printable characters.
+pub fn validate_external_id(field: &str, s: &str) -> Result<String, ValidationError> {
+    if s.is_empty() || s.len() > 128 || !s.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ValidationError::new(
+            field,
+            "invalid_external_id",
+            "externalId must be 1 to 128 printable ASCII characters without spaces",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+/// A loose email check: one `@`, something on each side, a dot in the domain.
+pub fn validate_email(field: &str, s: &str) -> Result<String, ValidationError> {
+    let s = s.trim();
+    let ok = s.len() <= 254
+        && s.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        })
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(ValidationError::new(field, "invalid_email", "email must be a valid address like name@example.com"))
+    }
+}
+
+/// NACHA company name: 1–16 characters from the NACHA alphanumeric set, stored upper case.
+pub fn validate_ach_company_name(field: &str, s: &str) -> Result<String, ValidationError> {
+    nacha_text(field, s, 16)
+}
+
+/// NACHA company identification: exactly 10 characters (commonly `1` + EIN).
+pub fn validate_ach_company_id(field: &str, s: &str) -> Result<String, ValidationError> {
+    if s.len() != 10 || !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(ValidationError::new(
+            field,
+            "invalid_company_id",
+            "ACH company identification must be exactly 10 letters or digits, commonly `1` followed by the EIN",
+        ));
+    }
+    Ok(s.to_ascii_uppercase())
+}
+
+/// Text that will be written into a NACHA field of `max` characters:
+/// printable ASCII only, upper-cased.
+pub fn nacha_text(field: &str, s: &str, max: usize) -> Result<String, ValidationError> {
+    let s = s.trim();
+    if s.is_empty() || s.len() > max {
+        return Err(ValidationError::new(
+            field,
+            "invalid_length",
+            format!("{field} must be 1 to {max} characters"),
+        ));
+    }
+    if !s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Err(ValidationError::new(
+            field,
+            "invalid_characters",
+            format!("{field} may contain only printable ASCII characters (NACHA character set)"),
+        ));
+    }
+    Ok(s.to_ascii_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_limits_name_the_offending_key() {
+        let mut m = Metadata::new();
+        m.insert("order".into(), Value::String("42".into()));
+        assert!(validate_metadata("metadata", &m).is_ok());
+        m.insert("n".into(), Value::from(5));
+        assert_eq!(validate_metadata("metadata", &m).unwrap_err().field, "metadata.n");
+        let many: Metadata = (0..51).map(|i| (format!("k{i}"), Value::String(String::new()))).collect();
+        assert_eq!(validate_metadata("metadata", &many).unwrap_err().code, "too_many_keys");
+    }
+
+    #[test]
+    fn nacha_text_is_upper_cased_and_limited_to_printable_ascii() {
+        assert_eq!(validate_ach_company_name("achCompanyName", "Acme Corp").unwrap(), "ACME CORP");
+        assert!(validate_ach_company_name("achCompanyName", "Acme Corporation Inc").is_err());
+        assert!(validate_ach_company_name("achCompanyName", "Café").is_err());
+        assert_eq!(validate_ach_company_id("achCompanyId", "1234567890").unwrap(), "1234567890");
+        assert!(validate_ach_company_id("achCompanyId", "123").is_err());
+    }
+
+    #[test]
+    fn emails_and_external_ids_are_checked() {
+        assert!(validate_email("email", "a@b.co").is_ok());
+        for bad in ["a", "a@b", "@b.co", "a b@c.co", "a@.co"] {
+            assert!(validate_email("email", bad).is_err(), "{bad}");
+        }
+        assert!(validate_external_id("externalId", "INV-1").is_ok());
+        assert!(validate_external_id("externalId", "has space").is_err());
+        assert!(validate_external_id("externalId", "").is_err());
+    }
+}
