@@ -1,0 +1,112 @@
+//! Customers: the businesses and agencies the operator serves.
+
+use inflow_core::ids::CustomerId;
+use inflow_core::model::{Customer, CustomerKind, CustomerStatus};
+
+use crate::codec::{dt, metadata_from, metadata_json, ts};
+use crate::{on_db, ListQuery, Page, StoreError, Tx};
+
+#[derive(sqlx::FromRow)]
+struct CustomerRow {
+    id: String,
+    name: String,
+    kind: String,
+    email: Option<String>,
+    status: String,
+    allow_one_time_source: bool,
+    require_signed_requests: bool,
+    ach_company_name: Option<String>,
+    ach_company_id: Option<String>,
+    metadata: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<CustomerRow> for Customer {
+    type Error = StoreError;
+    fn try_from(r: CustomerRow) -> Result<Self, StoreError> {
+        Ok(Customer {
+            id: CustomerId::from_trusted(r.id),
+            name: r.name,
+            kind: CustomerKind::parse("kind", &r.kind)?,
+            email: r.email,
+            status: CustomerStatus::parse("status", &r.status)?,
+            allow_one_time_source: r.allow_one_time_source,
+            require_signed_requests: r.require_signed_requests,
+            ach_company_name: r.ach_company_name,
+            ach_company_id: r.ach_company_id,
+            metadata: metadata_from(&r.metadata)?,
+            created_at: dt(r.created_at)?,
+            updated_at: dt(r.updated_at)?,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, name, kind, email, status, allow_one_time_source, require_signed_requests, \
+                       ach_company_name, ach_company_id, metadata, created_at, updated_at";
+
+impl Tx {
+    pub async fn insert_customer(&mut self, c: &Customer) -> Result<(), StoreError> {
+        on_db!(self, conn => sqlx::query(
+            "INSERT INTO customers (id, name, kind, email, status, allow_one_time_source, require_signed_requests, \
+             ach_company_name, ach_company_id, metadata, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+            .bind(c.id.as_str())
+            .bind(&c.name)
+            .bind(c.kind.as_str())
+            .bind(&c.email)
+            .bind(c.status.as_str())
+            .bind(c.allow_one_time_source)
+            .bind(c.require_signed_requests)
+            .bind(&c.ach_company_name)
+            .bind(&c.ach_company_id)
+            .bind(metadata_json(&c.metadata))
+            .bind(ts(c.created_at))
+            .bind(ts(c.updated_at))
+            .execute(conn).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn update_customer(&mut self, c: &Customer) -> Result<(), StoreError> {
+        let done = on_db!(self, conn => sqlx::query(
+            "UPDATE customers SET name = $2, email = $3, status = $4, allow_one_time_source = $5, \
+             require_signed_requests = $6, ach_company_name = $7, ach_company_id = $8, metadata = $9, \
+             updated_at = $10 WHERE id = $1")
+            .bind(c.id.as_str())
+            .bind(&c.name)
+            .bind(&c.email)
+            .bind(c.status.as_str())
+            .bind(c.allow_one_time_source)
+            .bind(c.require_signed_requests)
+            .bind(&c.ach_company_name)
+            .bind(&c.ach_company_id)
+            .bind(metadata_json(&c.metadata))
+            .bind(ts(c.updated_at))
+            .execute(conn).await.map(|r| r.rows_affected()))?;
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn get_customer(&mut self, id: &CustomerId) -> Result<Customer, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM customers WHERE id = $1"));
+        let row: CustomerRow =
+            on_db!(self, conn => sqlx::query_as(sql).bind(id.as_str()).fetch_optional(conn).await)?
+                .ok_or(StoreError::NotFound)?;
+        row.try_into()
+    }
+
+    pub async fn list_customers(&mut self, q: &ListQuery) -> Result<Page<Customer>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM customers WHERE ($1 = '' OR id < $1) ORDER BY id DESC LIMIT $2"
+        ));
+        let rows: Vec<CustomerRow> = on_db!(self, conn => sqlx::query_as(sql)
+            .bind(&q.starting_after)
+            .bind(q.fetch())
+            .fetch_all(conn)
+            .await)?;
+        let rows = rows.into_iter().map(Customer::try_from).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(rows, q))
+    }
+}
