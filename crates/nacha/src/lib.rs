@@ -1,0 +1,38 @@
+//! # inflow-nacha
+//!
+//! A fast, strict, standalone reader, writer and validator for NACHA ACH
+//! files: forward entries (PPD, CCD, WEB, TEL debits, credits and
+//! prenotes), returns (addenda 99 incl. dishonored and contested layouts)
+//! and notifications of change (COR batches, addenda 98, refused NOCs).
+//!
+//! * Build and write: [`FileBuilder`] → [`NachaFile::write_to`] / [`NachaFile::to_bytes`].
+//! * Read: [`read`] (whole file), [`reader::records`] / [`reader::batches`] (streaming).
+//! * Validate: [`validate()`] (single pass over bytes) or [`NachaFile::validate`].
+//! * Codes: [`ReturnCode`], [`ChangeCode`], [`CorrectedData`].
+//! * CLI reports: [`report::inspect`], [`report::validate_report`].
+#![deny(missing_docs)]
+
+pub mod builder;
+pub mod codes;
+pub mod field;
+pub mod model;
+pub mod reader;
+pub mod record;
+pub mod report;
+pub mod routing;
+pub mod validate;
+pub mod writer;
+
+pub use builder::{
+    BatchBuilder, BatchSpec, BuildError, Date, EntrySpec, FileBuilder, FileHeaderSpec, PaymentType,
+    TraceNumber,
+};
+pub use codes::{
+    ChangeCode, CorrectedData, CorrectedField, Correction, ReturnCategory, ReturnCode,
+    ReturnWindow, SecCode, ServiceClass, TransactionCode,
+};
+pub use model::{Batch, Entry, NachaFile};
+pub use reader::{read, read_from, read_validated, ReadError};
+pub use record::{NocInfo, RecordKind, ReturnInfo};
+pub use routing::{RoutingError, RoutingNumber};
+pub use validate::{validate, Rule, ValidateOptions, ValidationError};

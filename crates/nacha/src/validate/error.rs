@@ -1,0 +1,187 @@
+//! The validation error type: machine-readable location (line, record kind,
+//! field), the rule that was broken, and expected/found values, with a
+//! precise human message.
+
+use crate::record::RecordKind;
+use std::fmt;
+
+/// A validation rule. Each error names exactly one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// A record is not 94 characters.
+    RecordLength,
+    /// Position 1 is not a known record type code.
+    UnknownRecordType,
+    /// Record appears where it is not allowed (entry outside a batch, …).
+    RecordOrder,
+    /// No file header record.
+    MissingFileHeader,
+    /// More than one file header.
+    DuplicateFileHeader,
+    /// No file control record.
+    MissingFileControl,
+    /// More than one file control.
+    DuplicateFileControl,
+    /// Batch without a batch control.
+    MissingBatchControl,
+    /// Records after the file control that are not padding.
+    DataAfterFileControl,
+    /// Control character in a field.
+    InvalidCharacter,
+    /// Field must be digits.
+    NotNumeric,
+    /// Mandatory field is blank or zero.
+    MandatoryField,
+    /// Invalid date or time.
+    InvalidDate,
+    /// Fixed-value field has the wrong value.
+    InvalidConstant,
+    /// Routing-number check digit mismatch.
+    CheckDigit,
+    /// File ID modifier is not A-Z / 0-9.
+    FileIdModifier,
+    /// Unknown service class code.
+    ServiceClassCode,
+    /// Unknown or inappropriate transaction code.
+    TransactionCode,
+    /// Unknown SEC code.
+    SecCode,
+    /// Entry transaction code not allowed by the batch service class.
+    ServiceClassMismatch,
+    /// Batch header and batch control disagree.
+    HeaderControlMismatch,
+    /// Entry/addenda count mismatch.
+    EntryAddendaCount,
+    /// Entry hash mismatch.
+    EntryHash,
+    /// Total debit amount mismatch.
+    TotalDebit,
+    /// Total credit amount mismatch.
+    TotalCredit,
+    /// Batch count mismatch.
+    BatchCount,
+    /// Block count mismatch.
+    BlockCount,
+    /// Record count is not a multiple of the blocking factor.
+    Padding,
+    /// Trace numbers not ascending within a batch.
+    TraceOrder,
+    /// Trace number does not start with the batch ODFI identification.
+    TracePrefix,
+    /// Batch numbers not ascending.
+    BatchNumberOrder,
+    /// Invalid return reason code.
+    ReturnCode,
+    /// Invalid change code.
+    ChangeCode,
+    /// Invalid originator status code.
+    OriginatorStatusCode,
+    /// Addenda record indicator disagrees with the addenda present.
+    AddendaIndicator,
+    /// Too many / disallowed addenda for the SEC code.
+    AddendaCount,
+    /// Addenda type not allowed here.
+    AddendaType,
+    /// Addenda sequence / entry sequence number mismatch.
+    AddendaSequence,
+    /// Prenote with a non-zero amount.
+    PrenoteAmount,
+    /// Live entry with a zero amount.
+    ZeroAmount,
+    /// Credit entry in a batch whose SEC code allows only debits.
+    DebitOnly,
+    /// Invalid WEB/TEL payment type code.
+    PaymentTypeCode,
+    /// Invalid card expiration date (SHR).
+    CardExpirationDate,
+    /// Malformed corrected data in a NOC.
+    CorrectedData,
+    /// Invalid immediate origin.
+    ImmediateOrigin,
+}
+
+/// One validation finding.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+pub struct ValidationError {
+    /// 1-based line number (record number for files without newlines);
+    /// 0 for file-level findings with no line.
+    pub line: u64,
+    /// Kind of record the finding is about.
+    pub record: RecordKind,
+    /// Field name, if the finding is about one field.
+    pub field: Option<&'static str>,
+    /// The rule broken.
+    pub rule: Rule,
+    /// Expected value, if meaningful.
+    pub expected: Option<String>,
+    /// Value found.
+    pub found: Option<String>,
+    /// Human-readable description (without the location prefix).
+    pub message: String,
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "line {}: ", self.line)?;
+        }
+        write!(f, "{}: {}", self.record, self.message)
+    }
+}
+
+impl ValidationError {
+    /// A new finding with a message.
+    pub fn new(line: u64, record: RecordKind, rule: Rule, message: impl Into<String>) -> Self {
+        ValidationError {
+            line,
+            record,
+            field: None,
+            rule,
+            expected: None,
+            found: None,
+            message: message.into(),
+        }
+    }
+
+    /// Sets the field name.
+    pub fn field(mut self, name: &'static str) -> Self {
+        self.field = Some(name);
+        self
+    }
+
+    /// Sets expected and found values.
+    pub fn values(mut self, expected: impl fmt::Display, found: impl fmt::Display) -> Self {
+        self.expected = Some(expected.to_string());
+        self.found = Some(found.to_string());
+        self
+    }
+
+    /// Sets only the found value.
+    pub fn found(mut self, found: impl fmt::Display) -> Self {
+        self.found = Some(found.to_string());
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_prefixes_line_and_record_kind() {
+        let e = ValidationError::new(
+            3,
+            RecordKind::EntryDetail,
+            Rule::CheckDigit,
+            "RDFI check digit 4 does not match computed 5",
+        )
+        .field("RDFI check digit")
+        .values(5, 4);
+        assert_eq!(
+            e.to_string(),
+            "line 3: entry detail: RDFI check digit 4 does not match computed 5"
+        );
+        assert_eq!(e.expected.as_deref(), Some("5"));
+    }
+}
