@@ -7,8 +7,9 @@ use crate::record::{
     Addenda, BatchControl, BatchHeader, EntryDetail, FileControl, FileHeader, RawRecord,
 };
 
-/// A whole NACHA file.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// A whole NACHA file. Equality compares records only (not
+/// `padding_read`).
+#[derive(Debug, Clone, Eq, Default)]
 pub struct NachaFile {
     /// File header (absent only in damaged files read with relaxed rules).
     pub header: Option<FileHeader>,
@@ -19,6 +20,14 @@ pub struct NachaFile {
     /// Number of all-9 padding records read after the file control.
     /// The writer ignores it and always writes the padding needed.
     pub padding_read: usize,
+}
+
+impl PartialEq for NachaFile {
+    fn eq(&self, other: &Self) -> bool {
+        self.header == other.header
+            && self.batches == other.batches
+            && self.control == other.control
+    }
 }
 
 /// One batch.

@@ -47,20 +47,22 @@ pub fn normalize(line: &[u8]) -> (RawRecord, Option<LineIssue>) {
         rec[..len].copy_from_slice(line);
         return (RawRecord::new(rec), Some(LineIssue::Short(len)));
     }
+    if !line.is_ascii() {
+        if let Ok(s) = std::str::from_utf8(line) {
+            let chars = s.chars().count();
+            let extra_blank = s.chars().skip(RECORD_LEN).all(|c| c == ' ');
+            if chars <= RECORD_LEN || extra_blank {
+                for (slot, c) in rec.iter_mut().zip(s.chars()) {
+                    *slot = if c.is_ascii() { c as u8 } else { 0xFF };
+                }
+                let issue = (chars < RECORD_LEN).then_some(LineIssue::Short(chars));
+                return (RawRecord::with_source(rec, line.into()), issue);
+            }
+        }
+    }
     if line[RECORD_LEN..].iter().all(|&b| b == b' ') {
         rec.copy_from_slice(&line[..RECORD_LEN]);
         return (RawRecord::new(rec), None);
-    }
-    if let Ok(s) = std::str::from_utf8(line) {
-        let chars = s.chars().count();
-        let extra_blank = s.chars().skip(RECORD_LEN).all(|c| c == ' ');
-        if chars <= RECORD_LEN || extra_blank {
-            for (slot, c) in rec.iter_mut().zip(s.chars()) {
-                *slot = if c.is_ascii() { c as u8 } else { 0xFF };
-            }
-            let issue = (chars < RECORD_LEN).then_some(LineIssue::Short(chars));
-            return (RawRecord::with_source(rec, line.into()), issue);
-        }
     }
     rec.copy_from_slice(&line[..RECORD_LEN]);
     (RawRecord::new(rec), Some(LineIssue::Long(len)))

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Ensures the independent ACH validator `achlens` (PyPI, pinned 0.1.7) is
+# installed; used by the inflow-nacha writer tests. Idempotent.
+set -euo pipefail
+want="0.1.7"
+have="$(python3 -m pip show achlens 2>/dev/null | awk '/^Version:/ {print $2}')"
+if [ "$have" != "$want" ]; then
+  python3 -m pip install --quiet "achlens==${want}"
+fi
+command -v achlens >/dev/null 2>&1 || { echo "achlens installed but not on PATH" >&2; exit 1; }
+echo "achlens ${want} ready: $(command -v achlens)"
