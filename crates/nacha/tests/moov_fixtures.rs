@@ -31,7 +31,10 @@ fn rows() -> Vec<Row> {
 /// Fixtures that moov accepts (its reader does not cross-check these
 /// controls) but whose records are inconsistent. For these we assert the
 /// exact findings instead of an empty list.
-const KNOWN_DEVIATIONS: &[(&str, &[(u64, Rule)], &str)] = &[
+/// (fixture path, exact (line, rule) findings, why).
+type Deviation = (&'static str, &'static [(u64, Rule)], &'static str);
+
+const KNOWN_DEVIATIONS: &[Deviation] = &[
     (
         "test/testdata/20110805A.ach",
         &[(93, Rule::BatchCount)],

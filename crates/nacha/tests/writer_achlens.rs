@@ -57,7 +57,7 @@ fn files() -> Vec<(&'static str, NachaFile)> {
             build(
                 FileBuilder::new(header())
                     .batch(batch(ServiceClass::DebitsOnly, SecCode::Ccd, "INVOICE"))
-                    .entry(debit(d, 500_00))
+                    .entry(debit(d, 50_000))
                     .entry(debit(d, 1)),
             ),
         ),

@@ -114,7 +114,11 @@ pub(crate) fn check_routing(
                     line,
                     kind,
                     Rule::CheckDigit,
-                    format!("{field_name} check digit {found} does not match computed {cd}"),
+                    if field_name.ends_with("check digit") {
+                        format!("{field_name} {found} does not match computed {cd}")
+                    } else {
+                        format!("{field_name} check digit {found} does not match computed {cd}")
+                    },
                 )
                 .field(field_name)
                 .values(cd, found),

@@ -85,12 +85,11 @@ impl NachaFile {
                 issue: None,
             });
         }
-        let mut n = self.record_count() as u64;
+        let n = self.record_count() as u64;
         let pad = (10 - n % 10) % 10;
-        for _ in 0..pad {
-            n += 1;
+        for line in n + 1..=n + pad {
             c.check_line(&RawLine {
-                line: n,
+                line,
                 record: crate::record::RawRecord::new([b'9'; crate::field::RECORD_LEN]),
                 issue: None,
             });
