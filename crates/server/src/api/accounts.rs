@@ -1,0 +1,171 @@
+//! `/v1/accounts`: the customer's destination accounts that collections credit.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::{Extension, Json};
+use inflow_core::ids::AccountId;
+use inflow_core::model::{validate_external_id, validate_metadata, Account, AccountStatus, Metadata};
+use inflow_core::money::Currency;
+use inflow_core::text::bounded_text;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::common::{time, to_json, ListResponse, PageParams};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::auth::Auth;
+use crate::http::body::{parse_json, parse_query};
+use crate::http::idempotency::{run_write, WriteRequest};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateAccountRequest {
+    pub name: String,
+    /// Only `USD`.
+    pub currency: Option<String>,
+    pub external_id: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub metadata: Metadata,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateAccountRequest {
+    pub name: Option<String>,
+    /// `blocked` and re-activation are operator actions; `closed` is final.
+    pub status: Option<AccountStatus>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Metadata>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountResponse {
+    pub id: String,
+    /// Always `account`.
+    pub object: &'static str,
+    pub customer_id: String,
+    pub name: String,
+    pub currency: String,
+    pub status: AccountStatus,
+    pub external_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Metadata,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<Account> for AccountResponse {
+    fn from(a: Account) -> Self {
+        Self {
+            id: a.id.to_string(),
+            object: "account",
+            customer_id: a.customer_id.to_string(),
+            name: a.name,
+            currency: a.currency.code().to_owned(),
+            status: a.status,
+            external_id: a.external_id,
+            metadata: a.metadata,
+            created_at: time(a.created_at),
+            updated_at: time(a.updated_at),
+        }
+    }
+}
+
+fn external_id_taken(e: inflow_store::StoreError) -> ApiError {
+    if e.is_conflict() {
+        ApiError::conflict("external_id_taken", "another account of this customer already has this externalId").with_param("externalId")
+    } else {
+        e.into()
+    }
+}
+
+/// Open a destination account.
+#[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = CreateAccountRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    responses((status = 201, body = AccountResponse), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create(State(state): State<AppState>, Extension(auth): Extension<Auth>, req: WriteRequest) -> ApiResult<Response> {
+    let customer_id = auth.customer_id()?.clone();
+    let body: CreateAccountRequest = parse_json(&req.body)?;
+    let now = state.clock.now();
+    validate_metadata("metadata", &body.metadata)?;
+    let account = Account {
+        id: AccountId::generate(now),
+        customer_id,
+        name: bounded_text("name", &body.name, 1, 200)?,
+        currency: Currency::parse("currency", body.currency.as_deref().unwrap_or("USD"))?,
+        status: AccountStatus::Active,
+        external_id: body.external_id.as_deref().map(|e| validate_external_id("externalId", e)).transpose()?,
+        metadata: body.metadata,
+        created_at: now,
+        updated_at: now,
+    };
+    run_write(&state, &auth, &req, move |tx| {
+        Box::pin(async move {
+            tx.insert_account(&account).await.map_err(external_id_taken)?;
+            Ok((StatusCode::CREATED, to_json(&AccountResponse::from(account))?))
+        })
+    })
+    .await
+}
+
+/// List destination accounts, newest first.
+#[utoipa::path(get, path = "/v1/accounts", tag = "accounts", params(PageParams),
+    responses((status = 200, body = ListResponse<AccountResponse>)))]
+pub async fn list(State(state): State<AppState>, Extension(auth): Extension<Auth>, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<AccountResponse>>> {
+    let params: PageParams = parse_query(q.as_deref())?;
+    let page = state.store.read().await?.list_accounts(auth.customer_id()?, &params.to_query()?).await?;
+    Ok(Json(ListResponse::from_page(page, |a| a.id.to_string(), AccountResponse::from)))
+}
+
+fn parse_id(id: &str) -> ApiResult<AccountId> {
+    AccountId::parse("id", id).map_err(|_| ApiError::not_found("account"))
+}
+
+/// Get a destination account.
+#[utoipa::path(get, path = "/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path)),
+    responses((status = 200, body = AccountResponse), (status = 404, body = ErrorBody)))]
+pub async fn get(State(state): State<AppState>, Extension(auth): Extension<Auth>, Path(id): Path<String>) -> ApiResult<Json<AccountResponse>> {
+    let id = parse_id(&id)?;
+    let account = state.store.read().await?.get_account(auth.customer_id()?, &id).await.map_err(|_| ApiError::not_found("account"))?;
+    Ok(Json(account.into()))
+}
+
+/// Rename, block, unblock or close a destination account.
+#[utoipa::path(patch, path = "/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path)), request_body = UpdateAccountRequest,
+    responses((status = 200, body = AccountResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update(State(state): State<AppState>, Extension(auth): Extension<Auth>, Path(id): Path<String>, req: WriteRequest) -> ApiResult<Response> {
+    let id = parse_id(&id)?;
+    let customer_id = auth.customer_id()?.clone();
+    let body: UpdateAccountRequest = parse_json(&req.body)?;
+    let is_admin = auth.is_admin();
+    let now = state.clock.now();
+    run_write(&state, &auth, &req, move |tx| {
+        Box::pin(async move {
+            let mut a = tx.get_account(&customer_id, &id).await.map_err(|_| ApiError::not_found("account"))?;
+            if let Some(name) = body.name {
+                a.name = bounded_text("name", &name, 1, 200)?;
+            }
+            if let Some(status) = body.status {
+                if a.status == AccountStatus::Closed && status != AccountStatus::Closed {
+                    return Err(ApiError::conflict("account_closed", "a closed account cannot be reopened").with_param("status"));
+                }
+                let operator_only = status == AccountStatus::Blocked || a.status == AccountStatus::Blocked;
+                if operator_only && !is_admin && status != a.status {
+                    return Err(ApiError::forbidden("admin_key_required", "blocking and unblocking accounts is an operator action"));
+                }
+                a.status = status;
+            }
+            if let Some(m) = body.metadata {
+                validate_metadata("metadata", &m)?;
+                a.metadata = m;
+            }
+            a.updated_at = now;
+            tx.update_account(&a).await?;
+            Ok((StatusCode::OK, to_json(&AccountResponse::from(a))?))
+        })
+    })
+    .await
+}

@@ -1,0 +1,108 @@
+//! Shapes shared by every resource: money, list pages, list parameters, timestamps.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use inflow_core::money::Money;
+use inflow_store::{ListQuery, Page};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, ApiResult};
+
+/// An amount in minor units, as clients send it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoneyInput {
+    /// ISO 4217 code; only `USD` today.
+    #[schema(example = "USD")]
+    pub currency: String,
+    /// Minor units (cents) as a string of digits.
+    #[schema(example = "250000")]
+    pub value: String,
+}
+
+impl MoneyInput {
+    pub fn parse(&self, field: &str) -> ApiResult<Money> {
+        Ok(Money::parse(field, &self.currency, &self.value)?)
+    }
+}
+
+/// An amount as Inflow returns it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MoneyOutput {
+    pub currency: String,
+    pub value: String,
+    pub exponent: u32,
+    /// Major units with the currency's decimals, for display only.
+    #[schema(example = "2500.00")]
+    pub display_value: String,
+}
+
+impl From<Money> for MoneyOutput {
+    fn from(m: Money) -> Self {
+        Self {
+            currency: m.currency().code().to_owned(),
+            value: m.minor().to_string(),
+            exponent: m.currency().exponent(),
+            display_value: m.display_value(),
+        }
+    }
+}
+
+/// `?limit=&startingAfter=`
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// 1 to 200, default 50.
+    pub limit: Option<u32>,
+    /// The id of the last object on the previous page.
+    pub starting_after: Option<String>,
+}
+
+impl PageParams {
+    pub fn to_query(&self) -> ApiResult<ListQuery> {
+        let limit = self.limit.unwrap_or(ListQuery::DEFAULT_LIMIT);
+        if !(1..=ListQuery::MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::invalid(
+                "invalid_limit",
+                format!("limit must be between 1 and {}", ListQuery::MAX_LIMIT),
+                "limit",
+            ));
+        }
+        let starting_after = match &self.starting_after {
+            Some(c) if c.len() > 64 || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
+                return Err(ApiError::invalid("invalid_cursor", "startingAfter must be an object id", "startingAfter"))
+            }
+            Some(c) => c.clone(),
+            None => String::new(),
+        };
+        Ok(ListQuery { limit, starting_after })
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ListResponse<T> {
+    pub data: Vec<T>,
+    pub has_more: bool,
+    /// Pass as `startingAfter` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> ListResponse<T> {
+    pub fn from_page<U>(page: Page<U>, id_of: impl Fn(&U) -> String, render: impl FnMut(U) -> T) -> Self {
+        let next_cursor = if page.has_more { page.data.last().map(&id_of) } else { None };
+        Self { has_more: page.has_more, next_cursor, data: page.data.into_iter().map(render).collect() }
+    }
+}
+
+/// RFC 3339 with milliseconds, UTC.
+pub fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub fn to_json<T: Serialize>(v: &T) -> ApiResult<serde_json::Value> {
+    serde_json::to_value(v).map_err(|_| ApiError::internal())
+}

@@ -1,0 +1,209 @@
+//! `/v1/customers`: operator-managed customers.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::{Extension, Json};
+use inflow_core::ids::CustomerId;
+use inflow_core::model::{
+    validate_ach_company_id, validate_ach_company_name, validate_email, validate_metadata, Customer, CustomerKind,
+    CustomerStatus, Metadata,
+};
+use inflow_core::text::bounded_text;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::common::{time, to_json, ListResponse, PageParams};
+use crate::app::customers::{create_customer, CreateCustomerError, NewCustomer};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::auth::Auth;
+use crate::http::body::{parse_json, parse_query};
+use crate::http::idempotency::{run_write, WriteRequest};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateCustomerRequest {
+    pub name: String,
+    pub kind: CustomerKind,
+    pub email: Option<String>,
+    /// Allow collections from a one-time bank account in the request (business customers only).
+    #[serde(default)]
+    pub allow_one_time_source: bool,
+    /// Reject this customer's unsigned requests.
+    #[serde(default)]
+    pub require_signed_requests: bool,
+    /// NACHA company name (≤16 characters) for this customer's batches.
+    pub ach_company_name: Option<String>,
+    /// NACHA company identification (10 characters, e.g. `1` + EIN).
+    pub ach_company_id: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub metadata: Metadata,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateCustomerRequest {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub status: Option<CustomerStatus>,
+    pub allow_one_time_source: Option<bool>,
+    pub require_signed_requests: Option<bool>,
+    pub ach_company_name: Option<String>,
+    pub ach_company_id: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Metadata>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerResponse {
+    #[schema(example = "cus_0195f0c8a3c47d1e8a8b5f3e2d1c0b9a")]
+    pub id: String,
+    /// Always `customer`.
+    pub object: &'static str,
+    pub name: String,
+    pub kind: CustomerKind,
+    pub email: Option<String>,
+    pub status: CustomerStatus,
+    pub allow_one_time_source: bool,
+    pub require_signed_requests: bool,
+    pub ach_company_name: Option<String>,
+    pub ach_company_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Metadata,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<Customer> for CustomerResponse {
+    fn from(c: Customer) -> Self {
+        Self {
+            id: c.id.to_string(),
+            object: "customer",
+            name: c.name,
+            kind: c.kind,
+            email: c.email,
+            status: c.status,
+            allow_one_time_source: c.allow_one_time_source,
+            require_signed_requests: c.require_signed_requests,
+            ach_company_name: c.ach_company_name,
+            ach_company_id: c.ach_company_id,
+            metadata: c.metadata,
+            created_at: time(c.created_at),
+            updated_at: time(c.updated_at),
+        }
+    }
+}
+
+impl From<CreateCustomerError> for ApiError {
+    fn from(e: CreateCustomerError) -> Self {
+        match e {
+            CreateCustomerError::Invalid(v) => v.into(),
+            CreateCustomerError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// Create a customer (operator keys only).
+#[utoipa::path(post, path = "/v1/customers", tag = "customers", request_body = CreateCustomerRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    responses((status = 201, body = CustomerResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn create(State(state): State<AppState>, Extension(auth): Extension<Auth>, req: WriteRequest) -> ApiResult<Response> {
+    auth.require_admin()?;
+    let body: CreateCustomerRequest = parse_json(&req.body)?;
+    let new = NewCustomer {
+        name: body.name,
+        kind: Some(body.kind),
+        email: body.email,
+        allow_one_time_source: body.allow_one_time_source,
+        require_signed_requests: body.require_signed_requests,
+        ach_company_name: body.ach_company_name,
+        ach_company_id: body.ach_company_id,
+        metadata: body.metadata,
+    };
+    let now = state.clock.now();
+    // Validate before touching the database so bad input never claims a key.
+    new.clone().build(now)?;
+    run_write(&state, &auth, &req, move |tx| {
+        Box::pin(async move {
+            let customer = create_customer(tx, new, now).await?;
+            Ok((StatusCode::CREATED, to_json(&CustomerResponse::from(customer))?))
+        })
+    })
+    .await
+}
+
+/// List customers, newest first (operator keys only).
+#[utoipa::path(get, path = "/v1/customers", tag = "customers", params(PageParams),
+    responses((status = 200, body = ListResponse<CustomerResponse>), (status = 403, body = ErrorBody)))]
+pub async fn list(State(state): State<AppState>, Extension(auth): Extension<Auth>, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<CustomerResponse>>> {
+    auth.require_admin()?;
+    let params: PageParams = parse_query(q.as_deref())?;
+    let page = state.store.read().await?.list_customers(&params.to_query()?).await?;
+    Ok(Json(ListResponse::from_page(page, |c| c.id.to_string(), CustomerResponse::from)))
+}
+
+/// Get a customer. A customer key may read only its own customer.
+#[utoipa::path(get, path = "/v1/customers/{id}", tag = "customers", params(("id" = String, Path)),
+    responses((status = 200, body = CustomerResponse), (status = 404, body = ErrorBody)))]
+pub async fn get(State(state): State<AppState>, Extension(auth): Extension<Auth>, Path(id): Path<String>) -> ApiResult<Json<CustomerResponse>> {
+    let id = CustomerId::parse("id", &id).map_err(|_| ApiError::not_found("customer"))?;
+    if !auth.is_admin() && auth.customer_id()? != &id {
+        return Err(ApiError::not_found("customer"));
+    }
+    let customer = state.store.read().await?.get_customer(&id).await.map_err(|_| ApiError::not_found("customer"))?;
+    Ok(Json(customer.into()))
+}
+
+/// Update a customer's settings (operator keys only).
+#[utoipa::path(patch, path = "/v1/customers/{id}", tag = "customers", params(("id" = String, Path)), request_body = UpdateCustomerRequest,
+    responses((status = 200, body = CustomerResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update(State(state): State<AppState>, Extension(auth): Extension<Auth>, Path(id): Path<String>, req: WriteRequest) -> ApiResult<Response> {
+    auth.require_admin()?;
+    let id = CustomerId::parse("id", &id).map_err(|_| ApiError::not_found("customer"))?;
+    let body: UpdateCustomerRequest = parse_json(&req.body)?;
+    let now = state.clock.now();
+    run_write(&state, &auth, &req, move |tx| {
+        Box::pin(async move {
+            let mut c = tx.get_customer(&id).await.map_err(|_| ApiError::not_found("customer"))?;
+            if let Some(name) = body.name {
+                c.name = bounded_text("name", &name, 1, 200)?;
+            }
+            if let Some(email) = body.email {
+                c.email = Some(validate_email("email", &email)?);
+            }
+            if let Some(status) = body.status {
+                c.status = status;
+            }
+            if let Some(v) = body.allow_one_time_source {
+                if v && c.kind != CustomerKind::Business {
+                    return Err(ApiError::invalid(
+                        "one_time_source_business_only",
+                        "one-time bank account sources can only be enabled for business customers",
+                        "allowOneTimeSource",
+                    ));
+                }
+                c.allow_one_time_source = v;
+            }
+            if let Some(v) = body.require_signed_requests {
+                c.require_signed_requests = v;
+            }
+            if let Some(n) = body.ach_company_name {
+                c.ach_company_name = Some(validate_ach_company_name("achCompanyName", &n)?);
+            }
+            if let Some(n) = body.ach_company_id {
+                c.ach_company_id = Some(validate_ach_company_id("achCompanyId", &n)?);
+            }
+            if let Some(m) = body.metadata {
+                validate_metadata("metadata", &m)?;
+                c.metadata = m;
+            }
+            c.updated_at = now;
+            tx.update_customer(&c).await?;
+            Ok((StatusCode::OK, to_json(&CustomerResponse::from(c))?))
+        })
+    })
+    .await
+}

@@ -1,0 +1,120 @@
+//! The HTTP API: routes, their OpenAPI description, and the middleware stack.
+
+pub mod accounts;
+pub mod api_keys;
+pub mod common;
+pub mod counterparties;
+pub mod customers;
+pub mod health;
+pub mod payment_methods;
+
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::{ApiError, ErrorType};
+use crate::http::{access_log, auth, request_id};
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Inflow",
+        description = "Self-hosted collections gateway: ACH debits and card transactions over a signed REST API.\n\n\
+Authenticate with `Authorization: Bearer <api key>`. Signed requests add `X-Timestamp` (unix seconds, ±300 s) and \
+`X-Signature` = hex HMAC-SHA256 of `timestamp\\nMETHOD\\npath?query\\nbody` with the key's signing secret. \
+Every POST accepts `Idempotency-Key`. Errors are `{\"error\":{\"type\",\"code\",\"message\",\"param\",\"requestId\"}}`.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "customers", description = "Businesses and agencies the operator serves (operator keys)"),
+        (name = "api-keys", description = "Secret keys and their signing secrets"),
+        (name = "accounts", description = "Destination accounts credited by collections"),
+        (name = "counterparties", description = "Payers"),
+        (name = "payment-methods", description = "Saved bank accounts"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("API key").build()),
+        );
+    }
+}
+
+fn v1_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(customers::create, customers::list))
+        .routes(routes!(customers::get, customers::update))
+        .routes(routes!(api_keys::create, api_keys::list))
+        .routes(routes!(api_keys::get))
+        .routes(routes!(api_keys::revoke))
+        .routes(routes!(accounts::create, accounts::list))
+        .routes(routes!(accounts::get, accounts::update))
+        .routes(routes!(counterparties::create, counterparties::list))
+        .routes(routes!(counterparties::get, counterparties::update))
+        .routes(routes!(payment_methods::create, payment_methods::list))
+        .routes(routes!(payment_methods::get, payment_methods::update))
+}
+
+fn public_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(health::healthz)).routes(routes!(health::readyz))
+}
+
+/// The OpenAPI document, as served at `/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+        .merge(v1_routes())
+        .merge(public_routes())
+        .split_for_parts();
+    api
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let (v1, _) = v1_routes().split_for_parts();
+    let (public, _) = public_routes().split_for_parts();
+    let v1 = v1
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .route_layer(middleware::from_fn(access_log::record_route));
+    let public = public.route_layer(middleware::from_fn(access_log::record_route));
+    let spec = openapi();
+    Router::new()
+        .merge(v1)
+        .merge(public)
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(access_log::log_request))
+        .layer(middleware::from_fn(request_id::assign_request_id))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, ErrorType::NotFoundError, "route_not_found", "no such endpoint")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorType::InvalidRequestError,
+        "method_not_allowed",
+        "this endpoint does not support that HTTP method",
+    )
+}

@@ -1,0 +1,283 @@
+//! `/v1/payment-methods`: saved bank accounts (cards come with the card rail).
+//!
+//! The account number is sealed before it reaches the store and never
+//! leaves again except masked; the fingerprint recognises the same account.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::{Extension, Json};
+use inflow_core::bank::{AccountNumber, AccountType, HolderType, RoutingNumber};
+use inflow_core::ids::{CounterpartyId, PaymentMethodId};
+use inflow_core::model::{
+    validate_external_id, validate_metadata, BankPaymentMethod, Metadata, PaymentMethodStatus, PaymentMethodType,
+};
+use inflow_core::text::bounded_text;
+use inflow_store::repo::payment_methods::PaymentMethodFilter;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::common::{time, to_json, ListResponse, PageParams};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::auth::Auth;
+use crate::http::body::{parse_json, parse_query};
+use crate::http::idempotency::{run_write, WriteRequest};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UsBankAccountInput {
+    /// Nine-digit ABA routing number (check digit verified).
+    #[schema(example = "121042882")]
+    pub routing_number: String,
+    /// 4 to 17 letters, digits or hyphens.
+    #[schema(example = "000123456789")]
+    pub account_number: String,
+    pub account_type: AccountType,
+    pub holder_name: String,
+    pub holder_type: HolderType,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreatePaymentMethodRequest {
+    #[serde(rename = "type")]
+    pub kind: PaymentMethodType,
+    pub us_bank_account: Option<UsBankAccountInput>,
+    pub counterparty_id: Option<String>,
+    /// Your own id for this payment method; unique per customer.
+    pub external_id: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub metadata: Metadata,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdatePaymentMethodRequest {
+    /// `active` or `inactive`; `blocked` (and unblocking) is an operator action.
+    pub status: Option<PaymentMethodStatus>,
+    pub status_reason: Option<String>,
+    pub holder_name: Option<String>,
+    pub external_id: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Metadata>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PaymentMethodListParams {
+    pub limit: Option<u32>,
+    pub starting_after: Option<String>,
+    pub external_id: Option<String>,
+    pub counterparty_id: Option<String>,
+    /// Find every saved copy of one bank account.
+    pub fingerprint: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UsBankAccountOutput {
+    pub routing_number: String,
+    pub last4: String,
+    /// `****6789`; the full number is never returned.
+    pub account_number_masked: String,
+    pub account_type: AccountType,
+    pub holder_name: String,
+    pub holder_type: HolderType,
+    /// Equal for the same routing and account number within this Inflow.
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentMethodResponse {
+    pub id: String,
+    /// Always `payment_method`.
+    pub object: &'static str,
+    #[serde(rename = "type")]
+    pub kind: PaymentMethodType,
+    pub customer_id: String,
+    pub counterparty_id: Option<String>,
+    pub status: PaymentMethodStatus,
+    pub status_reason: Option<String>,
+    pub external_id: Option<String>,
+    pub us_bank_account: UsBankAccountOutput,
+    #[schema(value_type = Object)]
+    pub metadata: Metadata,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<BankPaymentMethod> for PaymentMethodResponse {
+    fn from(p: BankPaymentMethod) -> Self {
+        Self {
+            id: p.id.to_string(),
+            object: "payment_method",
+            kind: PaymentMethodType::UsBankAccount,
+            customer_id: p.customer_id.to_string(),
+            counterparty_id: p.counterparty_id.map(|c| c.to_string()),
+            status: p.status,
+            status_reason: p.status_reason,
+            external_id: p.external_id,
+            us_bank_account: UsBankAccountOutput {
+                routing_number: p.routing_number.to_string(),
+                account_number_masked: format!("****{}", p.account_last4),
+                last4: p.account_last4,
+                account_type: p.account_type,
+                holder_name: p.holder_name,
+                holder_type: p.holder_type,
+                fingerprint: p.fingerprint,
+            },
+            metadata: p.metadata,
+            created_at: time(p.created_at),
+            updated_at: time(p.updated_at),
+        }
+    }
+}
+
+fn external_id_taken(e: inflow_store::StoreError) -> ApiError {
+    if e.is_conflict() {
+        ApiError::conflict("external_id_taken", "another payment method of this customer already has this externalId").with_param("externalId")
+    } else {
+        e.into()
+    }
+}
+
+/// Save a bank account to collect from.
+#[utoipa::path(post, path = "/v1/payment-methods", tag = "payment-methods", request_body = CreatePaymentMethodRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    responses((status = 201, body = PaymentMethodResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create(State(state): State<AppState>, Extension(auth): Extension<Auth>, req: WriteRequest) -> ApiResult<Response> {
+    let customer_id = auth.customer_id()?.clone();
+    let body: CreatePaymentMethodRequest = parse_json(&req.body)?;
+    if body.kind != PaymentMethodType::UsBankAccount {
+        return Err(ApiError::invalid(
+            "unsupported_payment_method_type",
+            "only `us_bank_account` payment methods can be created here",
+            "type",
+        ));
+    }
+    let bank = body
+        .us_bank_account
+        .ok_or_else(|| ApiError::invalid("missing_field", "usBankAccount is required for type us_bank_account", "usBankAccount"))?;
+    let routing = RoutingNumber::parse("usBankAccount.routingNumber", &bank.routing_number)?;
+    let number = AccountNumber::parse("usBankAccount.accountNumber", &bank.account_number)?;
+    let holder_name = bounded_text("usBankAccount.holderName", &bank.holder_name, 1, 22 * 4)?;
+    let counterparty_id = body.counterparty_id.as_deref().map(|c| CounterpartyId::parse("counterpartyId", c)).transpose()?;
+    let external_id = body.external_id.as_deref().map(|e| validate_external_id("externalId", e)).transpose()?;
+    validate_metadata("metadata", &body.metadata)?;
+
+    let now = state.clock.now();
+    let id = PaymentMethodId::generate(now);
+    let pm = BankPaymentMethod {
+        account_number_sealed: state.vault.seal(number.expose().as_bytes(), id.as_str()),
+        fingerprint: state.vault.fingerprint(&[&routing.as_string(), number.expose()]),
+        account_last4: number.last4(),
+        id,
+        customer_id,
+        counterparty_id,
+        status: PaymentMethodStatus::Active,
+        status_reason: None,
+        external_id,
+        routing_number: routing,
+        account_type: bank.account_type,
+        holder_name,
+        holder_type: bank.holder_type,
+        metadata: body.metadata,
+        created_at: now,
+        updated_at: now,
+    };
+    run_write(&state, &auth, &req, move |tx| {
+        Box::pin(async move {
+            if let Some(cpt) = &pm.counterparty_id {
+                tx.get_counterparty(&pm.customer_id, cpt)
+                    .await
+                    .map_err(|_| ApiError::not_found("counterparty").with_param("counterpartyId"))?;
+            }
+            tx.insert_bank_payment_method(&pm).await.map_err(external_id_taken)?;
+            Ok((StatusCode::CREATED, to_json(&PaymentMethodResponse::from(pm))?))
+        })
+    })
+    .await
+}
+
+/// List payment methods, newest first.
+#[utoipa::path(get, path = "/v1/payment-methods", tag = "payment-methods", params(PaymentMethodListParams),
+    responses((status = 200, body = ListResponse<PaymentMethodResponse>)))]
+pub async fn list(State(state): State<AppState>, Extension(auth): Extension<Auth>, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<PaymentMethodResponse>>> {
+    let params: PaymentMethodListParams = parse_query(q.as_deref())?;
+    let page_q = PageParams { limit: params.limit, starting_after: params.starting_after }.to_query()?;
+    let filter = PaymentMethodFilter {
+        external_id: params.external_id,
+        counterparty_id: params
+            .counterparty_id
+            .as_deref()
+            .map(|c| CounterpartyId::parse("counterpartyId", c))
+            .transpose()?,
+        fingerprint: params.fingerprint,
+    };
+    let page = state.store.read().await?.list_bank_payment_methods(auth.customer_id()?, &filter, &page_q).await?;
+    Ok(Json(ListResponse::from_page(page, |p| p.id.to_string(), PaymentMethodResponse::from)))
+}
+
+fn parse_id(id: &str) -> ApiResult<PaymentMethodId> {
+    PaymentMethodId::parse("id", id).map_err(|_| ApiError::not_found("payment method"))
+}
+
+/// Get a payment method.
+#[utoipa::path(get, path = "/v1/payment-methods/{id}", tag = "payment-methods", params(("id" = String, Path)),
+    responses((status = 200, body = PaymentMethodResponse), (status = 404, body = ErrorBody)))]
+pub async fn get(State(state): State<AppState>, Extension(auth): Extension<Auth>, Path(id): Path<String>) -> ApiResult<Json<PaymentMethodResponse>> {
+    let id = parse_id(&id)?;
+    let pm = state
+        .store
+        .read()
+        .await?
+        .get_bank_payment_method(auth.customer_id()?, &id)
+        .await
+        .map_err(|_| ApiError::not_found("payment method"))?;
+    Ok(Json(pm.into()))
+}
+
+/// Activate, deactivate, block or relabel a payment method.
+#[utoipa::path(patch, path = "/v1/payment-methods/{id}", tag = "payment-methods", params(("id" = String, Path)), request_body = UpdatePaymentMethodRequest,
+    responses((status = 200, body = PaymentMethodResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update(State(state): State<AppState>, Extension(auth): Extension<Auth>, Path(id): Path<String>, req: WriteRequest) -> ApiResult<Response> {
+    let id = parse_id(&id)?;
+    let customer_id = auth.customer_id()?.clone();
+    let body: UpdatePaymentMethodRequest = parse_json(&req.body)?;
+    let is_admin = auth.is_admin();
+    let now = state.clock.now();
+    run_write(&state, &auth, &req, move |tx| {
+        Box::pin(async move {
+            let mut pm = tx
+                .get_bank_payment_method(&customer_id, &id)
+                .await
+                .map_err(|_| ApiError::not_found("payment method"))?;
+            if let Some(status) = body.status {
+                let touches_block = status == PaymentMethodStatus::Blocked || pm.status == PaymentMethodStatus::Blocked;
+                if touches_block && status != pm.status && !is_admin {
+                    return Err(ApiError::forbidden("admin_key_required", "blocking and unblocking payment methods is an operator action"));
+                }
+                pm.status = status;
+                pm.status_reason = body.status_reason.as_deref().map(|r| bounded_text("statusReason", r, 1, 200)).transpose()?;
+            }
+            if let Some(name) = body.holder_name {
+                pm.holder_name = bounded_text("holderName", &name, 1, 88)?;
+            }
+            if let Some(ext) = body.external_id {
+                pm.external_id = Some(validate_external_id("externalId", &ext)?);
+            }
+            if let Some(m) = body.metadata {
+                validate_metadata("metadata", &m)?;
+                pm.metadata = m;
+            }
+            pm.updated_at = now;
+            tx.update_bank_payment_method(&pm).await.map_err(external_id_taken)?;
+            Ok((StatusCode::OK, to_json(&PaymentMethodResponse::from(pm))?))
+        })
+    })
+    .await
+}

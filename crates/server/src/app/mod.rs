@@ -1,0 +1,5 @@
+//! Use cases shared by the HTTP API and the CLI, so both create objects
+//! through exactly the same validation.
+
+pub mod api_keys;
+pub mod customers;

@@ -1,0 +1,178 @@
+//! Turning a [`Config`] into a running application state: data directory,
+//! master key, database and migrations, clock, and the first admin key.
+
+use anyhow::{bail, Context};
+use inflow_core::clock::{SandboxClock, SharedClock, SystemClock};
+use inflow_core::crypto::{MasterKey, Vault};
+use inflow_core::model::ApiKeyRole;
+use inflow_store::Store;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::app::api_keys::{issue_api_key, KeyRequest};
+use crate::config::Config;
+use crate::state::AppState;
+
+/// Credentials of the demo admin key made on a sandbox's first start.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoCredentials {
+    pub key_id: String,
+    pub api_key: String,
+    pub signing_secret: String,
+}
+
+pub struct Prepared {
+    pub state: AppState,
+    /// Set in sandbox mode: the demo admin credentials to print.
+    pub demo: Option<DemoCredentials>,
+}
+
+/// Write `contents` to a new file readable only by its owner.
+fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(contents)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// The master key from the configuration, or in sandbox mode from (or newly
+/// written to) `<data_dir>/master.key`.
+pub fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
+    if let Some(k) = &config.master_key {
+        return MasterKey::from_base64(k).context("INFLOW_MASTER_KEY / master_key");
+    }
+    if !config.sandbox {
+        bail!(
+            "production mode (sandbox = false) needs its own master key: set INFLOW_MASTER_KEY to the base64 of 32 random bytes \
+             (e.g. `openssl rand -base64 32`) and keep it safe; without it no stored account number can be read"
+        );
+    }
+    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let path = config.data_dir.join("master.key");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        return MasterKey::from_base64(&text).with_context(|| format!("{} is not a valid master key", path.display()));
+    }
+    let key = MasterKey::generate();
+    write_private(&path, key.to_base64().as_bytes())?;
+    tracing::warn!(
+        path = %path.display(),
+        "GENERATED A NEW MASTER KEY for this sandbox. Production deployments must supply their own via INFLOW_MASTER_KEY; \
+         losing this key makes every stored account number unreadable."
+    );
+    Ok(key)
+}
+
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let url = config.database_url();
+    if url.starts_with("sqlite:") && config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+    }
+    let store = Store::connect(&url)
+        .await
+        .with_context(|| format!("connecting to {}", crate::config::redact_url(&url)))?;
+    store.migrate().await.context("applying database migrations")?;
+    Ok(store)
+}
+
+pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
+    let key = master_key(&config)?;
+    let store = open_store(&config).await?;
+    let vault = Arc::new(Vault::new(&key));
+    let (clock, sandbox_clock): (SharedClock, _) = if config.sandbox {
+        let c = Arc::new(SandboxClock::default());
+        (c.clone(), Some(c))
+    } else {
+        (Arc::new(SystemClock), None)
+    };
+    let state = AppState {
+        store,
+        vault,
+        clock,
+        wall_clock: Arc::new(SystemClock),
+        sandbox_clock,
+        config: Arc::new(config),
+    };
+    let demo = ensure_admin_key(&state).await?;
+    Ok(Prepared { state, demo })
+}
+
+fn demo_file(config: &Config) -> PathBuf {
+    config.data_dir.join("demo-credentials.json")
+}
+
+/// Make sure an operator can get in: the bootstrap key from the environment,
+/// or in sandbox mode a demo key whose credentials are kept beside the data.
+async fn ensure_admin_key(state: &AppState) -> anyhow::Result<Option<DemoCredentials>> {
+    let config = &state.config;
+    let mut tx = state.store.begin().await?;
+    if tx.count_active_admin_keys().await? > 0 {
+        drop(tx);
+        if config.sandbox {
+            if let Ok(text) = std::fs::read_to_string(demo_file(config)) {
+                return Ok(serde_json::from_str(&text).ok());
+            }
+        }
+        return Ok(None);
+    }
+    let now = state.clock.now();
+    if let Some(key) = &config.bootstrap_admin_key {
+        let issued = issue_api_key(
+            &mut tx,
+            &state.vault,
+            KeyRequest {
+                role: ApiKeyRole::Admin,
+                customer_id: None,
+                name: "bootstrap admin".into(),
+                sandbox: config.sandbox,
+                fixed_key: Some(key.clone()),
+                fixed_signing_secret: config.bootstrap_admin_signing_secret.clone(),
+            },
+            now,
+        )
+        .await
+        .context("creating the bootstrap admin key from INFLOW_BOOTSTRAP_ADMIN_KEY")?;
+        tx.commit().await?;
+        tracing::info!(key_id = %issued.api_key.id, "created the first admin key from INFLOW_BOOTSTRAP_ADMIN_KEY");
+        return Ok(None);
+    }
+    if !config.sandbox {
+        tracing::warn!("no admin key exists: create one with `inflow api-keys create --admin` or set INFLOW_BOOTSTRAP_ADMIN_KEY");
+        return Ok(None);
+    }
+    let issued = issue_api_key(
+        &mut tx,
+        &state.vault,
+        KeyRequest {
+            role: ApiKeyRole::Admin,
+            customer_id: None,
+            name: "sandbox demo admin".into(),
+            sandbox: true,
+            fixed_key: None,
+            fixed_signing_secret: None,
+        },
+        now,
+    )
+    .await?;
+    let demo = DemoCredentials {
+        key_id: issued.api_key.id.to_string(),
+        api_key: issued.secret_key,
+        signing_secret: issued.signing_secret,
+    };
+    std::fs::create_dir_all(&config.data_dir)?;
+    let path = demo_file(config);
+    let _ = std::fs::remove_file(&path);
+    write_private(&path, serde_json::to_string_pretty(&demo)?.as_bytes())?;
+    tx.commit().await?;
+    Ok(Some(demo))
+}

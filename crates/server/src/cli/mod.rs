@@ -1,0 +1,92 @@
+//! The `inflow` command line.
+
+mod api_keys;
+mod customers;
+mod serve;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::config::{Config, LogFormat};
+
+/// Inflow: a self-hosted collections gateway for ACH debits and card payments.
+///
+/// Configuration comes from defaults, then a TOML file (--config, or ./inflow.toml),
+/// then INFLOW_* environment variables (INFLOW_DATABASE_URL, INFLOW_LISTEN,
+/// INFLOW_DATA_DIR, INFLOW_MASTER_KEY, INFLOW_SANDBOX, INFLOW_BOOTSTRAP_ADMIN_KEY, …).
+#[derive(Debug, Parser)]
+#[command(name = "inflow", version, propagate_version = true)]
+pub struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "INFLOW_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Log output format.
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API server (migrates the database first).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage customers (operator).
+    #[command(subcommand)]
+    Customers(customers::CustomersCommand),
+    /// Issue API keys (operator).
+    #[command(subcommand, name = "api-keys")]
+    ApiKeys(api_keys::ApiKeysCommand),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(f) = cli.log_format {
+        config.log_format = f;
+    }
+    crate::telemetry::init(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve => serve::run(config).await,
+            Command::Migrate => {
+                let store = crate::bootstrap::open_store(&config).await?;
+                println!("migrations applied ({})", store.backend_name());
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Customers(cmd) => customers::run(config, cmd).await,
+            Command::ApiKeys(cmd) => api_keys::run(config, cmd).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Print `value` as pretty JSON on stdout.
+pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

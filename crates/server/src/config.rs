@@ -1,0 +1,131 @@
+//! Configuration: built-in defaults, then an optional TOML file, then
+//! `INFLOW_*` environment variables (each overriding the one before).
+//!
+//! The defaults run out of the box: SQLite under `./inflow-data/`, sandbox
+//! mode on, listening on 127.0.0.1:8080.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// `sqlite://…` or `postgres://…`; default: `sqlite://<data_dir>/inflow.db`.
+    pub database_url: Option<String>,
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Base64 of 32 random bytes. Generated into `<data_dir>/master.key` in sandbox mode if absent.
+    pub master_key: Option<String>,
+    /// Sandbox mode: demo credentials, test keys (`ik_test_…`), sandbox clock and bank.
+    pub sandbox: bool,
+    pub log_format: LogFormat,
+    /// How long idempotency records are kept.
+    pub idempotency_ttl_hours: u32,
+    /// Allowed distance between a signed request's `X-Timestamp` and now.
+    pub signature_tolerance_secs: i64,
+    /// Request bodies larger than this are refused with 413.
+    pub max_body_bytes: usize,
+    /// If set when the database has no admin key, this becomes the first operator key.
+    pub bootstrap_admin_key: Option<String>,
+    /// Signing secret for the bootstrap admin key (generated if absent).
+    pub bootstrap_admin_signing_secret: Option<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("master_key", &self.master_key.as_ref().map(|_| "<redacted>"))
+            .field("sandbox", &self.sandbox)
+            .field("log_format", &self.log_format)
+            .field("idempotency_ttl_hours", &self.idempotency_ttl_hours)
+            .field("bootstrap_admin_key", &self.bootstrap_admin_key.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A database URL without its password.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./inflow-data"),
+            master_key: None,
+            sandbox: true,
+            log_format: LogFormat::Text,
+            idempotency_ttl_hours: 24,
+            signature_tolerance_secs: 300,
+            max_body_bytes: 1024 * 1024,
+            bootstrap_admin_key: None,
+            bootstrap_admin_signing_secret: None,
+        }
+    }
+}
+
+impl Config {
+    /// Load from defaults, `file` (or `./inflow.toml` when it exists) and the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => fig = fig.merge(Toml::file_exact(path)),
+            None if Path::new("inflow.toml").exists() => fig = fig.merge(Toml::file_exact("inflow.toml")),
+            None => {}
+        }
+        fig = fig.merge(Env::prefixed("INFLOW_").ignore(&["config", "test_pg_url"]));
+        fig.extract().map_err(Box::new)
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("inflow.db").display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_run_sandbox_on_sqlite_in_the_data_dir() {
+        let c = Config::default();
+        assert!(c.sandbox);
+        assert_eq!(c.database_url(), "sqlite://./inflow-data/inflow.db");
+    }
+
+    #[test]
+    fn database_passwords_are_redacted_from_debug_output() {
+        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+        let c = Config { master_key: Some("k".into()), database_url: Some("postgres://u:pw@h/d".into()), ..Config::default() };
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("pw@") && dbg.contains("<redacted>"));
+    }
+}

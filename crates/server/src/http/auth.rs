@@ -1,0 +1,193 @@
+//! Authentication of `/v1` requests: the bearer API key, the customer the
+//! request acts for, and (when present or required) the request signature.
+//!
+//! The body is buffered here, once, because the signature covers it; the
+//! handler receives the same bytes.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use inflow_core::crypto::{api_key_hash, verify_request_signature};
+use inflow_core::ids::{ApiKeyId, CustomerId};
+use inflow_core::model::{ApiKeyRole, Customer, CustomerStatus};
+use inflow_store::StoreError;
+
+use crate::error::{ApiError, ApiResult};
+use crate::http::body::body_too_large;
+use crate::state::AppState;
+
+pub const CUSTOMER_HEADER: &str = "inflow-customer";
+
+/// Who is calling, and for which customer.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub key_id: ApiKeyId,
+    pub role: ApiKeyRole,
+    /// The key's own customer, or the one an operator key named in `Inflow-Customer`.
+    pub customer: Option<Customer>,
+}
+
+impl Auth {
+    pub fn is_admin(&self) -> bool {
+        self.role == ApiKeyRole::Admin
+    }
+
+    pub fn require_admin(&self) -> ApiResult<()> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("admin_key_required", "this endpoint needs an operator (admin) API key"))
+        }
+    }
+
+    /// The customer this request acts for.
+    pub fn customer(&self) -> ApiResult<&Customer> {
+        self.customer.as_ref().ok_or_else(|| {
+            ApiError::invalid(
+                "customer_context_required",
+                "operator keys must name the customer they act for in the Inflow-Customer header",
+                "Inflow-Customer",
+            )
+        })
+    }
+
+    pub fn customer_id(&self) -> ApiResult<&CustomerId> {
+        self.customer().map(|c| &c.id)
+    }
+
+    /// Idempotency keys are scoped to the customer (or to the operator when
+    /// an admin key acts for nobody in particular).
+    pub fn idempotency_scope(&self) -> String {
+        match &self.customer {
+            Some(c) => c.id.to_string(),
+            None => "operator".to_owned(),
+        }
+    }
+}
+
+pub async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match check(&state, req).await {
+        Ok(req) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn check(state: &AppState, req: Request) -> ApiResult<Request> {
+    let (mut parts, body) = req.into_parts();
+    let key = bearer_token(&parts.headers)?;
+
+    let mut tx = state.store.read().await?;
+    let api_key = tx
+        .find_api_key_by_hash(&api_key_hash(key))
+        .await?
+        .ok_or_else(|| ApiError::unauthenticated("api_key_invalid", "the API key is not valid"))?;
+    if api_key.revoked_at.is_some() {
+        return Err(ApiError::unauthenticated("api_key_revoked", "the API key has been revoked"));
+    }
+
+    let named = match parts.headers.get(CUSTOMER_HEADER) {
+        Some(v) => {
+            let s = v.to_str().map_err(|_| bad_customer_header())?;
+            Some(CustomerId::parse("Inflow-Customer", s)?)
+        }
+        None => None,
+    };
+    let customer_id = match (&api_key.role, &api_key.customer_id, named) {
+        (ApiKeyRole::Customer, Some(own), Some(named)) if &named != own => {
+            return Err(ApiError::forbidden(
+                "customer_mismatch",
+                "a customer key can only act for its own customer",
+            ))
+        }
+        (ApiKeyRole::Customer, own, _) => own.clone(),
+        (ApiKeyRole::Admin, _, named) => named,
+    };
+    let customer = match customer_id {
+        Some(id) => match tx.get_customer(&id).await {
+            Ok(c) => Some(c),
+            Err(StoreError::NotFound) => {
+                return Err(ApiError::not_found("customer").with_param("Inflow-Customer"));
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    drop(tx);
+
+    if api_key.role == ApiKeyRole::Customer {
+        if let Some(c) = &customer {
+            if c.status == CustomerStatus::Suspended {
+                return Err(ApiError::forbidden("customer_suspended", "this customer is suspended"));
+            }
+        }
+    }
+
+    let limit = state.config.max_body_bytes;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| body_too_large(limit))?;
+
+    let signature_required = api_key.role == ApiKeyRole::Customer
+        && customer.as_ref().is_some_and(|c| c.require_signed_requests);
+    let signature = parts.headers.get("x-signature");
+    if signature.is_some() || signature_required {
+        let Some(signature) = signature else {
+            return Err(ApiError::unauthenticated(
+                "signature_missing",
+                "this customer requires signed requests: send X-Timestamp and X-Signature",
+            ));
+        };
+        let timestamp = parts
+            .headers
+            .get("x-timestamp")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| ApiError::unauthenticated("signature_missing", "X-Signature needs an X-Timestamp header"))?;
+        let ts: i64 = timestamp.parse().map_err(|_| {
+            ApiError::unauthenticated("timestamp_invalid", "X-Timestamp must be unix seconds")
+        })?;
+        let now = state.wall_clock.now().timestamp();
+        let tolerance = state.config.signature_tolerance_secs;
+        if (now - ts).abs() > tolerance {
+            return Err(ApiError::unauthenticated(
+                "timestamp_out_of_range",
+                format!("X-Timestamp is {}s from the server's time; allowed: ±{tolerance}s", now - ts),
+            ));
+        }
+        let secret = state
+            .vault
+            .open(&api_key.signing_secret_sealed, api_key.id.as_str())
+            .map_err(|_| {
+                tracing::error!(key_id = %api_key.id, "signing secret cannot be decrypted with the configured master key");
+                ApiError::internal()
+            })?;
+        let secret = String::from_utf8(secret).map_err(|_| ApiError::internal())?;
+        let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let sig = signature.to_str().unwrap_or("");
+        if !verify_request_signature(&secret, timestamp, parts.method.as_str(), path_and_query, &bytes, sig) {
+            return Err(ApiError::unauthenticated(
+                "signature_invalid",
+                "X-Signature does not match: expected hex HMAC-SHA256 of \"timestamp\\nMETHOD\\npath?query\\nbody\" with the key's signing secret",
+            ));
+        }
+    }
+
+    parts.extensions.insert(Auth { key_id: api_key.id, role: api_key.role, customer });
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+fn bearer_token(headers: &HeaderMap) -> ApiResult<&str> {
+    let value = headers.get("authorization").ok_or_else(|| {
+        ApiError::unauthenticated("api_key_missing", "send your API key as `Authorization: Bearer <key>`")
+    })?;
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| ApiError::unauthenticated("api_key_missing", "the Authorization header must be `Bearer <key>`"))
+}
+
+fn bad_customer_header() -> ApiError {
+    ApiError::invalid("invalid_id", "Inflow-Customer must be a customer id (cus_…)", "Inflow-Customer")
+}

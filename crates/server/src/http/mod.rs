@@ -1,0 +1,8 @@
+//! HTTP plumbing shared by every endpoint: request ids and logging,
+//! authentication and signatures, body and query parsing, idempotency.
+
+pub mod access_log;
+pub mod auth;
+pub mod body;
+pub mod idempotency;
+pub mod request_id;

@@ -1,0 +1,18 @@
+//! Inflow's server crate: the HTTP API, its OpenAPI description, and the
+//! `inflow` command-line program.
+//!
+//! Layout: [`http`] holds the cross-cutting request plumbing (request ids,
+//! authentication and signatures, body parsing, idempotency); [`api`] has one
+//! module per resource; [`app`] holds use cases shared by the API and the
+//! CLI; [`bootstrap`] turns configuration into a running state.
+
+pub mod api;
+pub mod app;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod server;
+pub mod state;
+pub mod telemetry;

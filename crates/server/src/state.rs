@@ -1,0 +1,22 @@
+//! What every request handler shares.
+
+use inflow_core::clock::{SandboxClock, SharedClock};
+use inflow_core::crypto::Vault;
+use inflow_store::Store;
+use std::sync::Arc;
+
+use crate::config::Config;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub vault: Arc<Vault>,
+    /// Business time: ids, timestamps, expiries. Advanceable in sandbox mode.
+    pub clock: SharedClock,
+    /// Real time, for freshness checks that protect against replay (request
+    /// signatures); sandbox time travel must not open that window.
+    pub wall_clock: SharedClock,
+    /// The advanceable clock, present in sandbox mode.
+    pub sandbox_clock: Option<Arc<SandboxClock>>,
+    pub config: Arc<Config>,
+}

@@ -1,0 +1,187 @@
+//! `spawn_app`: a real Inflow server on a free port, on a throwaway database
+//! of the requested backend, called with a real HTTP client.
+
+#![allow(dead_code)]
+
+use inflow_core::crypto::{sign_request, MasterKey};
+use inflow_server::config::Config;
+use inflow_server::server::RunningServer;
+use inflow_store::testing::{TestBackend, TestDb};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+pub use inflow_store::testing::TestBackend as Backend;
+
+/// Generate `mod sqlite { … }` and `mod postgres { … }` with one test per
+/// name, each calling `name(backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::support::Backend::Sqlite).await })+
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::support::Backend::Postgres).await })+
+        }
+    };
+}
+
+pub const ADMIN_KEY: &str = "ik_test_bootstrap_admin_key_for_tests_0001";
+pub const ADMIN_SECRET: &str = "iss_bootstrap_admin_signing_secret_for_tests";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+    pub data_dir: std::path::PathBuf,
+    server: Option<RunningServer>,
+}
+
+/// Credentials for calling the API.
+#[derive(Clone, Debug)]
+pub struct Creds {
+    pub key: String,
+    pub secret: String,
+    /// Sent as `Inflow-Customer` (operator keys acting for a customer).
+    pub acting_for: Option<String>,
+}
+
+pub fn admin() -> Creds {
+    Creds { key: ADMIN_KEY.into(), secret: ADMIN_SECRET.into(), acting_for: None }
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+    pub fn error_code(&self) -> String {
+        self.json()["error"]["code"].as_str().unwrap_or_default().to_owned()
+    }
+    pub fn error_param(&self) -> Option<String> {
+        self.json()["error"]["param"].as_str().map(str::to_owned)
+    }
+}
+
+pub async fn spawn_app(backend: TestBackend) -> TestApp {
+    let db = TestDb::new(backend).await;
+    let data_dir = std::env::temp_dir().join(format!("inflow-app-{}", uuid::Uuid::new_v4().simple()));
+    let config = Config {
+        database_url: Some(db.url.clone()),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data_dir.clone(),
+        master_key: Some(MasterKey::generate().to_base64()),
+        sandbox: true,
+        bootstrap_admin_key: Some(ADMIN_KEY.into()),
+        bootstrap_admin_signing_secret: Some(ADMIN_SECRET.into()),
+        ..Config::default()
+    };
+    let prepared = inflow_server::bootstrap::prepare(config).await.expect("prepare app");
+    let server = inflow_server::server::spawn(prepared.state).await.expect("spawn server");
+    TestApp {
+        base: format!("http://{}", server.addr),
+        client: reqwest::Client::new(),
+        db,
+        data_dir,
+        server: Some(server),
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+pub fn now_ts() -> String {
+    chrono::Utc::now().timestamp().to_string()
+}
+
+impl TestApp {
+    pub async fn stop(mut self) {
+        if let Some(s) = self.server.take() {
+            s.shutdown().await;
+        }
+    }
+
+    /// A raw request: no signature unless `sign` is true.
+    pub async fn send(
+        &self,
+        creds: Option<&Creds>,
+        method: Method,
+        path: &str,
+        body: Option<&str>,
+        sign: bool,
+        extra: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = self.client.request(method.clone(), format!("{}{path}", self.base));
+        if let Some(c) = creds {
+            req = req.header("authorization", format!("Bearer {}", c.key));
+            if let Some(cus) = &c.acting_for {
+                req = req.header("inflow-customer", cus);
+            }
+            if sign {
+                let ts = now_ts();
+                let sig = sign_request(&c.secret, &ts, method.as_str(), path, body.unwrap_or("").as_bytes());
+                req = req.header("x-timestamp", ts).header("x-signature", sig);
+            }
+        }
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b.to_owned());
+        }
+        let resp = req.send().await.expect("request");
+        Reply { status: resp.status(), headers: resp.headers().clone(), text: resp.text().await.unwrap_or_default() }
+    }
+
+    /// A signed JSON request.
+    pub async fn call(&self, creds: &Creds, method: Method, path: &str, body: Option<Value>) -> Reply {
+        let text = body.map(|b| b.to_string());
+        self.send(Some(creds), method, path, text.as_deref(), true, &[]).await
+    }
+
+    pub async fn post(&self, creds: &Creds, path: &str, body: Value) -> Reply {
+        self.call(creds, Method::POST, path, Some(body)).await
+    }
+
+    pub async fn get(&self, creds: &Creds, path: &str) -> Reply {
+        self.call(creds, Method::GET, path, None).await
+    }
+
+    /// Create a business customer and a key for it; returns (customer id, its creds).
+    pub async fn customer_with_key(&self, name: &str, extra: Value) -> (String, Creds) {
+        let mut body = json!({"name": name, "kind": "business", "achCompanyName": "ACME", "achCompanyId": "1234567890"});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        let r = self.post(&admin(), "/v1/customers", body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let id = r.json()["id"].as_str().unwrap().to_owned();
+        let k = self.post(&admin(), "/v1/api-keys", json!({"customerId": id, "name": "test"})).await;
+        assert_eq!(k.status, StatusCode::CREATED, "{}", k.text);
+        let k = k.json();
+        (id, Creds { key: k["key"].as_str().unwrap().into(), secret: k["signingSecret"].as_str().unwrap().into(), acting_for: None })
+    }
+}
+
+pub fn bank_pm_body(account: &str) -> Value {
+    json!({
+        "type": "us_bank_account",
+        "usBankAccount": {
+            "routingNumber": "121042882",
+            "accountNumber": account,
+            "accountType": "checking",
+            "holderName": "Jane Doe",
+            "holderType": "individual"
+        }
+    })
+}
