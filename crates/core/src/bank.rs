@@ -12,7 +12,11 @@ pub struct RoutingNumber([u8; 9]);
 /// The ABA check digit (9th digit) for the first eight digits.
 pub fn aba_check_digit(first8: &[u8; 8]) -> u8 {
     const WEIGHTS: [u32; 8] = [3, 7, 1, 3, 7, 1, 3, 7];
-    let sum: u32 = first8.iter().zip(WEIGHTS).map(|(d, w)| u32::from(*d) * w).sum();
+    let sum: u32 = first8
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(*d) * w)
+        .sum();
     ((10 - sum % 10) % 10) as u8
 }
 
@@ -39,7 +43,9 @@ impl RoutingNumber {
                 format!("routing number {s} does not start with a Federal Reserve routing symbol (00-12, 21-32, 61-72, 80)"),
             ));
         }
-        let first8: [u8; 8] = [digits[0], digits[1], digits[2], digits[3], digits[4], digits[5], digits[6], digits[7]];
+        let first8: [u8; 8] = [
+            digits[0], digits[1], digits[2], digits[3], digits[4], digits[5], digits[6], digits[7],
+        ];
         let expected = aba_check_digit(&first8);
         if digits[8] != expected {
             return Err(ValidationError::new(
@@ -176,8 +182,20 @@ mod tests {
 
     #[test]
     fn accepts_known_valid_routing_numbers() {
-        for r in ["121042882", "011000015", "021000021", "231380104", "091000019", "011401533"] {
-            assert_eq!(RoutingNumber::parse("routingNumber", r).unwrap().to_string(), r);
+        for r in [
+            "121042882",
+            "011000015",
+            "021000021",
+            "231380104",
+            "091000019",
+            "011401533",
+        ] {
+            assert_eq!(
+                RoutingNumber::parse("routingNumber", r)
+                    .unwrap()
+                    .to_string(),
+                r
+            );
         }
     }
 
@@ -190,7 +208,14 @@ mod tests {
 
     #[test]
     fn rejects_malformed_routing_numbers() {
-        for r in ["", "12104288", "1210428822", "12104288a", "000000000", "991042880"] {
+        for r in [
+            "",
+            "12104288",
+            "1210428822",
+            "12104288a",
+            "000000000",
+            "991042880",
+        ] {
             assert!(RoutingNumber::parse("routingNumber", r).is_err(), "{r}");
         }
     }
@@ -211,7 +236,10 @@ mod tests {
     fn string_enums_name_the_allowed_values() {
         let err = AccountType::parse("accountType", "money_market").unwrap_err();
         assert!(err.message.contains("checking, savings"));
-        assert_eq!(HolderType::parse("holderType", "business").unwrap(), HolderType::Business);
+        assert_eq!(
+            HolderType::parse("holderType", "business").unwrap(),
+            HolderType::Business
+        );
     }
 
     proptest::proptest! {

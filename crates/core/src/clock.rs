@@ -30,7 +30,9 @@ pub struct SandboxClock {
 
 impl SandboxClock {
     pub fn with_offset(offset: Duration) -> Self {
-        Self { offset_ms: AtomicI64::new(offset.num_milliseconds().max(0)) }
+        Self {
+            offset_ms: AtomicI64::new(offset.num_milliseconds().max(0)),
+        }
     }
 
     /// Move time forward; a negative or zero step is ignored, so time never runs backwards.

@@ -58,7 +58,8 @@ impl MasterKey {
     }
 
     fn derive(&self, label: &str) -> [u8; 32] {
-        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
         mac.update(label.as_bytes());
         mac.finalize().into_bytes().into()
     }
@@ -94,7 +95,13 @@ impl Vault {
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let ct = self
             .cipher
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: context.as_bytes() })
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: context.as_bytes(),
+                },
+            )
             .expect("AES-GCM encryption of an in-memory buffer cannot fail");
         let mut out = Vec::with_capacity(1 + 12 + ct.len());
         out.push(SEAL_VERSION);
@@ -108,14 +115,21 @@ impl Vault {
             return Err(CryptoError::Decrypt);
         }
         self.cipher
-            .decrypt(Nonce::from_slice(&sealed[1..13]), Payload { msg: &sealed[13..], aad: context.as_bytes() })
+            .decrypt(
+                Nonce::from_slice(&sealed[1..13]),
+                Payload {
+                    msg: &sealed[13..],
+                    aad: context.as_bytes(),
+                },
+            )
             .map_err(|_| CryptoError::Decrypt)
     }
 
     /// A stable, keyed fingerprint of `parts` (hex, 32 chars). Equal inputs give
     /// equal fingerprints under the same master key; nothing can be recovered from it.
     pub fn fingerprint(&self, parts: &[&str]) -> String {
-        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.fingerprint_key).expect("any key length");
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&self.fingerprint_key).expect("any key length");
         for p in parts {
             mac.update(&(p.len() as u32).to_be_bytes());
             mac.update(p.as_bytes());
@@ -142,7 +156,11 @@ fn random_alphanumeric(len: usize) -> String {
 
 /// A new secret API key: `ik_test_…` in sandbox mode, `ik_live_…` otherwise.
 pub fn generate_api_key(sandbox: bool) -> String {
-    format!("ik_{}_{}", if sandbox { "test" } else { "live" }, random_alphanumeric(43))
+    format!(
+        "ik_{}_{}",
+        if sandbox { "test" } else { "live" },
+        random_alphanumeric(43)
+    )
 }
 
 /// A new request-signing secret for an API key.
@@ -160,7 +178,13 @@ pub fn sha256(bytes: &[u8]) -> Vec<u8> {
     Sha256::digest(bytes).to_vec()
 }
 
-fn signature_mac(secret: &str, timestamp: &str, method: &str, path_and_query: &str, body: &[u8]) -> HmacSha256 {
+fn signature_mac(
+    secret: &str,
+    timestamp: &str,
+    method: &str,
+    path_and_query: &str,
+    body: &[u8],
+) -> HmacSha256 {
     let mut mac = <HmacSha256 as Mac>::new_from_slice(secret.as_bytes()).expect("any key length");
     mac.update(timestamp.as_bytes());
     mac.update(b"\n");
@@ -173,8 +197,18 @@ fn signature_mac(secret: &str, timestamp: &str, method: &str, path_and_query: &s
 }
 
 /// Hex HMAC-SHA256 signature of a request, as clients compute it.
-pub fn sign_request(secret: &str, timestamp: &str, method: &str, path_and_query: &str, body: &[u8]) -> String {
-    hex::encode(signature_mac(secret, timestamp, method, path_and_query, body).finalize().into_bytes())
+pub fn sign_request(
+    secret: &str,
+    timestamp: &str,
+    method: &str,
+    path_and_query: &str,
+    body: &[u8],
+) -> String {
+    hex::encode(
+        signature_mac(secret, timestamp, method, path_and_query, body)
+            .finalize()
+            .into_bytes(),
+    )
 }
 
 /// Constant-time check of a client's hex signature.
@@ -189,7 +223,9 @@ pub fn verify_request_signature(
     let Ok(sig) = hex::decode(signature_hex.trim()) else {
         return false;
     };
-    signature_mac(secret, timestamp, method, path_and_query, body).verify_slice(&sig).is_ok()
+    signature_mac(secret, timestamp, method, path_and_query, body)
+        .verify_slice(&sig)
+        .is_ok()
 }
 
 #[cfg(test)]
@@ -213,17 +249,32 @@ mod tests {
         let key = MasterKey::generate();
         let a = Vault::new(&key);
         let b = Vault::new(&key);
-        assert_eq!(a.fingerprint(&["121042882", "123"]), b.fingerprint(&["121042882", "123"]));
-        assert_ne!(a.fingerprint(&["12104288", "2123"]), a.fingerprint(&["121042882", "123"]));
-        assert_ne!(a.fingerprint(&["x"]), Vault::new(&MasterKey::generate()).fingerprint(&["x"]));
+        assert_eq!(
+            a.fingerprint(&["121042882", "123"]),
+            b.fingerprint(&["121042882", "123"])
+        );
+        assert_ne!(
+            a.fingerprint(&["12104288", "2123"]),
+            a.fingerprint(&["121042882", "123"])
+        );
+        assert_ne!(
+            a.fingerprint(&["x"]),
+            Vault::new(&MasterKey::generate()).fingerprint(&["x"])
+        );
     }
 
     #[test]
     fn master_key_parses_only_32_byte_base64() {
         let k = MasterKey::generate();
         assert!(MasterKey::from_base64(&k.to_base64()).is_ok());
-        assert_eq!(MasterKey::from_base64("c2hvcnQ=").unwrap_err(), CryptoError::BadMasterKey);
-        assert_eq!(MasterKey::from_base64("not base64!").unwrap_err(), CryptoError::BadMasterKey);
+        assert_eq!(
+            MasterKey::from_base64("c2hvcnQ=").unwrap_err(),
+            CryptoError::BadMasterKey
+        );
+        assert_eq!(
+            MasterKey::from_base64("not base64!").unwrap_err(),
+            CryptoError::BadMasterKey
+        );
         assert_eq!(format!("{k:?}"), "MasterKey(<redacted>)");
     }
 
@@ -231,19 +282,70 @@ mod tests {
     fn request_signatures_verify_and_any_change_breaks_them() {
         let secret = generate_signing_secret();
         let sig = sign_request(&secret, "1700000000", "POST", "/v1/x?a=1", b"{}");
-        assert!(verify_request_signature(&secret, "1700000000", "POST", "/v1/x?a=1", b"{}", &sig));
-        assert!(!verify_request_signature(&secret, "1700000001", "POST", "/v1/x?a=1", b"{}", &sig));
-        assert!(!verify_request_signature(&secret, "1700000000", "GET", "/v1/x?a=1", b"{}", &sig));
-        assert!(!verify_request_signature(&secret, "1700000000", "POST", "/v1/x", b"{}", &sig));
-        assert!(!verify_request_signature(&secret, "1700000000", "POST", "/v1/x?a=1", b"{ }", &sig));
-        assert!(!verify_request_signature(&secret, "1700000000", "POST", "/v1/x?a=1", b"{}", "zz"));
+        assert!(verify_request_signature(
+            &secret,
+            "1700000000",
+            "POST",
+            "/v1/x?a=1",
+            b"{}",
+            &sig
+        ));
+        assert!(!verify_request_signature(
+            &secret,
+            "1700000001",
+            "POST",
+            "/v1/x?a=1",
+            b"{}",
+            &sig
+        ));
+        assert!(!verify_request_signature(
+            &secret,
+            "1700000000",
+            "GET",
+            "/v1/x?a=1",
+            b"{}",
+            &sig
+        ));
+        assert!(!verify_request_signature(
+            &secret,
+            "1700000000",
+            "POST",
+            "/v1/x",
+            b"{}",
+            &sig
+        ));
+        assert!(!verify_request_signature(
+            &secret,
+            "1700000000",
+            "POST",
+            "/v1/x?a=1",
+            b"{ }",
+            &sig
+        ));
+        assert!(!verify_request_signature(
+            &secret,
+            "1700000000",
+            "POST",
+            "/v1/x?a=1",
+            b"{}",
+            "zz"
+        ));
     }
 
     #[test]
     fn signature_matches_what_openssl_computes_for_the_documented_recipe() {
         // printf '1700000000\nPOST\n/v1/payment-methods?x=1\n{"a":1}' | openssl dgst -sha256 -hmac iss_testsecret
-        let sig = sign_request("iss_testsecret", "1700000000", "POST", "/v1/payment-methods?x=1", br#"{"a":1}"#);
-        assert_eq!(sig, "e308f3c6cbd8502cecf55ca844b602fe22f89351be62cae172d39bbb760b723f");
+        let sig = sign_request(
+            "iss_testsecret",
+            "1700000000",
+            "POST",
+            "/v1/payment-methods?x=1",
+            br#"{"a":1}"#,
+        );
+        assert_eq!(
+            sig,
+            "e308f3c6cbd8502cecf55ca844b602fe22f89351be62cae172d39bbb760b723f"
+        );
     }
 
     #[test]

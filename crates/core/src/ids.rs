@@ -19,7 +19,9 @@ static CONTEXT: LazyLock<Mutex<ContextV7>> = LazyLock::new(|| Mutex::new(Context
 pub fn new_id_body(now: DateTime<Utc>) -> String {
     let secs = now.timestamp().max(0) as u64;
     let nanos = now.timestamp_subsec_nanos();
-    let context = CONTEXT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let context = CONTEXT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let ts = Timestamp::from_unix(&*context, secs, nanos);
     Uuid::new_v7(ts).simple().to_string()
 }

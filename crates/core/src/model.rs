@@ -14,7 +14,11 @@ pub type Metadata = Map<String, Value>;
 /// Metadata rules: at most 50 keys, keys ≤ 40 chars, string values ≤ 500 chars.
 pub fn validate_metadata(field: &str, m: &Metadata) -> Result<(), ValidationError> {
     if m.len() > 50 {
-        return Err(ValidationError::new(field, "too_many_keys", "metadata may have at most 50 keys"));
+        return Err(ValidationError::new(
+            field,
+            "too_many_keys",
+            "metadata may have at most 50 keys",
+        ));
     }
     for (k, v) in m {
         if k.is_empty() || k.chars().count() > 40 {
@@ -150,13 +154,20 @@ pub fn validate_email(field: &str, s: &str) -> Result<String, ValidationError> {
     let s = s.trim();
     let ok = s.len() <= 254
         && s.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
         })
         && !s.chars().any(|c| c.is_whitespace() || c.is_control());
     if ok {
         Ok(s.to_owned())
     } else {
-        Err(ValidationError::new(field, "invalid_email", "email must be a valid address like name@example.com"))
+        Err(ValidationError::new(
+            field,
+            "invalid_email",
+            "email must be a valid address like name@example.com",
+        ))
     }
 }
 
@@ -208,17 +219,31 @@ mod tests {
         m.insert("order".into(), Value::String("42".into()));
         assert!(validate_metadata("metadata", &m).is_ok());
         m.insert("n".into(), Value::from(5));
-        assert_eq!(validate_metadata("metadata", &m).unwrap_err().field, "metadata.n");
-        let many: Metadata = (0..51).map(|i| (format!("k{i}"), Value::String(String::new()))).collect();
-        assert_eq!(validate_metadata("metadata", &many).unwrap_err().code, "too_many_keys");
+        assert_eq!(
+            validate_metadata("metadata", &m).unwrap_err().field,
+            "metadata.n"
+        );
+        let many: Metadata = (0..51)
+            .map(|i| (format!("k{i}"), Value::String(String::new())))
+            .collect();
+        assert_eq!(
+            validate_metadata("metadata", &many).unwrap_err().code,
+            "too_many_keys"
+        );
     }
 
     #[test]
     fn nacha_text_is_upper_cased_and_limited_to_printable_ascii() {
-        assert_eq!(validate_ach_company_name("achCompanyName", "Acme Corp").unwrap(), "ACME CORP");
+        assert_eq!(
+            validate_ach_company_name("achCompanyName", "Acme Corp").unwrap(),
+            "ACME CORP"
+        );
         assert!(validate_ach_company_name("achCompanyName", "Acme Corporation Inc").is_err());
         assert!(validate_ach_company_name("achCompanyName", "Café").is_err());
-        assert_eq!(validate_ach_company_id("achCompanyId", "1234567890").unwrap(), "1234567890");
+        assert_eq!(
+            validate_ach_company_id("achCompanyId", "1234567890").unwrap(),
+            "1234567890"
+        );
         assert!(validate_ach_company_id("achCompanyId", "123").is_err());
     }
 

@@ -23,7 +23,10 @@ impl Currency {
             other => Err(ValidationError::new(
                 field,
                 "unsupported_currency",
-                format!("currency `{}` is not supported; use USD", crate::text::clip(other, 10)),
+                format!(
+                    "currency `{}` is not supported; use USD",
+                    crate::text::clip(other, 10)
+                ),
             )),
         }
     }
@@ -56,7 +59,11 @@ pub const MAX_MINOR: i64 = 9_999_999_999;
 impl Money {
     pub fn new(currency: Currency, minor: i64) -> Result<Self, ValidationError> {
         if minor < 0 {
-            return Err(ValidationError::new("amount.value", "invalid_amount", "amount must not be negative"));
+            return Err(ValidationError::new(
+                "amount.value",
+                "invalid_amount",
+                "amount must not be negative",
+            ));
         }
         if minor > MAX_MINOR {
             return Err(ValidationError::new(
@@ -78,7 +85,11 @@ impl Money {
         let currency = Currency::parse(&format!("{field}.currency"), currency)?;
         let value_field = format!("{field}.value");
         if value.is_empty() {
-            return Err(ValidationError::new(value_field, "required", "amount value must not be empty"));
+            return Err(ValidationError::new(
+                value_field,
+                "required",
+                "amount value must not be empty",
+            ));
         }
         if !value.bytes().all(|b| b.is_ascii_digit()) {
             let why = if value.starts_with('-') {
@@ -91,7 +102,11 @@ impl Money {
             return Err(ValidationError::new(value_field, "invalid_amount", why));
         }
         if value.len() > 1 && value.starts_with('0') {
-            return Err(ValidationError::new(value_field, "invalid_amount", "amount value must not have leading zeros"));
+            return Err(ValidationError::new(
+                value_field,
+                "invalid_amount",
+                "amount value must not have leading zeros",
+            ));
         }
         let minor: i64 = match value.parse() {
             Ok(v) if v <= MAX_MINOR => v,

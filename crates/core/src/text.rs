@@ -59,8 +59,17 @@ mod tests {
     #[test]
     fn bounded_text_trims_and_rejects_control_characters() {
         assert_eq!(bounded_text("name", "  Ann ", 1, 10).unwrap(), "Ann");
-        assert_eq!(bounded_text("name", "", 1, 10).unwrap_err().code, "required");
-        assert_eq!(bounded_text("name", "a\u{7}b", 1, 10).unwrap_err().code, "invalid_characters");
-        assert_eq!(bounded_text("name", "abcdefghijk", 1, 10).unwrap_err().code, "too_long");
+        assert_eq!(
+            bounded_text("name", "", 1, 10).unwrap_err().code,
+            "required"
+        );
+        assert_eq!(
+            bounded_text("name", "a\u{7}b", 1, 10).unwrap_err().code,
+            "invalid_characters"
+        );
+        assert_eq!(
+            bounded_text("name", "abcdefghijk", 1, 10).unwrap_err().code,
+            "too_long"
+        );
     }
 }

@@ -39,7 +39,9 @@ fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
     f.write_all(contents)?;
     f.sync_all()?;
     Ok(())
@@ -57,11 +59,14 @@ pub fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
              (e.g. `openssl rand -base64 32`) and keep it safe; without it no stored account number can be read"
         );
     }
-    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let path = config.data_dir.join("master.key");
     if path.exists() {
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        return MasterKey::from_base64(&text).with_context(|| format!("{} is not a valid master key", path.display()));
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        return MasterKey::from_base64(&text)
+            .with_context(|| format!("{} is not a valid master key", path.display()));
     }
     let key = MasterKey::generate();
     write_private(&path, key.to_base64().as_bytes())?;
@@ -76,12 +81,16 @@ pub fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let url = config.database_url();
     if url.starts_with("sqlite:") && config.database_url.is_none() {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating {}", config.data_dir.display()))?;
     }
     let store = Store::connect(&url)
         .await
         .with_context(|| format!("connecting to {}", crate::config::redact_url(&url)))?;
-    store.migrate().await.context("applying database migrations")?;
+    store
+        .migrate()
+        .await
+        .context("applying database migrations")?;
     Ok(store)
 }
 

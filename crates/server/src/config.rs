@@ -45,14 +45,23 @@ pub struct Config {
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
-            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
-            .field("master_key", &self.master_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "master_key",
+                &self.master_key.as_ref().map(|_| "<redacted>"),
+            )
             .field("sandbox", &self.sandbox)
             .field("log_format", &self.log_format)
             .field("idempotency_ttl_hours", &self.idempotency_ttl_hours)
-            .field("bootstrap_admin_key", &self.bootstrap_admin_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "bootstrap_admin_key",
+                &self.bootstrap_admin_key.as_ref().map(|_| "<redacted>"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -95,7 +104,9 @@ impl Config {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         match file {
             Some(path) => fig = fig.merge(Toml::file_exact(path)),
-            None if Path::new("inflow.toml").exists() => fig = fig.merge(Toml::file_exact("inflow.toml")),
+            None if Path::new("inflow.toml").exists() => {
+                fig = fig.merge(Toml::file_exact("inflow.toml"))
+            }
             None => {}
         }
         fig = fig.merge(Env::prefixed("INFLOW_").ignore(&["config", "test_pg_url"]));
@@ -122,9 +133,16 @@ mod tests {
 
     #[test]
     fn database_passwords_are_redacted_from_debug_output() {
-        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
-        let c = Config { master_key: Some("k".into()), database_url: Some("postgres://u:pw@h/d".into()), ..Config::default() };
+        let c = Config {
+            master_key: Some("k".into()),
+            database_url: Some("postgres://u:pw@h/d".into()),
+            ..Config::default()
+        };
         let dbg = format!("{c:?}");
         assert!(!dbg.contains("pw@") && dbg.contains("<redacted>"));
     }

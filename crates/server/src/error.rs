@@ -53,8 +53,20 @@ pub struct ErrorDetail {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, kind: ErrorType, code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { status, kind, code: code.into(), message: message.into(), param: None, retry_after: None }
+    pub fn new(
+        status: StatusCode,
+        kind: ErrorType,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            kind,
+            code: code.into(),
+            message: message.into(),
+            param: None,
+            retry_after: None,
+        }
     }
 
     pub fn with_param(mut self, param: impl Into<String>) -> Self {
@@ -62,24 +74,54 @@ impl ApiError {
         self
     }
 
-    pub fn invalid(code: impl Into<String>, message: impl Into<String>, param: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, ErrorType::InvalidRequestError, code, message).with_param(param)
+    pub fn invalid(
+        code: impl Into<String>,
+        message: impl Into<String>,
+        param: impl Into<String>,
+    ) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            ErrorType::InvalidRequestError,
+            code,
+            message,
+        )
+        .with_param(param)
     }
 
     pub fn unauthenticated(code: &str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, ErrorType::AuthenticationError, code, message)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorType::AuthenticationError,
+            code,
+            message,
+        )
     }
 
     pub fn forbidden(code: &str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, ErrorType::PermissionError, code, message)
+        Self::new(
+            StatusCode::FORBIDDEN,
+            ErrorType::PermissionError,
+            code,
+            message,
+        )
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, ErrorType::NotFoundError, "resource_not_found", format!("no such {what}"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            ErrorType::NotFoundError,
+            "resource_not_found",
+            format!("no such {what}"),
+        )
     }
 
     pub fn conflict(code: &str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, ErrorType::ConflictError, code, message)
+        Self::new(
+            StatusCode::CONFLICT,
+            ErrorType::ConflictError,
+            code,
+            message,
+        )
     }
 
     pub fn internal() -> Self {
@@ -92,7 +134,12 @@ impl ApiError {
     }
 
     pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, ErrorType::ApiError, "service_unavailable", message)
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorType::ApiError,
+            "service_unavailable",
+            message,
+        )
     }
 
     /// Whether an idempotency claim should be given back so the client may retry.

@@ -48,7 +48,12 @@ pub async fn spawn(state: AppState) -> anyhow::Result<RunningServer> {
         }
         housekeeping.abort();
     });
-    Ok(RunningServer { addr, state, stop, handle })
+    Ok(RunningServer {
+        addr,
+        state,
+        stop,
+        handle,
+    })
 }
 
 /// Periodic upkeep: purge expired idempotency records.
@@ -80,7 +85,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

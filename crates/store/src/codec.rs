@@ -11,7 +11,8 @@ pub fn ts(t: DateTime<Utc>) -> i64 {
 }
 
 pub fn dt(micros: i64) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::from_timestamp_micros(micros).ok_or_else(|| StoreError::Corrupt(format!("timestamp {micros}")))
+    DateTime::from_timestamp_micros(micros)
+        .ok_or_else(|| StoreError::Corrupt(format!("timestamp {micros}")))
 }
 
 pub fn opt_dt(micros: Option<i64>) -> Result<Option<DateTime<Utc>>, StoreError> {

@@ -14,7 +14,10 @@ impl ListQuery {
     pub const MAX_LIMIT: u32 = 200;
 
     pub fn first(limit: u32) -> Self {
-        Self { limit, starting_after: String::new() }
+        Self {
+            limit,
+            starting_after: String::new(),
+        }
     }
 
     /// How many rows to fetch: one more than the page, to learn `has_more`.
@@ -34,10 +37,16 @@ impl<T> Page<T> {
     pub(crate) fn from_rows(mut rows: Vec<T>, q: &ListQuery) -> Self {
         let has_more = rows.len() > q.limit as usize;
         rows.truncate(q.limit as usize);
-        Self { data: rows, has_more }
+        Self {
+            data: rows,
+            has_more,
+        }
     }
 
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { data: self.data.into_iter().map(f).collect(), has_more: self.has_more }
+        Page {
+            data: self.data.into_iter().map(f).collect(),
+            has_more: self.has_more,
+        }
     }
 }

@@ -49,7 +49,8 @@ impl Store {
                 .await?;
             Backend::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let opts = PgConnectOptions::from_str(url).map_err(|_| StoreError::UnsupportedUrl(url.to_owned()))?;
+            let opts = PgConnectOptions::from_str(url)
+                .map_err(|_| StoreError::UnsupportedUrl(url.to_owned()))?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(30))
@@ -103,8 +104,12 @@ impl Store {
     /// Is the database answering?
     pub async fn ping(&self) -> Result<(), StoreError> {
         match &self.backend {
-            Backend::Sqlite(p) => { sqlx::query("SELECT 1").execute(p).await?; }
-            Backend::Postgres(p) => { sqlx::query("SELECT 1").execute(p).await?; }
+            Backend::Sqlite(p) => {
+                sqlx::query("SELECT 1").execute(p).await?;
+            }
+            Backend::Postgres(p) => {
+                sqlx::query("SELECT 1").execute(p).await?;
+            }
         };
         Ok(())
     }

@@ -26,19 +26,27 @@ pub struct TestDb {
 }
 
 pub fn pg_admin_url() -> String {
-    std::env::var("INFLOW_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("INFLOW_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 impl TestDb {
     pub async fn new(backend: TestBackend) -> Self {
         match backend {
             TestBackend::Sqlite => {
-                let dir = std::env::temp_dir().join(format!("inflow-test-{}", uuid::Uuid::new_v4().simple()));
+                let dir = std::env::temp_dir()
+                    .join(format!("inflow-test-{}", uuid::Uuid::new_v4().simple()));
                 std::fs::create_dir_all(&dir).expect("create temp dir");
                 let url = format!("sqlite://{}", dir.join("inflow.db").display());
                 let store = Store::connect(&url).await.expect("open sqlite");
                 store.migrate().await.expect("migrate sqlite");
-                Self { store, url, backend, pg_name: None, dir: Some(dir) }
+                Self {
+                    store,
+                    url,
+                    backend,
+                    pg_name: None,
+                    dir: Some(dir),
+                }
             }
             TestBackend::Postgres => {
                 let admin = pg_admin_url();
@@ -51,11 +59,22 @@ impl TestDb {
                     .await
                     .expect("create test database");
                 conn.close().await.ok();
-                let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin);
+                let base = admin
+                    .rsplit_once('/')
+                    .map(|(b, _)| b.to_owned())
+                    .unwrap_or(admin);
                 let url = format!("{base}/{name}");
-                let store = Store::connect(&url).await.expect("connect to test database");
+                let store = Store::connect(&url)
+                    .await
+                    .expect("connect to test database");
                 store.migrate().await.expect("migrate postgres");
-                Self { store, url, backend, pg_name: Some(name), dir: None }
+                Self {
+                    store,
+                    url,
+                    backend,
+                    pg_name: Some(name),
+                    dir: None,
+                }
             }
         }
     }
@@ -74,14 +93,19 @@ impl Drop for TestDb {
             // Drop runs inside the test's runtime; clean up on a thread and
             // runtime of its own. FORCE ends the pool's remaining connections.
             let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
                     return;
                 };
                 rt.block_on(async move {
                     if let Ok(mut conn) = PgConnection::connect(&pg_admin_url()).await {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                            .execute(&mut conn)
-                            .await;
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                        )))
+                        .execute(&mut conn)
+                        .await;
                     }
                 });
             })

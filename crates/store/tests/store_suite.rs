@@ -98,7 +98,10 @@ async fn customers_round_trip_every_field(backend: TestBackend) {
     let mut tx = db.store.read().await.unwrap();
     assert_eq!(tx.get_customer(&c.id).await.unwrap(), c);
     let missing = CustomerId::generate(Utc::now());
-    assert!(matches!(tx.get_customer(&missing).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        tx.get_customer(&missing).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 async fn objects_of_one_customer_are_invisible_to_another(backend: TestBackend) {
@@ -127,10 +130,21 @@ async fn objects_of_one_customer_are_invisible_to_another(backend: TestBackend) 
 
     let mut tx = db.store.read().await.unwrap();
     assert_eq!(tx.get_bank_payment_method(&a.id, &pm.id).await.unwrap(), pm);
-    assert!(matches!(tx.get_bank_payment_method(&b.id, &pm.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(tx.get_account(&b.id, &acc.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        tx.get_bank_payment_method(&b.id, &pm.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        tx.get_account(&b.id, &acc.id).await,
+        Err(StoreError::NotFound)
+    ));
     let q = ListQuery::first(10);
-    assert!(tx.list_bank_payment_methods(&b.id, &PaymentMethodFilter::default(), &q).await.unwrap().data.is_empty());
+    assert!(tx
+        .list_bank_payment_methods(&b.id, &PaymentMethodFilter::default(), &q)
+        .await
+        .unwrap()
+        .data
+        .is_empty());
     assert_eq!(tx.list_accounts(&a.id, &q).await.unwrap().data, vec![acc]);
 }
 
@@ -167,13 +181,24 @@ async fn external_ids_are_unique_per_customer_only(backend: TestBackend) {
     let mut tx = db.store.begin().await.unwrap();
     tx.insert_customer(&a).await.unwrap();
     tx.insert_customer(&b).await.unwrap();
-    tx.insert_bank_payment_method(&bank_pm(&a.id, &vault, Some("ext-1"))).await.unwrap();
-    tx.insert_bank_payment_method(&bank_pm(&b.id, &vault, Some("ext-1"))).await.unwrap();
-    tx.insert_bank_payment_method(&bank_pm(&a.id, &vault, None)).await.unwrap();
-    tx.insert_bank_payment_method(&bank_pm(&a.id, &vault, None)).await.unwrap();
+    tx.insert_bank_payment_method(&bank_pm(&a.id, &vault, Some("ext-1")))
+        .await
+        .unwrap();
+    tx.insert_bank_payment_method(&bank_pm(&b.id, &vault, Some("ext-1")))
+        .await
+        .unwrap();
+    tx.insert_bank_payment_method(&bank_pm(&a.id, &vault, None))
+        .await
+        .unwrap();
+    tx.insert_bank_payment_method(&bank_pm(&a.id, &vault, None))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let mut tx = db.store.begin().await.unwrap();
-    let err = tx.insert_bank_payment_method(&bank_pm(&a.id, &vault, Some("ext-1"))).await.unwrap_err();
+    let err = tx
+        .insert_bank_payment_method(&bank_pm(&a.id, &vault, Some("ext-1")))
+        .await
+        .unwrap_err();
     assert!(err.is_conflict(), "{err:?}");
 }
 
@@ -186,33 +211,54 @@ async fn idempotency_claims_replay_mismatch_and_in_flight(backend: TestBackend) 
         let store = db.store.clone();
         async move {
             let mut tx = store.begin().await.unwrap();
-            let c = tx.claim_idempotency_key("cus_x", "k1", hash, now, Duration::seconds(60), HOUR()).await.unwrap();
+            let c = tx
+                .claim_idempotency_key("cus_x", "k1", hash, now, Duration::seconds(60), HOUR())
+                .await
+                .unwrap();
             tx.commit().await.unwrap();
             c
         }
     };
-    let Claim::Acquired { token } = claim(b"h1").await else { panic!("first claim must win") };
+    let Claim::Acquired { token } = claim(b"h1").await else {
+        panic!("first claim must win")
+    };
     assert!(matches!(claim(b"h1").await, Claim::InFlight { .. }));
     assert_eq!(claim(b"h2").await, Claim::Mismatch);
 
     let mut tx = db.store.begin().await.unwrap();
-    assert!(tx.complete_idempotency_key("cus_x", "k1", &token, 201, "{\"id\":1}").await.unwrap());
+    assert!(tx
+        .complete_idempotency_key("cus_x", "k1", &token, 201, "{\"id\":1}")
+        .await
+        .unwrap());
     tx.commit().await.unwrap();
-    assert_eq!(claim(b"h1").await, Claim::Replay { status: 201, body: "{\"id\":1}".into() });
+    assert_eq!(
+        claim(b"h1").await,
+        Claim::Replay {
+            status: 201,
+            body: "{\"id\":1}".into()
+        }
+    );
     assert_eq!(claim(b"h2").await, Claim::Mismatch);
 
     // Keys are scoped: the same key elsewhere is a different record.
     let mut tx = db.store.begin().await.unwrap();
-    let other = tx.claim_idempotency_key("cus_y", "k1", b"h2", now, Duration::seconds(60), HOUR()).await.unwrap();
+    let other = tx
+        .claim_idempotency_key("cus_y", "k1", b"h2", now, Duration::seconds(60), HOUR())
+        .await
+        .unwrap();
     assert!(matches!(other, Claim::Acquired { .. }));
 }
 
-async fn a_stale_idempotency_claim_is_taken_over_and_the_old_owner_cannot_complete(backend: TestBackend) {
+async fn a_stale_idempotency_claim_is_taken_over_and_the_old_owner_cannot_complete(
+    backend: TestBackend,
+) {
     let db = TestDb::new(backend).await;
     let t0 = Utc::now();
     let mut tx = db.store.begin().await.unwrap();
-    let Claim::Acquired { token: old } =
-        tx.claim_idempotency_key("s", "k", b"h", t0, Duration::seconds(30), HOUR()).await.unwrap()
+    let Claim::Acquired { token: old } = tx
+        .claim_idempotency_key("s", "k", b"h", t0, Duration::seconds(30), HOUR())
+        .await
+        .unwrap()
     else {
         panic!()
     };
@@ -220,8 +266,10 @@ async fn a_stale_idempotency_claim_is_taken_over_and_the_old_owner_cannot_comple
 
     let later = t0 + Duration::seconds(31);
     let mut tx = db.store.begin().await.unwrap();
-    let Claim::Acquired { token: new } =
-        tx.claim_idempotency_key("s", "k", b"h", later, Duration::seconds(30), HOUR()).await.unwrap()
+    let Claim::Acquired { token: new } = tx
+        .claim_idempotency_key("s", "k", b"h", later, Duration::seconds(30), HOUR())
+        .await
+        .unwrap()
     else {
         panic!("a claim whose lock expired must be taken over")
     };
@@ -229,8 +277,14 @@ async fn a_stale_idempotency_claim_is_taken_over_and_the_old_owner_cannot_comple
     assert_ne!(old, new);
 
     let mut tx = db.store.begin().await.unwrap();
-    assert!(!tx.complete_idempotency_key("s", "k", &old, 200, "old").await.unwrap());
-    assert!(tx.complete_idempotency_key("s", "k", &new, 200, "new").await.unwrap());
+    assert!(!tx
+        .complete_idempotency_key("s", "k", &old, 200, "old")
+        .await
+        .unwrap());
+    assert!(tx
+        .complete_idempotency_key("s", "k", &new, 200, "new")
+        .await
+        .unwrap());
     tx.commit().await.unwrap();
 }
 
@@ -242,7 +296,10 @@ async fn concurrent_claims_of_one_key_have_exactly_one_winner(backend: TestBacke
         let store = db.store.clone();
         handles.push(tokio::spawn(async move {
             let mut tx = store.begin().await.unwrap();
-            let c = tx.claim_idempotency_key("s", "race", b"h", now, Duration::seconds(60), HOUR()).await.unwrap();
+            let c = tx
+                .claim_idempotency_key("s", "race", b"h", now, Duration::seconds(60), HOUR())
+                .await
+                .unwrap();
             tx.commit().await.unwrap();
             c
         }));
@@ -262,11 +319,30 @@ async fn expired_idempotency_keys_are_purged(backend: TestBackend) {
     let db = TestDb::new(backend).await;
     let t0 = Utc::now();
     let mut tx = db.store.begin().await.unwrap();
-    tx.claim_idempotency_key("s", "a", b"h", t0, Duration::seconds(1), Duration::hours(1)).await.unwrap();
-    tx.claim_idempotency_key("s", "b", b"h", t0, Duration::seconds(1), Duration::hours(3)).await.unwrap();
-    assert_eq!(tx.purge_expired_idempotency_keys(t0 + Duration::hours(2)).await.unwrap(), 1);
+    tx.claim_idempotency_key("s", "a", b"h", t0, Duration::seconds(1), Duration::hours(1))
+        .await
+        .unwrap();
+    tx.claim_idempotency_key("s", "b", b"h", t0, Duration::seconds(1), Duration::hours(3))
+        .await
+        .unwrap();
+    assert_eq!(
+        tx.purge_expired_idempotency_keys(t0 + Duration::hours(2))
+            .await
+            .unwrap(),
+        1
+    );
     // After expiry the key can be used afresh, even with another request.
-    let c = tx.claim_idempotency_key("s", "b", b"other", t0 + Duration::hours(4), Duration::seconds(1), HOUR()).await.unwrap();
+    let c = tx
+        .claim_idempotency_key(
+            "s",
+            "b",
+            b"other",
+            t0 + Duration::hours(4),
+            Duration::seconds(1),
+            HOUR(),
+        )
+        .await
+        .unwrap();
     assert!(matches!(c, Claim::Acquired { .. }));
 }
 
@@ -277,5 +353,8 @@ async fn rolled_back_transactions_leave_nothing_behind(backend: TestBackend) {
     tx.insert_customer(&c).await.unwrap();
     drop(tx);
     let mut tx = db.store.read().await.unwrap();
-    assert!(matches!(tx.get_customer(&c.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        tx.get_customer(&c.id).await,
+        Err(StoreError::NotFound)
+    ));
 }

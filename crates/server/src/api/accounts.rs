@@ -5,7 +5,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Extension, Json};
 use inflow_core::ids::AccountId;
-use inflow_core::model::{validate_external_id, validate_metadata, Account, AccountStatus, Metadata};
+use inflow_core::model::{
+    validate_external_id, validate_metadata, Account, AccountStatus, Metadata,
+};
 use inflow_core::money::Currency;
 use inflow_core::text::bounded_text;
 use serde::{Deserialize, Serialize};
@@ -76,7 +78,11 @@ impl From<Account> for AccountResponse {
 
 fn external_id_taken(e: inflow_store::StoreError) -> ApiError {
     if e.is_conflict() {
-        ApiError::conflict("external_id_taken", "another account of this customer already has this externalId").with_param("externalId")
+        ApiError::conflict(
+            "external_id_taken",
+            "another account of this customer already has this externalId",
+        )
+        .with_param("externalId")
     } else {
         e.into()
     }
@@ -86,7 +92,11 @@ fn external_id_taken(e: inflow_store::StoreError) -> ApiError {
 #[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = CreateAccountRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
     responses((status = 201, body = AccountResponse), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn create(State(state): State<AppState>, Extension(auth): Extension<Auth>, req: WriteRequest) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    req: WriteRequest,
+) -> ApiResult<Response> {
     let customer_id = auth.customer_id()?.clone();
     let body: CreateAccountRequest = parse_json(&req.body)?;
     let now = state.clock.now();
@@ -97,15 +107,24 @@ pub async fn create(State(state): State<AppState>, Extension(auth): Extension<Au
         name: bounded_text("name", &body.name, 1, 200)?,
         currency: Currency::parse("currency", body.currency.as_deref().unwrap_or("USD"))?,
         status: AccountStatus::Active,
-        external_id: body.external_id.as_deref().map(|e| validate_external_id("externalId", e)).transpose()?,
+        external_id: body
+            .external_id
+            .as_deref()
+            .map(|e| validate_external_id("externalId", e))
+            .transpose()?,
         metadata: body.metadata,
         created_at: now,
         updated_at: now,
     };
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
-            tx.insert_account(&account).await.map_err(external_id_taken)?;
-            Ok((StatusCode::CREATED, to_json(&AccountResponse::from(account))?))
+            tx.insert_account(&account)
+                .await
+                .map_err(external_id_taken)?;
+            Ok((
+                StatusCode::CREATED,
+                to_json(&AccountResponse::from(account))?,
+            ))
         })
     })
     .await
@@ -114,10 +133,23 @@ pub async fn create(State(state): State<AppState>, Extension(auth): Extension<Au
 /// List destination accounts, newest first.
 #[utoipa::path(get, path = "/v1/accounts", tag = "accounts", params(PageParams),
     responses((status = 200, body = ListResponse<AccountResponse>)))]
-pub async fn list(State(state): State<AppState>, Extension(auth): Extension<Auth>, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<AccountResponse>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ListResponse<AccountResponse>>> {
     let params: PageParams = parse_query(q.as_deref())?;
-    let page = state.store.read().await?.list_accounts(auth.customer_id()?, &params.to_query()?).await?;
-    Ok(Json(ListResponse::from_page(page, |a| a.id.to_string(), AccountResponse::from)))
+    let page = state
+        .store
+        .read()
+        .await?
+        .list_accounts(auth.customer_id()?, &params.to_query()?)
+        .await?;
+    Ok(Json(ListResponse::from_page(
+        page,
+        |a| a.id.to_string(),
+        AccountResponse::from,
+    )))
 }
 
 fn parse_id(id: &str) -> ApiResult<AccountId> {
@@ -127,16 +159,31 @@ fn parse_id(id: &str) -> ApiResult<AccountId> {
 /// Get a destination account.
 #[utoipa::path(get, path = "/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path)),
     responses((status = 200, body = AccountResponse), (status = 404, body = ErrorBody)))]
-pub async fn get(State(state): State<AppState>, Extension(auth): Extension<Auth>, Path(id): Path<String>) -> ApiResult<Json<AccountResponse>> {
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AccountResponse>> {
     let id = parse_id(&id)?;
-    let account = state.store.read().await?.get_account(auth.customer_id()?, &id).await.map_err(|_| ApiError::not_found("account"))?;
+    let account = state
+        .store
+        .read()
+        .await?
+        .get_account(auth.customer_id()?, &id)
+        .await
+        .map_err(|_| ApiError::not_found("account"))?;
     Ok(Json(account.into()))
 }
 
 /// Rename, block, unblock or close a destination account.
 #[utoipa::path(patch, path = "/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path)), request_body = UpdateAccountRequest,
     responses((status = 200, body = AccountResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn update(State(state): State<AppState>, Extension(auth): Extension<Auth>, Path(id): Path<String>, req: WriteRequest) -> ApiResult<Response> {
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+    req: WriteRequest,
+) -> ApiResult<Response> {
     let id = parse_id(&id)?;
     let customer_id = auth.customer_id()?.clone();
     let body: UpdateAccountRequest = parse_json(&req.body)?;
@@ -144,17 +191,28 @@ pub async fn update(State(state): State<AppState>, Extension(auth): Extension<Au
     let now = state.clock.now();
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
-            let mut a = tx.get_account(&customer_id, &id).await.map_err(|_| ApiError::not_found("account"))?;
+            let mut a = tx
+                .get_account(&customer_id, &id)
+                .await
+                .map_err(|_| ApiError::not_found("account"))?;
             if let Some(name) = body.name {
                 a.name = bounded_text("name", &name, 1, 200)?;
             }
             if let Some(status) = body.status {
                 if a.status == AccountStatus::Closed && status != AccountStatus::Closed {
-                    return Err(ApiError::conflict("account_closed", "a closed account cannot be reopened").with_param("status"));
+                    return Err(ApiError::conflict(
+                        "account_closed",
+                        "a closed account cannot be reopened",
+                    )
+                    .with_param("status"));
                 }
-                let operator_only = status == AccountStatus::Blocked || a.status == AccountStatus::Blocked;
+                let operator_only =
+                    status == AccountStatus::Blocked || a.status == AccountStatus::Blocked;
                 if operator_only && !is_admin && status != a.status {
-                    return Err(ApiError::forbidden("admin_key_required", "blocking and unblocking accounts is an operator action"));
+                    return Err(ApiError::forbidden(
+                        "admin_key_required",
+                        "blocking and unblocking accounts is an operator action",
+                    ));
                 }
                 a.status = status;
             }

@@ -72,7 +72,11 @@ pub struct CreatedApiKeyResponse {
 
 impl From<IssuedKey> for CreatedApiKeyResponse {
     fn from(k: IssuedKey) -> Self {
-        Self { api_key: k.api_key.into(), key: k.secret_key, signing_secret: k.signing_secret }
+        Self {
+            api_key: k.api_key.into(),
+            key: k.secret_key,
+            signing_secret: k.signing_secret,
+        }
     }
 }
 
@@ -80,7 +84,9 @@ impl From<IssueKeyError> for ApiError {
     fn from(e: IssueKeyError) -> Self {
         match e {
             IssueKeyError::Invalid(v) => v.into(),
-            IssueKeyError::Store(inflow_store::StoreError::NotFound) => ApiError::not_found("customer").with_param("customerId"),
+            IssueKeyError::Store(inflow_store::StoreError::NotFound) => {
+                ApiError::not_found("customer").with_param("customerId")
+            }
             IssueKeyError::Store(s) => s.into(),
         }
     }
@@ -91,14 +97,22 @@ impl From<IssueKeyError> for ApiError {
 #[utoipa::path(post, path = "/v1/api-keys", tag = "api-keys", request_body = CreateApiKeyRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
     responses((status = 201, body = CreatedApiKeyResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn create(State(state): State<AppState>, Extension(auth): Extension<Auth>, req: WriteRequest) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    req: WriteRequest,
+) -> ApiResult<Response> {
     let body: CreateApiKeyRequest = parse_json(&req.body)?;
     let role = body.role.unwrap_or(ApiKeyRole::Customer);
     let customer_id = match role {
         ApiKeyRole::Admin => {
             auth.require_admin()?;
             if body.customer_id.is_some() {
-                return Err(ApiError::invalid("not_allowed", "admin keys do not belong to a customer", "customerId"));
+                return Err(ApiError::invalid(
+                    "not_allowed",
+                    "admin keys do not belong to a customer",
+                    "customerId",
+                ));
             }
             None
         }
@@ -136,36 +150,74 @@ pub async fn create(State(state): State<AppState>, Extension(auth): Extension<Au
 /// List keys: the acting customer's, or (operator without `Inflow-Customer`) the admin keys.
 #[utoipa::path(get, path = "/v1/api-keys", tag = "api-keys", params(PageParams),
     responses((status = 200, body = ListResponse<ApiKeyResponse>)))]
-pub async fn list(State(state): State<AppState>, Extension(auth): Extension<Auth>, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<ApiKeyResponse>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ListResponse<ApiKeyResponse>>> {
     let params: PageParams = parse_query(q.as_deref())?;
     let customer = auth.customer.as_ref().map(|c| &c.id);
-    let page = state.store.read().await?.list_api_keys(customer, &params.to_query()?).await?;
-    Ok(Json(ListResponse::from_page(page, |k| k.id.to_string(), ApiKeyResponse::from)))
+    let page = state
+        .store
+        .read()
+        .await?
+        .list_api_keys(customer, &params.to_query()?)
+        .await?;
+    Ok(Json(ListResponse::from_page(
+        page,
+        |k| k.id.to_string(),
+        ApiKeyResponse::from,
+    )))
 }
 
 async fn visible_key(state: &AppState, auth: &Auth, id: &str) -> ApiResult<ApiKey> {
     let id = ApiKeyId::parse("id", id).map_err(|_| ApiError::not_found("API key"))?;
-    let scope = if auth.is_admin() { None } else { Some(auth.customer_id()?) };
-    state.store.read().await?.get_api_key(&id, scope).await.map_err(|_| ApiError::not_found("API key"))
+    let scope = if auth.is_admin() {
+        None
+    } else {
+        Some(auth.customer_id()?)
+    };
+    state
+        .store
+        .read()
+        .await?
+        .get_api_key(&id, scope)
+        .await
+        .map_err(|_| ApiError::not_found("API key"))
 }
 
 /// Get a key (never its secret).
 #[utoipa::path(get, path = "/v1/api-keys/{id}", tag = "api-keys", params(("id" = String, Path)),
     responses((status = 200, body = ApiKeyResponse), (status = 404, body = ErrorBody)))]
-pub async fn get(State(state): State<AppState>, Extension(auth): Extension<Auth>, Path(id): Path<String>) -> ApiResult<Json<ApiKeyResponse>> {
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ApiKeyResponse>> {
     Ok(Json(visible_key(&state, &auth, &id).await?.into()))
 }
 
 /// Revoke a key; it stops working at once. The last active admin key cannot be revoked.
 #[utoipa::path(post, path = "/v1/api-keys/{id}/revoke", tag = "api-keys", params(("id" = String, Path)),
     responses((status = 200, body = ApiKeyResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn revoke(State(state): State<AppState>, Extension(auth): Extension<Auth>, Path(id): Path<String>, req: WriteRequest) -> ApiResult<Response> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+    req: WriteRequest,
+) -> ApiResult<Response> {
     let key = visible_key(&state, &auth, &id).await?;
     let now = state.clock.now();
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
-            if key.role == ApiKeyRole::Admin && key.revoked_at.is_none() && tx.count_active_admin_keys().await? <= 1 {
-                return Err(ApiError::conflict("last_admin_key", "the last active admin key cannot be revoked; issue another first"));
+            if key.role == ApiKeyRole::Admin
+                && key.revoked_at.is_none()
+                && tx.count_active_admin_keys().await? <= 1
+            {
+                return Err(ApiError::conflict(
+                    "last_admin_key",
+                    "the last active admin key cannot be revoked; issue another first",
+                ));
             }
             tx.revoke_api_key(&key.id, now).await?;
             let key = tx.get_api_key(&key.id, None).await?;

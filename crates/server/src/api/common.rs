@@ -71,13 +71,22 @@ impl PageParams {
             ));
         }
         let starting_after = match &self.starting_after {
-            Some(c) if c.len() > 64 || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
-                return Err(ApiError::invalid("invalid_cursor", "startingAfter must be an object id", "startingAfter"))
+            Some(c)
+                if c.len() > 64 || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+            {
+                return Err(ApiError::invalid(
+                    "invalid_cursor",
+                    "startingAfter must be an object id",
+                    "startingAfter",
+                ))
             }
             Some(c) => c.clone(),
             None => String::new(),
         };
-        Ok(ListQuery { limit, starting_after })
+        Ok(ListQuery {
+            limit,
+            starting_after,
+        })
     }
 }
 
@@ -92,9 +101,21 @@ pub struct ListResponse<T> {
 }
 
 impl<T> ListResponse<T> {
-    pub fn from_page<U>(page: Page<U>, id_of: impl Fn(&U) -> String, render: impl FnMut(U) -> T) -> Self {
-        let next_cursor = if page.has_more { page.data.last().map(&id_of) } else { None };
-        Self { has_more: page.has_more, next_cursor, data: page.data.into_iter().map(render).collect() }
+    pub fn from_page<U>(
+        page: Page<U>,
+        id_of: impl Fn(&U) -> String,
+        render: impl FnMut(U) -> T,
+    ) -> Self {
+        let next_cursor = if page.has_more {
+            page.data.last().map(&id_of)
+        } else {
+            None
+        };
+        Self {
+            has_more: page.has_more,
+            next_cursor,
+            data: page.data.into_iter().map(render).collect(),
+        }
     }
 }
 

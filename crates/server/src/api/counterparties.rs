@@ -5,7 +5,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Extension, Json};
 use inflow_core::ids::CounterpartyId;
-use inflow_core::model::{validate_email, validate_external_id, validate_metadata, Counterparty, CounterpartyKind, Metadata};
+use inflow_core::model::{
+    validate_email, validate_external_id, validate_metadata, Counterparty, CounterpartyKind,
+    Metadata,
+};
 use inflow_core::text::bounded_text;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -86,7 +89,11 @@ impl From<Counterparty> for CounterpartyResponse {
 
 fn external_id_taken(e: inflow_store::StoreError) -> ApiError {
     if e.is_conflict() {
-        ApiError::conflict("external_id_taken", "another counterparty of this customer already has this externalId").with_param("externalId")
+        ApiError::conflict(
+            "external_id_taken",
+            "another counterparty of this customer already has this externalId",
+        )
+        .with_param("externalId")
     } else {
         e.into()
     }
@@ -96,7 +103,11 @@ fn external_id_taken(e: inflow_store::StoreError) -> ApiError {
 #[utoipa::path(post, path = "/v1/counterparties", tag = "counterparties", request_body = CreateCounterpartyRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
     responses((status = 201, body = CounterpartyResponse), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn create(State(state): State<AppState>, Extension(auth): Extension<Auth>, req: WriteRequest) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    req: WriteRequest,
+) -> ApiResult<Response> {
     let customer_id = auth.customer_id()?.clone();
     let body: CreateCounterpartyRequest = parse_json(&req.body)?;
     validate_metadata("metadata", &body.metadata)?;
@@ -106,16 +117,29 @@ pub async fn create(State(state): State<AppState>, Extension(auth): Extension<Au
         customer_id,
         name: bounded_text("name", &body.name, 1, 200)?,
         kind: body.kind,
-        email: body.email.as_deref().map(|e| validate_email("email", e)).transpose()?,
-        external_id: body.external_id.as_deref().map(|e| validate_external_id("externalId", e)).transpose()?,
+        email: body
+            .email
+            .as_deref()
+            .map(|e| validate_email("email", e))
+            .transpose()?,
+        external_id: body
+            .external_id
+            .as_deref()
+            .map(|e| validate_external_id("externalId", e))
+            .transpose()?,
         metadata: body.metadata,
         created_at: now,
         updated_at: now,
     };
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
-            tx.insert_counterparty(&cpt).await.map_err(external_id_taken)?;
-            Ok((StatusCode::CREATED, to_json(&CounterpartyResponse::from(cpt))?))
+            tx.insert_counterparty(&cpt)
+                .await
+                .map_err(external_id_taken)?;
+            Ok((
+                StatusCode::CREATED,
+                to_json(&CounterpartyResponse::from(cpt))?,
+            ))
         })
     })
     .await
@@ -124,16 +148,28 @@ pub async fn create(State(state): State<AppState>, Extension(auth): Extension<Au
 /// List counterparties, newest first; `externalId` finds one by your own id.
 #[utoipa::path(get, path = "/v1/counterparties", tag = "counterparties", params(CounterpartyListParams),
     responses((status = 200, body = ListResponse<CounterpartyResponse>)))]
-pub async fn list(State(state): State<AppState>, Extension(auth): Extension<Auth>, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<CounterpartyResponse>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ListResponse<CounterpartyResponse>>> {
     let params: CounterpartyListParams = parse_query(q.as_deref())?;
-    let page_q = PageParams { limit: params.limit, starting_after: params.starting_after }.to_query()?;
+    let page_q = PageParams {
+        limit: params.limit,
+        starting_after: params.starting_after,
+    }
+    .to_query()?;
     let page = state
         .store
         .read()
         .await?
         .list_counterparties(auth.customer_id()?, params.external_id.as_deref(), &page_q)
         .await?;
-    Ok(Json(ListResponse::from_page(page, |c| c.id.to_string(), CounterpartyResponse::from)))
+    Ok(Json(ListResponse::from_page(
+        page,
+        |c| c.id.to_string(),
+        CounterpartyResponse::from,
+    )))
 }
 
 fn parse_id(id: &str) -> ApiResult<CounterpartyId> {
@@ -143,23 +179,41 @@ fn parse_id(id: &str) -> ApiResult<CounterpartyId> {
 /// Get a counterparty.
 #[utoipa::path(get, path = "/v1/counterparties/{id}", tag = "counterparties", params(("id" = String, Path)),
     responses((status = 200, body = CounterpartyResponse), (status = 404, body = ErrorBody)))]
-pub async fn get(State(state): State<AppState>, Extension(auth): Extension<Auth>, Path(id): Path<String>) -> ApiResult<Json<CounterpartyResponse>> {
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CounterpartyResponse>> {
     let id = parse_id(&id)?;
-    let c = state.store.read().await?.get_counterparty(auth.customer_id()?, &id).await.map_err(|_| ApiError::not_found("counterparty"))?;
+    let c = state
+        .store
+        .read()
+        .await?
+        .get_counterparty(auth.customer_id()?, &id)
+        .await
+        .map_err(|_| ApiError::not_found("counterparty"))?;
     Ok(Json(c.into()))
 }
 
 /// Update a counterparty.
 #[utoipa::path(patch, path = "/v1/counterparties/{id}", tag = "counterparties", params(("id" = String, Path)), request_body = UpdateCounterpartyRequest,
     responses((status = 200, body = CounterpartyResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn update(State(state): State<AppState>, Extension(auth): Extension<Auth>, Path(id): Path<String>, req: WriteRequest) -> ApiResult<Response> {
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+    req: WriteRequest,
+) -> ApiResult<Response> {
     let id = parse_id(&id)?;
     let customer_id = auth.customer_id()?.clone();
     let body: UpdateCounterpartyRequest = parse_json(&req.body)?;
     let now = state.clock.now();
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
-            let mut c = tx.get_counterparty(&customer_id, &id).await.map_err(|_| ApiError::not_found("counterparty"))?;
+            let mut c = tx
+                .get_counterparty(&customer_id, &id)
+                .await
+                .map_err(|_| ApiError::not_found("counterparty"))?;
             if let Some(name) = body.name {
                 c.name = bounded_text("name", &name, 1, 200)?;
             }
@@ -177,7 +231,9 @@ pub async fn update(State(state): State<AppState>, Extension(auth): Extension<Au
                 c.metadata = m;
             }
             c.updated_at = now;
-            tx.update_counterparty(&c).await.map_err(external_id_taken)?;
+            tx.update_counterparty(&c)
+                .await
+                .map_err(external_id_taken)?;
             Ok((StatusCode::OK, to_json(&CounterpartyResponse::from(c))?))
         })
     })

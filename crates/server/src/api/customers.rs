@@ -6,8 +6,8 @@ use axum::response::Response;
 use axum::{Extension, Json};
 use inflow_core::ids::CustomerId;
 use inflow_core::model::{
-    validate_ach_company_id, validate_ach_company_name, validate_email, validate_metadata, Customer, CustomerKind,
-    CustomerStatus, Metadata,
+    validate_ach_company_id, validate_ach_company_name, validate_email, validate_metadata,
+    Customer, CustomerKind, CustomerStatus, Metadata,
 };
 use inflow_core::text::bounded_text;
 use serde::{Deserialize, Serialize};
@@ -110,7 +110,11 @@ impl From<CreateCustomerError> for ApiError {
 #[utoipa::path(post, path = "/v1/customers", tag = "customers", request_body = CreateCustomerRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
     responses((status = 201, body = CustomerResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn create(State(state): State<AppState>, Extension(auth): Extension<Auth>, req: WriteRequest) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    req: WriteRequest,
+) -> ApiResult<Response> {
     auth.require_admin()?;
     let body: CreateCustomerRequest = parse_json(&req.body)?;
     let new = NewCustomer {
@@ -129,7 +133,10 @@ pub async fn create(State(state): State<AppState>, Extension(auth): Extension<Au
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
             let customer = create_customer(tx, new, now).await?;
-            Ok((StatusCode::CREATED, to_json(&CustomerResponse::from(customer))?))
+            Ok((
+                StatusCode::CREATED,
+                to_json(&CustomerResponse::from(customer))?,
+            ))
         })
     })
     .await
@@ -138,36 +145,67 @@ pub async fn create(State(state): State<AppState>, Extension(auth): Extension<Au
 /// List customers, newest first (operator keys only).
 #[utoipa::path(get, path = "/v1/customers", tag = "customers", params(PageParams),
     responses((status = 200, body = ListResponse<CustomerResponse>), (status = 403, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, Extension(auth): Extension<Auth>, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<CustomerResponse>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ListResponse<CustomerResponse>>> {
     auth.require_admin()?;
     let params: PageParams = parse_query(q.as_deref())?;
-    let page = state.store.read().await?.list_customers(&params.to_query()?).await?;
-    Ok(Json(ListResponse::from_page(page, |c| c.id.to_string(), CustomerResponse::from)))
+    let page = state
+        .store
+        .read()
+        .await?
+        .list_customers(&params.to_query()?)
+        .await?;
+    Ok(Json(ListResponse::from_page(
+        page,
+        |c| c.id.to_string(),
+        CustomerResponse::from,
+    )))
 }
 
 /// Get a customer. A customer key may read only its own customer.
 #[utoipa::path(get, path = "/v1/customers/{id}", tag = "customers", params(("id" = String, Path)),
     responses((status = 200, body = CustomerResponse), (status = 404, body = ErrorBody)))]
-pub async fn get(State(state): State<AppState>, Extension(auth): Extension<Auth>, Path(id): Path<String>) -> ApiResult<Json<CustomerResponse>> {
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CustomerResponse>> {
     let id = CustomerId::parse("id", &id).map_err(|_| ApiError::not_found("customer"))?;
     if !auth.is_admin() && auth.customer_id()? != &id {
         return Err(ApiError::not_found("customer"));
     }
-    let customer = state.store.read().await?.get_customer(&id).await.map_err(|_| ApiError::not_found("customer"))?;
+    let customer = state
+        .store
+        .read()
+        .await?
+        .get_customer(&id)
+        .await
+        .map_err(|_| ApiError::not_found("customer"))?;
     Ok(Json(customer.into()))
 }
 
 /// Update a customer's settings (operator keys only).
 #[utoipa::path(patch, path = "/v1/customers/{id}", tag = "customers", params(("id" = String, Path)), request_body = UpdateCustomerRequest,
     responses((status = 200, body = CustomerResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn update(State(state): State<AppState>, Extension(auth): Extension<Auth>, Path(id): Path<String>, req: WriteRequest) -> ApiResult<Response> {
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+    req: WriteRequest,
+) -> ApiResult<Response> {
     auth.require_admin()?;
     let id = CustomerId::parse("id", &id).map_err(|_| ApiError::not_found("customer"))?;
     let body: UpdateCustomerRequest = parse_json(&req.body)?;
     let now = state.clock.now();
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
-            let mut c = tx.get_customer(&id).await.map_err(|_| ApiError::not_found("customer"))?;
+            let mut c = tx
+                .get_customer(&id)
+                .await
+                .map_err(|_| ApiError::not_found("customer"))?;
             if let Some(name) = body.name {
                 c.name = bounded_text("name", &name, 1, 200)?;
             }

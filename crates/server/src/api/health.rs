@@ -33,5 +33,8 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<ReadyRespon
         tracing::warn!(error = %e, "readiness check failed");
         ApiError::unavailable("the database is not reachable")
     })?;
-    Ok(Json(ReadyResponse { status: "ok", database: state.store.backend_name() }))
+    Ok(Json(ReadyResponse {
+        status: "ok",
+        database: state.store.backend_name(),
+    }))
 }

@@ -52,7 +52,12 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("API key").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("API key")
+                    .build(),
+            ),
         );
     }
 }
@@ -73,7 +78,9 @@ fn v1_routes() -> OpenApiRouter<AppState> {
 }
 
 fn public_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(health::healthz)).routes(routes!(health::readyz))
+    OpenApiRouter::new()
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.
@@ -90,7 +97,10 @@ pub fn router(state: AppState) -> Router {
     let (v1, _) = v1_routes().split_for_parts();
     let (public, _) = public_routes().split_for_parts();
     let v1 = v1
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
         .route_layer(middleware::from_fn(access_log::record_route));
     let public = public.route_layer(middleware::from_fn(access_log::record_route));
     let spec = openapi();
@@ -102,12 +112,19 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(access_log::log_request))
         .layer(middleware::from_fn(request_id::assign_request_id))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            ApiError::internal().into_response()
+        }))
         .with_state(state)
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, ErrorType::NotFoundError, "route_not_found", "no such endpoint")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorType::NotFoundError,
+        "route_not_found",
+        "no such endpoint",
+    )
 }
 
 async fn method_not_allowed() -> ApiError {

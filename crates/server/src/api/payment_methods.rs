@@ -10,7 +10,8 @@ use axum::{Extension, Json};
 use inflow_core::bank::{AccountNumber, AccountType, HolderType, RoutingNumber};
 use inflow_core::ids::{CounterpartyId, PaymentMethodId};
 use inflow_core::model::{
-    validate_external_id, validate_metadata, BankPaymentMethod, Metadata, PaymentMethodStatus, PaymentMethodType,
+    validate_external_id, validate_metadata, BankPaymentMethod, Metadata, PaymentMethodStatus,
+    PaymentMethodType,
 };
 use inflow_core::text::bounded_text;
 use inflow_store::repo::payment_methods::PaymentMethodFilter;
@@ -139,7 +140,11 @@ impl From<BankPaymentMethod> for PaymentMethodResponse {
 
 fn external_id_taken(e: inflow_store::StoreError) -> ApiError {
     if e.is_conflict() {
-        ApiError::conflict("external_id_taken", "another payment method of this customer already has this externalId").with_param("externalId")
+        ApiError::conflict(
+            "external_id_taken",
+            "another payment method of this customer already has this externalId",
+        )
+        .with_param("externalId")
     } else {
         e.into()
     }
@@ -149,7 +154,11 @@ fn external_id_taken(e: inflow_store::StoreError) -> ApiError {
 #[utoipa::path(post, path = "/v1/payment-methods", tag = "payment-methods", request_body = CreatePaymentMethodRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
     responses((status = 201, body = PaymentMethodResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn create(State(state): State<AppState>, Extension(auth): Extension<Auth>, req: WriteRequest) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    req: WriteRequest,
+) -> ApiResult<Response> {
     let customer_id = auth.customer_id()?.clone();
     let body: CreatePaymentMethodRequest = parse_json(&req.body)?;
     if body.kind != PaymentMethodType::UsBankAccount {
@@ -159,21 +168,35 @@ pub async fn create(State(state): State<AppState>, Extension(auth): Extension<Au
             "type",
         ));
     }
-    let bank = body
-        .us_bank_account
-        .ok_or_else(|| ApiError::invalid("missing_field", "usBankAccount is required for type us_bank_account", "usBankAccount"))?;
+    let bank = body.us_bank_account.ok_or_else(|| {
+        ApiError::invalid(
+            "missing_field",
+            "usBankAccount is required for type us_bank_account",
+            "usBankAccount",
+        )
+    })?;
     let routing = RoutingNumber::parse("usBankAccount.routingNumber", &bank.routing_number)?;
     let number = AccountNumber::parse("usBankAccount.accountNumber", &bank.account_number)?;
     let holder_name = bounded_text("usBankAccount.holderName", &bank.holder_name, 1, 22 * 4)?;
-    let counterparty_id = body.counterparty_id.as_deref().map(|c| CounterpartyId::parse("counterpartyId", c)).transpose()?;
-    let external_id = body.external_id.as_deref().map(|e| validate_external_id("externalId", e)).transpose()?;
+    let counterparty_id = body
+        .counterparty_id
+        .as_deref()
+        .map(|c| CounterpartyId::parse("counterpartyId", c))
+        .transpose()?;
+    let external_id = body
+        .external_id
+        .as_deref()
+        .map(|e| validate_external_id("externalId", e))
+        .transpose()?;
     validate_metadata("metadata", &body.metadata)?;
 
     let now = state.clock.now();
     let id = PaymentMethodId::generate(now);
     let pm = BankPaymentMethod {
         account_number_sealed: state.vault.seal(number.expose().as_bytes(), id.as_str()),
-        fingerprint: state.vault.fingerprint(&[&routing.as_string(), number.expose()]),
+        fingerprint: state
+            .vault
+            .fingerprint(&[&routing.as_string(), number.expose()]),
         account_last4: number.last4(),
         id,
         customer_id,
@@ -194,10 +217,17 @@ pub async fn create(State(state): State<AppState>, Extension(auth): Extension<Au
             if let Some(cpt) = &pm.counterparty_id {
                 tx.get_counterparty(&pm.customer_id, cpt)
                     .await
-                    .map_err(|_| ApiError::not_found("counterparty").with_param("counterpartyId"))?;
+                    .map_err(|_| {
+                        ApiError::not_found("counterparty").with_param("counterpartyId")
+                    })?;
             }
-            tx.insert_bank_payment_method(&pm).await.map_err(external_id_taken)?;
-            Ok((StatusCode::CREATED, to_json(&PaymentMethodResponse::from(pm))?))
+            tx.insert_bank_payment_method(&pm)
+                .await
+                .map_err(external_id_taken)?;
+            Ok((
+                StatusCode::CREATED,
+                to_json(&PaymentMethodResponse::from(pm))?,
+            ))
         })
     })
     .await
@@ -206,9 +236,17 @@ pub async fn create(State(state): State<AppState>, Extension(auth): Extension<Au
 /// List payment methods, newest first.
 #[utoipa::path(get, path = "/v1/payment-methods", tag = "payment-methods", params(PaymentMethodListParams),
     responses((status = 200, body = ListResponse<PaymentMethodResponse>)))]
-pub async fn list(State(state): State<AppState>, Extension(auth): Extension<Auth>, RawQuery(q): RawQuery) -> ApiResult<Json<ListResponse<PaymentMethodResponse>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ListResponse<PaymentMethodResponse>>> {
     let params: PaymentMethodListParams = parse_query(q.as_deref())?;
-    let page_q = PageParams { limit: params.limit, starting_after: params.starting_after }.to_query()?;
+    let page_q = PageParams {
+        limit: params.limit,
+        starting_after: params.starting_after,
+    }
+    .to_query()?;
     let filter = PaymentMethodFilter {
         external_id: params.external_id,
         counterparty_id: params
@@ -218,8 +256,17 @@ pub async fn list(State(state): State<AppState>, Extension(auth): Extension<Auth
             .transpose()?,
         fingerprint: params.fingerprint,
     };
-    let page = state.store.read().await?.list_bank_payment_methods(auth.customer_id()?, &filter, &page_q).await?;
-    Ok(Json(ListResponse::from_page(page, |p| p.id.to_string(), PaymentMethodResponse::from)))
+    let page = state
+        .store
+        .read()
+        .await?
+        .list_bank_payment_methods(auth.customer_id()?, &filter, &page_q)
+        .await?;
+    Ok(Json(ListResponse::from_page(
+        page,
+        |p| p.id.to_string(),
+        PaymentMethodResponse::from,
+    )))
 }
 
 fn parse_id(id: &str) -> ApiResult<PaymentMethodId> {
@@ -229,7 +276,11 @@ fn parse_id(id: &str) -> ApiResult<PaymentMethodId> {
 /// Get a payment method.
 #[utoipa::path(get, path = "/v1/payment-methods/{id}", tag = "payment-methods", params(("id" = String, Path)),
     responses((status = 200, body = PaymentMethodResponse), (status = 404, body = ErrorBody)))]
-pub async fn get(State(state): State<AppState>, Extension(auth): Extension<Auth>, Path(id): Path<String>) -> ApiResult<Json<PaymentMethodResponse>> {
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PaymentMethodResponse>> {
     let id = parse_id(&id)?;
     let pm = state
         .store
@@ -244,7 +295,12 @@ pub async fn get(State(state): State<AppState>, Extension(auth): Extension<Auth>
 /// Activate, deactivate, block or relabel a payment method.
 #[utoipa::path(patch, path = "/v1/payment-methods/{id}", tag = "payment-methods", params(("id" = String, Path)), request_body = UpdatePaymentMethodRequest,
     responses((status = 200, body = PaymentMethodResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn update(State(state): State<AppState>, Extension(auth): Extension<Auth>, Path(id): Path<String>, req: WriteRequest) -> ApiResult<Response> {
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+    req: WriteRequest,
+) -> ApiResult<Response> {
     let id = parse_id(&id)?;
     let customer_id = auth.customer_id()?.clone();
     let body: UpdatePaymentMethodRequest = parse_json(&req.body)?;
@@ -257,12 +313,20 @@ pub async fn update(State(state): State<AppState>, Extension(auth): Extension<Au
                 .await
                 .map_err(|_| ApiError::not_found("payment method"))?;
             if let Some(status) = body.status {
-                let touches_block = status == PaymentMethodStatus::Blocked || pm.status == PaymentMethodStatus::Blocked;
+                let touches_block = status == PaymentMethodStatus::Blocked
+                    || pm.status == PaymentMethodStatus::Blocked;
                 if touches_block && status != pm.status && !is_admin {
-                    return Err(ApiError::forbidden("admin_key_required", "blocking and unblocking payment methods is an operator action"));
+                    return Err(ApiError::forbidden(
+                        "admin_key_required",
+                        "blocking and unblocking payment methods is an operator action",
+                    ));
                 }
                 pm.status = status;
-                pm.status_reason = body.status_reason.as_deref().map(|r| bounded_text("statusReason", r, 1, 200)).transpose()?;
+                pm.status_reason = body
+                    .status_reason
+                    .as_deref()
+                    .map(|r| bounded_text("statusReason", r, 1, 200))
+                    .transpose()?;
             }
             if let Some(name) = body.holder_name {
                 pm.holder_name = bounded_text("holderName", &name, 1, 88)?;
@@ -275,7 +339,9 @@ pub async fn update(State(state): State<AppState>, Extension(auth): Extension<Au
                 pm.metadata = m;
             }
             pm.updated_at = now;
-            tx.update_bank_payment_method(&pm).await.map_err(external_id_taken)?;
+            tx.update_bank_payment_method(&pm)
+                .await
+                .map_err(external_id_taken)?;
             Ok((StatusCode::OK, to_json(&PaymentMethodResponse::from(pm))?))
         })
     })

@@ -18,7 +18,9 @@ pub struct IssuedKey {
 
 impl std::fmt::Debug for IssuedKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssuedKey").field("api_key", &self.api_key.id).finish_non_exhaustive()
+        f.debug_struct("IssuedKey")
+            .field("api_key", &self.api_key.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -42,14 +44,29 @@ pub struct KeyRequest {
 
 pub const MIN_FIXED_KEY_LEN: usize = 24;
 
-pub async fn issue_api_key(tx: &mut Tx, vault: &Vault, req: KeyRequest, now: DateTime<Utc>) -> Result<IssuedKey, IssueKeyError> {
+pub async fn issue_api_key(
+    tx: &mut Tx,
+    vault: &Vault,
+    req: KeyRequest,
+    now: DateTime<Utc>,
+) -> Result<IssuedKey, IssueKeyError> {
     let name = inflow_core::text::bounded_text("name", &req.name, 1, 100)?;
     match (req.role, &req.customer_id) {
         (ApiKeyRole::Customer, None) => {
-            return Err(ValidationError::new("customerId", "required", "a customer key needs the customer it belongs to").into())
+            return Err(ValidationError::new(
+                "customerId",
+                "required",
+                "a customer key needs the customer it belongs to",
+            )
+            .into())
         }
         (ApiKeyRole::Admin, Some(_)) => {
-            return Err(ValidationError::new("customerId", "not_allowed", "admin keys do not belong to a customer").into())
+            return Err(ValidationError::new(
+                "customerId",
+                "not_allowed",
+                "admin keys do not belong to a customer",
+            )
+            .into())
         }
         _ => {}
     }
@@ -61,14 +78,18 @@ pub async fn issue_api_key(tx: &mut Tx, vault: &Vault, req: KeyRequest, now: Dat
             return Err(ValidationError::new(
                 "key",
                 "weak_key",
-                format!("a supplied API key must be at least {MIN_FIXED_KEY_LEN} printable characters"),
+                format!(
+                    "a supplied API key must be at least {MIN_FIXED_KEY_LEN} printable characters"
+                ),
             )
             .into())
         }
         Some(k) => k,
         None => generate_api_key(req.sandbox),
     };
-    let signing_secret = req.fixed_signing_secret.unwrap_or_else(generate_signing_secret);
+    let signing_secret = req
+        .fixed_signing_secret
+        .unwrap_or_else(generate_signing_secret);
     let id = ApiKeyId::generate(now);
     let api_key = ApiKey {
         signing_secret_sealed: vault.seal(signing_secret.as_bytes(), id.as_str()),
@@ -82,5 +103,9 @@ pub async fn issue_api_key(tx: &mut Tx, vault: &Vault, req: KeyRequest, now: Dat
         revoked_at: None,
     };
     tx.insert_api_key(&api_key).await?;
-    Ok(IssuedKey { api_key, secret_key, signing_secret })
+    Ok(IssuedKey {
+        api_key,
+        secret_key,
+        signing_secret,
+    })
 }

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use inflow_core::ids::CustomerId;
 use inflow_core::model::{
-    validate_ach_company_id, validate_ach_company_name, validate_email, validate_metadata, Customer, CustomerKind,
-    CustomerStatus, Metadata,
+    validate_ach_company_id, validate_ach_company_name, validate_email, validate_metadata,
+    Customer, CustomerKind, CustomerStatus, Metadata,
 };
 use inflow_core::text::bounded_text;
 use inflow_core::ValidationError;
@@ -34,7 +34,13 @@ pub enum CreateCustomerError {
 impl NewCustomer {
     /// Validate into a customer created at `now`.
     pub fn build(self, now: DateTime<Utc>) -> Result<Customer, ValidationError> {
-        let kind = self.kind.ok_or_else(|| ValidationError::new("kind", "required", "kind is required: individual or business"))?;
+        let kind = self.kind.ok_or_else(|| {
+            ValidationError::new(
+                "kind",
+                "required",
+                "kind is required: individual or business",
+            )
+        })?;
         if self.allow_one_time_source && kind != CustomerKind::Business {
             return Err(ValidationError::new(
                 "allowOneTimeSource",
@@ -47,7 +53,11 @@ impl NewCustomer {
             id: CustomerId::generate(now),
             name: bounded_text("name", &self.name, 1, 200)?,
             kind,
-            email: self.email.as_deref().map(|e| validate_email("email", e)).transpose()?,
+            email: self
+                .email
+                .as_deref()
+                .map(|e| validate_email("email", e))
+                .transpose()?,
             status: CustomerStatus::Active,
             allow_one_time_source: self.allow_one_time_source,
             require_signed_requests: self.require_signed_requests,
@@ -68,7 +78,11 @@ impl NewCustomer {
     }
 }
 
-pub async fn create_customer(tx: &mut Tx, new: NewCustomer, now: DateTime<Utc>) -> Result<Customer, CreateCustomerError> {
+pub async fn create_customer(
+    tx: &mut Tx,
+    new: NewCustomer,
+    now: DateTime<Utc>,
+) -> Result<Customer, CreateCustomerError> {
     let customer = new.build(now)?;
     tx.insert_customer(&customer).await?;
     Ok(customer)

@@ -32,21 +32,41 @@ pub enum ApiKeysCommand {
 }
 
 pub async fn run(config: Config, cmd: ApiKeysCommand) -> anyhow::Result<ExitCode> {
-    let ApiKeysCommand::Create { customer, admin, name, json } = cmd;
+    let ApiKeysCommand::Create {
+        customer,
+        admin,
+        name,
+        json,
+    } = cmd;
     let vault = Vault::new(&crate::bootstrap::master_key(&config)?);
     let store = crate::bootstrap::open_store(&config).await?;
-    let customer_id = customer.map(|c| CustomerId::parse("--customer", &c)).transpose()?;
-    let role = if admin { ApiKeyRole::Admin } else { ApiKeyRole::Customer };
+    let customer_id = customer
+        .map(|c| CustomerId::parse("--customer", &c))
+        .transpose()?;
+    let role = if admin {
+        ApiKeyRole::Admin
+    } else {
+        ApiKeyRole::Customer
+    };
     let mut tx = store.begin().await?;
     let issued = issue_api_key(
         &mut tx,
         &vault,
-        KeyRequest { role, customer_id, name, sandbox: config.sandbox, fixed_key: None, fixed_signing_secret: None },
+        KeyRequest {
+            role,
+            customer_id,
+            name,
+            sandbox: config.sandbox,
+            fixed_key: None,
+            fixed_signing_secret: None,
+        },
         inflow_core::clock::Clock::now(&inflow_core::clock::SystemClock),
     )
     .await
     .map_err(|e| match e {
-        crate::app::api_keys::IssueKeyError::Store(inflow_store::StoreError::NotFound) => anyhow::anyhow!("no such customer"),
+        crate::app::api_keys::IssueKeyError::Store(inflow_store::StoreError::NotFound) => {
+            anyhow::anyhow!("no such customer")
+        }
         other => anyhow::anyhow!(other),
     })?;
     tx.commit().await?;

@@ -73,16 +73,28 @@ pub async fn run(config: Config, cmd: CustomersCommand) -> anyhow::Result<ExitCo
                 metadata: Default::default(),
             };
             let mut tx = store.begin().await?;
-            let customer = create_customer(&mut tx, new, inflow_core::clock::Clock::now(&inflow_core::clock::SystemClock)).await?;
+            let customer = create_customer(
+                &mut tx,
+                new,
+                inflow_core::clock::Clock::now(&inflow_core::clock::SystemClock),
+            )
+            .await?;
             tx.commit().await?;
             if json {
                 super::print_json(&CustomerResponse::from(customer))?;
             } else {
-                println!("created customer {} ({}, {})", customer.id, customer.name, customer.kind);
+                println!(
+                    "created customer {} ({}, {})",
+                    customer.id, customer.name, customer.kind
+                );
             }
         }
         CustomersCommand::List { limit, json } => {
-            let page = store.read().await?.list_customers(&ListQuery::first(limit.clamp(1, 200))).await?;
+            let page = store
+                .read()
+                .await?
+                .list_customers(&ListQuery::first(limit.clamp(1, 200)))
+                .await?;
             let rows: Vec<CustomerResponse> = page.data.into_iter().map(Into::into).collect();
             if json {
                 super::print_json(&rows)?;

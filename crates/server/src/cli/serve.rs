@@ -8,11 +8,25 @@ pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
     let prepared = crate::bootstrap::prepare(config).await?;
     let running = crate::server::spawn(prepared.state).await?;
     let config = &running.state.config;
-    let mode = if config.sandbox { "sandbox" } else { "production" };
-    println!("Inflow listening on http://{} ({mode} mode, {})", running.addr, redact_url(&config.database_url()));
-    println!("  API docs:   http://{}/docs   OpenAPI: http://{}/openapi.json", running.addr, running.addr);
+    let mode = if config.sandbox {
+        "sandbox"
+    } else {
+        "production"
+    };
+    println!(
+        "Inflow listening on http://{} ({mode} mode, {})",
+        running.addr,
+        redact_url(&config.database_url())
+    );
+    println!(
+        "  API docs:   http://{}/docs   OpenAPI: http://{}/openapi.json",
+        running.addr, running.addr
+    );
     if let Some(demo) = &prepared.demo {
-        println!("  Demo admin credentials (sandbox only; also in {}):", config.data_dir.join("demo-credentials.json").display());
+        println!(
+            "  Demo admin credentials (sandbox only; also in {}):",
+            config.data_dir.join("demo-credentials.json").display()
+        );
         println!("    API key:        {}", demo.api_key);
         println!("    Signing secret: {}", demo.signing_secret);
     }

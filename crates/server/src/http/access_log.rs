@@ -21,7 +21,11 @@ pub async fn log_request(mut req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let slot = RouteSlot::default();
     req.extensions_mut().insert(slot.clone());
-    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
     let resp = next.run(req).await;
     let route = slot.0.get().map(String::as_str).unwrap_or("<unmatched>");
     let status = resp.status().as_u16();
@@ -35,7 +39,10 @@ pub async fn log_request(mut req: Request, next: Next) -> Response {
 }
 
 pub async fn record_route(req: Request, next: Next) -> Response {
-    if let (Some(slot), Some(path)) = (req.extensions().get::<RouteSlot>(), req.extensions().get::<MatchedPath>()) {
+    if let (Some(slot), Some(path)) = (
+        req.extensions().get::<RouteSlot>(),
+        req.extensions().get::<MatchedPath>(),
+    ) {
         let _ = slot.0.set(path.as_str().to_owned());
     }
     next.run(req).await

@@ -38,7 +38,10 @@ impl Auth {
         if self.is_admin() {
             Ok(())
         } else {
-            Err(ApiError::forbidden("admin_key_required", "this endpoint needs an operator (admin) API key"))
+            Err(ApiError::forbidden(
+                "admin_key_required",
+                "this endpoint needs an operator (admin) API key",
+            ))
         }
     }
 
@@ -84,7 +87,10 @@ async fn check(state: &AppState, req: Request) -> ApiResult<Request> {
         .await?
         .ok_or_else(|| ApiError::unauthenticated("api_key_invalid", "the API key is not valid"))?;
     if api_key.revoked_at.is_some() {
-        return Err(ApiError::unauthenticated("api_key_revoked", "the API key has been revoked"));
+        return Err(ApiError::unauthenticated(
+            "api_key_revoked",
+            "the API key has been revoked",
+        ));
     }
 
     let named = match parts.headers.get(CUSTOMER_HEADER) {
@@ -119,13 +125,18 @@ async fn check(state: &AppState, req: Request) -> ApiResult<Request> {
     if api_key.role == ApiKeyRole::Customer {
         if let Some(c) = &customer {
             if c.status == CustomerStatus::Suspended {
-                return Err(ApiError::forbidden("customer_suspended", "this customer is suspended"));
+                return Err(ApiError::forbidden(
+                    "customer_suspended",
+                    "this customer is suspended",
+                ));
             }
         }
     }
 
     let limit = state.config.max_body_bytes;
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| body_too_large(limit))?;
+    let bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| body_too_large(limit))?;
 
     let signature_required = api_key.role == ApiKeyRole::Customer
         && customer.as_ref().is_some_and(|c| c.require_signed_requests);
@@ -141,7 +152,12 @@ async fn check(state: &AppState, req: Request) -> ApiResult<Request> {
             .headers
             .get("x-timestamp")
             .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| ApiError::unauthenticated("signature_missing", "X-Signature needs an X-Timestamp header"))?;
+            .ok_or_else(|| {
+                ApiError::unauthenticated(
+                    "signature_missing",
+                    "X-Signature needs an X-Timestamp header",
+                )
+            })?;
         let ts: i64 = timestamp.parse().map_err(|_| {
             ApiError::unauthenticated("timestamp_invalid", "X-Timestamp must be unix seconds")
         })?;
@@ -150,7 +166,10 @@ async fn check(state: &AppState, req: Request) -> ApiResult<Request> {
         if (now - ts).abs() > tolerance {
             return Err(ApiError::unauthenticated(
                 "timestamp_out_of_range",
-                format!("X-Timestamp is {}s from the server's time; allowed: ±{tolerance}s", now - ts),
+                format!(
+                    "X-Timestamp is {}s from the server's time; allowed: ±{tolerance}s",
+                    now - ts
+                ),
             ));
         }
         let secret = state
@@ -161,9 +180,20 @@ async fn check(state: &AppState, req: Request) -> ApiResult<Request> {
                 ApiError::internal()
             })?;
         let secret = String::from_utf8(secret).map_err(|_| ApiError::internal())?;
-        let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let path_and_query = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
         let sig = signature.to_str().unwrap_or("");
-        if !verify_request_signature(&secret, timestamp, parts.method.as_str(), path_and_query, &bytes, sig) {
+        if !verify_request_signature(
+            &secret,
+            timestamp,
+            parts.method.as_str(),
+            path_and_query,
+            &bytes,
+            sig,
+        ) {
             return Err(ApiError::unauthenticated(
                 "signature_invalid",
                 "X-Signature does not match: expected hex HMAC-SHA256 of \"timestamp\\nMETHOD\\npath?query\\nbody\" with the key's signing secret",
@@ -171,13 +201,20 @@ async fn check(state: &AppState, req: Request) -> ApiResult<Request> {
         }
     }
 
-    parts.extensions.insert(Auth { key_id: api_key.id, role: api_key.role, customer });
+    parts.extensions.insert(Auth {
+        key_id: api_key.id,
+        role: api_key.role,
+        customer,
+    });
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
 fn bearer_token(headers: &HeaderMap) -> ApiResult<&str> {
     let value = headers.get("authorization").ok_or_else(|| {
-        ApiError::unauthenticated("api_key_missing", "send your API key as `Authorization: Bearer <key>`")
+        ApiError::unauthenticated(
+            "api_key_missing",
+            "send your API key as `Authorization: Bearer <key>`",
+        )
     })?;
     value
         .to_str()
@@ -185,9 +222,18 @@ fn bearer_token(headers: &HeaderMap) -> ApiResult<&str> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|k| !k.is_empty())
-        .ok_or_else(|| ApiError::unauthenticated("api_key_missing", "the Authorization header must be `Bearer <key>`"))
+        .ok_or_else(|| {
+            ApiError::unauthenticated(
+                "api_key_missing",
+                "the Authorization header must be `Bearer <key>`",
+            )
+        })
 }
 
 fn bad_customer_header() -> ApiError {
-    ApiError::invalid("invalid_id", "Inflow-Customer must be a customer id (cus_…)", "Inflow-Customer")
+    ApiError::invalid(
+        "invalid_id",
+        "Inflow-Customer must be a customer id (cus_…)",
+        "Inflow-Customer",
+    )
 }

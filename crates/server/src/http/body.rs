@@ -10,7 +10,11 @@ use crate::error::{ApiError, ErrorType};
 /// wrong types each become a 400 whose `param` is the field's JSON path.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::invalid("body_required", "the request needs a JSON object body", "body"));
+        return Err(ApiError::invalid(
+            "body_required",
+            "the request needs a JSON object body",
+            "body",
+        ));
     }
     if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         let is_json = serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
@@ -27,14 +31,21 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let message = inner.to_string();
         let valid_json = serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
         if (inner.is_syntax() || inner.is_eof()) && !valid_json {
-            return ApiError::invalid("malformed_json", format!("the body is not valid JSON: {message}"), "body");
+            return ApiError::invalid(
+                "malformed_json",
+                format!("the body is not valid JSON: {message}"),
+                "body",
+            );
         }
         let (code, field) = if let Some(name) = quoted_after(&message, "unknown field `") {
             ("unknown_field", join_path(&path, name))
         } else if let Some(name) = quoted_after(&message, "missing field `") {
             ("missing_field", join_path(&path, name))
         } else {
-            ("invalid_field", if path == "." { "body".to_owned() } else { path })
+            (
+                "invalid_field",
+                if path == "." { "body".to_owned() } else { path },
+            )
         };
         let message = strip_position(&message);
         ApiError::invalid(code, format!("{field}: {message}"), field)
@@ -52,7 +63,11 @@ pub fn parse_query<T: DeserializeOwned>(query: Option<&str>) -> Result<T, ApiErr
             .or_else(|| quoted_after(&message, "missing field `"))
             .map(str::to_owned)
             .unwrap_or(path);
-        ApiError::invalid("invalid_query_parameter", format!("{field}: {message}"), field)
+        ApiError::invalid(
+            "invalid_query_parameter",
+            format!("{field}: {message}"),
+            field,
+        )
     })
 }
 
@@ -119,11 +134,20 @@ mod tests {
     #[test]
     fn names_the_field_for_each_kind_of_json_mistake() {
         let e = err(r#"{"name":"a","nmae":"b"}"#);
-        assert_eq!((e.code.as_str(), e.param.as_deref()), ("unknown_field", Some("nmae")));
+        assert_eq!(
+            (e.code.as_str(), e.param.as_deref()),
+            ("unknown_field", Some("nmae"))
+        );
         let e = err(r#"{}"#);
-        assert_eq!((e.code.as_str(), e.param.as_deref()), ("missing_field", Some("name")));
+        assert_eq!(
+            (e.code.as_str(), e.param.as_deref()),
+            ("missing_field", Some("name"))
+        );
         let e = err(r#"{"name":5}"#);
-        assert_eq!((e.code.as_str(), e.param.as_deref()), ("invalid_field", Some("name")));
+        assert_eq!(
+            (e.code.as_str(), e.param.as_deref()),
+            ("invalid_field", Some("name"))
+        );
         let e = err(r#"{"name":"a","usBankAccount":{"routingNumber":1}}"#);
         assert_eq!(e.param.as_deref(), Some("usBankAccount.routingNumber"));
         let e = err(r#"{"name":"a","usBankAccount":{"routing":"1"}}"#);
@@ -131,7 +155,10 @@ mod tests {
         let e = err(r#"{"name":"a","limit":-1}"#);
         assert_eq!(e.param.as_deref(), Some("limit"));
         let e = err(r#"{"name":"#);
-        assert_eq!((e.code.as_str(), e.param.as_deref()), ("malformed_json", Some("body")));
+        assert_eq!(
+            (e.code.as_str(), e.param.as_deref()),
+            ("malformed_json", Some("body"))
+        );
         let e = err("");
         assert_eq!(e.code, "body_required");
         let e = err("[1]");

@@ -44,23 +44,35 @@ impl<S: Send + Sync> FromRequest<S> for WriteRequest {
             None => None,
             Some(v) => {
                 let k = v.to_str().ok().filter(|k| {
-                    !k.is_empty() && k.len() <= MAX_KEY_LEN && k.bytes().all(|b| b.is_ascii_graphic())
+                    !k.is_empty()
+                        && k.len() <= MAX_KEY_LEN
+                        && k.bytes().all(|b| b.is_ascii_graphic())
                 });
                 match k {
                     Some(k) => Some(k.to_owned()),
-                    None => {
-                        return Err(ApiError::invalid(
-                            "invalid_idempotency_key",
-                            format!("Idempotency-Key must be 1 to {MAX_KEY_LEN} printable ASCII characters"),
-                            "Idempotency-Key",
-                        ))
-                    }
+                    None => return Err(ApiError::invalid(
+                        "invalid_idempotency_key",
+                        format!(
+                            "Idempotency-Key must be 1 to {MAX_KEY_LEN} printable ASCII characters"
+                        ),
+                        "Idempotency-Key",
+                    )),
                 }
             }
         };
         let method = req.method().as_str().to_owned();
-        let path = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
-        let body = Bytes::from_request(req, state).await.map_err(|_| ApiError::invalid("unreadable_body", "the request body could not be read", "body"))?;
+        let path = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default();
+        let body = Bytes::from_request(req, state).await.map_err(|_| {
+            ApiError::invalid(
+                "unreadable_body",
+                "the request body could not be read",
+                "body",
+            )
+        })?;
         // Hash the canonical JSON when there is one, so whitespace and key
         // order do not make a retry look like a different request.
         let canonical = serde_json::from_slice::<serde_json::Value>(&body)
@@ -72,7 +84,11 @@ impl<S: Send + Sync> FromRequest<S> for WriteRequest {
         material.extend_from_slice(path.as_bytes());
         material.push(b'\n');
         material.extend_from_slice(&canonical);
-        Ok(Self { key, fingerprint: sha256(&material), body })
+        Ok(Self {
+            key,
+            fingerprint: sha256(&material),
+            body,
+        })
     }
 }
 
@@ -82,15 +98,27 @@ fn canonical_json(v: serde_json::Value) -> serde_json::Value {
         serde_json::Value::Object(map) => {
             let mut entries: Vec<_> = map.into_iter().collect();
             entries.sort_by(|a, b| a.0.cmp(&b.0));
-            serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, canonical_json(v))).collect())
+            serde_json::Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, canonical_json(v)))
+                    .collect(),
+            )
         }
-        serde_json::Value::Array(items) => serde_json::Value::Array(items.into_iter().map(canonical_json).collect()),
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(canonical_json).collect())
+        }
         other => other,
     }
 }
 
 /// Run a write's effect in one transaction, idempotently when the request has a key.
-pub async fn run_write<F>(state: &AppState, auth: &Auth, req: &WriteRequest, effect: F) -> ApiResult<Response>
+pub async fn run_write<F>(
+    state: &AppState,
+    auth: &Auth,
+    req: &WriteRequest,
+    effect: F,
+) -> ApiResult<Response>
 where
     F: for<'t> FnOnce(&'t mut Tx) -> TxFuture<'t, (StatusCode, serde_json::Value)> + Send,
 {
@@ -106,7 +134,14 @@ where
     let keep_for = Duration::hours(i64::from(state.config.idempotency_ttl_hours));
     let mut claim_tx = state.store.begin().await?;
     let claim = claim_tx
-        .claim_idempotency_key(&scope, key, &req.fingerprint, now, Duration::seconds(LOCK_FOR_SECS), keep_for)
+        .claim_idempotency_key(
+            &scope,
+            key,
+            &req.fingerprint,
+            now,
+            Duration::seconds(LOCK_FOR_SECS),
+            keep_for,
+        )
         .await?;
     claim_tx.commit().await?;
 
@@ -114,7 +149,11 @@ where
         Claim::Acquired { token } => token,
         Claim::Replay { status, body } => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            return Ok(json_response(status, open_stored(state, &scope, key, &body)?, true));
+            return Ok(json_response(
+                status,
+                open_stored(state, &scope, key, &body)?,
+                true,
+            ));
         }
         Claim::Mismatch => {
             return Err(ApiError::new(
@@ -133,7 +172,10 @@ where
         let (status, value) = effect(&mut tx).await?;
         let body = value.to_string();
         let stored = seal_stored(state, &scope, key, body.as_bytes());
-        if !tx.complete_idempotency_key(&scope, key, &token, status.as_u16(), &stored).await? {
+        if !tx
+            .complete_idempotency_key(&scope, key, &token, status.as_u16(), &stored)
+            .await?
+        {
             // Our claim expired and another request took the key over.
             return Err(in_flight(1));
         }
@@ -146,7 +188,11 @@ where
         Ok((status, body)) => Ok(json_response(status, body.into_bytes(), false)),
         Err(e) => {
             if let Ok(mut tx) = state.store.begin().await {
-                if tx.release_idempotency_key(&scope, key, &token).await.is_ok() {
+                if tx
+                    .release_idempotency_key(&scope, key, &token)
+                    .await
+                    .is_ok()
+                {
                     let _ = tx.commit().await;
                 }
             }
@@ -159,16 +205,24 @@ where
 /// data, so they are sealed like any other sensitive value.
 fn seal_stored(state: &AppState, scope: &str, key: &str, body: &[u8]) -> String {
     use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(state.vault.seal(body, &format!("idem:{scope}:{key}")))
+    base64::engine::general_purpose::STANDARD
+        .encode(state.vault.seal(body, &format!("idem:{scope}:{key}")))
 }
 
 fn open_stored(state: &AppState, scope: &str, key: &str, stored: &str) -> ApiResult<Vec<u8>> {
     use base64::Engine;
-    let sealed = base64::engine::general_purpose::STANDARD.decode(stored).map_err(|_| ApiError::internal())?;
-    state.vault.open(&sealed, &format!("idem:{scope}:{key}")).map_err(|_| {
-        tracing::error!("stored idempotent response cannot be decrypted with the configured master key");
-        ApiError::internal()
-    })
+    let sealed = base64::engine::general_purpose::STANDARD
+        .decode(stored)
+        .map_err(|_| ApiError::internal())?;
+    state
+        .vault
+        .open(&sealed, &format!("idem:{scope}:{key}"))
+        .map_err(|_| {
+            tracing::error!(
+                "stored idempotent response cannot be decrypted with the configured master key"
+            );
+            ApiError::internal()
+        })
 }
 
 fn in_flight(retry_after_secs: u64) -> ApiError {
@@ -185,9 +239,13 @@ fn in_flight(retry_after_secs: u64) -> ApiError {
 
 pub fn json_response(status: StatusCode, body: Vec<u8>, replayed: bool) -> Response {
     let mut resp = (status, body).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     if replayed {
-        resp.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+        resp.headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     resp
 }
@@ -202,6 +260,9 @@ mod tests {
         let a = canonical_json(json!({"b": 1, "a": {"y": [ {"d": 1, "c": 2} ], "x": 2}}));
         let b = canonical_json(json!({"a": {"x": 2, "y": [ {"c": 2, "d": 1} ]}, "b": 1}));
         assert_eq!(a.to_string(), b.to_string());
-        assert_ne!(canonical_json(json!({"a": [1, 2]})).to_string(), canonical_json(json!({"a": [2, 1]})).to_string());
+        assert_ne!(
+            canonical_json(json!({"a": [1, 2]})).to_string(),
+            canonical_json(json!({"a": [2, 1]})).to_string()
+        );
     }
 }

@@ -49,7 +49,11 @@ pub struct Creds {
 }
 
 pub fn admin() -> Creds {
-    Creds { key: ADMIN_KEY.into(), secret: ADMIN_SECRET.into(), acting_for: None }
+    Creds {
+        key: ADMIN_KEY.into(),
+        secret: ADMIN_SECRET.into(),
+        acting_for: None,
+    }
 }
 
 pub struct Reply {
@@ -63,7 +67,10 @@ impl Reply {
         serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
     }
     pub fn error_code(&self) -> String {
-        self.json()["error"]["code"].as_str().unwrap_or_default().to_owned()
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
     pub fn error_param(&self) -> Option<String> {
         self.json()["error"]["param"].as_str().map(str::to_owned)
@@ -72,7 +79,8 @@ impl Reply {
 
 pub async fn spawn_app(backend: TestBackend) -> TestApp {
     let db = TestDb::new(backend).await;
-    let data_dir = std::env::temp_dir().join(format!("inflow-app-{}", uuid::Uuid::new_v4().simple()));
+    let data_dir =
+        std::env::temp_dir().join(format!("inflow-app-{}", uuid::Uuid::new_v4().simple()));
     let config = Config {
         database_url: Some(db.url.clone()),
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -83,8 +91,12 @@ pub async fn spawn_app(backend: TestBackend) -> TestApp {
         bootstrap_admin_signing_secret: Some(ADMIN_SECRET.into()),
         ..Config::default()
     };
-    let prepared = inflow_server::bootstrap::prepare(config).await.expect("prepare app");
-    let server = inflow_server::server::spawn(prepared.state).await.expect("spawn server");
+    let prepared = inflow_server::bootstrap::prepare(config)
+        .await
+        .expect("prepare app");
+    let server = inflow_server::server::spawn(prepared.state)
+        .await
+        .expect("spawn server");
     TestApp {
         base: format!("http://{}", server.addr),
         client: reqwest::Client::new(),
@@ -121,7 +133,9 @@ impl TestApp {
         sign: bool,
         extra: &[(&str, &str)],
     ) -> Reply {
-        let mut req = self.client.request(method.clone(), format!("{}{path}", self.base));
+        let mut req = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.base));
         if let Some(c) = creds {
             req = req.header("authorization", format!("Bearer {}", c.key));
             if let Some(cus) = &c.acting_for {
@@ -129,7 +143,13 @@ impl TestApp {
             }
             if sign {
                 let ts = now_ts();
-                let sig = sign_request(&c.secret, &ts, method.as_str(), path, body.unwrap_or("").as_bytes());
+                let sig = sign_request(
+                    &c.secret,
+                    &ts,
+                    method.as_str(),
+                    path,
+                    body.unwrap_or("").as_bytes(),
+                );
                 req = req.header("x-timestamp", ts).header("x-signature", sig);
             }
         }
@@ -137,16 +157,29 @@ impl TestApp {
             req = req.header(*k, *v);
         }
         if let Some(b) = body {
-            req = req.header("content-type", "application/json").body(b.to_owned());
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_owned());
         }
         let resp = req.send().await.expect("request");
-        Reply { status: resp.status(), headers: resp.headers().clone(), text: resp.text().await.unwrap_or_default() }
+        Reply {
+            status: resp.status(),
+            headers: resp.headers().clone(),
+            text: resp.text().await.unwrap_or_default(),
+        }
     }
 
     /// A signed JSON request.
-    pub async fn call(&self, creds: &Creds, method: Method, path: &str, body: Option<Value>) -> Reply {
+    pub async fn call(
+        &self,
+        creds: &Creds,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
         let text = body.map(|b| b.to_string());
-        self.send(Some(creds), method, path, text.as_deref(), true, &[]).await
+        self.send(Some(creds), method, path, text.as_deref(), true, &[])
+            .await
     }
 
     pub async fn post(&self, creds: &Creds, path: &str, body: Value) -> Reply {
@@ -166,10 +199,23 @@ impl TestApp {
         let r = self.post(&admin(), "/v1/customers", body).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         let id = r.json()["id"].as_str().unwrap().to_owned();
-        let k = self.post(&admin(), "/v1/api-keys", json!({"customerId": id, "name": "test"})).await;
+        let k = self
+            .post(
+                &admin(),
+                "/v1/api-keys",
+                json!({"customerId": id, "name": "test"}),
+            )
+            .await;
         assert_eq!(k.status, StatusCode::CREATED, "{}", k.text);
         let k = k.json();
-        (id, Creds { key: k["key"].as_str().unwrap().into(), secret: k["signingSecret"].as_str().unwrap().into(), acting_for: None })
+        (
+            id,
+            Creds {
+                key: k["key"].as_str().unwrap().into(),
+                secret: k["signingSecret"].as_str().unwrap().into(),
+                acting_for: None,
+            },
+        )
     }
 }
 

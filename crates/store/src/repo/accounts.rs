@@ -37,7 +37,8 @@ impl TryFrom<AccountRow> for Account {
     }
 }
 
-const COLUMNS: &str = "id, customer_id, name, currency, status, external_id, metadata, created_at, updated_at";
+const COLUMNS: &str =
+    "id, customer_id, name, currency, status, external_id, metadata, created_at, updated_at";
 
 impl Tx {
     pub async fn insert_account(&mut self, a: &Account) -> Result<(), StoreError> {
@@ -75,8 +76,14 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn get_account(&mut self, customer: &CustomerId, id: &AccountId) -> Result<Account, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM accounts WHERE id = $1 AND customer_id = $2"));
+    pub async fn get_account(
+        &mut self,
+        customer: &CustomerId,
+        id: &AccountId,
+    ) -> Result<Account, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM accounts WHERE id = $1 AND customer_id = $2"
+        ));
         let row: AccountRow = on_db!(self, conn => sqlx::query_as(sql)
             .bind(id.as_str())
             .bind(customer.as_str())
@@ -86,7 +93,11 @@ impl Tx {
         row.try_into()
     }
 
-    pub async fn list_accounts(&mut self, customer: &CustomerId, q: &ListQuery) -> Result<Page<Account>, StoreError> {
+    pub async fn list_accounts(
+        &mut self,
+        customer: &CustomerId,
+        q: &ListQuery,
+    ) -> Result<Page<Account>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM accounts WHERE customer_id = $1 AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3"
         ));
@@ -96,7 +107,10 @@ impl Tx {
             .bind(q.fetch())
             .fetch_all(conn)
             .await)?;
-        let rows = rows.into_iter().map(Account::try_from).collect::<Result<Vec<_>, _>>()?;
+        let rows = rows
+            .into_iter()
+            .map(Account::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_rows(rows, q))
     }
 }

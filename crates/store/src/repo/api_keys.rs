@@ -36,7 +36,8 @@ impl TryFrom<ApiKeyRow> for ApiKey {
     }
 }
 
-const COLUMNS: &str = "id, customer_id, role, name, prefix, key_hash, signing_secret_sealed, created_at, revoked_at";
+const COLUMNS: &str =
+    "id, customer_id, role, name, prefix, key_hash, signing_secret_sealed, created_at, revoked_at";
 
 impl Tx {
     pub async fn insert_api_key(&mut self, k: &ApiKey) -> Result<(), StoreError> {
@@ -57,8 +58,13 @@ impl Tx {
     }
 
     /// The key whose hash matches, revoked or not (the caller decides).
-    pub async fn find_api_key_by_hash(&mut self, hash: &[u8]) -> Result<Option<ApiKey>, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1"));
+    pub async fn find_api_key_by_hash(
+        &mut self,
+        hash: &[u8],
+    ) -> Result<Option<ApiKey>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1"
+        ));
         let row: Option<ApiKeyRow> =
             on_db!(self, conn => sqlx::query_as(sql).bind(hash).fetch_optional(conn).await)?;
         row.map(ApiKey::try_from).transpose()
@@ -66,7 +72,11 @@ impl Tx {
 
     /// A key by id; `customer` limits the search to that customer's keys
     /// (`None` = operator view of every key).
-    pub async fn get_api_key(&mut self, id: &ApiKeyId, customer: Option<&CustomerId>) -> Result<ApiKey, StoreError> {
+    pub async fn get_api_key(
+        &mut self,
+        id: &ApiKeyId,
+        customer: Option<&CustomerId>,
+    ) -> Result<ApiKey, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM api_keys WHERE id = $1 AND ($2 = '' OR customer_id = $2)"
         ));
@@ -80,7 +90,11 @@ impl Tx {
     }
 
     /// Keys of one customer, or (with `None`) the operator's admin keys.
-    pub async fn list_api_keys(&mut self, customer: Option<&CustomerId>, q: &ListQuery) -> Result<Page<ApiKey>, StoreError> {
+    pub async fn list_api_keys(
+        &mut self,
+        customer: Option<&CustomerId>,
+        q: &ListQuery,
+    ) -> Result<Page<ApiKey>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM api_keys WHERE \
              (($1 = '' AND customer_id IS NULL) OR customer_id = $1) \
@@ -92,11 +106,18 @@ impl Tx {
             .bind(q.fetch())
             .fetch_all(conn)
             .await)?;
-        let rows = rows.into_iter().map(ApiKey::try_from).collect::<Result<Vec<_>, _>>()?;
+        let rows = rows
+            .into_iter()
+            .map(ApiKey::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_rows(rows, q))
     }
 
-    pub async fn revoke_api_key(&mut self, id: &ApiKeyId, at: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
+    pub async fn revoke_api_key(
+        &mut self,
+        id: &ApiKeyId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
         on_db!(self, conn => sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
             .bind(id.as_str())
             .bind(ts(at))

@@ -36,7 +36,8 @@ impl TryFrom<CounterpartyRow> for Counterparty {
     }
 }
 
-const COLUMNS: &str = "id, customer_id, name, kind, email, external_id, metadata, created_at, updated_at";
+const COLUMNS: &str =
+    "id, customer_id, name, kind, email, external_id, metadata, created_at, updated_at";
 
 impl Tx {
     pub async fn insert_counterparty(&mut self, c: &Counterparty) -> Result<(), StoreError> {
@@ -75,8 +76,14 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn get_counterparty(&mut self, customer: &CustomerId, id: &CounterpartyId) -> Result<Counterparty, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM counterparties WHERE id = $1 AND customer_id = $2"));
+    pub async fn get_counterparty(
+        &mut self,
+        customer: &CustomerId,
+        id: &CounterpartyId,
+    ) -> Result<Counterparty, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM counterparties WHERE id = $1 AND customer_id = $2"
+        ));
         let row: CounterpartyRow = on_db!(self, conn => sqlx::query_as(sql)
             .bind(id.as_str())
             .bind(customer.as_str())
@@ -103,7 +110,10 @@ impl Tx {
             .bind(q.fetch())
             .fetch_all(conn)
             .await)?;
-        let rows = rows.into_iter().map(Counterparty::try_from).collect::<Result<Vec<_>, _>>()?;
+        let rows = rows
+            .into_iter()
+            .map(Counterparty::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_rows(rows, q))
     }
 }

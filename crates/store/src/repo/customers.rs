@@ -42,7 +42,8 @@ impl TryFrom<CustomerRow> for Customer {
     }
 }
 
-const COLUMNS: &str = "id, name, kind, email, status, allow_one_time_source, require_signed_requests, \
+const COLUMNS: &str =
+    "id, name, kind, email, status, allow_one_time_source, require_signed_requests, \
                        ach_company_name, ach_company_id, metadata, created_at, updated_at";
 
 impl Tx {
@@ -106,7 +107,10 @@ impl Tx {
             .bind(q.fetch())
             .fetch_all(conn)
             .await)?;
-        let rows = rows.into_iter().map(Customer::try_from).collect::<Result<Vec<_>, _>>()?;
+        let rows = rows
+            .into_iter()
+            .map(Customer::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_rows(rows, q))
     }
 }

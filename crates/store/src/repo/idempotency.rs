@@ -77,12 +77,20 @@ impl Tx {
             return Ok(Claim::Mismatch);
         }
         if row.state == "completed" {
-            let status = row.response_status.and_then(|s| u16::try_from(s).ok()).unwrap_or(200);
-            return Ok(Claim::Replay { status, body: row.response_body.unwrap_or_default() });
+            let status = row
+                .response_status
+                .and_then(|s| u16::try_from(s).ok())
+                .unwrap_or(200);
+            return Ok(Claim::Replay {
+                status,
+                body: row.response_body.unwrap_or_default(),
+            });
         }
         if row.locked_until > ts(now) {
             let secs = (row.locked_until - ts(now)) / 1_000_000;
-            return Ok(Claim::InFlight { retry_after_secs: secs.clamp(1, 60) as u64 });
+            return Ok(Claim::InFlight {
+                retry_after_secs: secs.clamp(1, 60) as u64,
+            });
         }
         // The first attempt died without finishing: take the key over.
         let taken = on_db!(self, conn => sqlx::query(
@@ -97,7 +105,9 @@ impl Tx {
         if taken == 1 {
             Ok(Claim::Acquired { token })
         } else {
-            Ok(Claim::InFlight { retry_after_secs: 1 })
+            Ok(Claim::InFlight {
+                retry_after_secs: 1,
+            })
         }
     }
 
@@ -125,7 +135,12 @@ impl Tx {
     }
 
     /// Give a claimed key back (the request failed in a way worth retrying).
-    pub async fn release_idempotency_key(&mut self, scope: &str, key: &str, token: &str) -> Result<(), StoreError> {
+    pub async fn release_idempotency_key(
+        &mut self,
+        scope: &str,
+        key: &str,
+        token: &str,
+    ) -> Result<(), StoreError> {
         on_db!(self, conn => sqlx::query(
             "DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND lock_token = $3 AND state = 'in_flight'")
             .bind(scope).bind(key).bind(token).execute(conn).await.map(|r| r.rows_affected()))?;
@@ -133,7 +148,10 @@ impl Tx {
     }
 
     /// Delete expired records; returns how many went.
-    pub async fn purge_expired_idempotency_keys(&mut self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    pub async fn purge_expired_idempotency_keys(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
         let done = on_db!(self, conn => sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= $1")
             .bind(ts(now)).execute(conn).await.map(|r| r.rows_affected()))?;
         Ok(done)

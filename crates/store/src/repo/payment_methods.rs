@@ -65,7 +65,10 @@ pub struct PaymentMethodFilter {
 }
 
 impl Tx {
-    pub async fn insert_bank_payment_method(&mut self, p: &BankPaymentMethod) -> Result<(), StoreError> {
+    pub async fn insert_bank_payment_method(
+        &mut self,
+        p: &BankPaymentMethod,
+    ) -> Result<(), StoreError> {
         on_db!(self, conn => sqlx::query(
             "INSERT INTO payment_methods (id, customer_id, counterparty_id, type, status, status_reason, external_id, \
              routing_number, account_number_sealed, account_last4, fingerprint, account_type, holder_name, holder_type, \
@@ -92,7 +95,10 @@ impl Tx {
     }
 
     /// Write back every mutable field (status, account details after a NOC, names, metadata).
-    pub async fn update_bank_payment_method(&mut self, p: &BankPaymentMethod) -> Result<(), StoreError> {
+    pub async fn update_bank_payment_method(
+        &mut self,
+        p: &BankPaymentMethod,
+    ) -> Result<(), StoreError> {
         let done = on_db!(self, conn => sqlx::query(
             "UPDATE payment_methods SET counterparty_id = $3, status = $4, status_reason = $5, external_id = $6, \
              routing_number = $7, account_number_sealed = $8, account_last4 = $9, fingerprint = $10, account_type = $11, \
@@ -157,7 +163,10 @@ impl Tx {
             .bind(q.fetch())
             .fetch_all(conn)
             .await)?;
-        let rows = rows.into_iter().map(BankPaymentMethod::try_from).collect::<Result<Vec<_>, _>>()?;
+        let rows = rows
+            .into_iter()
+            .map(BankPaymentMethod::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_rows(rows, q))
     }
 }
