@@ -1,5 +1,6 @@
 //! The `inflow` command line.
 
+mod ach;
 mod api_keys;
 mod customers;
 mod serve;
@@ -42,10 +43,23 @@ pub enum Command {
     /// Issue API keys (operator).
     #[command(subcommand, name = "api-keys")]
     ApiKeys(api_keys::ApiKeysCommand),
+    /// Read and check NACHA (ACH) files.
+    #[command(subcommand)]
+    Ach(ach::AchCommand),
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // NACHA tools need neither configuration nor a database.
+    if let Command::Ach(cmd) = cli.command {
+        return match ach::run(cmd) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let mut config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -77,6 +91,7 @@ pub fn main() -> ExitCode {
             }
             Command::Customers(cmd) => customers::run(config, cmd).await,
             Command::ApiKeys(cmd) => api_keys::run(config, cmd).await,
+            Command::Ach(_) => unreachable!("handled before the runtime starts"),
         }
     });
     match result {
