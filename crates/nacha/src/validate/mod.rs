@@ -8,9 +8,14 @@
 //! files are in [`ValidateOptions`]; all are off by default (plus one
 //! opt-in tightening, `require_padding`).
 
+mod addenda;
+mod batch;
 mod checker;
+mod controls;
+mod entry;
 pub mod error;
 mod fields;
+mod file;
 
 pub use checker::Checker;
 pub use error::{Rule, ValidationError};

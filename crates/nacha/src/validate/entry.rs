@@ -1,0 +1,238 @@
+//! Entry detail records: transaction code vs SEC code and service class,
+//! amounts (prenotes, live entries, TEL debit-only, COR), RDFI check digit,
+//! card expiration (SHR), payment type (WEB/TEL), addenda indicator and
+//! trace number order; plus the end-of-entry addenda checks.
+use super::checker::{BatchState, Checker, EntryState};
+use super::error::{Rule, ValidationError};
+use super::fields::{check_fields, check_routing, show};
+use crate::codes::{SecCode, TransactionCode};
+use crate::field::{self, RecordBytes};
+use crate::record::layout as L;
+use crate::record::RecordKind;
+
+impl Checker {
+    pub(super) fn finish_entry_of(&mut self, bs: &BatchState) {
+        if let Some(e) = &bs.entry {
+            if e.has_indicator && e.addenda == 0 {
+                let f = L::entry_detail::ADDENDA_RECORD_INDICATOR;
+                self.err(
+                    e.line,
+                    RecordKind::EntryDetail,
+                    Rule::AddendaIndicator,
+                    Some(f.name),
+                    "addenda record indicator is 1 but no addenda follows".into(),
+                );
+            }
+            if bs.sec == SecCode::Cor && e.addenda == 0 {
+                self.err(
+                    e.line,
+                    RecordKind::EntryDetail,
+                    Rule::AddendaCount,
+                    None,
+                    "COR entry must have one addenda 98".into(),
+                );
+            }
+        }
+    }
+
+    pub(super) fn entry(&mut self, line: u64, b: &RecordBytes) {
+        let k = RecordKind::EntryDetail;
+        let Some(mut bs) = self.batch.take() else {
+            self.err(
+                line,
+                k,
+                Rule::RecordOrder,
+                None,
+                "entry detail outside of a batch".into(),
+            );
+            return;
+        };
+        self.finish_entry_of(&bs);
+        let is_iat = bs.is_iat;
+        let is_adv = bs.is_adv();
+        let defs = if is_adv {
+            L::adv_entry_detail::ALL
+        } else if is_iat {
+            L::iat_entry_detail::ALL
+        } else {
+            L::entry_detail::ALL
+        };
+        check_fields(&mut self.errors, line, k, b, defs);
+        check_routing(&mut self.errors, line, k, "RDFI check digit", &b[3..12]);
+        let tcf = L::entry_detail::TRANSACTION_CODE;
+        let tc =
+            TransactionCode::from_bytes(&b[1..3]).filter(|t| t.is_known() && (t.0 >= 81) == is_adv);
+        let amount = if is_adv {
+            field::digits(&b[27..39])
+        } else {
+            field::digits(&b[29..39])
+        }
+        .unwrap_or(0);
+        match tc {
+            None => self.push(
+                ValidationError::new(
+                    line,
+                    k,
+                    Rule::TransactionCode,
+                    format!(
+                        "transaction code {:?} is not valid in a {} batch",
+                        show(&b[1..3]),
+                        bs.sec
+                    ),
+                )
+                .field(tcf.name)
+                .found(show(&b[1..3])),
+            ),
+            Some(t) => {
+                if let Some(scc) = bs.scc {
+                    if !scc.allows(t) {
+                        self.push(
+                            ValidationError::new(line, k, Rule::ServiceClassMismatch, format!("transaction code {t} is not allowed in a batch with service class code {}", scc.code()))
+                                .field(tcf.name)
+                                .found(t),
+                        );
+                    }
+                }
+                self.entry_amount_rules(line, &bs, t, amount);
+                if t.is_debit() {
+                    bs.debit += amount;
+                } else {
+                    bs.credit += amount;
+                }
+            }
+        }
+        if bs.sec == SecCode::Shr && !is_iat {
+            let mm = field::digits(&b[39..41]);
+            if !matches!(mm, Some(1..=12)) {
+                let f = L::entry_detail::CARD_EXPIRATION_DATE;
+                self.push(
+                    ValidationError::new(
+                        line,
+                        k,
+                        Rule::CardExpirationDate,
+                        format!("card expiration month {:?} is not 01-12", show(&b[39..41])),
+                    )
+                    .field(f.name)
+                    .found(show(&b[39..43])),
+                );
+            }
+        }
+        if matches!(bs.sec, SecCode::Web | SecCode::Tel) && !matches!(b[76], b'R' | b'S' | b' ') {
+            let f = L::entry_detail::DISCRETIONARY_DATA;
+            self.push(
+                ValidationError::new(
+                    line,
+                    k,
+                    Rule::PaymentTypeCode,
+                    format!("payment type code {:?} must be R or S", show(&b[76..78])),
+                )
+                .field(f.name)
+                .found(show(&b[76..78])),
+            );
+        }
+        let ind = b[78];
+        if !matches!(ind, b'0' | b'1') {
+            let f = L::entry_detail::ADDENDA_RECORD_INDICATOR;
+            self.push(
+                ValidationError::new(
+                    line,
+                    k,
+                    Rule::AddendaIndicator,
+                    format!(
+                        "addenda record indicator must be 0 or 1, found {:?}",
+                        show(&[ind])
+                    ),
+                )
+                .field(f.name)
+                .found(show(&[ind])),
+            );
+        }
+        let trace = if is_adv {
+            None
+        } else {
+            field::digits(&b[79..94])
+        };
+        if let (Some(t), Some(prev)) = (trace, bs.last_trace) {
+            if t <= prev && !self.opts.allow_unordered_trace_numbers {
+                let f = L::entry_detail::TRACE_NUMBER;
+                self.push(
+                    ValidationError::new(line, k, Rule::TraceOrder, format!("trace number {t:015} is not greater than the previous trace number {prev:015} in the batch"))
+                        .field(f.name)
+                        .values(format!("> {prev:015}"), format!("{t:015}")),
+                );
+            }
+        }
+        if trace.is_some() {
+            bs.last_trace = trace;
+        }
+        bs.hash += field::digits(&b[3..11]).unwrap_or(0);
+        bs.records += 1;
+        bs.entry = Some(EntryState {
+            line,
+            has_indicator: ind == b'1',
+            addenda: 0,
+            count05: 0,
+            trace,
+        });
+        self.batch = Some(bs);
+    }
+
+    pub(super) fn entry_amount_rules(
+        &mut self,
+        line: u64,
+        bs: &BatchState,
+        t: TransactionCode,
+        amount: u64,
+    ) {
+        let k = RecordKind::EntryDetail;
+        let af = L::entry_detail::AMOUNT;
+        if t.is_prenote() && amount != 0 {
+            self.push(
+                ValidationError::new(
+                    line,
+                    k,
+                    Rule::PrenoteAmount,
+                    format!("prenote transaction code {t} requires amount 0, found {amount}"),
+                )
+                .field(af.name)
+                .values(0, amount),
+            );
+        }
+        if t.is_live() && amount == 0 && !bs.is_adv() {
+            self.push(
+                ValidationError::new(
+                    line,
+                    k,
+                    Rule::ZeroAmount,
+                    format!("live transaction code {t} requires a non-zero amount"),
+                )
+                .field(af.name)
+                .found(0),
+            );
+        }
+        if bs.sec == SecCode::Tel && t.is_credit() && !t.is_return_or_noc() && !bs.reversal {
+            self.push(
+                ValidationError::new(
+                    line,
+                    k,
+                    Rule::DebitOnly,
+                    format!("TEL batches allow only debits; transaction code {t} is a credit"),
+                )
+                .field(L::entry_detail::TRANSACTION_CODE.name)
+                .found(t),
+            );
+        }
+        if bs.sec == SecCode::Cor && !t.is_return_or_noc() {
+            self.push(
+                ValidationError::new(
+                    line,
+                    k,
+                    Rule::TransactionCode,
+                    format!("COR entries must use a return/NOC transaction code, found {t}"),
+                )
+                .field(L::entry_detail::TRANSACTION_CODE.name)
+                .found(t),
+            );
+        }
+    }
+}
