@@ -7,7 +7,10 @@
 //!
 //! * Build and write: [`FileBuilder`] → [`NachaFile::write_to`] / [`NachaFile::to_bytes`].
 //! * Read: [`read`] (whole file), [`reader::records`] / [`reader::batches`] (streaming).
-//! * Validate: [`validate()`] (single pass over bytes) or [`NachaFile::validate`].
+//! * Validate: [`validate()`] (single pass over bytes) or [`NachaFile::validate`];
+//!   findings are errors or warnings ([`Severity`]); [`ValidateOptions::strict`]
+//!   makes every warning an error (used for every file Inflow writes,
+//!   [`NachaFile::to_checked_bytes`]).
 //! * Codes: [`ReturnCode`], [`ChangeCode`], [`CorrectedData`].
 //! * CLI reports: [`report::inspect`], [`report::validate_report`].
 #![deny(missing_docs)]
@@ -35,4 +38,4 @@ pub use model::{Batch, Entry, NachaFile};
 pub use reader::{read, read_from, read_validated, ReadError};
 pub use record::{NocInfo, RecordKind, ReturnInfo};
 pub use routing::{RoutingError, RoutingNumber};
-pub use validate::{validate, Rule, ValidateOptions, ValidationError};
+pub use validate::{validate, Rule, Severity, ValidateOptions, ValidationError};

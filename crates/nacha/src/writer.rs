@@ -6,10 +6,12 @@
 //! read is reproduced byte for byte (line endings normalised to `\n`,
 //! space-only tails past position 94 dropped, padding recomputed).
 //! Controls of files made by [`crate::FileBuilder`] are computed by the
-//! builder.
+//! builder. [`NachaFile::to_checked_bytes`] is the writer Inflow uses for
+//! files it sends: it validates the output in strict mode first.
 
 use crate::field::RECORD_LEN;
 use crate::model::NachaFile;
+use crate::validate::{ValidateOptions, ValidationError};
 use std::io::Write;
 
 const PADDING: [u8; RECORD_LEN] = [b'9'; RECORD_LEN];
@@ -39,6 +41,24 @@ impl NachaFile {
         let mut v = Vec::new();
         self.write_into(&mut v);
         v
+    }
+
+    /// The file as bytes, validated in strict mode
+    /// ([`ValidateOptions::strict`], plus `require_padding`): any finding,
+    /// warning or error, is returned instead of the bytes. Every file
+    /// Inflow writes goes through this check.
+    pub fn to_checked_bytes(&self) -> Result<Vec<u8>, Vec<ValidationError>> {
+        let bytes = self.to_bytes();
+        let opts = ValidateOptions {
+            require_padding: true,
+            ..ValidateOptions::strict()
+        };
+        let findings = crate::validate(&bytes, &opts);
+        if findings.is_empty() {
+            Ok(bytes)
+        } else {
+            Err(findings)
+        }
     }
 
     /// Writes the file to `w` in 64 KiB chunks.

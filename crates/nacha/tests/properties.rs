@@ -176,9 +176,12 @@ proptest! {
         let bytes = file.to_bytes();
         let back = nacha::read(&bytes).expect("reads");
         prop_assert_eq!(&back, &file);
-        let opts = ValidateOptions { require_padding: true, ..Default::default() };
+        // written files are checked in strict mode: no error and no warning
+        let opts = ValidateOptions { require_padding: true, ..ValidateOptions::strict() };
         let errs = nacha::validate(&bytes, &opts);
         prop_assert!(errs.is_empty(), "{:?}", errs);
+        prop_assert!(file.validate(&ValidateOptions::strict()).is_empty());
+        prop_assert_eq!(file.to_checked_bytes().expect("passes strict validation"), bytes.clone());
         prop_assert_eq!(back.to_bytes(), bytes);
     }
 
@@ -186,6 +189,7 @@ proptest! {
     fn reader_and_validator_never_panic_on_arbitrary_bytes(data in prop::collection::vec(any::<u8>(), 0..2000)) {
         let _ = nacha::read(&data);
         let _ = nacha::validate(&data, &ValidateOptions::default());
+        let _ = nacha::validate(&data, &ValidateOptions::strict());
         let _ = nacha::report::inspect(&data, Default::default());
         let _ = nacha::read_from(&data[..]);
     }
@@ -197,7 +201,11 @@ proptest! {
             let at = i.index(bytes.len());
             bytes[at] = b;
         }
-        let _ = nacha::validate(&bytes, &ValidateOptions::default());
+        let tolerant = nacha::validate(&bytes, &ValidateOptions::default());
+        let strict = nacha::validate(&bytes, &ValidateOptions::strict());
+        // strict mode reports exactly the same findings, all as errors
+        prop_assert_eq!(tolerant.len(), strict.len());
+        prop_assert!(strict.iter().all(|e| e.is_error()));
         if let Ok(f) = nacha::read(&bytes) {
             let _ = f.validate(&ValidateOptions::default());
             let _ = f.to_bytes();

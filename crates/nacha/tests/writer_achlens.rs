@@ -156,19 +156,25 @@ fn files() -> Vec<(&'static str, NachaFile)> {
 fn written_files_validate_and_read_back_identically() {
     for (name, file) in files() {
         let bytes = file.to_bytes();
+        // files Inflow writes are checked in strict mode (warnings are errors)
         assert!(
-            file.validate(&ValidateOptions::default()).is_empty(),
+            file.validate(&ValidateOptions::strict()).is_empty(),
             "{name}: {:?}",
-            file.validate(&ValidateOptions::default())
+            file.validate(&ValidateOptions::strict())
         );
         let errs = nacha::validate(
             &bytes,
             &ValidateOptions {
                 require_padding: true,
-                ..Default::default()
+                ..ValidateOptions::strict()
             },
         );
         assert!(errs.is_empty(), "{name}: {errs:?}");
+        assert_eq!(
+            file.to_checked_bytes().expect("passes strict validation"),
+            bytes,
+            "{name}"
+        );
         assert_eq!(nacha::read(&bytes).expect("reads"), file, "{name}");
     }
 }

@@ -1,7 +1,7 @@
 //! A builder for originated files that is hard to misuse: entries can only
 //! be added after a batch (type-state), every text field is checked against
 //! its width and the allowed character set, routing numbers are
-//! [`RoutingNumber`]s, and all controls (counts, entry hash, totals, batch
+//! [`crate::RoutingNumber`]s, and all controls (counts, entry hash, totals, batch
 //! count, block count, padding), batch numbers and — unless given — trace
 //! numbers are computed by the builder, never taken from callers.
 //!
@@ -18,7 +18,9 @@
 //!         .payment_type(PaymentType::Single))
 //!     .build()
 //!     .unwrap();
-//! assert!(file.validate(&ValidateOptions::default()).is_empty());
+//! // every file Inflow writes is checked in strict mode
+//! assert!(file.validate(&ValidateOptions::strict()).is_empty());
+//! let bytes = file.to_checked_bytes().unwrap();
 //! ```
 
 mod controls;

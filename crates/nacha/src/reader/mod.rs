@@ -212,7 +212,7 @@ impl Assembler {
 
 /// Reads a whole file into the model. Fails only on structure the model
 /// cannot hold (records outside a batch, unknown record types, duplicate
-/// headers/controls); use [`crate::validate`] for full validation.
+/// headers/controls); use [`crate::validate()`] for full validation.
 pub fn read(data: &[u8]) -> Result<NachaFile, ReadError> {
     let mut asm = Assembler::default();
     for l in records(data) {
@@ -248,7 +248,8 @@ pub fn read_from<R: BufRead>(r: R) -> Result<NachaFile, std::io::Error> {
 }
 
 /// Reads and fully validates in one pass. Returns the model (as far as it
-/// could be built) and every finding (structural and validation).
+/// could be built) and every finding (errors and warnings; the file is
+/// valid when none is an error, see [`crate::validate::has_errors`]).
 pub fn read_validated(data: &[u8], opts: &ValidateOptions) -> (NachaFile, Vec<ValidationError>) {
     let mut asm = Assembler::default();
     let mut checker = Checker::new(opts);

@@ -297,14 +297,17 @@ impl fmt::Display for InspectReport {
 /// Result of validating a file.
 #[derive(Debug, Clone, Serialize)]
 pub struct ValidationReport {
-    /// Every finding, in file order.
+    /// Every error ([`crate::Severity::Error`]), in file order.
     pub errors: Vec<ValidationError>,
+    /// Every warning ([`crate::Severity::Warning`]), in file order: disagreements
+    /// tolerant parsers accept (none in strict mode).
+    pub warnings: Vec<ValidationError>,
     /// Options used.
     pub options: ValidateOptions,
 }
 
 impl ValidationReport {
-    /// True when there are no findings.
+    /// True when there are no errors (warnings allowed).
     pub fn is_valid(&self) -> bool {
         self.errors.is_empty()
     }
@@ -312,20 +315,26 @@ impl ValidationReport {
 
 impl fmt::Display for ValidationReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.errors.is_empty() {
-            return writeln!(f, "valid");
-        }
-        for e in &self.errors {
+        for e in self.errors.iter().chain(&self.warnings) {
             writeln!(f, "{e}")?;
         }
-        writeln!(f, "{} error(s)", self.errors.len())
+        match (self.errors.len(), self.warnings.len()) {
+            (0, 0) => writeln!(f, "valid"),
+            (0, w) => writeln!(f, "valid with {w} warning(s)"),
+            (e, 0) => writeln!(f, "{e} error(s)"),
+            (e, w) => writeln!(f, "{e} error(s), {w} warning(s)"),
+        }
     }
 }
 
-/// Validates a file and lists every finding.
+/// Validates a file and lists every finding: errors first, then warnings.
 pub fn validate_report(bytes: &[u8], opts: &ValidateOptions) -> ValidationReport {
+    let (errors, warnings) = crate::validate(bytes, opts)
+        .into_iter()
+        .partition(ValidationError::is_error);
     ValidationReport {
-        errors: crate::validate(bytes, opts),
+        errors,
+        warnings,
         options: *opts,
     }
 }
@@ -333,6 +342,7 @@ pub fn validate_report(bytes: &[u8], opts: &ValidateOptions) -> ValidationReport
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::validate::Severity;
 
     #[test]
     fn masks_all_but_last_four() {
@@ -367,5 +377,36 @@ mod tests {
         assert!(text.contains("return reason code \"R96\""), "{text}");
         assert!(text.contains("change code \"C92\""), "{text}");
         assert!(serde_json::to_string(&r).unwrap().contains("return_code"));
+    }
+
+    #[test]
+    fn validate_report_shows_warnings_apart_from_errors() {
+        // file control claims 3 batches; the file has 2: a warning by default
+        let lines: Vec<&str> = RETURN_FILE.lines().collect();
+        let i = lines.iter().position(|l| l.starts_with('9')).unwrap();
+        let mut bad = lines.clone();
+        let control = format!("9{:06}{}", 3, &lines[i][7..]);
+        bad[i] = &control;
+        let text = bad.join("\n");
+        let r = validate_report(text.as_bytes(), &ValidateOptions::default());
+        assert!(r.is_valid(), "{r}");
+        assert_eq!(r.warnings.len(), 1, "{r}");
+        let shown = r.to_string();
+        assert!(
+            shown.contains(&format!(
+                "line {}: file control: warning: batch count 3 does not match computed 2",
+                i + 1
+            )),
+            "{shown}"
+        );
+        assert!(shown.ends_with("valid with 1 warning(s)\n"), "{shown}");
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["warnings"][0]["severity"], "warning");
+        assert_eq!(json["errors"].as_array().unwrap().len(), 0);
+        let strict = validate_report(text.as_bytes(), &ValidateOptions::strict());
+        assert!(!strict.is_valid());
+        assert!(strict.warnings.is_empty());
+        assert_eq!(strict.errors[0].severity, Severity::Error);
+        assert!(strict.to_string().ends_with("1 error(s)\n"));
     }
 }

@@ -1,6 +1,7 @@
 //! Addenda records: type allowed per SEC code, addenda indicator, counts,
 //! addenda and entry-detail sequence numbers, return and change codes and
 //! NOC corrected data.
+
 use super::checker::{Checker, EntryState};
 use super::error::{Rule, ValidationError};
 use super::fields::{check_fields, show};

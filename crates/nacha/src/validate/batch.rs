@@ -1,6 +1,7 @@
 //! Batch structure: the batch header (service class, SEC code, originator
 //! status, company identification, batch number order), batches closed
 //! without a control, and batch header vs batch control agreement.
+
 use super::checker::{BatchState, Checker};
 use super::error::{Rule, ValidationError};
 use super::fields::{check_fields, show};
@@ -218,31 +219,7 @@ impl Checker {
         }
         mism(self, C::ODFI_IDENTIFICATION.name, &bs.odfi, &b[79..87]);
         mism(self, C::BATCH_NUMBER.name, &bs.batch_number, &b[87..94]);
-        let (dspan, cspan) = if adv {
-            (
-                L::adv_batch_control::TOTAL_DEBIT.span,
-                L::adv_batch_control::TOTAL_CREDIT.span,
-            )
-        } else {
-            (C::TOTAL_DEBIT.span, C::TOTAL_CREDIT.span)
-        };
-        let checks = [
-            (
-                C::ENTRY_ADDENDA_COUNT.name,
-                Rule::EntryAddendaCount,
-                C::ENTRY_ADDENDA_COUNT.span,
-                bs.records,
-            ),
-            (
-                C::ENTRY_HASH.name,
-                Rule::EntryHash,
-                C::ENTRY_HASH.span,
-                field::rightmost(bs.hash, 10),
-            ),
-            (C::TOTAL_DEBIT.name, Rule::TotalDebit, dspan, bs.debit),
-            (C::TOTAL_CREDIT.name, Rule::TotalCredit, cspan, bs.credit),
-        ];
-        self.compare(line, k, &checks, b);
+        self.batch_tallies(line, b, &bs);
         self.add_batch_totals(&bs);
     }
 }

@@ -1,7 +1,7 @@
 //! The single-pass validation state machine. Feed it records in file order
 //! with [`Checker::check_line`], then call [`Checker::finish`].
 
-use super::error::{Rule, ValidationError};
+use super::error::{Rule, Severity, ValidationError};
 use super::fields::show;
 use super::ValidateOptions;
 use crate::codes::{SecCode, ServiceClass};
@@ -86,6 +86,16 @@ impl Checker {
         }
     }
 
+    /// The severity of a disagreement that tolerant parsers accept:
+    /// [`Severity::Warning`], or [`Severity::Error`] in strict mode.
+    pub(super) fn tolerated(&self) -> Severity {
+        if self.opts.strict {
+            Severity::Error
+        } else {
+            Severity::Warning
+        }
+    }
+
     pub(super) fn push(&mut self, e: ValidationError) {
         self.errors.push(e);
     }
@@ -144,12 +154,16 @@ impl Checker {
             ),
         }
         self.any_record = true;
+        // A short line is padded with spaces (as moov does) and reported
+        // only when the padded record has another finding, with the
+        // severity of the worst one; a long line is always an error.
+        let worst = self.errors[before..].iter().map(|e| e.severity).max();
         let len_msg = match issue {
-            Some(LineIssue::Long(n)) => Some(n),
-            Some(LineIssue::Short(n)) if self.errors.len() > before => Some(n),
-            _ => None,
+            Some(LineIssue::Long(n)) => Some((n, Severity::Error)),
+            Some(LineIssue::Short(n)) => worst.map(|s| (n, s)),
+            None => None,
         };
-        if let Some(n) = len_msg {
+        if let Some((n, severity)) = len_msg {
             self.push(
                 ValidationError::new(
                     line,
@@ -157,7 +171,8 @@ impl Checker {
                     Rule::RecordLength,
                     format!("record must be 94 characters, found {n}"),
                 )
-                .values(94, n),
+                .values(94, n)
+                .severity(severity),
             );
         }
     }

@@ -2,8 +2,9 @@
 //! amounts (prenotes, live entries, TEL debit-only, COR), RDFI check digit,
 //! card expiration (SHR), payment type (WEB/TEL), addenda indicator and
 //! trace number order; plus the end-of-entry addenda checks.
+
 use super::checker::{BatchState, Checker, EntryState};
-use super::error::{Rule, ValidationError};
+use super::error::{Rule, Severity, ValidationError};
 use super::fields::{check_fields, check_routing, show};
 use crate::codes::{SecCode, TransactionCode};
 use crate::field::{self, RecordBytes};
@@ -86,10 +87,25 @@ impl Checker {
             Some(t) => {
                 if let Some(scc) = bs.scc {
                     if !scc.allows(t) {
+                        // IAT batches: tolerated (moov does not check it) → warning.
+                        let severity = if bs.is_iat {
+                            self.tolerated()
+                        } else {
+                            Severity::Error
+                        };
                         self.push(
-                            ValidationError::new(line, k, Rule::ServiceClassMismatch, format!("transaction code {t} is not allowed in a batch with service class code {}", scc.code()))
-                                .field(tcf.name)
-                                .found(t),
+                            ValidationError::new(
+                                line,
+                                k,
+                                Rule::ServiceClassMismatch,
+                                format!(
+                                    "transaction code {t} is not allowed in a batch with service class code {}",
+                                    scc.code()
+                                ),
+                            )
+                            .field(tcf.name)
+                            .found(t)
+                            .severity(severity),
                         );
                     }
                 }

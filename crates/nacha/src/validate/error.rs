@@ -1,6 +1,6 @@
-//! The validation error type: machine-readable location (line, record kind,
-//! field), the rule that was broken, and expected/found values, with a
-//! precise human message.
+//! The validation finding type: machine-readable location (line, record
+//! kind, field), the rule that was broken, its [`Severity`], and
+//! expected/found values, with a precise human message.
 
 use crate::record::RecordKind;
 use std::fmt;
@@ -101,7 +101,34 @@ pub enum Rule {
     ImmediateOrigin,
 }
 
-/// One validation finding.
+/// How serious a finding is.
+///
+/// * [`Severity::Error`]: the file breaks a rule; it is not valid.
+/// * [`Severity::Warning`]: the file disagrees with itself in a way tolerant
+///   bank parsers (e.g. moov-io/ach) accept, because the value is redundant
+///   and recomputed by the receiver: the file control's tallies, and the
+///   service class vs transaction code inside IAT batches. The file is
+///   valid, but the disagreement is reported. [`super::ValidateOptions::strict`]
+///   turns every warning into an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Reported, but the file is still valid (default mode only).
+    Warning,
+    /// The file is invalid.
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// One validation finding: an error, or a warning (see [`Severity`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 pub struct ValidationError {
     /// 1-based line number (record number for files without newlines);
@@ -113,6 +140,8 @@ pub struct ValidationError {
     pub field: Option<&'static str>,
     /// The rule broken.
     pub rule: Rule,
+    /// Error or warning.
+    pub severity: Severity,
     /// Expected value, if meaningful.
     pub expected: Option<String>,
     /// Value found.
@@ -126,22 +155,43 @@ impl fmt::Display for ValidationError {
         if self.line > 0 {
             write!(f, "line {}: ", self.line)?;
         }
-        write!(f, "{}: {}", self.record, self.message)
+        write!(f, "{}: ", self.record)?;
+        if self.severity == Severity::Warning {
+            f.write_str("warning: ")?;
+        }
+        f.write_str(&self.message)
     }
 }
 
 impl ValidationError {
-    /// A new finding with a message.
+    /// A new finding (severity [`Severity::Error`]) with a message.
     pub fn new(line: u64, record: RecordKind, rule: Rule, message: impl Into<String>) -> Self {
         ValidationError {
             line,
             record,
             field: None,
             rule,
+            severity: Severity::Error,
             expected: None,
             found: None,
             message: message.into(),
         }
+    }
+
+    /// True for [`Severity::Error`] findings.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// True for [`Severity::Warning`] findings.
+    pub fn is_warning(&self) -> bool {
+        self.severity == Severity::Warning
+    }
+
+    /// Sets the severity.
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
     }
 
     /// Sets the field name.
@@ -183,5 +233,24 @@ mod tests {
             "line 3: entry detail: RDFI check digit 4 does not match computed 5"
         );
         assert_eq!(e.expected.as_deref(), Some("5"));
+        assert!(e.is_error());
+    }
+
+    #[test]
+    fn warnings_are_marked_in_display_and_json() {
+        let w = ValidationError::new(
+            93,
+            RecordKind::FileControl,
+            Rule::BatchCount,
+            "batch count 5 does not match computed 4",
+        )
+        .severity(Severity::Warning);
+        assert_eq!(
+            w.to_string(),
+            "line 93: file control: warning: batch count 5 does not match computed 4"
+        );
+        assert!(w.is_warning() && !w.is_error());
+        let json = serde_json::to_value(&w).unwrap();
+        assert_eq!(json["severity"], "warning");
     }
 }

@@ -2,6 +2,7 @@
 //! check digit, immediate origin, file ID modifier, position) and the file
 //! control (uniqueness, layout); its tallies are compared in
 //! [`super::controls`].
+
 use super::checker::Checker;
 use super::error::{Rule, ValidationError};
 use super::fields::{check_fields, check_routing, show};
@@ -106,44 +107,6 @@ impl Checker {
                 L::file_control::ALL
             },
         );
-        use L::file_control as F;
-        let (dspan, cspan) = if adv {
-            (
-                L::adv_file_control::TOTAL_DEBIT.span,
-                L::adv_file_control::TOTAL_CREDIT.span,
-            )
-        } else {
-            (F::TOTAL_DEBIT.span, F::TOTAL_CREDIT.span)
-        };
-        let blocks = self.records.div_ceil(10);
-        let checks = [
-            (
-                F::BATCH_COUNT.name,
-                Rule::BatchCount,
-                F::BATCH_COUNT.span,
-                self.batch_count,
-            ),
-            (
-                F::BLOCK_COUNT.name,
-                Rule::BlockCount,
-                F::BLOCK_COUNT.span,
-                blocks,
-            ),
-            (
-                F::ENTRY_ADDENDA_COUNT.name,
-                Rule::EntryAddendaCount,
-                F::ENTRY_ADDENDA_COUNT.span,
-                self.entry_addenda,
-            ),
-            (
-                F::ENTRY_HASH.name,
-                Rule::EntryHash,
-                F::ENTRY_HASH.span,
-                field::rightmost(self.hash, 10),
-            ),
-            (F::TOTAL_DEBIT.name, Rule::TotalDebit, dspan, self.debit),
-            (F::TOTAL_CREDIT.name, Rule::TotalCredit, cspan, self.credit),
-        ];
-        self.compare(line, k, &checks, b);
+        self.file_tallies(line, b, adv);
     }
 }
