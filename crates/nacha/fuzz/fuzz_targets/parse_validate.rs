@@ -1,6 +1,8 @@
 //! Fuzz target: the reader, the streaming validator, model validation,
 //! writing and the CLI reports must never panic on any input, and a model
 //! that validates must write back to bytes that read to the same model.
+//! Strict mode must report the same findings as the default mode, all as
+//! errors.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -9,6 +11,9 @@ use nacha::ValidateOptions;
 fuzz_target!(|data: &[u8]| {
     let opts = ValidateOptions::default();
     let errors = nacha::validate(data, &opts);
+    let strict = nacha::validate(data, &ValidateOptions::strict());
+    assert_eq!(strict.len(), errors.len());
+    assert!(strict.iter().all(|e| e.is_error()));
     let _ = nacha::report::validate_report(data, &opts).to_string();
     let _ = nacha::report::inspect(data, Default::default()).map(|r| r.to_string());
     let _ = nacha::read_from(data);
