@@ -111,6 +111,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         wall_clock: Arc::new(SystemClock),
         sandbox_clock,
         config: Arc::new(config),
+        in_flight: Default::default(),
     };
     let demo = ensure_admin_key(&state).await?;
     Ok(Prepared { state, demo })

@@ -19,4 +19,6 @@ pub struct AppState {
     /// The advanceable clock, present in sandbox mode.
     pub sandbox_clock: Option<Arc<SandboxClock>>,
     pub config: Arc<Config>,
+    /// Idempotency keys being processed on this node.
+    pub in_flight: Arc<crate::http::idempotency::InFlight>,
 }

@@ -4,11 +4,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/ach-testdata/moov").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/ach-testdata/moov")
+        .join(rel)
 }
 
 fn inflow(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_inflow")).args(args).output().expect("run inflow");
+    let out = Command::new(env!("CARGO_BIN_EXE_inflow"))
+        .args(args)
+        .output()
+        .expect("run inflow");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -21,7 +26,10 @@ fn inspect_summarises_returns_with_masked_account_numbers() {
     let file = fixture("test/testdata/return-WEB.ach");
     let (code, out, _) = inflow(&["ach", "inspect", file.to_str().unwrap()]);
     assert_eq!(code, 0);
-    assert!(out.contains("R01") && out.contains("Insufficient funds"), "{out}");
+    assert!(
+        out.contains("R01") && out.contains("Insufficient funds"),
+        "{out}"
+    );
     assert!(out.contains("****"), "{out}");
     let (_, unmasked, _) = inflow(&["ach", "inspect", "--unmask", file.to_str().unwrap()]);
     assert_ne!(out, unmasked, "--unmask shows the full numbers");
@@ -40,7 +48,10 @@ fn validate_exits_zero_for_a_valid_file_and_one_listing_every_error_otherwise() 
     let bad = fixture("test/testdata/ppd-debit-invalid-entryDetail-checkDigit.ach");
     let (code, out, _) = inflow(&["ach", "validate", bad.to_str().unwrap()]);
     assert_eq!(code, 1);
-    assert!(out.contains("line 3: entry detail: RDFI check digit 5 does not match computed 4"), "{out}");
+    assert!(
+        out.contains("line 3: entry detail: RDFI check digit 5 does not match computed 4"),
+        "{out}"
+    );
     let (code, json, _) = inflow(&["ach", "validate", "--json", bad.to_str().unwrap()]);
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -52,7 +63,13 @@ fn a_named_rule_can_be_relaxed_for_a_bank_file_that_breaks_it() {
     let file = fixture("test/testdata/return-PPD-custom-reason-code.ach");
     let (code, _, _) = inflow(&["ach", "validate", file.to_str().unwrap()]);
     assert_eq!(code, 1);
-    let (code, out, _) = inflow(&["ach", "validate", "--relax", "custom-return-codes", file.to_str().unwrap()]);
+    let (code, out, _) = inflow(&[
+        "ach",
+        "validate",
+        "--relax",
+        "custom-return-codes",
+        file.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{out}");
 }
 

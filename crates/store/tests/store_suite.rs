@@ -6,7 +6,6 @@ use inflow_core::crypto::{MasterKey, Vault};
 use inflow_core::ids::{AccountId, CustomerId, PaymentMethodId};
 use inflow_core::model::*;
 use inflow_core::money::Currency;
-use inflow_store::repo::idempotency::Claim;
 use inflow_store::repo::payment_methods::PaymentMethodFilter;
 use inflow_store::testing::{TestBackend, TestDb};
 use inflow_store::{ListQuery, StoreError};
@@ -29,9 +28,10 @@ on_both_backends!(
     objects_of_one_customer_are_invisible_to_another,
     pagination_walks_newest_first_without_gaps_or_repeats,
     external_ids_are_unique_per_customer_only,
-    idempotency_claims_replay_mismatch_and_in_flight,
-    a_stale_idempotency_claim_is_taken_over_and_the_old_owner_cannot_complete,
-    concurrent_claims_of_one_key_have_exactly_one_winner,
+    idempotency_records_are_found_until_they_expire,
+    a_second_record_for_the_same_key_is_refused,
+    the_idempotency_lock_admits_one_transaction_at_a_time,
+    an_idempotency_record_commits_or_vanishes_with_its_effect,
     expired_idempotency_keys_are_purged,
     rolled_back_transactions_leave_nothing_behind,
 );
@@ -202,127 +202,140 @@ async fn external_ids_are_unique_per_customer_only(backend: TestBackend) {
     assert!(err.is_conflict(), "{err:?}");
 }
 
-const HOUR: fn() -> Duration = || Duration::hours(24);
-
-async fn idempotency_claims_replay_mismatch_and_in_flight(backend: TestBackend) {
-    let db = TestDb::new(backend).await;
-    let now = Utc::now();
-    let claim = |hash: &'static [u8]| {
-        let store = db.store.clone();
-        async move {
-            let mut tx = store.begin().await.unwrap();
-            let c = tx
-                .claim_idempotency_key("cus_x", "k1", hash, now, Duration::seconds(60), HOUR())
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
-            c
-        }
-    };
-    let Claim::Acquired { token } = claim(b"h1").await else {
-        panic!("first claim must win")
-    };
-    assert!(matches!(claim(b"h1").await, Claim::InFlight { .. }));
-    assert_eq!(claim(b"h2").await, Claim::Mismatch);
-
-    let mut tx = db.store.begin().await.unwrap();
-    assert!(tx
-        .complete_idempotency_key("cus_x", "k1", &token, 201, "{\"id\":1}")
-        .await
-        .unwrap());
-    tx.commit().await.unwrap();
-    assert_eq!(
-        claim(b"h1").await,
-        Claim::Replay {
-            status: 201,
-            body: "{\"id\":1}".into()
-        }
-    );
-    assert_eq!(claim(b"h2").await, Claim::Mismatch);
-
-    // Keys are scoped: the same key elsewhere is a different record.
-    let mut tx = db.store.begin().await.unwrap();
-    let other = tx
-        .claim_idempotency_key("cus_y", "k1", b"h2", now, Duration::seconds(60), HOUR())
-        .await
-        .unwrap();
-    assert!(matches!(other, Claim::Acquired { .. }));
-}
-
-async fn a_stale_idempotency_claim_is_taken_over_and_the_old_owner_cannot_complete(
-    backend: TestBackend,
-) {
+async fn idempotency_records_are_found_until_they_expire(backend: TestBackend) {
     let db = TestDb::new(backend).await;
     let t0 = Utc::now();
     let mut tx = db.store.begin().await.unwrap();
-    let Claim::Acquired { token: old } = tx
-        .claim_idempotency_key("s", "k", b"h", t0, Duration::seconds(30), HOUR())
-        .await
-        .unwrap()
-    else {
-        panic!()
-    };
-    tx.commit().await.unwrap();
-
-    let later = t0 + Duration::seconds(31);
-    let mut tx = db.store.begin().await.unwrap();
-    let Claim::Acquired { token: new } = tx
-        .claim_idempotency_key("s", "k", b"h", later, Duration::seconds(30), HOUR())
-        .await
-        .unwrap()
-    else {
-        panic!("a claim whose lock expired must be taken over")
-    };
-    tx.commit().await.unwrap();
-    assert_ne!(old, new);
-
-    let mut tx = db.store.begin().await.unwrap();
-    assert!(!tx
-        .complete_idempotency_key("s", "k", &old, 200, "old")
-        .await
-        .unwrap());
     assert!(tx
-        .complete_idempotency_key("s", "k", &new, 200, "new")
+        .find_idempotency_record("cus_x", "k1", t0)
         .await
-        .unwrap());
+        .unwrap()
+        .is_none());
+    tx.insert_idempotency_record(
+        "cus_x",
+        "k1",
+        b"h1",
+        201,
+        "{\"id\":1}",
+        t0,
+        t0 + Duration::hours(24),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = db.store.read().await.unwrap();
+    let rec = tx
+        .find_idempotency_record("cus_x", "k1", t0 + Duration::hours(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            rec.request_hash.as_slice(),
+            rec.response_status,
+            rec.response_body.as_str()
+        ),
+        (&b"h1"[..], 201, "{\"id\":1}")
+    );
+    // Keys are scoped.
+    assert!(tx
+        .find_idempotency_record("cus_y", "k1", t0)
+        .await
+        .unwrap()
+        .is_none());
+    // Expired records are invisible and the key can be used afresh.
+    assert!(tx
+        .find_idempotency_record("cus_x", "k1", t0 + Duration::hours(25))
+        .await
+        .unwrap()
+        .is_none());
+    drop(tx);
+    let mut tx = db.store.begin().await.unwrap();
+    let later = t0 + Duration::hours(25);
+    tx.insert_idempotency_record(
+        "cus_x",
+        "k1",
+        b"h2",
+        200,
+        "{}",
+        later,
+        later + Duration::hours(24),
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 }
 
-async fn concurrent_claims_of_one_key_have_exactly_one_winner(backend: TestBackend) {
+async fn a_second_record_for_the_same_key_is_refused(backend: TestBackend) {
     let db = TestDb::new(backend).await;
-    let now = Utc::now();
-    let mut handles = Vec::new();
-    for _ in 0..20 {
-        let store = db.store.clone();
-        handles.push(tokio::spawn(async move {
-            let mut tx = store.begin().await.unwrap();
-            let c = tx
-                .claim_idempotency_key("s", "race", b"h", now, Duration::seconds(60), HOUR())
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
-            c
-        }));
+    let t0 = Utc::now();
+    let mut tx = db.store.begin().await.unwrap();
+    tx.insert_idempotency_record("s", "k", b"h", 200, "{}", t0, t0 + Duration::hours(1))
+        .await
+        .unwrap();
+    let err = tx
+        .insert_idempotency_record("s", "k", b"h", 200, "{}", t0, t0 + Duration::hours(1))
+        .await
+        .unwrap_err();
+    assert!(err.is_conflict(), "{err:?}");
+}
+
+async fn the_idempotency_lock_admits_one_transaction_at_a_time(backend: TestBackend) {
+    let db = TestDb::new(backend).await;
+    let mut first = db.store.begin().await.unwrap();
+    assert!(first.try_lock_idempotency_key("s", "k").await.unwrap());
+    if backend == TestBackend::Postgres {
+        // SQLite cannot even open a second write transaction meanwhile (BEGIN IMMEDIATE).
+        let mut second = db.store.begin().await.unwrap();
+        assert!(
+            !second.try_lock_idempotency_key("s", "k").await.unwrap(),
+            "the key is busy"
+        );
+        assert!(
+            second.try_lock_idempotency_key("s", "other").await.unwrap(),
+            "other keys are free"
+        );
+        drop(second);
     }
-    let mut winners = 0;
-    for h in handles {
-        match h.await.unwrap() {
-            Claim::Acquired { .. } => winners += 1,
-            Claim::InFlight { .. } => {}
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-    assert_eq!(winners, 1);
+    first.commit().await.unwrap();
+    let mut third = db.store.begin().await.unwrap();
+    assert!(
+        third.try_lock_idempotency_key("s", "k").await.unwrap(),
+        "released at commit"
+    );
+}
+
+async fn an_idempotency_record_commits_or_vanishes_with_its_effect(backend: TestBackend) {
+    let db = TestDb::new(backend).await;
+    let t0 = Utc::now();
+    let c = customer("Effect");
+    let mut tx = db.store.begin().await.unwrap();
+    tx.insert_customer(&c).await.unwrap();
+    tx.insert_idempotency_record("s", "k", b"h", 201, "{}", t0, t0 + Duration::hours(1))
+        .await
+        .unwrap();
+    drop(tx);
+    let mut tx = db.store.read().await.unwrap();
+    assert!(tx
+        .find_idempotency_record("s", "k", t0)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(matches!(
+        tx.get_customer(&c.id).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 async fn expired_idempotency_keys_are_purged(backend: TestBackend) {
     let db = TestDb::new(backend).await;
     let t0 = Utc::now();
     let mut tx = db.store.begin().await.unwrap();
-    tx.claim_idempotency_key("s", "a", b"h", t0, Duration::seconds(1), Duration::hours(1))
+    tx.insert_idempotency_record("s", "a", b"h", 200, "{}", t0, t0 + Duration::hours(1))
         .await
         .unwrap();
-    tx.claim_idempotency_key("s", "b", b"h", t0, Duration::seconds(1), Duration::hours(3))
+    tx.insert_idempotency_record("s", "b", b"h", 200, "{}", t0, t0 + Duration::hours(3))
         .await
         .unwrap();
     assert_eq!(
@@ -331,19 +344,11 @@ async fn expired_idempotency_keys_are_purged(backend: TestBackend) {
             .unwrap(),
         1
     );
-    // After expiry the key can be used afresh, even with another request.
-    let c = tx
-        .claim_idempotency_key(
-            "s",
-            "b",
-            b"other",
-            t0 + Duration::hours(4),
-            Duration::seconds(1),
-            HOUR(),
-        )
+    assert!(tx
+        .find_idempotency_record("s", "b", t0 + Duration::hours(2))
         .await
-        .unwrap();
-    assert!(matches!(c, Claim::Acquired { .. }));
+        .unwrap()
+        .is_some());
 }
 
 async fn rolled_back_transactions_leave_nothing_behind(backend: TestBackend) {

@@ -81,7 +81,11 @@ pub fn run(cmd: AchCommand) -> anyhow::Result<ExitCode> {
             } else {
                 print!("{report}");
             }
-            Ok(if report.is_valid() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if report.is_valid() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
     }
 }

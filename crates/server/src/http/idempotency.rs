@@ -1,12 +1,15 @@
 //! Writes with `Idempotency-Key`.
 //!
-//! A POST's effect runs through [`run_write`]: with a key, the key is claimed
-//! first; the effect and the stored response then commit in one
-//! transaction. A replay returns the stored status and body byte for byte
-//! with `Idempotent-Replayed: true`; the same key with a different request
-//! is a 422; the same key while the first request still runs is a 409 with
-//! `Retry-After`. A request that fails (4xx or 5xx) changes nothing and
-//! gives its key back, so a corrected retry may reuse it.
+//! A POST's effect runs through [`run_write`]. With a key, the effect and the
+//! stored response commit in **one** transaction, so a key is recorded if
+//! and only if its effect happened, and nothing is left to clean up when a
+//! request fails or the process dies. A replay returns the stored status and
+//! body byte for byte with `Idempotent-Replayed: true`; the same key with a
+//! different request is a 422; the same key while the first request is still
+//! running is a 409 with `Retry-After` (detected on this node by an
+//! in-process set, and across PostgreSQL nodes by a transaction-scoped
+//! advisory lock). A request that fails changes nothing and leaves its key
+//! unused, so a corrected retry may reuse it.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -14,18 +17,46 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
 use inflow_core::crypto::sha256;
-use inflow_store::repo::idempotency::Claim;
 use inflow_store::Tx;
+use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 
 use crate::error::{ApiError, ApiResult, ErrorType};
 use crate::http::auth::Auth;
 use crate::state::AppState;
 
 pub const MAX_KEY_LEN: usize = 255;
-/// How long a claim is held before another request may take it over.
-const LOCK_FOR_SECS: i64 = 60;
+
+/// Idempotency keys whose first request is running on this node.
+#[derive(Debug, Default)]
+pub struct InFlight(Mutex<HashSet<String>>);
+
+/// Removes its key from the in-flight set when dropped.
+pub struct InFlightGuard {
+    set: Arc<InFlight>,
+    entry: String,
+}
+
+impl InFlight {
+    /// Mark `scope`/`key` as running; `None` if it already is.
+    pub fn enter(self: &Arc<Self>, scope: &str, key: &str) -> Option<InFlightGuard> {
+        let entry = format!("{scope}\u{1f}{key}");
+        let mut set = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        set.insert(entry.clone()).then(|| InFlightGuard {
+            set: self.clone(),
+            entry,
+        })
+    }
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        let mut set = self.set.0.lock().unwrap_or_else(|p| p.into_inner());
+        set.remove(&self.entry);
+    }
+}
 
 pub type TxFuture<'t, T> = Pin<Box<dyn Future<Output = ApiResult<T>> + Send + 't>>;
 
@@ -50,13 +81,15 @@ impl<S: Send + Sync> FromRequest<S> for WriteRequest {
                 });
                 match k {
                     Some(k) => Some(k.to_owned()),
-                    None => return Err(ApiError::invalid(
-                        "invalid_idempotency_key",
-                        format!(
+                    None => {
+                        return Err(ApiError::invalid(
+                            "invalid_idempotency_key",
+                            format!(
                             "Idempotency-Key must be 1 to {MAX_KEY_LEN} printable ASCII characters"
                         ),
-                        "Idempotency-Key",
-                    )),
+                            "Idempotency-Key",
+                        ))
+                    }
                 }
             }
         };
@@ -130,75 +163,57 @@ where
     };
 
     let scope = auth.idempotency_scope();
+    let _running = state
+        .in_flight
+        .enter(&scope, key)
+        .ok_or_else(|| in_flight(1))?;
     let now = state.clock.now();
-    let keep_for = Duration::hours(i64::from(state.config.idempotency_ttl_hours));
-    let mut claim_tx = state.store.begin().await?;
-    let claim = claim_tx
-        .claim_idempotency_key(
-            &scope,
-            key,
-            &req.fingerprint,
-            now,
-            Duration::seconds(LOCK_FOR_SECS),
-            keep_for,
-        )
-        .await?;
-    claim_tx.commit().await?;
-
-    let token = match claim {
-        Claim::Acquired { token } => token,
-        Claim::Replay { status, body } => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            return Ok(json_response(
-                status,
-                open_stored(state, &scope, key, &body)?,
-                true,
-            ));
-        }
-        Claim::Mismatch => {
+    let mut tx = state.store.begin().await?;
+    if !tx.try_lock_idempotency_key(&scope, key).await? {
+        return Err(in_flight(1));
+    }
+    if let Some(done) = tx.find_idempotency_record(&scope, key, now).await? {
+        drop(tx);
+        if done.request_hash != req.fingerprint {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorType::IdempotencyError,
                 "idempotency_key_reused",
                 "this Idempotency-Key was already used with a different request",
             )
-            .with_param("Idempotency-Key"))
+            .with_param("Idempotency-Key"));
         }
-        Claim::InFlight { retry_after_secs } => return Err(in_flight(retry_after_secs)),
-    };
-
-    let outcome = async {
-        let mut tx = state.store.begin().await?;
-        let (status, value) = effect(&mut tx).await?;
-        let body = value.to_string();
-        let stored = seal_stored(state, &scope, key, body.as_bytes());
-        if !tx
-            .complete_idempotency_key(&scope, key, &token, status.as_u16(), &stored)
-            .await?
-        {
-            // Our claim expired and another request took the key over.
-            return Err(in_flight(1));
-        }
-        tx.commit().await?;
-        Ok::<_, ApiError>((status, body))
+        let status = StatusCode::from_u16(done.response_status).unwrap_or(StatusCode::OK);
+        return Ok(json_response(
+            status,
+            open_stored(state, &scope, key, &done.response_body)?,
+            true,
+        ));
     }
-    .await;
 
-    match outcome {
-        Ok((status, body)) => Ok(json_response(status, body.into_bytes(), false)),
-        Err(e) => {
-            if let Ok(mut tx) = state.store.begin().await {
-                if tx
-                    .release_idempotency_key(&scope, key, &token)
-                    .await
-                    .is_ok()
-                {
-                    let _ = tx.commit().await;
-                }
-            }
-            Err(e)
+    let (status, value) = effect(&mut tx).await?;
+    let body = value.to_string();
+    let expires_at = now + Duration::hours(i64::from(state.config.idempotency_ttl_hours));
+    let stored = seal_stored(state, &scope, key, body.as_bytes());
+    tx.insert_idempotency_record(
+        &scope,
+        key,
+        &req.fingerprint,
+        status.as_u16(),
+        &stored,
+        now,
+        expires_at,
+    )
+    .await
+    .map_err(|e| {
+        if e.is_conflict() {
+            in_flight(1)
+        } else {
+            e.into()
         }
-    }
+    })?;
+    tx.commit().await?;
+    Ok(json_response(status, body.into_bytes(), false))
 }
 
 /// Stored responses can hold secrets shown once (a new API key) and personal

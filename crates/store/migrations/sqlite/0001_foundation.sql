@@ -82,15 +82,14 @@ CREATE TABLE payment_methods (
 CREATE INDEX payment_methods_customer ON payment_methods (customer_id, id);
 CREATE INDEX payment_methods_fingerprint ON payment_methods (customer_id, fingerprint);
 
+-- A completed idempotent request: written in the same transaction as its
+-- effect, so a key is recorded if and only if its effect committed.
 CREATE TABLE idempotency_keys (
     scope TEXT NOT NULL,
     idem_key TEXT NOT NULL,
     request_hash BLOB NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('in_flight', 'completed')),
-    lock_token TEXT NOT NULL,
-    locked_until BIGINT NOT NULL,
-    response_status INTEGER,
-    response_body TEXT,
+    response_status INTEGER NOT NULL,
+    response_body TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
     PRIMARY KEY (scope, idem_key)
