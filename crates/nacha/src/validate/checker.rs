@@ -1,5 +1,9 @@
 //! The single-pass validation state machine. Feed it records in file order
-//! with [`Checker::check_line`], then call [`Checker::finish`].
+//! with [`Checker::check_line`], then call [`Checker::finish`]. The
+//! per-record checks live in the sibling modules (`file`, `batch`, `entry`,
+//! `addenda`, `controls`); this module holds the state, the dispatch, the
+//! short-line rule and the end-of-file checks, and decides the severity of
+//! tolerated disagreements (warning, or error in strict mode).
 
 use super::error::{Rule, Severity, ValidationError};
 use super::fields::show;
