@@ -14,6 +14,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("commit failed: {0}")]
+    CommitFailed(String),
+    #[error("the database writer has stopped")]
+    WriterStopped,
     #[error("database error: {0}")]
     Database(sqlx::Error),
 }

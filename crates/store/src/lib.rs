@@ -11,6 +11,7 @@
 
 mod codec;
 mod error;
+mod group_commit;
 pub mod page;
 mod pool;
 pub mod repo;
@@ -19,7 +20,7 @@ pub mod testing;
 
 pub use error::StoreError;
 pub use page::{ListQuery, Page};
-pub use pool::{Backend, Store, Tx};
+pub use pool::{Store, Tx, WriteFuture};
 
 /// Run `$body` with `$conn` bound to the transaction's connection, whichever
 /// backend it is on. The body is compiled once per driver.

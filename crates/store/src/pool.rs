@@ -6,12 +6,21 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::group_commit::{GroupCommit, Job, JobFuture, JobOutcome};
 use crate::StoreError;
+use std::future::Future;
+use std::pin::Pin;
 
 /// Which database this store runs on.
 #[derive(Debug, Clone)]
-pub enum Backend {
-    Sqlite(SqlitePool),
+pub(crate) enum Backend {
+    /// One write connection (SQLite has one writer at a time; queueing in
+    /// the pool beats polling on the file lock) and a pool of readers.
+    Sqlite {
+        writer: SqlitePool,
+        readers: SqlitePool,
+        group: GroupCommit,
+    },
     Postgres(PgPool),
 }
 
@@ -20,6 +29,9 @@ pub enum Backend {
 pub struct Store {
     backend: Backend,
 }
+
+/// A unit of work for [`Store::write`]: runs inside a transaction it must not commit.
+pub type WriteFuture<'t, T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send + 't>>;
 
 /// An open transaction. Dropping it without [`Tx::commit`] rolls it back.
 pub enum Tx {
@@ -42,12 +54,22 @@ impl Store {
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30));
-            let pool = SqlitePoolOptions::new()
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(60))
+                .connect_with(opts.clone())
+                .await?;
+            let readers = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(opts)
                 .await?;
-            Backend::Sqlite(pool)
+            let group = GroupCommit::start(writer.clone());
+            Backend::Sqlite {
+                writer,
+                readers,
+                group,
+            }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)
                 .map_err(|_| StoreError::UnsupportedUrl(url.to_owned()))?;
@@ -63,13 +85,9 @@ impl Store {
         Ok(Self { backend })
     }
 
-    pub fn backend(&self) -> &Backend {
-        &self.backend
-    }
-
     pub fn backend_name(&self) -> &'static str {
         match self.backend {
-            Backend::Sqlite(_) => "sqlite",
+            Backend::Sqlite { .. } => "sqlite",
             Backend::Postgres(_) => "postgres",
         }
     }
@@ -77,7 +95,9 @@ impl Store {
     /// Apply the embedded migrations for this backend.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.backend {
-            Backend::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Backend::Sqlite { writer, .. } => {
+                sqlx::migrate!("./migrations/sqlite").run(writer).await?
+            }
             Backend::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -88,15 +108,62 @@ impl Store {
     /// timeout instead of failing when a read lock is upgraded.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match &self.backend {
-            Backend::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Sqlite { writer, .. } => {
+                Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?)
+            }
             Backend::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
+    }
+
+    /// Run `work` in a write transaction and commit it; the result is
+    /// returned only after the commit is durable. An `Err` from `work` rolls
+    /// back everything it did.
+    ///
+    /// On SQLite, concurrent calls are committed together (see
+    /// `group_commit`): `work` must only touch the database, and must not
+    /// wait on anything else. On PostgreSQL each call is its own transaction.
+    pub async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: for<'t> FnOnce(&'t mut Tx) -> WriteFuture<'t, T, E> + Send + 'static,
+    {
+        match &self.backend {
+            Backend::Postgres(_) => {
+                let mut tx = self.begin().await?;
+                let value = work(&mut tx).await?;
+                tx.commit().await?;
+                Ok(value)
+            }
+            Backend::Sqlite { group, .. } => {
+                let (reply, answer) = tokio::sync::oneshot::channel::<Result<T, E>>();
+                let job: Job = Box::new(move |tx: &mut Tx| -> JobFuture<'_> {
+                    Box::pin(async move {
+                        let result = work(tx).await;
+                        JobOutcome {
+                            keep: result.is_ok(),
+                            deliver: Box::new(move |committed: Result<(), String>| {
+                                let _ = reply.send(match (result, committed) {
+                                    (Ok(v), Ok(())) => Ok(v),
+                                    (Ok(_), Err(e)) => Err(E::from(StoreError::CommitFailed(e))),
+                                    (Err(e), _) => Err(e),
+                                });
+                            }),
+                        }
+                    })
+                });
+                group.submit(job).map_err(E::from)?;
+                answer
+                    .await
+                    .map_err(|_| E::from(StoreError::WriterStopped))?
+            }
+        }
     }
 
     /// A transaction that only reads.
     pub async fn read(&self) -> Result<Tx, StoreError> {
         Ok(match &self.backend {
-            Backend::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Backend::Sqlite { readers, .. } => Tx::Sqlite(readers.begin().await?),
             Backend::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -104,8 +171,8 @@ impl Store {
     /// Is the database answering?
     pub async fn ping(&self) -> Result<(), StoreError> {
         match &self.backend {
-            Backend::Sqlite(p) => {
-                sqlx::query("SELECT 1").execute(p).await?;
+            Backend::Sqlite { readers, .. } => {
+                sqlx::query("SELECT 1").execute(readers).await?;
             }
             Backend::Postgres(p) => {
                 sqlx::query("SELECT 1").execute(p).await?;
@@ -116,7 +183,12 @@ impl Store {
 
     pub async fn close(&self) {
         match &self.backend {
-            Backend::Sqlite(p) => p.close().await,
+            Backend::Sqlite {
+                writer, readers, ..
+            } => {
+                writer.close().await;
+                readers.close().await;
+            }
             Backend::Postgres(p) => p.close().await,
         }
     }

@@ -16,7 +16,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Duration;
-use inflow_core::crypto::sha256;
+use inflow_core::crypto::{sha256, Vault};
 use inflow_store::Tx;
 use std::collections::HashSet;
 use std::future::Future;
@@ -145,7 +145,17 @@ fn canonical_json(v: serde_json::Value) -> serde_json::Value {
     }
 }
 
+enum Outcome {
+    Done(StatusCode, String),
+    Replay(u16, String),
+    Mismatch,
+    Busy,
+}
+
 /// Run a write's effect in one transaction, idempotently when the request has a key.
+///
+/// The effect runs through [`inflow_store::Store::write`]: it must only touch
+/// the database (on SQLite it shares a group commit with concurrent writes).
 pub async fn run_write<F>(
     state: &AppState,
     auth: &Auth,
@@ -153,84 +163,98 @@ pub async fn run_write<F>(
     effect: F,
 ) -> ApiResult<Response>
 where
-    F: for<'t> FnOnce(&'t mut Tx) -> TxFuture<'t, (StatusCode, serde_json::Value)> + Send,
+    F: for<'t> FnOnce(&'t mut Tx) -> TxFuture<'t, (StatusCode, serde_json::Value)> + Send + 'static,
 {
-    let Some(key) = &req.key else {
-        let mut tx = state.store.begin().await?;
-        let (status, value) = effect(&mut tx).await?;
-        tx.commit().await?;
+    let Some(key) = req.key.clone() else {
+        let (status, value) = state.store.write(effect).await?;
         return Ok(json_response(status, value.to_string().into_bytes(), false));
     };
 
     let scope = auth.idempotency_scope();
     let _running = state
         .in_flight
-        .enter(&scope, key)
+        .enter(&scope, &key)
         .ok_or_else(|| in_flight(1))?;
     let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    if !tx.try_lock_idempotency_key(&scope, key).await? {
-        return Err(in_flight(1));
-    }
-    if let Some(done) = tx.find_idempotency_record(&scope, key, now).await? {
-        drop(tx);
-        if done.request_hash != req.fingerprint {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                ErrorType::IdempotencyError,
-                "idempotency_key_reused",
-                "this Idempotency-Key was already used with a different request",
-            )
-            .with_param("Idempotency-Key"));
-        }
-        let status = StatusCode::from_u16(done.response_status).unwrap_or(StatusCode::OK);
-        return Ok(json_response(
-            status,
-            open_stored(state, &scope, key, &done.response_body)?,
-            true,
-        ));
-    }
-
-    let (status, value) = effect(&mut tx).await?;
-    let body = value.to_string();
     let expires_at = now + Duration::hours(i64::from(state.config.idempotency_ttl_hours));
-    let stored = seal_stored(state, &scope, key, body.as_bytes());
-    tx.insert_idempotency_record(
-        &scope,
-        key,
-        &req.fingerprint,
-        status.as_u16(),
-        &stored,
-        now,
-        expires_at,
-    )
-    .await
-    .map_err(|e| {
-        if e.is_conflict() {
-            in_flight(1)
-        } else {
-            e.into()
+    let fingerprint = req.fingerprint.clone();
+    let vault = state.vault.clone();
+    let (scope2, key2) = (scope.clone(), key.clone());
+    let outcome = state
+        .store
+        .write(move |tx: &mut Tx| -> TxFuture<'_, Outcome> {
+            Box::pin(async move {
+                let (scope, key) = (scope2, key2);
+                if !tx.try_lock_idempotency_key(&scope, &key).await? {
+                    return Ok(Outcome::Busy);
+                }
+                if let Some(done) = tx.find_idempotency_record(&scope, &key, now).await? {
+                    return Ok(if done.request_hash == fingerprint {
+                        Outcome::Replay(done.response_status, done.response_body)
+                    } else {
+                        Outcome::Mismatch
+                    });
+                }
+                let (status, value) = effect(tx).await?;
+                let body = value.to_string();
+                let stored = seal_stored(&vault, &scope, &key, body.as_bytes());
+                tx.insert_idempotency_record(
+                    &scope,
+                    &key,
+                    &fingerprint,
+                    status.as_u16(),
+                    &stored,
+                    now,
+                    expires_at,
+                )
+                .await
+                .map_err(|e| {
+                    if e.is_conflict() {
+                        in_flight(1)
+                    } else {
+                        e.into()
+                    }
+                })?;
+                Ok(Outcome::Done(status, body))
+            })
+        })
+        .await?;
+
+    match outcome {
+        Outcome::Done(status, body) => Ok(json_response(status, body.into_bytes(), false)),
+        Outcome::Replay(status, stored) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            Ok(json_response(
+                status,
+                open_stored(&state.vault, &scope, &key, &stored)?,
+                true,
+            ))
         }
-    })?;
-    tx.commit().await?;
-    Ok(json_response(status, body.into_bytes(), false))
+        Outcome::Mismatch => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorType::IdempotencyError,
+            "idempotency_key_reused",
+            "this Idempotency-Key was already used with a different request",
+        )
+        .with_param("Idempotency-Key")),
+        Outcome::Busy => Err(in_flight(1)),
+    }
 }
 
 /// Stored responses can hold secrets shown once (a new API key) and personal
 /// data, so they are sealed like any other sensitive value.
-fn seal_stored(state: &AppState, scope: &str, key: &str, body: &[u8]) -> String {
+fn seal_stored(vault: &Vault, scope: &str, key: &str, body: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD
-        .encode(state.vault.seal(body, &format!("idem:{scope}:{key}")))
+        .encode(vault.seal(body, &format!("idem:{scope}:{key}")))
 }
 
-fn open_stored(state: &AppState, scope: &str, key: &str, stored: &str) -> ApiResult<Vec<u8>> {
+fn open_stored(vault: &Vault, scope: &str, key: &str, stored: &str) -> ApiResult<Vec<u8>> {
     use base64::Engine;
     let sealed = base64::engine::general_purpose::STANDARD
         .decode(stored)
         .map_err(|_| ApiError::internal())?;
-    state
-        .vault
+    vault
         .open(&sealed, &format!("idem:{scope}:{key}"))
         .map_err(|_| {
             tracing::error!(
