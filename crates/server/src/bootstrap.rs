@@ -104,7 +104,11 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     } else {
         (Arc::new(SystemClock), None)
     };
+    let auth_cache = Arc::new(crate::http::auth_cache::AuthCache::new(
+        std::time::Duration::from_secs(config.auth_cache_ttl_secs),
+    ));
     let state = AppState {
+        auth_cache,
         store,
         vault,
         clock,

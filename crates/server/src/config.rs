@@ -34,6 +34,9 @@ pub struct Config {
     pub idempotency_ttl_hours: u32,
     /// Allowed distance between a signed request's `X-Timestamp` and now.
     pub signature_tolerance_secs: i64,
+    /// How long authentication lookups are cached (0 disables). Changes made
+    /// on this node take effect at once; on other nodes within this time.
+    pub auth_cache_ttl_secs: u64,
     /// Request bodies larger than this are refused with 413.
     pub max_body_bytes: usize,
     /// If set when the database has no admin key, this becomes the first operator key.
@@ -92,6 +95,7 @@ impl Default for Config {
             idempotency_ttl_hours: 24,
             signature_tolerance_secs: 300,
             max_body_bytes: 1024 * 1024,
+            auth_cache_ttl_secs: 5,
             bootstrap_admin_key: None,
             bootstrap_admin_signing_secret: None,
         }

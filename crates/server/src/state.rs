@@ -19,6 +19,8 @@ pub struct AppState {
     /// The advanceable clock, present in sandbox mode.
     pub sandbox_clock: Option<Arc<SandboxClock>>,
     pub config: Arc<Config>,
+    /// API keys and customers recently used to authenticate.
+    pub auth_cache: Arc<crate::http::auth_cache::AuthCache>,
     /// Idempotency keys being processed on this node.
     pub in_flight: Arc<crate::http::idempotency::InFlight>,
 }

@@ -21,6 +21,8 @@ on_both_backends!(
     payment_methods_never_show_or_store_the_account_number_in_clear,
     lists_paginate_with_a_cursor,
     external_ids_are_unique_per_customer,
+    customer_setting_changes_take_effect_on_the_next_request,
+    readiness_reports_the_backend_and_docs_are_served,
 );
 
 async fn signed_requests_are_accepted_and_every_kind_of_bad_signature_is_refused(b: Backend) {
@@ -813,5 +815,66 @@ async fn external_ids_are_unique_per_customer(b: Backend) {
         .await
         .json();
     assert_eq!(found["data"].as_array().unwrap().len(), 1);
+    app.stop().await;
+}
+
+async fn customer_setting_changes_take_effect_on_the_next_request(b: Backend) {
+    let app = spawn_app(b).await;
+    let (cus, creds) = app.customer_with_key("Acme", json!({})).await;
+    let unsigned = app
+        .send(Some(&creds), Method::GET, "/v1/accounts", None, false, &[])
+        .await;
+    assert_eq!(unsigned.status, StatusCode::OK);
+    let r = app
+        .call(
+            &admin(),
+            Method::PATCH,
+            &format!("/v1/customers/{cus}"),
+            Some(json!({"requireSignedRequests": true})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let unsigned = app
+        .send(Some(&creds), Method::GET, "/v1/accounts", None, false, &[])
+        .await;
+    assert_eq!(unsigned.error_code(), "signature_missing");
+    let r = app
+        .call(
+            &admin(),
+            Method::PATCH,
+            &format!("/v1/customers/{cus}"),
+            Some(json!({"status": "suspended"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = app.get(&creds, "/v1/accounts").await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (StatusCode::FORBIDDEN, "customer_suspended")
+    );
+    app.stop().await;
+}
+
+async fn readiness_reports_the_backend_and_docs_are_served(b: Backend) {
+    let app = spawn_app(b).await;
+    let r = app
+        .send(None, Method::GET, "/readyz", None, false, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let expected = match b {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    assert_eq!(r.json()["database"], expected);
+    let spec = app
+        .send(None, Method::GET, "/openapi.json", None, false, &[])
+        .await;
+    assert_eq!(spec.status, StatusCode::OK);
+    assert!(spec.json()["paths"]["/v1/payment-methods"].is_object());
+    let docs = app
+        .send(None, Method::GET, "/docs/", None, false, &[])
+        .await;
+    assert_eq!(docs.status, StatusCode::OK);
+    assert!(docs.text.to_lowercase().contains("swagger"));
     app.stop().await;
 }

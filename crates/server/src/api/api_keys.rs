@@ -208,7 +208,7 @@ pub async fn revoke(
 ) -> ApiResult<Response> {
     let key = visible_key(&state, &auth, &id).await?;
     let now = state.clock.now();
-    run_write(&state, &auth, &req, move |tx| {
+    let response = run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
             if key.role == ApiKeyRole::Admin
                 && key.revoked_at.is_none()
@@ -224,5 +224,7 @@ pub async fn revoke(
             Ok((StatusCode::OK, to_json(&ApiKeyResponse::from(key))?))
         })
     })
-    .await
+    .await;
+    state.auth_cache.invalidate();
+    response
 }

@@ -200,7 +200,7 @@ pub async fn update(
     let id = CustomerId::parse("id", &id).map_err(|_| ApiError::not_found("customer"))?;
     let body: UpdateCustomerRequest = parse_json(&req.body)?;
     let now = state.clock.now();
-    run_write(&state, &auth, &req, move |tx| {
+    let response = run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
             let mut c = tx
                 .get_customer(&id)
@@ -243,5 +243,7 @@ pub async fn update(
             Ok((StatusCode::OK, to_json(&CustomerResponse::from(c))?))
         })
     })
-    .await
+    .await;
+    state.auth_cache.invalidate();
+    response
 }

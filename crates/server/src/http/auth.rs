@@ -81,9 +81,9 @@ async fn check(state: &AppState, req: Request) -> ApiResult<Request> {
     let (mut parts, body) = req.into_parts();
     let key = bearer_token(&parts.headers)?;
 
-    let mut tx = state.store.read().await?;
-    let api_key = tx
-        .find_api_key_by_hash(&api_key_hash(key))
+    let api_key = state
+        .auth_cache
+        .api_key(&state.store, &api_key_hash(key))
         .await?
         .ok_or_else(|| ApiError::unauthenticated("api_key_invalid", "the API key is not valid"))?;
     if api_key.revoked_at.is_some() {
@@ -111,7 +111,7 @@ async fn check(state: &AppState, req: Request) -> ApiResult<Request> {
         (ApiKeyRole::Admin, _, named) => named,
     };
     let customer = match customer_id {
-        Some(id) => match tx.get_customer(&id).await {
+        Some(id) => match state.auth_cache.customer(&state.store, &id).await {
             Ok(c) => Some(c),
             Err(StoreError::NotFound) => {
                 return Err(ApiError::not_found("customer").with_param("Inflow-Customer"));
@@ -120,7 +120,6 @@ async fn check(state: &AppState, req: Request) -> ApiResult<Request> {
         },
         None => None,
     };
-    drop(tx);
 
     if api_key.role == ApiKeyRole::Customer {
         if let Some(c) = &customer {

@@ -3,6 +3,7 @@
 
 pub mod access_log;
 pub mod auth;
+pub mod auth_cache;
 pub mod body;
 pub mod idempotency;
 pub mod request_id;

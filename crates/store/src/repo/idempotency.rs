@@ -84,12 +84,15 @@ impl Tx {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        // An expired record for the same key may still be there until the purge.
-        on_db!(self, conn => sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND expires_at <= $3")
-            .bind(scope).bind(key).bind(ts(now)).execute(conn).await.map(|r| r.rows_affected()))?;
-        on_db!(self, conn => sqlx::query(
+        // An expired record for the same key may still be there until the
+        // purge: overwrite it; an unexpired one is a conflict.
+        let written = on_db!(self, conn => sqlx::query(
             "INSERT INTO idempotency_keys (scope, idem_key, request_hash, response_status, response_body, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)")
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (scope, idem_key) DO UPDATE SET request_hash = excluded.request_hash, \
+             response_status = excluded.response_status, response_body = excluded.response_body, \
+             created_at = excluded.created_at, expires_at = excluded.expires_at \
+             WHERE idempotency_keys.expires_at <= excluded.created_at")
             .bind(scope)
             .bind(key)
             .bind(request_hash)
@@ -100,6 +103,9 @@ impl Tx {
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
+        if written == 0 {
+            return Err(StoreError::Conflict("idempotency_keys_pkey".into()));
+        }
         Ok(())
     }
 
