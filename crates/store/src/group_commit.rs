@@ -55,6 +55,15 @@ async fn exec(tx: &mut Tx, sql: &'static str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+async fn next_savepoint(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    if let Tx::Sqlite(t) = tx {
+        sqlx::raw_sql("RELEASE inflow_job; SAVEPOINT inflow_job")
+            .execute(&mut **t)
+            .await?;
+    }
+    Ok(())
+}
+
 async fn run_writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
@@ -73,29 +82,32 @@ async fn run_writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
             }
         };
         let mut deliveries = Vec::with_capacity(batch.len());
-        for job in batch {
-            if let Err(e) = exec(&mut tx, "SAVEPOINT inflow_job").await {
-                tracing::error!(error = %e, "savepoint failed");
+        // Each job runs in the savepoint `inflow_job`. Moving from one job's
+        // savepoint to the next is a single round trip to the connection's
+        // thread; COMMIT releases the last one.
+        let mut in_savepoint = exec(&mut tx, "SAVEPOINT inflow_job").await.is_ok();
+        let jobs = batch.len();
+        for (i, job) in batch.into_iter().enumerate() {
+            if !in_savepoint {
+                tracing::error!("no savepoint for a write job; refusing it");
                 continue;
             }
             match AssertUnwindSafe(job(&mut tx)).catch_unwind().await {
                 Ok(outcome) => {
-                    let undo = if outcome.keep {
-                        Ok(())
-                    } else {
-                        exec(&mut tx, "ROLLBACK TO inflow_job").await
-                    };
-                    let released = exec(&mut tx, "RELEASE inflow_job").await;
-                    if let Err(e) = undo.and(released) {
-                        tracing::error!(error = %e, "could not close a job's savepoint");
+                    if !outcome.keep {
+                        if let Err(e) = exec(&mut tx, "ROLLBACK TO inflow_job").await {
+                            tracing::error!(error = %e, "could not undo a failed write job");
+                        }
                     }
                     deliveries.push(outcome.deliver);
                 }
                 Err(_) => {
                     tracing::error!("a write job panicked; its changes are rolled back");
                     let _ = exec(&mut tx, "ROLLBACK TO inflow_job").await;
-                    let _ = exec(&mut tx, "RELEASE inflow_job").await;
                 }
+            }
+            if i + 1 < jobs {
+                in_savepoint = next_savepoint(&mut tx).await.is_ok();
             }
         }
         let committed = tx.commit().await.map_err(|e| e.to_string());

@@ -147,9 +147,33 @@ fn canonical_json(v: serde_json::Value) -> serde_json::Value {
 
 enum Outcome {
     Done(StatusCode, String),
-    Replay(u16, String),
-    Mismatch,
     Busy,
+}
+
+fn replay_or_mismatch(
+    vault: &Vault,
+    scope: &str,
+    key: &str,
+    fingerprint: &[u8],
+    stored_hash: Vec<u8>,
+    status: u16,
+    stored: &str,
+) -> ApiResult<Response> {
+    if stored_hash != fingerprint {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorType::IdempotencyError,
+            "idempotency_key_reused",
+            "this Idempotency-Key was already used with a different request",
+        )
+        .with_param("Idempotency-Key"));
+    }
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    Ok(json_response(
+        status,
+        open_stored(vault, scope, key, stored)?,
+        true,
+    ))
 }
 
 /// Run a write's effect in one transaction, idempotently when the request has a key.
@@ -177,6 +201,24 @@ where
         .ok_or_else(|| in_flight(1))?;
     let now = state.clock.now();
     let expires_at = now + Duration::hours(i64::from(state.config.idempotency_ttl_hours));
+    // Look for a finished request first, on a reader: no write lock for replays.
+    if let Some(done) = state
+        .store
+        .read()
+        .await?
+        .find_idempotency_record(&scope, &key, now)
+        .await?
+    {
+        return replay_or_mismatch(
+            &state.vault,
+            &scope,
+            &key,
+            &req.fingerprint,
+            done.request_hash,
+            done.response_status,
+            &done.response_body,
+        );
+    }
     let fingerprint = req.fingerprint.clone();
     let vault = state.vault.clone();
     let (scope2, key2) = (scope.clone(), key.clone());
@@ -188,16 +230,11 @@ where
                 if !tx.try_lock_idempotency_key(&scope, &key).await? {
                     return Ok(Outcome::Busy);
                 }
-                if let Some(done) = tx.find_idempotency_record(&scope, &key, now).await? {
-                    return Ok(if done.request_hash == fingerprint {
-                        Outcome::Replay(done.response_status, done.response_body)
-                    } else {
-                        Outcome::Mismatch
-                    });
-                }
                 let (status, value) = effect(tx).await?;
                 let body = value.to_string();
                 let stored = seal_stored(&vault, &scope, &key, body.as_bytes());
+                // Another node may have finished the same key meanwhile: the
+                // insert then conflicts and this effect is rolled back.
                 tx.insert_idempotency_record(
                     &scope,
                     &key,
@@ -222,21 +259,6 @@ where
 
     match outcome {
         Outcome::Done(status, body) => Ok(json_response(status, body.into_bytes(), false)),
-        Outcome::Replay(status, stored) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            Ok(json_response(
-                status,
-                open_stored(&state.vault, &scope, &key, &stored)?,
-                true,
-            ))
-        }
-        Outcome::Mismatch => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorType::IdempotencyError,
-            "idempotency_key_reused",
-            "this Idempotency-Key was already used with a different request",
-        )
-        .with_param("Idempotency-Key")),
         Outcome::Busy => Err(in_flight(1)),
     }
 }
