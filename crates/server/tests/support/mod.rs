@@ -33,6 +33,7 @@ pub const ADMIN_SECRET: &str = "iss_bootstrap_admin_signing_secret_for_tests";
 
 pub struct TestApp {
     pub base: String,
+    pub master_key: String,
     pub client: reqwest::Client,
     pub db: TestDb,
     pub data_dir: std::path::PathBuf,
@@ -81,11 +82,29 @@ pub async fn spawn_app(backend: TestBackend) -> TestApp {
     let db = TestDb::new(backend).await;
     let data_dir =
         std::env::temp_dir().join(format!("inflow-app-{}", uuid::Uuid::new_v4().simple()));
+    let master_key = MasterKey::generate().to_base64();
+    let server = start_node(&db.url, &master_key, &data_dir).await;
+    TestApp {
+        base: format!("http://{}", server.addr),
+        master_key,
+        client: reqwest::Client::new(),
+        db,
+        data_dir,
+        server: Some(server),
+    }
+}
+
+/// An `inflow serve` on the given database; call twice for two nodes.
+pub async fn start_node(
+    db_url: &str,
+    master_key: &str,
+    data_dir: &std::path::Path,
+) -> RunningServer {
     let config = Config {
-        database_url: Some(db.url.clone()),
+        database_url: Some(db_url.to_owned()),
         listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: data_dir.clone(),
-        master_key: Some(MasterKey::generate().to_base64()),
+        data_dir: data_dir.to_owned(),
+        master_key: Some(master_key.to_owned()),
         sandbox: true,
         bootstrap_admin_key: Some(ADMIN_KEY.into()),
         bootstrap_admin_signing_secret: Some(ADMIN_SECRET.into()),
@@ -94,16 +113,9 @@ pub async fn spawn_app(backend: TestBackend) -> TestApp {
     let prepared = inflow_server::bootstrap::prepare(config)
         .await
         .expect("prepare app");
-    let server = inflow_server::server::spawn(prepared.state)
+    inflow_server::server::spawn(prepared.state)
         .await
-        .expect("spawn server");
-    TestApp {
-        base: format!("http://{}", server.addr),
-        client: reqwest::Client::new(),
-        db,
-        data_dir,
-        server: Some(server),
-    }
+        .expect("spawn server")
 }
 
 impl Drop for TestApp {
