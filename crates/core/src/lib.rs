@@ -5,6 +5,7 @@
 //! crate does no I/O; time comes in through [`clock::Clock`].
 
 pub mod bank;
+pub mod calendar;
 pub mod clock;
 pub mod crypto;
 pub mod error;
