@@ -142,10 +142,10 @@ macro_rules! string_enum {
                 match self { $($name::$variant => $text),+ }
             }
 
-            pub fn parse(field: &str, s: &str) -> Result<Self, ValidationError> {
+            pub fn parse(field: &str, s: &str) -> Result<Self, $crate::ValidationError> {
                 match s {
                     $($text => Ok($name::$variant),)+
-                    other => Err(ValidationError::new(
+                    other => Err($crate::ValidationError::new(
                         field,
                         "invalid_value",
                         format!(

@@ -7,6 +7,7 @@
 pub mod bank;
 pub mod calendar;
 pub mod clock;
+pub mod collection;
 pub mod crypto;
 pub mod error;
 pub mod ids;

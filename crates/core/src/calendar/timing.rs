@@ -47,7 +47,6 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::{add_days, local_date, BankingCalendar, CutoffSchedule};
 use crate::bank::string_enum;
-use crate::ValidationError;
 
 string_enum!(
     /// Standard (next-banking-day settlement) or Same Day ACH.

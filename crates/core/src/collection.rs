@@ -1,0 +1,257 @@
+//! Collections: the lifecycle every pull payment follows, whatever its rail.
+//!
+//! ```text
+//! scheduled ──▶ pending ──▶ submitted ──▶ processing ──▶ completed
+//!    │            │  ▲          │              │             │
+//!    ▼            ▼  │          ▼              ▼             ▼
+//! cancelled   on_hold┘       failed         returned      returned (late, ≤60 days)
+//! ```
+//! A transition not drawn here is refused; that is what keeps a returned or
+//! cancelled collection from ever moving money again.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::bank::{string_enum, AccountType, HolderType, RoutingNumber};
+pub use crate::calendar::ProcessingMode;
+use crate::ids::{AccountId, CollectionId, CounterpartyId, CustomerId, PaymentMethodId};
+use crate::model::Metadata;
+use crate::money::Money;
+
+string_enum!(
+/// Where a collection is in its lifecycle.
+CollectionStatus, "collection status" {
+    Scheduled => "scheduled",
+    Pending => "pending",
+    OnHold => "on_hold",
+    Submitted => "submitted",
+    Processing => "processing",
+    Completed => "completed",
+    Returned => "returned",
+    Failed => "failed",
+    Cancelled => "cancelled",
+});
+string_enum!(
+    /// The payment network.
+    Rail, "rail" { Ach => "ach", Card => "card" });
+string_enum!(
+    /// A live debit, or a zero-amount prenotification that validates the account.
+    AchEntryType, "collection type" { Debit => "debit", Prenote => "prenote" });
+string_enum!(
+    /// NACHA Standard Entry Class codes Inflow originates.
+    SecCode, "SEC code" { Ppd => "PPD", Ccd => "CCD", Web => "WEB", Tel => "TEL" });
+string_enum!(
+    /// WEB/TEL payment type code: a single entry or one of a recurring series.
+    PaymentType, "payment type" { Single => "single", Recurring => "recurring" });
+string_enum!(
+    /// How the payer authorised the debit (the originator's proof).
+    AuthorizationType, "authorization type" { Written => "written", Phone => "phone", Online => "online" });
+
+impl CollectionStatus {
+    /// Can a collection in `self` move to `to`?
+    pub fn can_become(self, to: CollectionStatus) -> bool {
+        use CollectionStatus::*;
+        matches!(
+            (self, to),
+            (Scheduled, Pending | OnHold | Cancelled | Failed)
+                | (Pending, Submitted | OnHold | Cancelled | Failed)
+                | (OnHold, Pending | Scheduled | Cancelled | Failed)
+                | (Submitted, Processing | Returned | Failed)
+                | (Processing, Completed | Returned)
+                | (Completed, Returned)
+        )
+    }
+
+    /// The customer may still cancel: the entry is not in a file yet.
+    pub fn is_cancellable(self) -> bool {
+        matches!(
+            self,
+            CollectionStatus::Scheduled | CollectionStatus::Pending | CollectionStatus::OnHold
+        )
+    }
+
+    /// Nothing will happen to it any more.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            CollectionStatus::Returned | CollectionStatus::Failed | CollectionStatus::Cancelled
+        )
+    }
+}
+
+impl SecCode {
+    /// The NACHA rules differ by SEC code: TEL entries carry no addenda.
+    pub fn allows_addenda(self) -> bool {
+        !matches!(self, SecCode::Tel)
+    }
+
+    /// WEB and TEL entries carry a payment type code (`R`/`S`).
+    pub fn has_payment_type(self) -> bool {
+        matches!(self, SecCode::Web | SecCode::Tel)
+    }
+
+    /// Consumer SEC codes (PPD, WEB, TEL) vs the corporate one (CCD).
+    pub fn is_consumer(self) -> bool {
+        !matches!(self, SecCode::Ccd)
+    }
+}
+
+/// One step of a collection's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    pub status: CollectionStatus,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// The payer's authorisation, kept as the originator's proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Authorization {
+    #[serde(rename = "type")]
+    pub kind: AuthorizationType,
+    pub obtained_at: DateTime<Utc>,
+    pub ip_address: Option<String>,
+    pub evidence_ref: Option<String>,
+}
+
+/// A refused lifecycle step.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a {from} collection cannot become {to}")]
+pub struct TransitionError {
+    pub from: CollectionStatus,
+    pub to: CollectionStatus,
+}
+
+/// An ACH debit or prenote and everything needed to put it in a NACHA file.
+/// The bank account is a snapshot taken when the collection was made (a
+/// later NOC changes the payment method, not entries already filed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AchCollection {
+    pub id: CollectionId,
+    pub customer_id: CustomerId,
+    pub entry_type: AchEntryType,
+    pub status: CollectionStatus,
+    pub status_reason: Option<String>,
+    pub status_history: Vec<StatusChange>,
+    pub amount: Money,
+    pub destination_account_id: AccountId,
+    pub payment_method_id: Option<PaymentMethodId>,
+    pub counterparty_id: Option<CounterpartyId>,
+    pub routing_number: RoutingNumber,
+    /// Sealed with the collection id as context.
+    pub account_number_sealed: Vec<u8>,
+    pub account_last4: String,
+    pub account_fingerprint: String,
+    pub account_type: AccountType,
+    pub holder_name: String,
+    pub holder_type: HolderType,
+    pub sec_code: SecCode,
+    pub processing_mode: ProcessingMode,
+    pub payment_type: Option<PaymentType>,
+    pub effective_date: NaiveDate,
+    /// The banking day whose cutoff first carries the entry.
+    pub release_date: NaiveDate,
+    pub authorization: Authorization,
+    pub company_name: String,
+    pub company_id: String,
+    pub company_entry_description: String,
+    pub addenda: Option<String>,
+    pub reference: Option<String>,
+    pub purpose: Option<String>,
+    pub external_id: Option<String>,
+    pub metadata: Metadata,
+    pub trace_number: Option<String>,
+    pub file_id: Option<String>,
+    pub return_code: Option<String>,
+    pub return_trace: Option<String>,
+    pub noc_code: Option<String>,
+    pub noc_corrected_data: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub returned_at: Option<DateTime<Utc>>,
+}
+
+impl AchCollection {
+    /// Move to `to`, recording why and when; refuses steps the lifecycle forbids.
+    pub fn transition(
+        &mut self,
+        to: CollectionStatus,
+        reason: Option<String>,
+        at: DateTime<Utc>,
+    ) -> Result<(), TransitionError> {
+        if !self.status.can_become(to) {
+            return Err(TransitionError {
+                from: self.status,
+                to,
+            });
+        }
+        self.status = to;
+        self.status_reason = reason.clone();
+        self.status_history.push(StatusChange {
+            status: to,
+            reason,
+            at,
+        });
+        self.updated_at = at;
+        match to {
+            CollectionStatus::Submitted => self.submitted_at = Some(at),
+            CollectionStatus::Completed => self.completed_at = Some(at),
+            CollectionStatus::Returned => self.returned_at = Some(at),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CollectionStatus::*;
+    use super::*;
+
+    #[test]
+    fn the_drawn_lifecycle_is_allowed() {
+        for (from, to) in [
+            (Scheduled, Pending),
+            (Pending, Submitted),
+            (Pending, OnHold),
+            (OnHold, Pending),
+            (Submitted, Processing),
+            (Processing, Completed),
+            (Completed, Returned),
+            (Processing, Returned),
+            (Submitted, Failed),
+            (Pending, Cancelled),
+        ] {
+            assert!(from.can_become(to), "{from} -> {to}");
+        }
+    }
+
+    #[test]
+    fn final_states_never_move_and_money_never_flows_backwards() {
+        for from in CollectionStatus::ALL {
+            for to in CollectionStatus::ALL {
+                if from.is_final() {
+                    assert!(!from.can_become(*to), "{from} -> {to}");
+                }
+            }
+        }
+        assert!(!Completed.can_become(Processing));
+        assert!(
+            !Submitted.can_become(Cancelled),
+            "a filed entry cannot be cancelled"
+        );
+        assert!(!Submitted.can_become(Pending));
+    }
+
+    #[test]
+    fn only_unfiled_collections_are_cancellable() {
+        let cancellable: Vec<_> = CollectionStatus::ALL
+            .iter()
+            .filter(|s| s.is_cancellable())
+            .collect();
+        assert_eq!(cancellable, vec![&Scheduled, &Pending, &OnHold]);
+    }
+}
