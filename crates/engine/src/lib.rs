@@ -1,0 +1,12 @@
+//! Inflow's engine: the work that happens between API calls.
+//!
+//! - [`config`]: the ODFI and scheduling settings the workers need.
+//! - [`view`]: the collection resource as the API shows it (also the
+//!   `data.object` of every `collection.*` event).
+//! - [`events`]: writing outbox events in the caller's transaction.
+//!
+//! Workers talk to `core`, `store` and `nacha` only; the server calls them.
+
+pub mod config;
+pub mod events;
+pub mod view;

@@ -1,0 +1,205 @@
+//! The collection resource as integrators see it: in API responses and as
+//! the `data.object` of `collection.*` events. One rendering, so a webhook
+//! and a GET never disagree.
+
+use inflow_core::bank::{AccountType, HolderType};
+use inflow_core::collection::{
+    AchCollection, AchEntryType, AuthorizationType, CollectionStatus, PaymentType, ProcessingMode,
+    SecCode,
+};
+use inflow_core::model::Metadata;
+use inflow_core::money::Money;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An amount as Inflow returns it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MoneyView {
+    pub currency: String,
+    /// Minor units as a string of digits.
+    #[schema(example = "250000")]
+    pub value: String,
+    pub exponent: u32,
+    /// Major units with the currency's decimals, for display only.
+    #[schema(example = "2500.00")]
+    pub display_value: String,
+}
+
+impl From<Money> for MoneyView {
+    fn from(m: Money) -> Self {
+        Self {
+            currency: m.currency().code().to_owned(),
+            value: m.minor().to_string(),
+            exponent: m.currency().exponent(),
+            display_value: m.display_value(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusChangeView {
+    pub status: CollectionStatus,
+    pub reason: Option<String>,
+    pub at: String,
+}
+
+/// The bank account debited (masked).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BankSourceView {
+    pub routing_number: String,
+    pub last4: String,
+    pub account_number_masked: String,
+    pub account_type: AccountType,
+    pub holder_name: String,
+    pub holder_type: HolderType,
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthorizationView {
+    #[serde(rename = "type")]
+    pub kind: AuthorizationType,
+    pub obtained_at: String,
+    pub ip_address: Option<String>,
+    pub evidence_ref: Option<String>,
+}
+
+/// A notification of change received for this collection.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NocView {
+    pub code: String,
+    pub description: Option<String>,
+    pub corrected_data: Option<String>,
+}
+
+/// A collection (pull payment).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CollectionView {
+    #[schema(example = "col_0195f0c8a3c47d1e8a8b5f3e2d1c0b9a")]
+    pub id: String,
+    /// Always `collection`.
+    pub object: &'static str,
+    pub customer_id: String,
+    /// `ach`
+    pub rail: &'static str,
+    #[serde(rename = "type")]
+    pub kind: AchEntryType,
+    /// Always `inbound`: collections pull money in.
+    pub direction: &'static str,
+    pub amount: MoneyView,
+    pub status: CollectionStatus,
+    pub status_reason: Option<String>,
+    pub status_history: Vec<StatusChangeView>,
+    /// Whether `POST /v1/collections/{id}/cancel` would succeed now.
+    pub cancellable: bool,
+    pub destination_account_id: String,
+    pub payment_method_id: Option<String>,
+    pub counterparty_id: Option<String>,
+    pub source: BankSourceView,
+    pub sec_code: SecCode,
+    pub processing_mode: ProcessingMode,
+    pub payment_type: Option<PaymentType>,
+    /// The NACHA effective entry date (YYYY-MM-DD).
+    pub effective_date: String,
+    pub authorization: AuthorizationView,
+    pub company_name: String,
+    pub company_entry_description: String,
+    pub addenda: Option<String>,
+    pub reference: Option<String>,
+    pub purpose: Option<String>,
+    pub external_id: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Metadata,
+    /// Assigned when the entry is placed in a file.
+    pub trace_number: Option<String>,
+    pub file_id: Option<String>,
+    pub ach_return_code: Option<String>,
+    pub ach_return_description: Option<String>,
+    pub noc: Option<NocView>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub submitted_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub returned_at: Option<String>,
+}
+
+fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+pub fn collection_view(c: &AchCollection) -> CollectionView {
+    CollectionView {
+        id: c.id.to_string(),
+        object: "collection",
+        customer_id: c.customer_id.to_string(),
+        rail: "ach",
+        kind: c.entry_type,
+        direction: "inbound",
+        amount: c.amount.into(),
+        status: c.status,
+        status_reason: c.status_reason.clone(),
+        status_history: c
+            .status_history
+            .iter()
+            .map(|h| StatusChangeView {
+                status: h.status,
+                reason: h.reason.clone(),
+                at: time(h.at),
+            })
+            .collect(),
+        cancellable: c.status.is_cancellable(),
+        destination_account_id: c.destination_account_id.to_string(),
+        payment_method_id: c.payment_method_id.as_ref().map(|p| p.to_string()),
+        counterparty_id: c.counterparty_id.as_ref().map(|p| p.to_string()),
+        source: BankSourceView {
+            routing_number: c.routing_number.to_string(),
+            last4: c.account_last4.clone(),
+            account_number_masked: format!("****{}", c.account_last4),
+            account_type: c.account_type,
+            holder_name: c.holder_name.clone(),
+            holder_type: c.holder_type,
+            fingerprint: c.account_fingerprint.clone(),
+        },
+        sec_code: c.sec_code,
+        processing_mode: c.processing_mode,
+        payment_type: c.payment_type,
+        effective_date: c.effective_date.to_string(),
+        authorization: AuthorizationView {
+            kind: c.authorization.kind,
+            obtained_at: time(c.authorization.obtained_at),
+            ip_address: c.authorization.ip_address.clone(),
+            evidence_ref: c.authorization.evidence_ref.clone(),
+        },
+        company_name: c.company_name.clone(),
+        company_entry_description: c.company_entry_description.clone(),
+        addenda: c.addenda.clone(),
+        reference: c.reference.clone(),
+        purpose: c.purpose.clone(),
+        external_id: c.external_id.clone(),
+        metadata: c.metadata.clone(),
+        trace_number: c.trace_number.clone(),
+        file_id: c.file_id.clone(),
+        ach_return_code: c.return_code.clone(),
+        ach_return_description: c
+            .return_code
+            .as_deref()
+            .and_then(nacha::ReturnCode::parse)
+            .map(|r| r.description().to_owned()),
+        noc: c.noc_code.as_ref().map(|code| NocView {
+            code: code.clone(),
+            description: nacha::ChangeCode::parse(code).map(|c| c.description().to_owned()),
+            corrected_data: c.noc_corrected_data.clone(),
+        }),
+        created_at: time(c.created_at),
+        updated_at: time(c.updated_at),
+        submitted_at: c.submitted_at.map(time),
+        completed_at: c.completed_at.map(time),
+        returned_at: c.returned_at.map(time),
+    }
+}
