@@ -1,10 +1,15 @@
 //! Repositories: the queries for each resource, as methods on [`crate::Tx`].
 
 pub mod accounts;
+pub mod ach_files;
+pub mod ach_work;
 pub mod api_keys;
 pub mod collections;
 pub mod counterparties;
+pub mod counters;
 pub mod customers;
 pub mod events;
 pub mod idempotency;
+pub mod leases;
 pub mod payment_methods;
+pub mod returns;
