@@ -121,6 +121,9 @@ define_id!(
 define_id!(
     /// A domain event (the webhook outbox row).
     EventId, "evt");
+define_id!(
+    /// A received ACH return or notification of change.
+    ReturnId, "ret");
 
 #[cfg(test)]
 mod tests {
