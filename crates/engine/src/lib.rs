@@ -4,9 +4,14 @@
 //! - [`view`]: the collection resource as the API shows it (also the
 //!   `data.object` of every `collection.*` event).
 //! - [`events`]: writing outbox events in the caller's transaction.
+//! - Inbound ACH: [`inbound`] (return/NOC files applied to collections and
+//!   payment methods, the watched inbound folder) and [`sandbox_bank`] (the
+//!   simulated bank answering outbound files for magic account numbers).
 //!
 //! Workers talk to `core`, `store` and `nacha` only; the server calls them.
 
 pub mod config;
 pub mod events;
+pub mod inbound;
+pub mod sandbox_bank;
 pub mod view;

@@ -1,0 +1,315 @@
+//! Applying one return or NOC entry inside the ingestion transaction.
+
+use chrono::{DateTime, Utc};
+use inflow_core::bank::{AccountNumber, AccountType, RoutingNumber};
+use inflow_core::collection::{AchCollection, CollectionStatus};
+use inflow_core::crypto::Vault;
+use inflow_core::ids::{EventId, ReturnId};
+use inflow_core::model::{BankPaymentMethod, PaymentMethodStatus};
+use inflow_store::repo::events::Event;
+use inflow_store::repo::returns::{kind, AchReturn};
+use inflow_store::{StoreError, Tx};
+
+use super::{InboundItem, IngestError, IngestReport, IngestedEntry, BLOCKING_RETURN_CODES};
+use crate::events::{collection_event, status_event};
+
+/// The saved payment method as events show it: masked, never the account number.
+pub fn payment_method_view(p: &BankPaymentMethod) -> serde_json::Value {
+    serde_json::json!({
+        "id": p.id.as_str(),
+        "object": "payment_method",
+        "type": "us_bank_account",
+        "customerId": p.customer_id.as_str(),
+        "status": p.status.as_str(),
+        "statusReason": p.status_reason,
+        "routingNumber": p.routing_number.as_string(),
+        "last4": p.account_last4,
+        "accountType": p.account_type.as_str(),
+        "fingerprint": p.fingerprint,
+        "updatedAt": p.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    })
+}
+
+async fn payment_method_event(
+    tx: &mut Tx,
+    p: &BankPaymentMethod,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    tx.insert_event(&Event {
+        id: EventId::generate(at),
+        customer_id: Some(p.customer_id.clone()),
+        event_type: "payment_method.updated".into(),
+        object_id: p.id.to_string(),
+        data: serde_json::json!({ "object": payment_method_view(p) }),
+        created_at: at,
+    })
+    .await
+}
+
+fn return_description(code: &str) -> Option<String> {
+    nacha::ReturnCode::parse(code).map(|c| c.description().to_owned())
+}
+
+fn change_description(code: &str) -> Option<String> {
+    nacha::ChangeCode::parse(code).map(|c| c.description().to_owned())
+}
+
+fn is_return(kind: &str) -> bool {
+    matches!(
+        kind,
+        kind::RETURN | kind::DISHONORED_RETURN | kind::CONTESTED_RETURN
+    )
+}
+
+pub(super) async fn apply_item(
+    tx: &mut Tx,
+    vault: &Vault,
+    file_id: &str,
+    item: &InboundItem,
+    now: DateTime<Utc>,
+    report: &mut IngestReport,
+) -> Result<(), IngestError> {
+    let collection = match tx.collection_id_by_trace(&item.original_trace).await? {
+        Some(id) => Some(tx.get_ach_collection(None, &id).await?),
+        None => None,
+    };
+    let record = AchReturn {
+        id: ReturnId::generate(now),
+        inbound_file_id: file_id.to_owned(),
+        kind: item.kind.to_owned(),
+        code: item.code.clone(),
+        original_trace: item.original_trace.clone(),
+        entry_trace: item.entry_trace.clone(),
+        amount: item.amount,
+        corrected_data: item.corrected_data.clone(),
+        collection_id: collection.as_ref().map(|c| c.id.clone()),
+        matched: collection.is_some(),
+        created_at: now,
+    };
+    let inserted = tx.insert_ach_return(&record).await?;
+    let mut entry = IngestedEntry {
+        return_id: inserted.then(|| record.id.to_string()),
+        kind: record.kind.clone(),
+        code: record.code.clone(),
+        description: if is_return(item.kind) {
+            return_description(&item.code)
+        } else {
+            change_description(&item.code)
+        },
+        original_trace: record.original_trace.clone(),
+        entry_trace: record.entry_trace.clone(),
+        collection_id: record.collection_id.as_ref().map(|c| c.to_string()),
+        matched: record.matched,
+        already_recorded: !inserted,
+        addenda_information: Some(item.addenda_information.clone()).filter(|s| !s.is_empty()),
+        outcome: Vec::new(),
+    };
+    if !inserted {
+        report.already_recorded += 1;
+        entry
+            .outcome
+            .push("already recorded from an earlier file; not applied again".into());
+        report.entries.push(entry);
+        return Ok(());
+    }
+    match (is_return(item.kind), collection.is_some()) {
+        (true, true) => report.returns_matched += 1,
+        (true, false) => report.returns_unmatched += 1,
+        (false, true) => report.nocs_matched += 1,
+        (false, false) => report.nocs_unmatched += 1,
+    }
+    let Some(mut c) = collection else {
+        entry
+            .outcome
+            .push("no collection has this trace number; recorded as unmatched".into());
+        report.warnings.push(format!(
+            "line {}: {} {} for unknown trace {} recorded as unmatched",
+            item.line, item.kind, item.code, item.original_trace
+        ));
+        report.entries.push(entry);
+        return Ok(());
+    };
+    match item.kind {
+        kind::RETURN => apply_return(tx, item, &mut c, now, report, &mut entry).await?,
+        kind::NOC => apply_noc(tx, vault, item, &mut c, now, report, &mut entry).await?,
+        _ => entry
+            .outcome
+            .push(format!("{} recorded only", item.kind.replace('_', " "))),
+    }
+    report.entries.push(entry);
+    Ok(())
+}
+
+async fn apply_return(
+    tx: &mut Tx,
+    item: &InboundItem,
+    c: &mut AchCollection,
+    now: DateTime<Utc>,
+    report: &mut IngestReport,
+    entry: &mut IngestedEntry,
+) -> Result<(), IngestError> {
+    use CollectionStatus::*;
+    let description =
+        return_description(&item.code).unwrap_or_else(|| "Unknown return code".into());
+    let reason = format!("{}: {}", item.code, description);
+    if !matches!(c.status, Submitted | Processing | Completed) {
+        entry.outcome.push(format!(
+            "collection is {}; return recorded only",
+            c.status.as_str()
+        ));
+        if c.status != Returned {
+            report.warnings.push(format!(
+                "line {}: return {} for collection {} in status {} recorded only",
+                item.line, item.code, c.id, c.status
+            ));
+        }
+        return Ok(());
+    }
+    c.return_code = Some(item.code.clone());
+    c.return_trace = Some(item.entry_trace.clone());
+    c.transition(Returned, Some(reason.clone()), now)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    tx.update_ach_collection(c).await?;
+    status_event(tx, c, now).await?;
+    report.collections_changed += 1;
+    entry.outcome.push("collection returned".into());
+
+    if BLOCKING_RETURN_CODES.contains(&item.code.as_str()) {
+        if let Some(pm_id) = c.payment_method_id.clone() {
+            let mut pm = tx.get_bank_payment_method(&c.customer_id, &pm_id).await?;
+            if pm.status != PaymentMethodStatus::Blocked {
+                pm.status = PaymentMethodStatus::Blocked;
+                pm.status_reason = Some(format!("ACH return {reason} (collection {})", c.id));
+                pm.updated_at = now;
+                tx.update_bank_payment_method(&pm).await?;
+                payment_method_event(tx, &pm, now).await?;
+                report.payment_methods_updated += 1;
+                entry.outcome.push("payment method blocked".into());
+            } else {
+                entry
+                    .outcome
+                    .push("payment method was already blocked".into());
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn apply_noc(
+    tx: &mut Tx,
+    vault: &Vault,
+    item: &InboundItem,
+    c: &mut AchCollection,
+    now: DateTime<Utc>,
+    report: &mut IngestReport,
+    entry: &mut IngestedEntry,
+) -> Result<(), IngestError> {
+    c.noc_code = Some(item.code.clone());
+    c.noc_corrected_data = item.corrected_data.clone();
+    c.updated_at = now;
+    tx.update_ach_collection(c).await?;
+    collection_event(tx, "collection.updated", c, now).await?;
+    report.collections_changed += 1;
+    entry.outcome.push("collection NOC recorded".into());
+
+    let code = item.code.as_str();
+    if !matches!(code, "C01" | "C02" | "C03" | "C05" | "C06" | "C07") {
+        entry.outcome.push(format!(
+            "{code} is recorded only; the payment method is unchanged"
+        ));
+        return Ok(());
+    }
+    let Some(pm_id) = c.payment_method_id.clone() else {
+        entry
+            .outcome
+            .push("one-time bank account: no saved payment method to correct".into());
+        return Ok(());
+    };
+    let Some(correction) = item.correction.as_ref() else {
+        report.warnings.push(format!(
+            "line {}: NOC {code} corrected data {:?} could not be parsed; payment method {pm_id} not corrected",
+            item.line,
+            item.corrected_data.as_deref().unwrap_or("")
+        ));
+        entry
+            .outcome
+            .push("corrected data unreadable; payment method not corrected".into());
+        return Ok(());
+    };
+    let mut pm = tx.get_bank_payment_method(&c.customer_id, &pm_id).await?;
+    match corrected_payment_method(vault, &pm, correction, now) {
+        Ok(Some(updated)) => {
+            pm = updated;
+            tx.update_bank_payment_method(&pm).await?;
+            payment_method_event(tx, &pm, now).await?;
+            report.payment_methods_updated += 1;
+            entry.outcome.push("payment method corrected".into());
+        }
+        Ok(None) => entry
+            .outcome
+            .push("payment method already carries the corrected data".into()),
+        Err(why) => {
+            report.warnings.push(format!(
+                "line {}: NOC {code} not applied to payment method {pm_id}: {why}",
+                item.line
+            ));
+            entry
+                .outcome
+                .push(format!("payment method not corrected: {why}"));
+        }
+    }
+    Ok(())
+}
+
+/// The payment method with `correction` applied, `None` if nothing changes,
+/// or why the corrected data cannot be used.
+fn corrected_payment_method(
+    vault: &Vault,
+    pm: &BankPaymentMethod,
+    correction: &nacha::Correction,
+    now: DateTime<Utc>,
+) -> Result<Option<BankPaymentMethod>, String> {
+    let routing = match &correction.routing {
+        Some(r) => RoutingNumber::parse("correctedData", r.as_str()).map_err(|e| e.message)?,
+        None => pm.routing_number.clone(),
+    };
+    let new_account = correction
+        .account
+        .as_deref()
+        .map(|a| AccountNumber::parse("correctedData", a.trim()).map_err(|e| e.message))
+        .transpose()?;
+    let account_type = match correction.transaction_code {
+        Some(tc) => match tc.account_type() {
+            Some(nacha::codes::transaction_code::AccountType::Checking) => AccountType::Checking,
+            Some(nacha::codes::transaction_code::AccountType::Savings) => AccountType::Savings,
+            _ => {
+                return Err(format!(
+                    "transaction code {tc} is not a checking or savings code"
+                ))
+            }
+        },
+        None => pm.account_type,
+    };
+    let current = vault
+        .open(&pm.account_number_sealed, pm.id.as_str())
+        .map_err(|e| e.to_string())?;
+    let current =
+        String::from_utf8(current).map_err(|_| "stored account number is not text".to_string())?;
+    let account = match &new_account {
+        Some(a) => a.expose().to_owned(),
+        None => current.clone(),
+    };
+    if routing == pm.routing_number && account == current && account_type == pm.account_type {
+        return Ok(None);
+    }
+    let mut out = pm.clone();
+    if account != current {
+        out.account_number_sealed = vault.seal(account.as_bytes(), pm.id.as_str());
+        out.account_last4 = account[account.len().saturating_sub(4)..].to_owned();
+    }
+    out.routing_number = routing;
+    out.account_type = account_type;
+    out.fingerprint = vault.fingerprint(&[&out.routing_number.as_string(), &account]);
+    out.updated_at = now;
+    Ok(Some(out))
+}

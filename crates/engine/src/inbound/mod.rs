@@ -1,0 +1,379 @@
+//! Inbound ACH: the return and notification-of-change (NOC) files the bank
+//! sends back, applied to collections and saved payment methods.
+//!
+//! [`ingest_inbound`] reads a file with the NACHA reader in the default
+//! (tolerant) mode — a bank's file whose redundant file-control tallies are
+//! off must not lose its returns — and refuses a file with *errors*, listing
+//! them, without changing anything. Otherwise, in **one** transaction:
+//!
+//! 1. the file is recorded in `ach_files` (direction `inbound`, keyed by the
+//!    SHA-256 of its bytes): the same bytes a second time are a duplicate
+//!    and change nothing;
+//! 2. every return (addenda 99) and NOC (addenda 98) entry is recorded in
+//!    `ach_returns`, matched to a collection by the original entry trace
+//!    number or recorded as unmatched — never dropped. An entry already
+//!    recorded (the same return in another file) is not applied again;
+//! 3. a matched return moves its collection to `returned` (from
+//!    `submitted`, `processing` or `completed`: late returns are normal)
+//!    with the code, the return trace and a reason like
+//!    `R01: Insufficient funds`, plus a `collection.returned` event; codes
+//!    that say the account is unusable ([`BLOCKING_RETURN_CODES`]) also
+//!    block the saved payment method (`payment_method.updated`);
+//! 4. a matched NOC sets the collection's `noc_code`/`noc_corrected_data`
+//!    (`collection.updated`) and corrects the saved payment method
+//!    (C01/C02/C03/C05/C06/C07; C04 and C09 are recorded only), re-sealing
+//!    the account number and recomputing last4 and fingerprint
+//!    (`payment_method.updated`). Refused NOCs are recorded only.
+//!
+//! Dishonored (R61–R70) and contested (R71–R77) returns are recorded with
+//! their kind and matched, but move nothing: they are an argument between
+//! the banks about a return, not a new return of the debit.
+//!
+//! [`ingest_inbound_dir`] does the same for every file in the watched
+//! folder `cfg.inbound_dir`, moving each to `processed/` or `rejected/`.
+
+mod apply;
+mod watch;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use inflow_core::crypto::Vault;
+use inflow_store::repo::returns::InboundFile;
+use inflow_store::{Store, StoreError};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::AchConfig;
+
+pub use apply::payment_method_view;
+pub use watch::{ingest_inbound_dir, DirOutcome, DirResult};
+
+/// Return codes after which the account cannot be debited again: the saved
+/// payment method is blocked (closed, no account, invalid number,
+/// authorization revoked, not authorized, frozen, non-transaction account,
+/// corporate not authorized).
+pub const BLOCKING_RETURN_CODES: &[&str] = &[
+    "R02", "R03", "R04", "R05", "R07", "R10", "R16", "R20", "R29",
+];
+
+/// Why an inbound file was refused. Nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The file is empty.
+    #[error("the file is empty")]
+    Empty,
+    /// The NACHA reader could not model the file at all.
+    #[error("not a readable NACHA file: {0}")]
+    Unreadable(String),
+    /// The file has validation errors (one line each, `line N: …`).
+    #[error("the file has {} error(s):\n{}", .0.len(), .0.join("\n"))]
+    Invalid(Vec<String>),
+    /// Entries that are neither returns nor NOCs (a forward file sent to the inbound side?).
+    #[error("the file contains entries that are neither returns nor notifications of change:\n{}", .0.join("\n"))]
+    NotReturnsOrNocs(Vec<String>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl IngestError {
+    /// The problems one per line, for an API error or a `.error.txt` file.
+    pub fn details(&self) -> Vec<String> {
+        match self {
+            IngestError::Invalid(v) | IngestError::NotReturnsOrNocs(v) => v.clone(),
+            other => vec![other.to_string()],
+        }
+    }
+
+    /// The file itself is bad (as opposed to the database failing): retrying will not help.
+    pub fn is_rejection(&self) -> bool {
+        !matches!(self, IngestError::Store(_))
+    }
+}
+
+/// What happened to one return/NOC entry of the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestedEntry {
+    /// `ret_…`; `None` when the entry had been recorded before (from another file).
+    pub return_id: Option<String>,
+    /// `return`, `noc`, `dishonored_return`, `contested_return`, `refused_noc`.
+    pub kind: String,
+    pub code: String,
+    pub description: Option<String>,
+    pub original_trace: String,
+    pub entry_trace: String,
+    pub collection_id: Option<String>,
+    pub matched: bool,
+    /// The entry was already recorded from an earlier file; nothing was applied.
+    pub already_recorded: bool,
+    /// The return's free addenda information, if any.
+    pub addenda_information: Option<String>,
+    /// What was done, e.g. `collection returned`, `payment method blocked`.
+    pub outcome: Vec<String>,
+}
+
+/// What ingesting a file did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestReport {
+    /// The `ach_files` id (of the earlier file when `duplicate`).
+    pub file_id: String,
+    pub file_name: String,
+    pub sha256: String,
+    /// The same bytes were ingested before; nothing changed.
+    pub duplicate: bool,
+    pub returns_matched: u32,
+    pub returns_unmatched: u32,
+    pub nocs_matched: u32,
+    pub nocs_unmatched: u32,
+    /// Entries already recorded from another file (not applied again).
+    pub already_recorded: u32,
+    /// Collections whose status or NOC fields changed.
+    pub collections_changed: u32,
+    /// Payment methods blocked or corrected.
+    pub payment_methods_updated: u32,
+    /// Warnings of the tolerant validation and anything not applied, one per line.
+    pub warnings: Vec<String>,
+    pub entries: Vec<IngestedEntry>,
+}
+
+/// One return or NOC entry as read from the file.
+#[derive(Debug, Clone)]
+pub(crate) struct InboundItem {
+    pub line: u64,
+    pub kind: &'static str,
+    pub code: String,
+    pub original_trace: String,
+    pub entry_trace: String,
+    pub amount: i64,
+    pub corrected_data: Option<String>,
+    pub correction: Option<nacha::Correction>,
+    pub addenda_information: String,
+}
+
+/// The parsed file: header facts and the items to apply.
+#[derive(Debug, Clone)]
+pub(crate) struct ParsedInbound {
+    pub creation_date: NaiveDate,
+    pub batch_count: i64,
+    pub entry_count: i64,
+    pub total_debit: i64,
+    pub total_credit: i64,
+    pub items: Vec<InboundItem>,
+    pub warnings: Vec<String>,
+}
+
+/// Hex SHA-256 of the bytes: the identity of an inbound file.
+pub fn content_sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Parse and validate; refuse anything with errors.
+pub(crate) fn parse_inbound(bytes: &[u8]) -> Result<ParsedInbound, IngestError> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(IngestError::Empty);
+    }
+    let findings = nacha::validate(bytes, &nacha::ValidateOptions::default());
+    let (errors, warnings): (Vec<_>, Vec<_>) = findings
+        .into_iter()
+        .partition(|f| f.severity == nacha::Severity::Error);
+    if !errors.is_empty() {
+        return Err(IngestError::Invalid(
+            errors.iter().map(|e| e.to_string()).collect(),
+        ));
+    }
+    let file = nacha::read(bytes).map_err(|e| IngestError::Unreadable(e.to_string()))?;
+    let creation_date = file
+        .header
+        .as_ref()
+        .and_then(|h| yymmdd(&h.file_creation_date()))
+        .ok_or_else(|| {
+            IngestError::Invalid(vec![
+                "line 1: file header: file creation date is not a date".into(),
+            ])
+        })?;
+
+    let mut items = Vec::new();
+    let mut not_returns = Vec::new();
+    let (mut debit, mut credit) = (0i64, 0i64);
+    // Line numbers as the reader counts them: header, then each batch's records.
+    let mut line: u64 = u64::from(file.header.is_some());
+    for batch in &file.batches {
+        line += 1; // batch header
+        for entry in &batch.entries {
+            line += 1;
+            let entry_line = line;
+            let d = &entry.detail;
+            let amount = d.amount().unwrap_or(0) as i64;
+            match d.transaction_code() {
+                Some(tc) if tc.is_debit() => debit += amount,
+                _ => credit += amount,
+            }
+            let entry_trace = d
+                .trace_number()
+                .map(|t| format!("{t:015}"))
+                .unwrap_or_default();
+            let mut found = false;
+            for a in &entry.addenda {
+                line += 1;
+                if let Some(r) = a.return_info() {
+                    found = true;
+                    let kind = match a.kind() {
+                        nacha::record::AddendaKind::DishonoredReturn => {
+                            inflow_store::repo::returns::kind::DISHONORED_RETURN
+                        }
+                        nacha::record::AddendaKind::ContestedReturn => {
+                            inflow_store::repo::returns::kind::CONTESTED_RETURN
+                        }
+                        _ => inflow_store::repo::returns::kind::RETURN,
+                    };
+                    items.push(InboundItem {
+                        line: entry_line,
+                        kind,
+                        code: r.code_text.trim().to_owned(),
+                        original_trace: r.original_trace.trim().to_owned(),
+                        entry_trace: trace_or(&r.trace_number, &entry_trace),
+                        amount,
+                        corrected_data: None,
+                        correction: None,
+                        addenda_information: r.addenda_information.trim().to_owned(),
+                    });
+                } else if let Some(n) = a.noc_info() {
+                    found = true;
+                    let refused = n.code.is_some_and(|c| c.is_refused());
+                    items.push(InboundItem {
+                        line: entry_line,
+                        kind: if refused {
+                            inflow_store::repo::returns::kind::REFUSED_NOC
+                        } else {
+                            inflow_store::repo::returns::kind::NOC
+                        },
+                        code: n.code_text.trim().to_owned(),
+                        original_trace: n.original_trace.trim().to_owned(),
+                        entry_trace: trace_or(&n.trace_number, &entry_trace),
+                        amount,
+                        corrected_data: Some(n.corrected_data.clone()),
+                        correction: n.correction.clone(),
+                        addenda_information: String::new(),
+                    });
+                }
+            }
+            if !found {
+                not_returns.push(format!(
+                    "line {entry_line}: entry detail: trace {entry_trace} has no return (99) or NOC (98) addenda"
+                ));
+            }
+        }
+        if batch.control.is_some() {
+            line += 1;
+        }
+    }
+    if !not_returns.is_empty() {
+        return Err(IngestError::NotReturnsOrNocs(not_returns));
+    }
+    Ok(ParsedInbound {
+        creation_date,
+        batch_count: file.batches.len() as i64,
+        entry_count: file.entry_count() as i64,
+        total_debit: debit,
+        total_credit: credit,
+        items,
+        warnings: warnings.iter().map(|w| w.to_string()).collect(),
+    })
+}
+
+fn trace_or(addenda_trace: &str, entry_trace: &str) -> String {
+    let t = addenda_trace.trim();
+    if t.is_empty() {
+        entry_trace.to_owned()
+    } else {
+        t.to_owned()
+    }
+}
+
+pub(crate) fn yymmdd(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    if s.len() != 6 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let y: i32 = s[0..2].parse().ok()?;
+    let m: u32 = s[2..4].parse().ok()?;
+    let d: u32 = s[4..6].parse().ok()?;
+    NaiveDate::from_ymd_opt(2000 + y, m, d)
+}
+
+/// Ingest one return/NOC file (see the module documentation). `source_name`
+/// is recorded as the file name (an upload's name, or the picked-up file's).
+///
+/// Refused files ([`IngestError::is_rejection`]) change nothing. The same
+/// bytes ingested again give `duplicate: true` and change nothing.
+pub async fn ingest_inbound(
+    store: &Store,
+    vault: &Vault,
+    _cfg: &AchConfig,
+    bytes: &[u8],
+    source_name: &str,
+    now: DateTime<Utc>,
+) -> Result<IngestReport, IngestError> {
+    let parsed = parse_inbound(bytes)?;
+    let sha256 = content_sha256(bytes);
+    let file = InboundFile {
+        id: format!("fil_{}", inflow_core::ids::new_id_body(now)),
+        status: "processed".into(),
+        file_name: source_name.to_owned(),
+        creation_date: parsed.creation_date,
+        batch_count: parsed.batch_count,
+        entry_count: parsed.entry_count,
+        total_debit: parsed.total_debit,
+        total_credit: parsed.total_credit,
+        sha256: sha256.clone(),
+        summary: None,
+        created_at: now,
+    };
+    let vault = vault.clone();
+    let report = store
+        .write(move |tx| {
+            Box::pin(async move {
+                if !tx.insert_inbound_file(&file).await? {
+                    let id = tx
+                        .inbound_file_by_sha256(&file.sha256)
+                        .await?
+                        .unwrap_or_default();
+                    return Ok::<_, IngestError>(IngestReport {
+                        file_id: id,
+                        file_name: file.file_name.clone(),
+                        sha256: file.sha256.clone(),
+                        duplicate: true,
+                        ..IngestReport::default()
+                    });
+                }
+                let mut report = IngestReport {
+                    file_id: file.id.clone(),
+                    file_name: file.file_name.clone(),
+                    sha256: file.sha256.clone(),
+                    warnings: parsed.warnings.clone(),
+                    ..IngestReport::default()
+                };
+                for item in &parsed.items {
+                    apply::apply_item(tx, &vault, &file.id, item, now, &mut report).await?;
+                }
+                let summary = serde_json::to_string(&report).unwrap_or_else(|_| "{}".into());
+                tx.set_inbound_file_summary(&file.id, &summary).await?;
+                Ok(report)
+            })
+        })
+        .await?;
+    if report.duplicate {
+        tracing::info!(file = %report.file_id, name = source_name, "inbound ACH file already ingested");
+    } else {
+        tracing::info!(
+            file = %report.file_id,
+            name = source_name,
+            returns_matched = report.returns_matched,
+            returns_unmatched = report.returns_unmatched,
+            nocs_matched = report.nocs_matched,
+            nocs_unmatched = report.nocs_unmatched,
+            "inbound ACH file ingested"
+        );
+    }
+    Ok(report)
+}
