@@ -94,8 +94,64 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// Validate the `[ach]` settings into the engine's configuration and make its folders.
+pub fn ach_config(config: &Config) -> anyhow::Result<inflow_engine::config::AchConfig> {
+    use inflow_core::bank::RoutingNumber;
+    use inflow_core::calendar::{BankingCalendar, CutoffSchedule};
+    let a = &config.ach;
+    let time = |field: &str, s: &str| {
+        chrono::NaiveTime::parse_from_str(s, "%H:%M")
+            .with_context(|| format!("ach.{field}: `{s}` is not HH:MM"))
+    };
+    let windows = a
+        .same_day_windows
+        .iter()
+        .map(|w| time("same_day_windows", w))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let cutoffs = CutoffSchedule::new(windows, time("standard_cutoff", &a.standard_cutoff)?)
+        .map_err(|e| anyhow::anyhow!("ach cutoff schedule: {e}"))?;
+    let closures = a
+        .extra_closures
+        .iter()
+        .map(|d| {
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .with_context(|| format!("ach.extra_closures: `{d}` is not YYYY-MM-DD"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let routing = |field: &str, s: &str| {
+        RoutingNumber::parse(field, s).map_err(|e| anyhow::anyhow!("ach.{field}: {}", e.message))
+    };
+    if a.immediate_origin.len() != 10 {
+        bail!(
+            "ach.immediate_origin must be exactly 10 characters (e.g. `1` + EIN), got `{}`",
+            a.immediate_origin
+        );
+    }
+    let outbound_dir = config.data_dir.join("ach").join("outbound");
+    let inbound_dir = config.data_dir.join("ach").join("inbound");
+    for dir in [&outbound_dir, &inbound_dir] {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    Ok(inflow_engine::config::AchConfig {
+        immediate_destination: routing("immediate_destination", &a.immediate_destination)?,
+        immediate_destination_name: a.immediate_destination_name.clone(),
+        immediate_origin: a.immediate_origin.clone(),
+        immediate_origin_name: a.immediate_origin_name.clone(),
+        odfi_routing: routing("odfi_routing", &a.odfi_routing)?,
+        outbound_dir,
+        inbound_dir,
+        good_funds_banking_days: a.good_funds_banking_days,
+        prenote_wait_banking_days: a.prenote_wait_banking_days,
+        calendar: BankingCalendar::federal_reserve().with_extra_closures(closures),
+        cutoffs,
+        effective_date_horizon_days: a.effective_date_horizon_days,
+        sandbox_bank: config.sandbox,
+    })
+}
+
 pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     let key = master_key(&config)?;
+    let ach = Arc::new(ach_config(&config)?);
     let store = open_store(&config).await?;
     let vault = Arc::new(Vault::new(&key));
     let (clock, sandbox_clock): (SharedClock, _) = if config.sandbox {
@@ -108,6 +164,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         std::time::Duration::from_secs(config.auth_cache_ttl_secs),
     ));
     let state = AppState {
+        ach,
         auth_cache,
         store,
         vault,

@@ -18,6 +18,56 @@ pub enum LogFormat {
     Json,
 }
 
+/// The originating bank and the ACH schedule (`[ach]` in the TOML file,
+/// `INFLOW_ACH__<FIELD>` in the environment).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AchSettings {
+    /// The ODFI's routing number; its first 8 digits begin every trace number.
+    pub odfi_routing: String,
+    /// File header immediate destination (the ODFI or its ACH operator).
+    pub immediate_destination: String,
+    pub immediate_destination_name: String,
+    /// File header immediate origin (10 characters assigned by the ODFI).
+    pub immediate_origin: String,
+    pub immediate_origin_name: String,
+    /// Company name/id for customers that have none of their own.
+    pub default_company_name: String,
+    pub default_company_id: String,
+    /// Same-day windows, US/Eastern `HH:MM`, ascending.
+    pub same_day_windows: Vec<String>,
+    /// The next-day (standard) cutoff, US/Eastern `HH:MM`.
+    pub standard_cutoff: String,
+    /// Extra closures (YYYY-MM-DD) on top of the Federal Reserve holidays.
+    pub extra_closures: Vec<String>,
+    pub good_funds_banking_days: u32,
+    pub prenote_wait_banking_days: u32,
+    pub effective_date_horizon_days: u32,
+    /// Window for duplicate detection, in hours.
+    pub duplicate_window_hours: u32,
+}
+
+impl Default for AchSettings {
+    fn default() -> Self {
+        Self {
+            odfi_routing: "121042882".into(),
+            immediate_destination: "121042882".into(),
+            immediate_destination_name: "SANDBOX ODFI".into(),
+            immediate_origin: "1234567890".into(),
+            immediate_origin_name: "INFLOW SANDBOX".into(),
+            default_company_name: "INFLOW SANDBOX".into(),
+            default_company_id: "1234567890".into(),
+            same_day_windows: vec!["10:00".into(), "14:00".into(), "16:15".into()],
+            standard_cutoff: "20:00".into(),
+            extra_closures: Vec::new(),
+            good_funds_banking_days: 2,
+            prenote_wait_banking_days: 3,
+            effective_date_horizon_days: 365,
+            duplicate_window_hours: 24,
+        }
+    }
+}
+
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
@@ -43,6 +93,9 @@ pub struct Config {
     pub bootstrap_admin_key: Option<String>,
     /// Signing secret for the bootstrap admin key (generated if absent).
     pub bootstrap_admin_signing_secret: Option<String>,
+    /// How often the background scheduler looks for due work, in seconds (0 = never; tests drive it).
+    pub scheduler_interval_secs: u64,
+    pub ach: AchSettings,
 }
 
 impl std::fmt::Debug for Config {
@@ -96,6 +149,8 @@ impl Default for Config {
             signature_tolerance_secs: 300,
             max_body_bytes: 1024 * 1024,
             auth_cache_ttl_secs: 5,
+            scheduler_interval_secs: 5,
+            ach: AchSettings::default(),
             bootstrap_admin_key: None,
             bootstrap_admin_signing_secret: None,
         }
@@ -113,7 +168,11 @@ impl Config {
             }
             None => {}
         }
-        fig = fig.merge(Env::prefixed("INFLOW_").ignore(&["config", "test_pg_url"]));
+        fig = fig.merge(
+            Env::prefixed("INFLOW_")
+                .ignore(&["config", "test_pg_url"])
+                .split("__"),
+        );
         fig.extract().map_err(Box::new)
     }
 

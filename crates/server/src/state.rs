@@ -19,6 +19,8 @@ pub struct AppState {
     /// The advanceable clock, present in sandbox mode.
     pub sandbox_clock: Option<Arc<SandboxClock>>,
     pub config: Arc<Config>,
+    /// The ODFI, calendar and cutoff schedule.
+    pub ach: Arc<inflow_engine::config::AchConfig>,
     /// API keys and customers recently used to authenticate.
     pub auth_cache: Arc<crate::http::auth_cache::AuthCache>,
     /// Idempotency keys being processed on this node.

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod collections;
 pub mod common;
 pub mod counterparties;
 pub mod customers;
@@ -40,6 +41,7 @@ Every POST accepts `Idempotency-Key`. Errors are `{\"error\":{\"type\",\"code\",
         (name = "accounts", description = "Destination accounts credited by collections"),
         (name = "counterparties", description = "Payers"),
         (name = "payment-methods", description = "Saved bank accounts"),
+        (name = "collections", description = "Pull payments: ACH debits and prenotes"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -75,6 +77,10 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(counterparties::get, counterparties::update))
         .routes(routes!(payment_methods::create, payment_methods::list))
         .routes(routes!(payment_methods::get, payment_methods::update))
+        .routes(routes!(collections::create, collections::list))
+        .routes(routes!(collections::create_ach))
+        .routes(routes!(collections::get))
+        .routes(routes!(collections::cancel))
 }
 
 fn public_routes() -> OpenApiRouter<AppState> {

@@ -2,4 +2,5 @@
 //! through exactly the same validation.
 
 pub mod api_keys;
+pub mod collections;
 pub mod customers;

@@ -1,0 +1,487 @@
+//! Creating and cancelling ACH collections: every rule an ACH debit must
+//! pass before Inflow accepts it.
+//!
+//! Default SEC code (when the request names none): a **business** account
+//! holder gets `CCD`; an **individual** gets the code that matches how the
+//! debit was authorised — `online` → `WEB`, `phone` → `TEL`, `written` → `PPD`.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use inflow_core::bank::{AccountNumber, AccountType, HolderType, RoutingNumber};
+use inflow_core::calendar::timing::SAME_DAY_ENTRY_LIMIT_MINOR;
+use inflow_core::calendar::{plan_entry, TimingError};
+use inflow_core::collection::{
+    AchCollection, AchEntryType, Authorization, AuthorizationType, CollectionStatus, PaymentType,
+    ProcessingMode, SecCode, StatusChange,
+};
+use inflow_core::crypto::Vault;
+use inflow_core::ids::{AccountId, CollectionId, CounterpartyId, PaymentMethodId};
+use inflow_core::model::{
+    nacha_text, validate_external_id, validate_metadata, AccountStatus, Customer, CustomerKind,
+    Metadata, PaymentMethodStatus,
+};
+use inflow_core::money::Money;
+use inflow_core::text::bounded_text;
+use inflow_engine::config::AchConfig;
+use inflow_store::{StoreError, Tx};
+
+use crate::error::ApiError;
+
+/// A one-time bank account given in the request.
+#[derive(Debug, Clone)]
+pub struct OneTimeSource {
+    pub routing_number: String,
+    pub account_number: String,
+    pub account_type: AccountType,
+    pub holder_name: String,
+    pub holder_type: HolderType,
+}
+
+/// Where the money comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    PaymentMethod(PaymentMethodId),
+    PaymentMethodExternalId(String),
+    OneTime(OneTimeSource),
+}
+
+/// A collection request after JSON parsing, before the rules.
+#[derive(Debug, Clone)]
+pub struct NewAchCollection {
+    pub destination_account_id: String,
+    pub source: Source,
+    pub counterparty_id: Option<String>,
+    pub entry_type: AchEntryType,
+    pub amount: Money,
+    pub sec_code: Option<SecCode>,
+    pub processing_mode: ProcessingMode,
+    pub effective_date: Option<NaiveDate>,
+    pub payment_type: Option<PaymentType>,
+    pub authorization: Authorization,
+    pub company_name: Option<String>,
+    pub company_entry_description: Option<String>,
+    pub addenda: Option<String>,
+    pub reference: Option<String>,
+    pub purpose: Option<String>,
+    pub external_id: Option<String>,
+    pub metadata: Metadata,
+    pub allow_duplicate: bool,
+}
+
+/// What the rules need besides the request.
+pub struct Rules<'a> {
+    pub ach: &'a AchConfig,
+    pub vault: &'a Vault,
+    pub default_company_name: &'a str,
+    pub default_company_id: &'a str,
+    pub duplicate_window: Duration,
+}
+
+fn invalid(code: &str, message: impl Into<String>, param: &str) -> ApiError {
+    ApiError::invalid(code, message, param)
+}
+
+fn timing_error(e: TimingError) -> ApiError {
+    let param = match e {
+        TimingError::SameDayNotOffered => "processingMode",
+        _ => "effectiveDate",
+    };
+    invalid(e.code(), e.to_string(), param)
+}
+
+/// The source account, resolved and checked: routing, sealed number (under
+/// the new collection's id), last 4, fingerprint, type, holder.
+struct ResolvedSource {
+    payment_method_id: Option<PaymentMethodId>,
+    counterparty_id: Option<CounterpartyId>,
+    routing: RoutingNumber,
+    sealed: Vec<u8>,
+    last4: String,
+    fingerprint: String,
+    account_type: AccountType,
+    holder_name: String,
+    holder_type: HolderType,
+}
+
+async fn resolve_source(
+    tx: &mut Tx,
+    customer: &Customer,
+    source: Source,
+    id: &CollectionId,
+    vault: &Vault,
+) -> Result<ResolvedSource, ApiError> {
+    let pm = match source {
+        Source::OneTime(s) => {
+            if customer.kind != CustomerKind::Business || !customer.allow_one_time_source {
+                return Err(ApiError::forbidden(
+                    "one_time_source_not_allowed",
+                    "one-time bank account sources are allowed only for business customers the operator enabled them for",
+                ));
+            }
+            let routing = RoutingNumber::parse("oneTimeSource.routingNumber", &s.routing_number)?;
+            let number = AccountNumber::parse("oneTimeSource.accountNumber", &s.account_number)?;
+            let holder_name = bounded_text("oneTimeSource.holderName", &s.holder_name, 1, 88)?;
+            return Ok(ResolvedSource {
+                payment_method_id: None,
+                counterparty_id: None,
+                sealed: vault.seal(number.expose().as_bytes(), id.as_str()),
+                fingerprint: vault.fingerprint(&[&routing.as_string(), number.expose()]),
+                last4: number.last4(),
+                routing,
+                account_type: s.account_type,
+                holder_name,
+                holder_type: s.holder_type,
+            });
+        }
+        Source::PaymentMethod(pm_id) => tx
+            .get_bank_payment_method(&customer.id, &pm_id)
+            .await
+            .map_err(|_| ApiError::not_found("payment method").with_param("paymentMethodId"))?,
+        Source::PaymentMethodExternalId(ext) => {
+            let filter = inflow_store::repo::payment_methods::PaymentMethodFilter {
+                external_id: Some(ext),
+                ..Default::default()
+            };
+            tx.list_bank_payment_methods(&customer.id, &filter, &inflow_store::ListQuery::first(1))
+                .await?
+                .data
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    ApiError::not_found("payment method").with_param("paymentMethodExternalId")
+                })?
+        }
+    };
+    if pm.status != PaymentMethodStatus::Active {
+        return Err(ApiError::conflict(
+            "payment_method_not_active",
+            format!(
+                "payment method {} is {}{}; only active bank accounts can be debited",
+                pm.id,
+                pm.status,
+                pm.status_reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ),
+        )
+        .with_param("paymentMethodId"));
+    }
+    let plain = vault
+        .open(&pm.account_number_sealed, pm.id.as_str())
+        .map_err(|_| {
+            tracing::error!(payment_method = %pm.id, "cannot decrypt a stored account number");
+            ApiError::internal()
+        })?;
+    Ok(ResolvedSource {
+        payment_method_id: Some(pm.id),
+        counterparty_id: pm.counterparty_id,
+        sealed: vault.seal(&plain, id.as_str()),
+        last4: pm.account_last4,
+        fingerprint: pm.fingerprint,
+        routing: pm.routing_number,
+        account_type: pm.account_type,
+        holder_name: pm.holder_name,
+        holder_type: pm.holder_type,
+    })
+}
+
+fn default_sec_code(holder: HolderType, auth: AuthorizationType) -> SecCode {
+    match (holder, auth) {
+        (HolderType::Business, _) => SecCode::Ccd,
+        (HolderType::Individual, AuthorizationType::Online) => SecCode::Web,
+        (HolderType::Individual, AuthorizationType::Phone) => SecCode::Tel,
+        (HolderType::Individual, AuthorizationType::Written) => SecCode::Ppd,
+    }
+}
+
+/// Check every rule and build the collection (not yet stored).
+pub async fn build_ach_collection(
+    tx: &mut Tx,
+    customer: &Customer,
+    req: NewAchCollection,
+    rules: &Rules<'_>,
+    now: DateTime<Utc>,
+) -> Result<AchCollection, ApiError> {
+    // Amount rules by type.
+    match req.entry_type {
+        AchEntryType::Debit if req.amount.is_zero() => {
+            return Err(invalid(
+                "invalid_amount",
+                "a debit's amount must be greater than zero",
+                "amount.value",
+            ))
+        }
+        AchEntryType::Prenote if !req.amount.is_zero() => {
+            return Err(invalid(
+                "invalid_amount",
+                "a prenote's amount must be zero",
+                "amount.value",
+            ))
+        }
+        _ => {}
+    }
+    if req.processing_mode == ProcessingMode::SameDay
+        && req.amount.minor() > SAME_DAY_ENTRY_LIMIT_MINOR
+    {
+        return Err(invalid(
+            "same_day_limit_exceeded",
+            "Same Day ACH entries are limited to $1,000,000.00; use standard processing",
+            "amount.value",
+        ));
+    }
+    validate_metadata("metadata", &req.metadata)?;
+    let external_id = req
+        .external_id
+        .as_deref()
+        .map(|e| validate_external_id("externalId", e))
+        .transpose()?;
+    let reference = req
+        .reference
+        .as_deref()
+        .map(|r| bounded_text("reference", r, 1, 100))
+        .transpose()?;
+    let purpose = req
+        .purpose
+        .as_deref()
+        .map(|r| bounded_text("purpose", r, 1, 200))
+        .transpose()?;
+    if !req
+        .authorization
+        .ip_address
+        .as_deref()
+        .is_none_or(|ip| ip.parse::<std::net::IpAddr>().is_ok())
+    {
+        return Err(invalid(
+            "invalid_ip_address",
+            "authorization.ipAddress must be an IPv4 or IPv6 address",
+            "authorization.ipAddress",
+        ));
+    }
+    if req.authorization.obtained_at > now + Duration::minutes(5) {
+        return Err(invalid(
+            "invalid_authorization",
+            "authorization.obtainedAt is in the future",
+            "authorization.obtainedAt",
+        ));
+    }
+
+    let plan = plan_entry(
+        &rules.ach.calendar,
+        &rules.ach.cutoffs,
+        now,
+        req.processing_mode,
+        req.effective_date,
+        rules.ach.effective_date_horizon_days,
+    )
+    .map_err(timing_error)?;
+
+    let destination_id = AccountId::parse("destinationAccountId", &req.destination_account_id)?;
+    let destination = tx
+        .get_account(&customer.id, &destination_id)
+        .await
+        .map_err(|_| {
+            ApiError::not_found("destination account").with_param("destinationAccountId")
+        })?;
+    if destination.status == AccountStatus::Closed {
+        return Err(ApiError::conflict(
+            "destination_account_closed",
+            "the destination account is closed",
+        )
+        .with_param("destinationAccountId"));
+    }
+
+    let id = CollectionId::generate(now);
+    let source = resolve_source(tx, customer, req.source, &id, rules.vault).await?;
+    let counterparty_id = match &req.counterparty_id {
+        Some(c) => {
+            let cpt = CounterpartyId::parse("counterpartyId", c)?;
+            tx.get_counterparty(&customer.id, &cpt)
+                .await
+                .map_err(|_| ApiError::not_found("counterparty").with_param("counterpartyId"))?;
+            Some(cpt)
+        }
+        None => source.counterparty_id.clone(),
+    };
+
+    let sec_code = req
+        .sec_code
+        .unwrap_or_else(|| default_sec_code(source.holder_type, req.authorization.kind));
+    if sec_code == SecCode::Ccd && source.holder_type == HolderType::Individual {
+        return Err(invalid(
+            "sec_code_mismatch",
+            "CCD is for business accounts; debiting a consumer account with CCD invites an R05 return — use PPD, WEB or TEL",
+            "secCode",
+        ));
+    }
+    if sec_code.is_consumer()
+        && source.holder_type == HolderType::Business
+        && sec_code != SecCode::Ppd
+    {
+        return Err(invalid(
+            "sec_code_mismatch",
+            format!("{sec_code} is for consumer accounts; use CCD (or PPD)"),
+            "secCode",
+        ));
+    }
+    let payment_type = match (sec_code.has_payment_type(), req.payment_type) {
+        (true, p) => Some(p.unwrap_or(PaymentType::Single)),
+        (false, Some(_)) => {
+            return Err(invalid(
+                "payment_type_not_allowed",
+                "paymentType applies to WEB and TEL entries only",
+                "paymentType",
+            ))
+        }
+        (false, None) => None,
+    };
+    let addenda = match req.addenda.as_deref() {
+        Some(_) if !sec_code.allows_addenda() => {
+            return Err(invalid(
+                "addenda_not_allowed",
+                "TEL entries cannot carry an addenda record",
+                "addenda",
+            ))
+        }
+        Some(a) => Some(nacha_text("addenda", a, 80)?),
+        None => None,
+    };
+    let company_name = match req.company_name.as_deref() {
+        Some(n) => nacha_text("companyName", n, 16)?,
+        None => customer
+            .ach_company_name
+            .clone()
+            .unwrap_or_else(|| rules.default_company_name.to_owned()),
+    };
+    let company_id = customer
+        .ach_company_id
+        .clone()
+        .unwrap_or_else(|| rules.default_company_id.to_owned());
+    let company_entry_description = match req.company_entry_description.as_deref() {
+        Some(d) => nacha_text("companyEntryDescription", d, 10)?,
+        None if req.entry_type == AchEntryType::Prenote => "PRENOTE".to_owned(),
+        None => "PAYMENT".to_owned(),
+    };
+
+    if !req.allow_duplicate {
+        if let Some(first) = tx
+            .find_duplicate_collection(
+                &customer.id,
+                &source.fingerprint,
+                req.amount.minor(),
+                req.entry_type,
+                now - rules.duplicate_window,
+            )
+            .await?
+        {
+            return Err(ApiError::conflict(
+                "duplicate_transaction",
+                format!(
+                    "{first} already collects the same amount from the same bank account within the duplicate window; \
+                     send \"allowDuplicate\": true if this is intended"
+                ),
+            )
+            .with_param("allowDuplicate"));
+        }
+    }
+
+    let (status, reason) = if destination.status == AccountStatus::Blocked {
+        (
+            CollectionStatus::OnHold,
+            Some("destination account is blocked".to_owned()),
+        )
+    } else if plan.deferred {
+        (
+            CollectionStatus::Scheduled,
+            Some(format!("held until {}", plan.release_date)),
+        )
+    } else {
+        (CollectionStatus::Pending, None)
+    };
+    Ok(AchCollection {
+        id,
+        customer_id: customer.id.clone(),
+        entry_type: req.entry_type,
+        status,
+        status_reason: reason.clone(),
+        status_history: vec![StatusChange {
+            status,
+            reason,
+            at: now,
+        }],
+        amount: req.amount,
+        destination_account_id: destination.id,
+        payment_method_id: source.payment_method_id,
+        counterparty_id,
+        routing_number: source.routing,
+        account_number_sealed: source.sealed,
+        account_last4: source.last4,
+        account_fingerprint: source.fingerprint,
+        account_type: source.account_type,
+        holder_name: source.holder_name,
+        holder_type: source.holder_type,
+        sec_code,
+        processing_mode: req.processing_mode,
+        payment_type,
+        effective_date: plan.effective_date,
+        release_date: plan.release_date,
+        authorization: req.authorization,
+        company_name,
+        company_id,
+        company_entry_description,
+        addenda,
+        reference,
+        purpose,
+        external_id,
+        metadata: req.metadata,
+        trace_number: None,
+        file_id: None,
+        return_code: None,
+        return_trace: None,
+        noc_code: None,
+        noc_corrected_data: None,
+        created_at: now,
+        updated_at: now,
+        submitted_at: None,
+        completed_at: None,
+        returned_at: None,
+    })
+}
+
+/// Store a new collection and its `collection.created` event.
+pub async fn insert_collection(tx: &mut Tx, c: &AchCollection) -> Result<(), ApiError> {
+    tx.insert_ach_collection(c).await.map_err(|e| match e {
+        StoreError::Conflict(_) => ApiError::conflict(
+            "external_id_taken",
+            "another collection of this customer already has this externalId",
+        )
+        .with_param("externalId"),
+        other => other.into(),
+    })?;
+    inflow_engine::events::collection_event(tx, "collection.created", c, c.created_at).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_sec_codes_follow_holder_and_authorization() {
+        assert_eq!(
+            default_sec_code(HolderType::Business, AuthorizationType::Online),
+            SecCode::Ccd
+        );
+        assert_eq!(
+            default_sec_code(HolderType::Individual, AuthorizationType::Online),
+            SecCode::Web
+        );
+        assert_eq!(
+            default_sec_code(HolderType::Individual, AuthorizationType::Phone),
+            SecCode::Tel
+        );
+        assert_eq!(
+            default_sec_code(HolderType::Individual, AuthorizationType::Written),
+            SecCode::Ppd
+        );
+    }
+}
