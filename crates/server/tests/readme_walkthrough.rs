@@ -135,6 +135,7 @@ fn the_readme_walkthrough_works_verbatim() {
 
 #[test]
 fn serve_prints_where_it_listens_and_the_demo_credentials() {
+    use std::io::BufRead;
     let dir = std::env::temp_dir().join(format!("inflow-banner-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
@@ -147,23 +148,33 @@ fn serve_prints_where_it_listens_and_the_demo_credentials() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "inflow serve did not start listening"
-        );
-        std::thread::sleep(Duration::from_millis(100));
+    // Read the banner as it is printed; the process is stopped only once it is complete.
+    let stdout_pipe = child.stdout.take().unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout_pipe)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut stdout = String::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !stdout.contains("Signing secret:") {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines_rx.recv_timeout(left) {
+            Ok(line) => {
+                stdout.push_str(&line);
+                stdout.push('\n');
+            }
+            Err(_) => break,
+        }
     }
     let _ = child.kill();
     let _ = child.wait();
-    let mut stdout = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
     let mut stderr = String::new();
     child
         .stderr
