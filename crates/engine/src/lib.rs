@@ -7,11 +7,22 @@
 //! - Inbound ACH: [`inbound`] (return/NOC files applied to collections and
 //!   payment methods, the watched inbound folder) and [`sandbox_bank`] (the
 //!   simulated bank answering outbound files for magic account numbers).
+//! - Outbound ACH: [`release`] (scheduled → pending), [`cutoff`] (pending →
+//!   submitted, one file per cutoff), [`files`] (NACHA bytes, atomic
+//!   writes), [`settlement`] (submitted → processing → completed),
+//!   [`leases`] (multi-node job leases) and [`scheduler`] (the tick that
+//!   runs them all in time order).
 //!
 //! Workers talk to `core`, `store` and `nacha` only; the server calls them.
 
 pub mod config;
+pub mod cutoff;
 pub mod events;
+pub mod files;
 pub mod inbound;
+pub mod leases;
+pub mod release;
 pub mod sandbox_bank;
+pub mod scheduler;
+pub mod settlement;
 pub mod view;

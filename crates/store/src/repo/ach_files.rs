@@ -96,7 +96,8 @@ impl TryFrom<AchFileRow> for AchFile {
     }
 }
 
-const COLUMNS: &str = "id, direction, status, file_name, creation_date, file_id_modifier, cutoff_at, \
+const COLUMNS: &str =
+    "id, direction, status, file_name, creation_date, file_id_modifier, cutoff_at, \
     batch_count, entry_count, total_debit, total_credit, sha256, summary, created_at, written_at";
 
 impl Tx {

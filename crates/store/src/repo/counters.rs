@@ -13,7 +13,12 @@ impl Tx {
     /// remain before `max`, they are skipped and the reservation starts
     /// again at 1. So the values returned, `first..first + n`, are always
     /// ascending. A counter that does not exist yet starts at 1.
-    pub async fn reserve_counter(&mut self, name: &str, n: i64, max: i64) -> Result<i64, StoreError> {
+    pub async fn reserve_counter(
+        &mut self,
+        name: &str,
+        n: i64,
+        max: i64,
+    ) -> Result<i64, StoreError> {
         if n < 1 || n > max {
             return Err(StoreError::Corrupt(format!(
                 "cannot reserve {n} values of counter {name} (1..={max})"

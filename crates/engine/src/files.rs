@@ -1,0 +1,528 @@
+//! Outbound NACHA files: their bytes, and writing them to disk.
+//!
+//! A file's bytes are a pure function of stored rows: the `ach_files` row
+//! (creation date and time, File ID Modifier, and the header fields recorded
+//! in its `summary` when the cutoff created it) and its collections in
+//! trace-number order. So a file left `created` by a crash is rewritten
+//! byte for byte, and `GET …/content` can always rebuild it.
+//!
+//! Writing is atomic: a temporary file in the same directory, written and
+//! fsynced, renamed over the final name, then the directory fsynced. Only
+//! then does the row become `written` (with its SHA-256).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{Datelike, NaiveDate, Timelike, Utc};
+use inflow_core::bank::AccountType;
+use inflow_core::calendar::EASTERN;
+use inflow_core::collection::{AchCollection, AchEntryType, PaymentType, SecCode, TransitionError};
+use inflow_core::crypto::Vault;
+use inflow_store::repo::ach_files::{AchFile, OUTBOUND, STATUS_CREATED, STATUS_WRITTEN};
+use inflow_store::{Store, StoreError};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::AchConfig;
+
+/// What can go wrong in the outbound ACH work (cutoffs, files, settlement).
+#[derive(Debug, thiserror::Error)]
+pub enum AchError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("file {file_id} cannot be built: {reason}")]
+    Build { file_id: String, reason: String },
+    #[error("file {file_id}: {path}: {source}")]
+    Io {
+        file_id: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("collection {collection_id}: the account number cannot be decrypted: {reason}")]
+    Decrypt {
+        collection_id: String,
+        reason: String,
+    },
+    #[error("every File ID Modifier (A-Z, 0-9) is already used for files created on {0}")]
+    FileIdModifiersExhausted(NaiveDate),
+    #[error("file {file_id} was written with SHA-256 {recorded} but its rows now give {rebuilt}")]
+    ContentChanged {
+        file_id: String,
+        recorded: String,
+        rebuilt: String,
+    },
+    #[error("{0} is not an outbound file")]
+    NotOutbound(String),
+    #[error("job {0} is running on another node; try again later")]
+    Busy(String),
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+}
+
+/// The file header and batch settings an outbound file was created with,
+/// kept in the row's `summary` so the bytes never depend on later
+/// configuration changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileHeaderInfo {
+    pub immediate_destination: String,
+    pub immediate_destination_name: String,
+    pub immediate_origin: String,
+    pub immediate_origin_name: String,
+    /// The ODFI routing number (batch headers and trace prefixes).
+    pub odfi_routing: String,
+    /// `same_day` or `standard`.
+    pub cutoff_kind: String,
+    /// 1-based same-day window, for same-day cutoffs.
+    pub same_day_window: Option<usize>,
+    /// The banking day of the cutoff (YYYY-MM-DD).
+    pub cutoff_date: String,
+}
+
+impl FileHeaderInfo {
+    pub(crate) fn from_config(cfg: &AchConfig, cutoff: &inflow_core::calendar::Cutoff) -> Self {
+        let (kind, window) = match cutoff.kind {
+            inflow_core::calendar::CutoffKind::SameDay { window } => ("same_day", Some(window + 1)),
+            inflow_core::calendar::CutoffKind::Standard => ("standard", None),
+        };
+        FileHeaderInfo {
+            immediate_destination: cfg.immediate_destination.as_string(),
+            immediate_destination_name: cfg.immediate_destination_name.clone(),
+            immediate_origin: cfg.immediate_origin.clone(),
+            immediate_origin_name: cfg.immediate_origin_name.clone(),
+            odfi_routing: cfg.odfi_routing.as_string(),
+            cutoff_kind: kind.to_owned(),
+            same_day_window: window,
+            cutoff_date: cutoff.date.to_string(),
+        }
+    }
+}
+
+/// The name an outbound file gets: `INFLOW-20261123-A.ach`.
+pub fn outbound_file_name(creation_date: NaiveDate, modifier: char) -> String {
+    format!("INFLOW-{}-{modifier}.ach", creation_date.format("%Y%m%d"))
+}
+
+/// Text for a NACHA alphanumeric field: upper-cased, accents dropped,
+/// anything outside printable ASCII removed, at most `width` characters.
+pub fn nacha_text(s: &str, width: usize) -> String {
+    let mut out = String::with_capacity(width);
+    for c in s.chars() {
+        let mapped = match c {
+            'À'..='Å' | 'à'..='å' => 'A',
+            'Ç' | 'ç' => 'C',
+            'È'..='Ë' | 'è'..='ë' => 'E',
+            'Ì'..='Ï' | 'ì'..='ï' => 'I',
+            'Ñ' | 'ñ' => 'N',
+            'Ò'..='Ö' | 'Ø' | 'ò'..='ö' | 'ø' => 'O',
+            'Ù'..='Ü' | 'ù'..='ü' => 'U',
+            'Ý' | 'ý' | 'ÿ' => 'Y',
+            '\t' | '\n' | '\r' => ' ',
+            c if (' '..='~').contains(&c) => c.to_ascii_uppercase(),
+            _ => continue,
+        };
+        out.push(mapped);
+    }
+    let trimmed: String = out.trim().chars().take(width).collect();
+    trimmed.trim_end().to_owned()
+}
+
+/// The individual identification number of a collection's entry: its
+/// reference (NACHA text, 15 characters) or else the last 15 characters of
+/// its id, upper-cased.
+pub fn individual_id(c: &AchCollection) -> String {
+    if let Some(r) = c.reference.as_deref() {
+        let t = nacha_text(r, 15);
+        if !t.is_empty() {
+            return t;
+        }
+    }
+    let id = c.id.as_str();
+    id[id.len().saturating_sub(15)..].to_ascii_uppercase()
+}
+
+/// The batch a collection goes in: company name, company id, SEC code,
+/// entry description and effective date (all batches are 225, debits only).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct BatchKey {
+    pub company_name: String,
+    pub company_id: String,
+    pub sec_code: &'static str,
+    pub description: String,
+    pub effective_date: NaiveDate,
+}
+
+impl BatchKey {
+    pub(crate) fn of(c: &AchCollection) -> Self {
+        BatchKey {
+            company_name: nacha_text(&c.company_name, 16),
+            company_id: nacha_text(&c.company_id, 10),
+            sec_code: c.sec_code.as_str(),
+            description: nacha_text(&c.company_entry_description, 10),
+            effective_date: c.effective_date,
+        }
+    }
+}
+
+fn nacha_date(d: NaiveDate) -> nacha::Date {
+    nacha::Date::new(d.year() as u16, d.month() as u8, d.day() as u8)
+}
+
+fn nacha_sec(s: SecCode) -> nacha::SecCode {
+    match s {
+        SecCode::Ppd => nacha::SecCode::Ppd,
+        SecCode::Ccd => nacha::SecCode::Ccd,
+        SecCode::Web => nacha::SecCode::Web,
+        SecCode::Tel => nacha::SecCode::Tel,
+    }
+}
+
+fn transaction_code(c: &AchCollection) -> nacha::TransactionCode {
+    use nacha::TransactionCode as T;
+    match (c.entry_type, c.account_type) {
+        (AchEntryType::Debit, AccountType::Checking) => T::CHECKING_DEBIT,
+        (AchEntryType::Debit, AccountType::Savings) => T::SAVINGS_DEBIT,
+        (AchEntryType::Prenote, AccountType::Checking) => T::CHECKING_DEBIT_PRENOTE,
+        (AchEntryType::Prenote, AccountType::Savings) => T::SAVINGS_DEBIT_PRENOTE,
+    }
+}
+
+/// The amount written in the entry: 0 for a prenote.
+pub(crate) fn entry_amount(c: &AchCollection) -> i64 {
+    match c.entry_type {
+        AchEntryType::Debit => c.amount.minor(),
+        AchEntryType::Prenote => 0,
+    }
+}
+
+/// Build the NACHA bytes of outbound file `file` from its collections
+/// (any order; they are written in trace-number order), decrypting
+/// account numbers with `vault`. Checked in strict mode.
+pub fn build_file_bytes(
+    vault: &Vault,
+    file: &AchFile,
+    collections: &[AchCollection],
+) -> Result<Vec<u8>, AchError> {
+    let fail = |reason: String| AchError::Build {
+        file_id: file.id.clone(),
+        reason,
+    };
+    let info: FileHeaderInfo = serde_json::from_str(file.summary.as_deref().unwrap_or(""))
+        .map_err(|e| fail(format!("the file row's summary is not readable: {e}")))?;
+    let routing = |s: &str| nacha::RoutingNumber::parse(s).map_err(|e| fail(e.to_string()));
+    let destination = routing(&info.immediate_destination)?;
+    let odfi = routing(&info.odfi_routing)?;
+    let modifier = file
+        .file_id_modifier
+        .as_deref()
+        .and_then(|m| m.chars().next())
+        .ok_or_else(|| fail("no File ID Modifier".into()))?;
+    let created_local = file
+        .cutoff_at
+        .unwrap_or(file.created_at)
+        .with_timezone(&EASTERN);
+
+    let mut sorted: Vec<&AchCollection> = collections.iter().collect();
+    sorted.sort_by(|a, b| a.trace_number.cmp(&b.trace_number));
+    // Account numbers, names, ids and addenda as they go in the file; owned
+    // here because the builder borrows them.
+    struct Prepared {
+        account: String,
+        name: String,
+        id: String,
+        addenda: Option<String>,
+        trace: nacha::TraceNumber,
+    }
+    let mut prepared = Vec::with_capacity(sorted.len());
+    for c in &sorted {
+        let plain = vault
+            .open(&c.account_number_sealed, c.id.as_str())
+            .map_err(|e| AchError::Decrypt {
+                collection_id: c.id.to_string(),
+                reason: e.to_string(),
+            })?;
+        let account = String::from_utf8(plain).map_err(|_| AchError::Decrypt {
+            collection_id: c.id.to_string(),
+            reason: "not UTF-8".into(),
+        })?;
+        let trace = c
+            .trace_number
+            .as_deref()
+            .and_then(|t| t.parse::<u64>().ok())
+            .and_then(nacha::TraceNumber::from_u64)
+            .ok_or_else(|| fail(format!("collection {} has no valid trace number", c.id)))?;
+        let mut name = nacha_text(&c.holder_name, 22);
+        if name.is_empty() {
+            name = "RECEIVER".into();
+        }
+        let addenda = c
+            .addenda
+            .as_deref()
+            .filter(|_| c.sec_code.allows_addenda())
+            .map(|a| nacha_text(a, 80))
+            .filter(|a| !a.is_empty());
+        prepared.push(Prepared {
+            account,
+            name,
+            id: individual_id(c),
+            addenda,
+            trace,
+        });
+    }
+
+    let dest_name = nacha_text(&info.immediate_destination_name, 23);
+    let origin_name = nacha_text(&info.immediate_origin_name, 23);
+    let mut header = nacha::FileHeaderSpec::new(
+        destination,
+        &info.immediate_origin,
+        &dest_name,
+        &origin_name,
+        nacha_date(file.creation_date),
+        modifier,
+    );
+    header.creation_time = Some((created_local.hour() as u8, created_local.minute() as u8));
+    let mut file_builder = Some(nacha::FileBuilder::new(header));
+
+    // Consecutive collections with the same key form a batch: traces were
+    // allocated in key order, so this reproduces the cutoff's grouping.
+    let keys: Vec<BatchKey> = sorted.iter().map(|c| BatchKey::of(c)).collect();
+    let mut i = 0;
+    let mut batch: Option<nacha::BatchBuilder> = None;
+    while i < sorted.len() {
+        let key = &keys[i];
+        let spec = nacha::BatchSpec::new(
+            nacha::ServiceClass::DebitsOnly,
+            nacha_sec(sorted[i].sec_code),
+            &key.company_name,
+            &key.company_id,
+            &key.description,
+            nacha_date(key.effective_date),
+            odfi,
+        );
+        let mut b = match (batch.take(), file_builder.take()) {
+            (Some(prev), _) => prev.batch(spec),
+            (None, Some(fb)) => fb.batch(spec),
+            (None, None) => return Err(fail("builder lost".into())),
+        };
+        while i < sorted.len() && keys[i] == *key {
+            let c = sorted[i];
+            let p = &prepared[i];
+            let amount =
+                u64::try_from(entry_amount(c)).map_err(|_| fail("negative amount".into()))?;
+            let rdfi = routing(&c.routing_number.as_string())?;
+            let mut e =
+                nacha::EntrySpec::new(transaction_code(c), rdfi, &p.account, amount, &p.name)
+                    .individual_id(&p.id)
+                    .trace(p.trace);
+            if c.sec_code.has_payment_type() {
+                e = e.payment_type(match c.payment_type {
+                    Some(PaymentType::Recurring) => nacha::PaymentType::Recurring,
+                    _ => nacha::PaymentType::Single,
+                });
+            }
+            if let Some(a) = p.addenda.as_deref() {
+                e = e.addenda(a);
+            }
+            b = b.entry(e);
+            i += 1;
+        }
+        batch = Some(b);
+    }
+    let built = match (batch, file_builder) {
+        (Some(b), _) => b.build(),
+        (None, Some(fb)) => fb.build(),
+        (None, None) => return Err(fail("builder lost".into())),
+    }
+    .map_err(|e| fail(e.to_string()))?;
+    built.to_checked_bytes().map_err(|errs| {
+        fail(
+            errs.iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })
+}
+
+/// Hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// An outbound file on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenFile {
+    pub file_id: String,
+    pub path: PathBuf,
+    pub sha256: String,
+    pub bytes: usize,
+    /// `false` when the file was already written and on disk unchanged.
+    pub newly_written: bool,
+}
+
+/// The file row and its collections, read in one snapshot.
+async fn load_file(
+    store: &Store,
+    file_id: &str,
+) -> Result<(AchFile, Vec<AchCollection>), AchError> {
+    let mut tx = store.read().await?;
+    let file = tx.get_ach_file(file_id).await?;
+    if file.direction != OUTBOUND {
+        return Err(AchError::NotOutbound(file_id.to_owned()));
+    }
+    let ids = tx.ach_file_collection_ids(file_id).await?;
+    let collections = tx.load_ach_collections(&ids).await?;
+    tx.rollback().await?;
+    Ok((file, collections))
+}
+
+/// The bytes of outbound file `file_id`, rebuilt from its rows (identical to
+/// what was written). For `GET /v1/ach/files/{id}/content`.
+pub async fn file_bytes(store: &Store, vault: &Vault, file_id: &str) -> Result<Vec<u8>, AchError> {
+    let (file, collections) = load_file(store, file_id).await?;
+    build_file_bytes(vault, &file, &collections)
+}
+
+/// Where outbound file `file` lives on disk.
+pub fn outbound_path(cfg: &AchConfig, file: &AchFile) -> PathBuf {
+    cfg.outbound_dir.join(&file.file_name)
+}
+
+/// Write outbound file `file_id` to `cfg.outbound_dir` (atomically) and mark
+/// it `written`. A `written` file whose bytes are on disk unchanged is left
+/// alone; one missing from disk is written again (the same bytes).
+pub async fn write_file(
+    store: &Store,
+    vault: &Vault,
+    cfg: &AchConfig,
+    file_id: &str,
+) -> Result<WrittenFile, AchError> {
+    let (file, collections) = load_file(store, file_id).await?;
+    let bytes = build_file_bytes(vault, &file, &collections)?;
+    let sha = sha256_hex(&bytes);
+    let path = outbound_path(cfg, &file);
+    if file.status == STATUS_WRITTEN {
+        if let Some(recorded) = file.sha256.as_deref() {
+            if recorded != sha {
+                return Err(AchError::ContentChanged {
+                    file_id: file.id,
+                    recorded: recorded.to_owned(),
+                    rebuilt: sha,
+                });
+            }
+        }
+        let on_disk = tokio::fs::read(&path).await.ok();
+        if on_disk.as_deref() == Some(&bytes[..]) {
+            return Ok(WrittenFile {
+                file_id: file.id,
+                path,
+                sha256: sha,
+                bytes: bytes.len(),
+                newly_written: false,
+            });
+        }
+    }
+    let len = bytes.len();
+    let target = path.clone();
+    tokio::task::spawn_blocking(move || write_atomically(&target, &bytes))
+        .await
+        .map_err(|e| AchError::Io {
+            file_id: file.id.clone(),
+            path: path.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?
+        .map_err(|source| AchError::Io {
+            file_id: file.id.clone(),
+            path: path.clone(),
+            source,
+        })?;
+    if file.status == STATUS_CREATED {
+        let id = file.id.clone();
+        let digest = sha.clone();
+        let at = Utc::now();
+        store
+            .write(move |tx| {
+                Box::pin(async move { tx.mark_ach_file_written(&id, &digest, at).await })
+            })
+            .await?;
+    }
+    tracing::info!(file_id = %file.id, path = %path.display(), sha256 = %sha, "outbound ACH file written");
+    Ok(WrittenFile {
+        file_id: file.id,
+        path,
+        sha256: sha,
+        bytes: len,
+        newly_written: true,
+    })
+}
+
+/// Write every outbound file still `created` (left by a crash, or just made
+/// by a cutoff), oldest first. Every file is attempted; the first error is
+/// returned after all were tried.
+pub async fn write_pending_files(
+    store: &Store,
+    vault: &Vault,
+    cfg: &AchConfig,
+) -> Result<Vec<WrittenFile>, AchError> {
+    let pending = {
+        let mut tx = store.read().await?;
+        let files = tx.ach_files_in_status(OUTBOUND, STATUS_CREATED).await?;
+        tx.rollback().await?;
+        files
+    };
+    let mut written = Vec::with_capacity(pending.len());
+    let mut first_error = None;
+    for f in pending {
+        match write_file(store, vault, cfg, &f.id).await {
+            Ok(w) => written.push(w),
+            Err(e) => {
+                tracing::error!(file_id = %f.id, error = %e, "outbound ACH file not written");
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(written),
+    }
+}
+
+/// Write `bytes` to `path` so that a crash leaves either the old file or the
+/// complete new one: temp file in the same directory, fsync, rename, fsync
+/// the directory. The file is readable by its owner only (it holds account
+/// numbers).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    let tmp = dir.join(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        inflow_core::ids::new_id_body(Utc::now())
+    ));
+    let result = (|| {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)?;
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

@@ -1,0 +1,209 @@
+//! The scheduler tick: everything that became due between two instants, in
+//! time order. The server's background loop calls [`tick`] every few
+//! seconds; `POST /v1/sandbox/clock/advance` calls it after moving the
+//! sandbox clock, so days can pass in one call.
+//!
+//! For each cutoff in `(from, to]`: release what is due that day, run the
+//! cutoff at its instant, and record the instant as `scheduler.last_tick`
+//! (`settings` table) — all three in **one** transaction, so a cutoff runs
+//! exactly once however many nodes tick and whenever one crashes. Then the
+//! files are written, and finally release and settlement run as of `to`.
+//!
+//! Ticks never go back: a tick starts after `max(from, last_tick)`.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use inflow_core::calendar::{local_date, Cutoff, CutoffKind};
+use inflow_core::crypto::Vault;
+use inflow_store::{Store, StoreError, Tx};
+
+use crate::config::AchConfig;
+use crate::cutoff::{cutoff_in_tx, FileSummary};
+use crate::files::{write_pending_files, AchError, WrittenFile};
+use crate::leases::{with_lease, CUTOFF_LEASE, JOB_LEASE_WAIT, SCHEDULER_LEASE};
+use crate::release::{release_due, release_in_tx};
+use crate::settlement::{settle, SettlementReport};
+
+/// The `settings` key holding the last instant the scheduler processed.
+pub const LAST_TICK_SETTING: &str = "scheduler.last_tick";
+
+/// One cutoff a tick ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CutoffRun {
+    pub at: DateTime<Utc>,
+    pub kind: CutoffKind,
+    /// Collections released (scheduled → pending) just before it.
+    pub released: usize,
+    /// The file it created, if any entry was due.
+    pub file: Option<FileSummary>,
+}
+
+/// What a tick did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TickReport {
+    /// The interval actually processed: `(max(from, last_tick), to]`.
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub cutoffs: Vec<CutoffRun>,
+    /// Collections released as of `to` (after the cutoffs).
+    pub released: usize,
+    pub files_written: Vec<WrittenFile>,
+    pub settlement: SettlementReport,
+}
+
+impl TickReport {
+    /// The files the tick's cutoffs created.
+    pub fn files(&self) -> impl Iterator<Item = &FileSummary> {
+        self.cutoffs.iter().filter_map(|c| c.file.as_ref())
+    }
+}
+
+fn format_instant(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+async fn read_last_tick(tx: &mut Tx) -> Result<Option<DateTime<Utc>>, StoreError> {
+    match tx.get_setting(LAST_TICK_SETTING).await? {
+        None => Ok(None),
+        Some(s) => DateTime::parse_from_rfc3339(&s)
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|_| StoreError::Corrupt(format!("{LAST_TICK_SETTING} = {s:?}"))),
+    }
+}
+
+/// The last instant the scheduler processed, if it ever ran. The server
+/// starts its loop from here (or from now), so cutoffs missed while every
+/// node was down run on start-up.
+pub async fn last_tick(store: &Store) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let mut tx = store.read().await?;
+    let t = read_last_tick(&mut tx).await?;
+    tx.rollback().await?;
+    Ok(t)
+}
+
+/// Run everything due in `(from, to]` (see the module documentation),
+/// waiting up to a minute for a tick running on another node.
+pub async fn tick(
+    store: &Store,
+    vault: &Vault,
+    cfg: &AchConfig,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<TickReport, AchError> {
+    tick_with_wait(store, vault, cfg, from, to, JOB_LEASE_WAIT).await
+}
+
+/// [`tick`], waiting at most `wait` for the scheduler lease
+/// ([`AchError::Busy`] if another node keeps it).
+pub async fn tick_with_wait(
+    store: &Store,
+    vault: &Vault,
+    cfg: &AchConfig,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    wait: Duration,
+) -> Result<TickReport, AchError> {
+    with_lease(store, SCHEDULER_LEASE, wait, || {
+        tick_unleased(store, vault, cfg, from, to)
+    })
+    .await
+}
+
+async fn tick_unleased(
+    store: &Store,
+    vault: &Vault,
+    cfg: &AchConfig,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<TickReport, AchError> {
+    // Files a crash left `created` first, so bytes never lag further.
+    let mut files_written = write_pending_files(store, vault, cfg).await?;
+
+    let start = match last_tick(store).await? {
+        Some(last) if last > from => last,
+        _ => from,
+    };
+    let mut runs = Vec::new();
+    for cutoff in cfg.cutoffs.cutoffs_between(&cfg.calendar, start, to) {
+        let run = with_lease(store, CUTOFF_LEASE, JOB_LEASE_WAIT, || {
+            run_scheduled_cutoff(store, vault, cfg, cutoff)
+        })
+        .await?;
+        if let Some(run) = run {
+            if run.file.is_some() {
+                files_written.extend(write_pending_files(store, vault, cfg).await?);
+            }
+            runs.push(run);
+        }
+    }
+
+    let released = release_due(store, cfg, to).await?;
+    let settlement = settle(store, cfg, to).await?;
+    advance_last_tick(store, to).await?;
+    Ok(TickReport {
+        from: start,
+        to,
+        cutoffs: runs,
+        released,
+        files_written,
+        settlement,
+    })
+}
+
+/// Release, cutoff and marker in one transaction; `None` if another tick
+/// already ran this cutoff.
+async fn run_scheduled_cutoff(
+    store: &Store,
+    vault: &Vault,
+    cfg: &AchConfig,
+    cutoff: Cutoff,
+) -> Result<Option<CutoffRun>, AchError> {
+    let (vault, cfg) = (vault.clone(), cfg.clone());
+    store
+        .write(move |tx| {
+            Box::pin(async move {
+                tx.lock_job(SCHEDULER_LEASE).await?;
+                if read_last_tick(tx)
+                    .await?
+                    .is_some_and(|last| last >= cutoff.at)
+                {
+                    return Ok(None);
+                }
+                let today = local_date(cutoff.at);
+                let mut released = 0;
+                loop {
+                    let n = release_in_tx(tx, today, cutoff.at, 500).await?;
+                    released += n;
+                    if n < 500 {
+                        break;
+                    }
+                }
+                let file = cutoff_in_tx(tx, &vault, &cfg, &cutoff, cutoff.at).await?;
+                tx.put_setting(LAST_TICK_SETTING, &format_instant(cutoff.at))
+                    .await?;
+                Ok(Some(CutoffRun {
+                    at: cutoff.at,
+                    kind: cutoff.kind,
+                    released,
+                    file,
+                }))
+            })
+        })
+        .await
+}
+
+/// Set `scheduler.last_tick` to `to` unless it is already later.
+async fn advance_last_tick(store: &Store, to: DateTime<Utc>) -> Result<(), StoreError> {
+    store
+        .write(move |tx| {
+            Box::pin(async move {
+                tx.lock_job(SCHEDULER_LEASE).await?;
+                if read_last_tick(tx).await?.is_some_and(|last| last >= to) {
+                    return Ok(());
+                }
+                tx.put_setting(LAST_TICK_SETTING, &format_instant(to)).await
+            })
+        })
+        .await
+}
