@@ -174,6 +174,21 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         config: Arc::new(config),
         in_flight: Default::default(),
     };
+    if let Some(clock) = &state.sandbox_clock {
+        let saved = state
+            .store
+            .read()
+            .await?
+            .get_setting("sandbox.clock_offset_ms")
+            .await?;
+        if let Some(ms) = saved.and_then(|v| v.parse::<i64>().ok()) {
+            clock.advance(chrono::Duration::milliseconds(ms));
+        }
+    }
+    // Finish any NACHA file whose rows committed but whose bytes were not written.
+    inflow_engine::files::write_pending_files(&state.store, &state.vault, &state.ach)
+        .await
+        .map_err(|e| anyhow::anyhow!("writing pending ACH files: {e}"))?;
     let demo = ensure_admin_key(&state).await?;
     Ok(Prepared { state, demo })
 }

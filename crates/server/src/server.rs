@@ -39,6 +39,7 @@ pub async fn spawn(state: AppState) -> anyhow::Result<RunningServer> {
     let (stop, mut stopped) = watch::channel(false);
     let app = crate::api::router(state.clone());
     let housekeeping = tokio::spawn(housekeeping(state.clone(), stop.subscribe()));
+    let ach = tokio::spawn(ach_loop(state.clone(), stop.subscribe()));
     let handle = tokio::spawn(async move {
         let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
             let _ = stopped.wait_for(|s| *s).await;
@@ -47,6 +48,7 @@ pub async fn spawn(state: AppState) -> anyhow::Result<RunningServer> {
             tracing::error!(error = %e, "server stopped with an error");
         }
         housekeeping.abort();
+        ach.abort();
     });
     Ok(RunningServer {
         addr,
@@ -54,6 +56,45 @@ pub async fn spawn(state: AppState) -> anyhow::Result<RunningServer> {
         stop,
         handle,
     })
+}
+
+/// Cutoffs, settlement, the sandbox bank and the inbound folder, every
+/// `scheduler_interval_secs` (0 turns the loop off: tests drive it).
+async fn ach_loop(state: AppState, mut stop: watch::Receiver<bool>) {
+    let every = state.config.scheduler_interval_secs;
+    if every == 0 {
+        return;
+    }
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let now = state.clock.now();
+        let from = match inflow_engine::scheduler::last_tick(&state.store).await {
+            Ok(Some(t)) if t < now => t,
+            Ok(Some(_)) => continue,
+            Ok(None) => now - chrono::Duration::seconds(every as i64),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the scheduler position");
+                continue;
+            }
+        };
+        match crate::app::ach_jobs::run_due(&state, from, now).await {
+            Ok(r)
+                if r.cutoffs_run
+                    + r.settled_processing
+                    + r.settled_completed
+                    + r.inbound_files_processed
+                    > 0 =>
+            {
+                tracing::info!(?r, "ACH jobs ran")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "ACH jobs failed; retrying on the next tick"),
+        }
+    }
 }
 
 /// Periodic upkeep: purge expired idempotency records.

@@ -1,6 +1,7 @@
 //! The HTTP API: routes, their OpenAPI description, and the middleware stack.
 
 pub mod accounts;
+pub mod ach;
 pub mod api_keys;
 pub mod collections;
 pub mod common;
@@ -8,6 +9,7 @@ pub mod counterparties;
 pub mod customers;
 pub mod health;
 pub mod payment_methods;
+pub mod sandbox;
 
 use axum::http::StatusCode;
 use axum::middleware;
@@ -42,6 +44,8 @@ Every POST accepts `Idempotency-Key`. Errors are `{\"error\":{\"type\",\"code\",
         (name = "counterparties", description = "Payers"),
         (name = "payment-methods", description = "Saved bank accounts"),
         (name = "collections", description = "Pull payments: ACH debits and prenotes"),
+        (name = "ach", description = "NACHA files: cutoffs, outbound files, bank returns and notifications of change (operator)"),
+        (name = "sandbox", description = "Sandbox mode: move the clock (operator)"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -81,6 +85,13 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(collections::create_ach))
         .routes(routes!(collections::get))
         .routes(routes!(collections::cancel))
+        .routes(routes!(ach::upload_inbound))
+        .routes(routes!(ach::list_files))
+        .routes(routes!(ach::get_file))
+        .routes(routes!(ach::file_content))
+        .routes(routes!(ach::run_cutoff_now))
+        .routes(routes!(sandbox::get_clock))
+        .routes(routes!(sandbox::advance_clock))
 }
 
 fn public_routes() -> OpenApiRouter<AppState> {

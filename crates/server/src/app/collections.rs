@@ -245,11 +245,11 @@ pub async fn build_ach_collection(
         .as_deref()
         .map(|r| bounded_text("purpose", r, 1, 200))
         .transpose()?;
-    if !req
+    if req
         .authorization
         .ip_address
         .as_deref()
-        .is_none_or(|ip| ip.parse::<std::net::IpAddr>().is_ok())
+        .is_some_and(|ip| ip.parse::<std::net::IpAddr>().is_err())
     {
         return Err(invalid(
             "invalid_ip_address",

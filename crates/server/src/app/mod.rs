@@ -1,6 +1,7 @@
 //! Use cases shared by the HTTP API and the CLI, so both create objects
 //! through exactly the same validation.
 
+pub mod ach_jobs;
 pub mod api_keys;
 pub mod collections;
 pub mod customers;

@@ -108,6 +108,8 @@ pub async fn start_node(
         sandbox: true,
         bootstrap_admin_key: Some(ADMIN_KEY.into()),
         bootstrap_admin_signing_secret: Some(ADMIN_SECRET.into()),
+        // Tests move time themselves (POST /v1/sandbox/clock/advance).
+        scheduler_interval_secs: 0,
         ..Config::default()
     };
     let prepared = inflow_server::bootstrap::prepare(config)

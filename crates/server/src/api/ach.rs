@@ -1,0 +1,257 @@
+//! `/v1/ach`: the operator's side of the ACH rail — handing Inflow the
+//! return and notification-of-change files the bank sends back.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::auth::Auth;
+use crate::state::AppState;
+
+/// Upload a return/NOC file from the bank (operator keys; body = the NACHA text).
+///
+/// Returns are matched to collections by the original trace number (unknown
+/// traces are kept as unmatched), NOCs update the saved bank account, and the
+/// same file uploaded twice changes nothing the second time (`duplicate: true`).
+#[utoipa::path(post, path = "/v1/ach/inbound", tag = "ach", request_body(content = String, content_type = "text/plain", description = "A NACHA return or NOC file"),
+    responses((status = 201, description = "The file was applied; the body is the ingestion report"),
+        (status = 200, description = "The same file was applied before; nothing changed"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn upload_inbound(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    auth.require_admin()?;
+    let now = state.clock.now();
+    match inflow_engine::inbound::ingest_inbound(
+        &state.store,
+        &state.vault,
+        &state.ach,
+        &body,
+        "api-upload",
+        now,
+    )
+    .await
+    {
+        Ok(report) => {
+            let status = if report.duplicate {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            Ok((status, Json(report)).into_response())
+        }
+        Err(e) if e.is_rejection() => {
+            let details = e.details();
+            let shown: Vec<&str> = details.iter().take(20).map(String::as_str).collect();
+            Err(ApiError::invalid(
+                "invalid_ach_file",
+                format!("the file was not applied: {}", shown.join("; ")),
+                "body",
+            ))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "inbound ACH file could not be applied");
+            Err(ApiError::internal())
+        }
+    }
+}
+
+/// An outbound or inbound NACHA file.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AchFileView {
+    pub id: String,
+    /// Always `ach_file`.
+    pub object: &'static str,
+    pub direction: String,
+    pub status: String,
+    pub file_name: String,
+    pub creation_date: String,
+    pub file_id_modifier: Option<String>,
+    pub cutoff_at: Option<String>,
+    pub batch_count: i64,
+    pub entry_count: i64,
+    pub total_debit: i64,
+    pub total_credit: i64,
+    pub sha256: Option<String>,
+    pub created_at: String,
+}
+
+impl From<inflow_store::repo::ach_files::AchFile> for AchFileView {
+    fn from(f: inflow_store::repo::ach_files::AchFile) -> Self {
+        use crate::api::common::time;
+        Self {
+            id: f.id,
+            object: "ach_file",
+            direction: f.direction,
+            status: f.status,
+            file_name: f.file_name,
+            creation_date: f.creation_date.to_string(),
+            file_id_modifier: f.file_id_modifier,
+            cutoff_at: f.cutoff_at.map(time),
+            batch_count: f.batch_count,
+            entry_count: f.entry_count,
+            total_debit: f.total_debit,
+            total_credit: f.total_credit,
+            sha256: f.sha256,
+            created_at: time(f.created_at),
+        }
+    }
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FileListParams {
+    pub limit: Option<u32>,
+    pub starting_after: Option<String>,
+    /// `outbound` or `inbound`.
+    pub direction: Option<String>,
+}
+
+/// List NACHA files, newest first (operator keys).
+#[utoipa::path(get, path = "/v1/ach/files", tag = "ach", params(FileListParams),
+    responses((status = 200, body = crate::api::common::ListResponse<AchFileView>), (status = 403, body = ErrorBody)))]
+pub async fn list_files(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> ApiResult<Json<crate::api::common::ListResponse<AchFileView>>> {
+    auth.require_admin()?;
+    let p: FileListParams = crate::http::body::parse_query(q.as_deref())?;
+    if let Some(d) = p.direction.as_deref() {
+        if !matches!(d, "outbound" | "inbound") {
+            return Err(ApiError::invalid(
+                "invalid_value",
+                "direction must be `outbound` or `inbound`",
+                "direction",
+            ));
+        }
+    }
+    let page_q = crate::api::common::PageParams {
+        limit: p.limit,
+        starting_after: p.starting_after,
+    }
+    .to_query()?;
+    let page = state
+        .store
+        .read()
+        .await?
+        .list_ach_files(p.direction.as_deref(), &page_q)
+        .await?;
+    Ok(Json(crate::api::common::ListResponse::from_page(
+        page,
+        |f| f.id.clone(),
+        AchFileView::from,
+    )))
+}
+
+/// Get a NACHA file's record (operator keys).
+#[utoipa::path(get, path = "/v1/ach/files/{id}", tag = "ach", params(("id" = String, Path)),
+    responses((status = 200, body = AchFileView), (status = 404, body = ErrorBody)))]
+pub async fn get_file(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> ApiResult<Json<AchFileView>> {
+    auth.require_admin()?;
+    let f = state
+        .store
+        .read()
+        .await?
+        .get_ach_file(&id)
+        .await
+        .map_err(|_| ApiError::not_found("ACH file"))?;
+    Ok(Json(f.into()))
+}
+
+/// The NACHA text of an outbound file, exactly as written for the bank (operator keys).
+#[utoipa::path(get, path = "/v1/ach/files/{id}/content", tag = "ach", params(("id" = String, Path)),
+    responses((status = 200, description = "The file's bytes", content_type = "text/plain"), (status = 404, body = ErrorBody)))]
+pub async fn file_content(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> ApiResult<Response> {
+    auth.require_admin()?;
+    let f = state
+        .store
+        .read()
+        .await?
+        .get_ach_file(&id)
+        .await
+        .map_err(|_| ApiError::not_found("ACH file"))?;
+    if f.direction != "outbound" {
+        return Err(ApiError::not_found("outbound ACH file"));
+    }
+    let bytes = inflow_engine::files::file_bytes(&state.store, &state.vault, &f.id)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, file = %f.id, "cannot rebuild an ACH file");
+            ApiError::internal()
+        })?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=us-ascii",
+        )],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Run a standard cutoff now: every due pending collection goes into a file (operator keys).
+#[utoipa::path(post, path = "/v1/ach/cutoffs", tag = "ach",
+    responses((status = 201, body = AchFileView), (status = 200, description = "Nothing was due"), (status = 409, body = ErrorBody)))]
+pub async fn run_cutoff_now(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+) -> ApiResult<Response> {
+    auth.require_admin()?;
+    let now = state.clock.now();
+    let today = inflow_core::calendar::local_date(now);
+    if !state.ach.calendar.is_banking_day(today) {
+        return Err(ApiError::conflict(
+            "not_a_banking_day",
+            format!(
+                "{today} is not a banking day; the next cutoff is on {}",
+                state.ach.calendar.next_banking_day(today)
+            ),
+        ));
+    }
+    let cutoff = inflow_core::calendar::Cutoff {
+        at: now,
+        date: today,
+        kind: inflow_core::calendar::CutoffKind::Standard,
+    };
+    let fail = |e: inflow_engine::files::AchError| {
+        tracing::error!(error = %e, "manual cutoff failed");
+        ApiError::internal()
+    };
+    inflow_engine::release::release_due(&state.store, &state.ach, now)
+        .await
+        .map_err(fail)?;
+    let summary =
+        inflow_engine::cutoff::run_cutoff(&state.store, &state.vault, &state.ach, &cutoff, now)
+            .await
+            .map_err(fail)?;
+    inflow_engine::files::write_pending_files(&state.store, &state.vault, &state.ach)
+        .await
+        .map_err(fail)?;
+    match summary {
+        Some(s) => {
+            let f = state.store.read().await?.get_ach_file(&s.file_id).await?;
+            Ok((StatusCode::CREATED, Json(AchFileView::from(f))).into_response())
+        }
+        None => Ok((
+            StatusCode::OK,
+            Json(serde_json::json!({"file": null, "message": "no collection was due"})),
+        )
+            .into_response()),
+    }
+}

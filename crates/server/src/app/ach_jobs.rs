@@ -1,0 +1,80 @@
+//! The ACH background work, in the order time makes it happen: cutoffs and
+//! settlement (the engine's scheduler tick), then — in sandbox mode — the
+//! simulated bank's answers, then whatever return/NOC files are waiting in
+//! the inbound folder.
+
+use chrono::{DateTime, Duration, Utc};
+use inflow_engine::{inbound, sandbox_bank, scheduler};
+use serde::Serialize;
+
+use crate::state::AppState;
+
+/// What one pass did, for logs and for the clock-advance response.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobsReport {
+    pub cutoffs_run: usize,
+    pub files_written: usize,
+    pub settled_processing: usize,
+    pub settled_completed: usize,
+    pub bank_files_delivered: usize,
+    pub inbound_files_processed: usize,
+}
+
+/// Run everything due in `(from, to]`.
+pub async fn run_due(
+    state: &AppState,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> anyhow::Result<JobsReport> {
+    let mut report = JobsReport::default();
+    let tick = scheduler::tick(&state.store, &state.vault, &state.ach, from, to).await?;
+    report.cutoffs_run = tick.cutoffs.len();
+    report.files_written = tick.files_written.len();
+    report.settled_processing = tick.settlement.processing;
+    report.settled_completed = tick.settlement.completed;
+    if state.ach.sandbox_bank {
+        report.bank_files_delivered = sandbox_bank::deliver_due(&state.store, &state.ach, to)
+            .await?
+            .len();
+    }
+    report.inbound_files_processed =
+        inbound::ingest_inbound_dir(&state.store, &state.vault, &state.ach, to)
+            .await?
+            .len();
+    Ok(report)
+}
+
+/// Move the sandbox clock forward by `by`, one step at a time (at most a
+/// day), so each day's cutoffs, settlement and bank answers happen in order.
+pub async fn advance_sandbox_clock(
+    state: &AppState,
+    by: Duration,
+) -> anyhow::Result<(DateTime<Utc>, JobsReport)> {
+    let clock = state
+        .sandbox_clock
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("the clock can only be moved in sandbox mode"))?;
+    let mut total = JobsReport::default();
+    let mut left = by;
+    while left > Duration::zero() {
+        let step = left.min(Duration::hours(6));
+        let from = state.clock.now();
+        clock.advance(step);
+        let to = state.clock.now();
+        let r = run_due(state, from, to).await?;
+        total.cutoffs_run += r.cutoffs_run;
+        total.files_written += r.files_written;
+        total.settled_processing += r.settled_processing;
+        total.settled_completed += r.settled_completed;
+        total.bank_files_delivered += r.bank_files_delivered;
+        total.inbound_files_processed += r.inbound_files_processed;
+        left -= step;
+    }
+    // Persist the offset so a restart keeps sandbox time.
+    let offset = clock.offset().num_milliseconds().to_string();
+    let mut tx = state.store.begin().await?;
+    tx.put_setting("sandbox.clock_offset_ms", &offset).await?;
+    tx.commit().await?;
+    Ok((state.clock.now(), total))
+}
