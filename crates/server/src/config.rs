@@ -89,6 +89,8 @@ pub struct Config {
     pub auth_cache_ttl_secs: u64,
     /// Request bodies larger than this are refused with 413.
     pub max_body_bytes: usize,
+    /// Limit for NACHA files uploaded to `POST /v1/ach/inbound`.
+    pub max_ach_file_bytes: usize,
     /// If set when the database has no admin key, this becomes the first operator key.
     pub bootstrap_admin_key: Option<String>,
     /// Signing secret for the bootstrap admin key (generated if absent).
@@ -148,6 +150,7 @@ impl Default for Config {
             idempotency_ttl_hours: 24,
             signature_tolerance_secs: 300,
             max_body_bytes: 1024 * 1024,
+            max_ach_file_bytes: 64 * 1024 * 1024,
             auth_cache_ttl_secs: 5,
             scheduler_interval_secs: 5,
             ach: AchSettings::default(),

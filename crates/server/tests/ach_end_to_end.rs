@@ -9,7 +9,61 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use support::*;
 
-on_both_backends!(debits_settle_return_and_get_corrected_as_sandbox_time_passes);
+on_both_backends!(
+    debits_settle_return_and_get_corrected_as_sandbox_time_passes,
+    an_uploaded_return_file_is_applied_once_and_a_broken_one_is_refused,
+);
+
+async fn upload(app: &TestApp, key: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    let r = app
+        .client
+        .post(format!("{}/v1/ach/inbound", app.base))
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "text/plain")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (
+        status,
+        serde_json::from_str(&r.text().await.unwrap()).unwrap_or(Value::Null),
+    )
+}
+
+async fn an_uploaded_return_file_is_applied_once_and_a_broken_one_is_refused(b: Backend) {
+    let app = spawn_app(b).await;
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/ach-testdata/moov/test/testdata/return-WEB.ach");
+    let bytes = std::fs::read(fixture).unwrap();
+    let (status, report) = upload(&app, ADMIN_KEY, bytes.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{report}");
+    assert_eq!(
+        report["returnsUnmatched"], 2,
+        "unknown traces are kept, never dropped: {report}"
+    );
+    assert_eq!(report["duplicate"], false);
+    let (status, again) = upload(&app, ADMIN_KEY, bytes.clone()).await;
+    assert_eq!(
+        (status, again["duplicate"].as_bool()),
+        (StatusCode::OK, Some(true)),
+        "{again}"
+    );
+
+    let mut broken = bytes.clone();
+    let at = broken.iter().position(|b| *b == b'\n').unwrap() + 1 + 40; // inside the batch header
+    broken[at] = 0x07;
+    let (status, err) = upload(&app, ADMIN_KEY, broken).await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_ach_file")),
+        "{err}"
+    );
+    let (_, creds) = app.customer_with_key("Acme", json!({})).await;
+    let (status, _) = upload(&app, &creds.key, bytes).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    app.stop().await;
+}
 
 async fn make_pm(app: &TestApp, creds: &Creds, account: &str) -> String {
     let r = app

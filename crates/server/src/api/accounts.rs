@@ -13,7 +13,7 @@ use inflow_core::text::bounded_text;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::common::{time, to_json, ListResponse, PageParams};
+use crate::api::common::{external_id_conflict, time, to_json, ListResponse, PageParams};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::auth::Auth;
 use crate::http::body::{parse_json, parse_query};
@@ -76,18 +76,6 @@ impl From<Account> for AccountResponse {
     }
 }
 
-fn external_id_taken(e: inflow_store::StoreError) -> ApiError {
-    if e.is_conflict() {
-        ApiError::conflict(
-            "external_id_taken",
-            "another account of this customer already has this externalId",
-        )
-        .with_param("externalId")
-    } else {
-        e.into()
-    }
-}
-
 /// Open a destination account.
 #[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = CreateAccountRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
@@ -120,7 +108,7 @@ pub async fn create(
         Box::pin(async move {
             tx.insert_account(&account)
                 .await
-                .map_err(external_id_taken)?;
+                .map_err(external_id_conflict("account"))?;
             Ok((
                 StatusCode::CREATED,
                 to_json(&AccountResponse::from(account))?,

@@ -127,3 +127,18 @@ pub fn time(t: DateTime<Utc>) -> String {
 pub fn to_json<T: Serialize>(v: &T) -> ApiResult<serde_json::Value> {
     serde_json::to_value(v).map_err(|_| ApiError::internal())
 }
+
+/// How a refused `(customer, externalId)` unique constraint is reported.
+pub fn external_id_conflict(what: &'static str) -> impl Fn(inflow_store::StoreError) -> ApiError {
+    move |e| {
+        if e.is_conflict() {
+            ApiError::conflict(
+                "external_id_taken",
+                format!("another {what} of this customer already has this externalId"),
+            )
+            .with_param("externalId")
+        } else {
+            e.into()
+        }
+    }
+}

@@ -13,7 +13,7 @@ use inflow_core::text::bounded_text;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::common::{time, to_json, ListResponse, PageParams};
+use crate::api::common::{external_id_conflict, time, to_json, ListResponse, PageParams};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::auth::Auth;
 use crate::http::body::{parse_json, parse_query};
@@ -87,18 +87,6 @@ impl From<Counterparty> for CounterpartyResponse {
     }
 }
 
-fn external_id_taken(e: inflow_store::StoreError) -> ApiError {
-    if e.is_conflict() {
-        ApiError::conflict(
-            "external_id_taken",
-            "another counterparty of this customer already has this externalId",
-        )
-        .with_param("externalId")
-    } else {
-        e.into()
-    }
-}
-
 /// Create a counterparty.
 #[utoipa::path(post, path = "/v1/counterparties", tag = "counterparties", request_body = CreateCounterpartyRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
@@ -135,7 +123,7 @@ pub async fn create(
         Box::pin(async move {
             tx.insert_counterparty(&cpt)
                 .await
-                .map_err(external_id_taken)?;
+                .map_err(external_id_conflict("counterparty"))?;
             Ok((
                 StatusCode::CREATED,
                 to_json(&CounterpartyResponse::from(cpt))?,
@@ -233,7 +221,7 @@ pub async fn update(
             c.updated_at = now;
             tx.update_counterparty(&c)
                 .await
-                .map_err(external_id_taken)?;
+                .map_err(external_id_conflict("counterparty"))?;
             Ok((StatusCode::OK, to_json(&CounterpartyResponse::from(c))?))
         })
     })

@@ -18,7 +18,7 @@ use inflow_store::repo::payment_methods::PaymentMethodFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::common::{time, to_json, ListResponse, PageParams};
+use crate::api::common::{external_id_conflict, time, to_json, ListResponse, PageParams};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::auth::Auth;
 use crate::http::body::{parse_json, parse_query};
@@ -138,18 +138,6 @@ impl From<BankPaymentMethod> for PaymentMethodResponse {
     }
 }
 
-fn external_id_taken(e: inflow_store::StoreError) -> ApiError {
-    if e.is_conflict() {
-        ApiError::conflict(
-            "external_id_taken",
-            "another payment method of this customer already has this externalId",
-        )
-        .with_param("externalId")
-    } else {
-        e.into()
-    }
-}
-
 /// Save a bank account to collect from.
 #[utoipa::path(post, path = "/v1/payment-methods", tag = "payment-methods", request_body = CreatePaymentMethodRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
@@ -223,7 +211,7 @@ pub async fn create(
             }
             tx.insert_bank_payment_method(&pm)
                 .await
-                .map_err(external_id_taken)?;
+                .map_err(external_id_conflict("payment method"))?;
             Ok((
                 StatusCode::CREATED,
                 to_json(&PaymentMethodResponse::from(pm))?,
@@ -341,7 +329,7 @@ pub async fn update(
             pm.updated_at = now;
             tx.update_bank_payment_method(&pm)
                 .await
-                .map_err(external_id_taken)?;
+                .map_err(external_id_conflict("payment method"))?;
             Ok((StatusCode::OK, to_json(&PaymentMethodResponse::from(pm))?))
         })
     })

@@ -132,7 +132,12 @@ async fn check(state: &AppState, req: Request) -> ApiResult<Request> {
         }
     }
 
-    let limit = state.config.max_body_bytes;
+    // Bank files uploaded by the operator may be far larger than API bodies.
+    let limit = if parts.uri.path() == "/v1/ach/inbound" {
+        state.config.max_ach_file_bytes
+    } else {
+        state.config.max_body_bytes
+    };
     let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| body_too_large(limit))?;
