@@ -45,8 +45,8 @@ pub async fn run_due(
     Ok(report)
 }
 
-/// Move the sandbox clock forward by `by`, one step at a time (at most a
-/// day), so each day's cutoffs, settlement and bank answers happen in order.
+/// Move the sandbox clock forward by `by`, one step at a time (at most six
+/// hours), so each day's cutoffs, settlement and bank answers happen in order.
 pub async fn advance_sandbox_clock(
     state: &AppState,
     by: Duration,

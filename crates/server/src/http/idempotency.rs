@@ -19,8 +19,6 @@ use chrono::Duration;
 use inflow_core::crypto::{sha256, Vault};
 use inflow_store::Tx;
 use std::collections::HashSet;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use crate::error::{ApiError, ApiResult, ErrorType};
@@ -58,7 +56,8 @@ impl Drop for InFlightGuard {
     }
 }
 
-pub type TxFuture<'t, T> = Pin<Box<dyn Future<Output = ApiResult<T>> + Send + 't>>;
+/// The effect of a write: the store's unit of work, failing with an [`ApiError`].
+pub type TxFuture<'t, T> = inflow_store::WriteFuture<'t, T, ApiError>;
 
 /// A POST body with its idempotency key and request fingerprint.
 pub struct WriteRequest {
