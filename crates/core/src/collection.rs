@@ -44,6 +44,10 @@ string_enum!(
     /// WEB/TEL payment type code: a single entry or one of a recurring series.
     PaymentType, "payment type" { Single => "single", Recurring => "recurring" });
 string_enum!(
+    /// Why an `on_hold` collection waits, which decides what releases it.
+    HoldCode, "hold code" {
+        DestinationBlocked => "destination_blocked", PrenotePending => "prenote_pending" });
+string_enum!(
     /// How the payer authorised the debit (the originator's proof).
     AuthorizationType, "authorization type" { Written => "written", Phone => "phone", Online => "online" });
 
@@ -172,6 +176,8 @@ pub struct AchCollection {
     pub submitted_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
     pub returned_at: Option<DateTime<Utc>>,
+    /// Set while `on_hold`: what it waits for.
+    pub hold: Option<HoldCode>,
 }
 
 impl AchCollection {
@@ -196,6 +202,9 @@ impl AchCollection {
             at,
         });
         self.updated_at = at;
+        if to != CollectionStatus::OnHold {
+            self.hold = None;
+        }
         match to {
             CollectionStatus::Submitted => self.submitted_at = Some(at),
             CollectionStatus::Completed => self.completed_at = Some(at),

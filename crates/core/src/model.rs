@@ -56,6 +56,45 @@ string_enum!(CounterpartyKind, "counterparty kind" { Individual => "individual",
 string_enum!(
     PaymentMethodStatus, "payment method status" { Active => "active", Inactive => "inactive", Blocked => "blocked" });
 string_enum!(PaymentMethodType, "payment method type" { UsBankAccount => "us_bank_account", Card => "card" });
+string_enum!(
+    /// Whether a saved bank account is known to exist: `pending` while its
+    /// prenote is out, `failed` when the prenote came back returned.
+    ValidationStatus, "validation status" {
+        Unvalidated => "unvalidated", Pending => "pending", Validated => "validated", Failed => "failed" });
+string_enum!(
+    /// How an account was validated.
+    ValidationMethod, "validation method" { Prenote => "prenote", Operator => "operator" });
+
+/// What a customer requires before its payers' accounts are debited.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AchPolicy {
+    /// Live debits need a prenote that cleared first; debits made while
+    /// the prenote is out are held until it clears.
+    pub require_prenote: bool,
+    /// WEB debits need a validated account (prenote or operator).
+    pub web_requires_validated_account: bool,
+    /// Used when a collection request carries no `authorization` (for
+    /// instance a master agreement signed at onboarding).
+    pub default_authorization: Option<crate::collection::Authorization>,
+}
+
+/// Account validation of a saved bank account.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AccountValidation {
+    pub status: ValidationStatus,
+    pub method: Option<ValidationMethod>,
+    /// The prenote that validated (or is validating) the account.
+    pub prenote_id: Option<crate::ids::CollectionId>,
+    pub validated_at: Option<DateTime<Utc>>,
+}
+
+// `string_enum!` cannot mark a `#[default]` variant.
+#[allow(clippy::derivable_impls)]
+impl Default for ValidationStatus {
+    fn default() -> Self {
+        ValidationStatus::Unvalidated
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Customer {
@@ -70,6 +109,7 @@ pub struct Customer {
     pub ach_company_name: Option<String>,
     /// Company identification written in the NACHA batch header (10 chars).
     pub ach_company_id: Option<String>,
+    pub ach_policy: AchPolicy,
     pub metadata: Metadata,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -132,9 +172,17 @@ pub struct BankPaymentMethod {
     pub account_type: AccountType,
     pub holder_name: String,
     pub holder_type: HolderType,
+    pub validation: AccountValidation,
     pub metadata: Metadata,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl BankPaymentMethod {
+    /// Validated by a cleared prenote or by the operator.
+    pub fn is_validated(&self) -> bool {
+        self.validation.status == ValidationStatus::Validated
+    }
 }
 
 /// Validate an external id (the customer's own reference): 1–128 printable characters.

@@ -399,6 +399,17 @@ pub async fn write_file(
 ) -> Result<WrittenFile, AchError> {
     let (file, collections) = load_file(store, file_id).await?;
     let bytes = build_file_bytes(vault, &file, &collections)?;
+    store_file(store, cfg, file, bytes).await
+}
+
+/// Put `bytes` (built from `file`'s rows) on disk atomically and mark the
+/// file `written`; a file already written must come out byte-identical.
+pub(crate) async fn store_file(
+    store: &Store,
+    cfg: &AchConfig,
+    file: AchFile,
+    bytes: Vec<u8>,
+) -> Result<WrittenFile, AchError> {
     let sha = sha256_hex(&bytes);
     let path = outbound_path(cfg, &file);
     if file.status == STATUS_WRITTEN {

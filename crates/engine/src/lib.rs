@@ -12,6 +12,9 @@
 //!   writes), [`settlement`] (submitted → processing → completed),
 //!   [`leases`] (multi-node job leases) and [`scheduler`] (the tick that
 //!   runs them all in time order).
+//! - Account validation: [`prenotes`] (a cleared prenote validates the
+//!   account, a returned one fails it) and [`holds`] (what releases or
+//!   fails an `on_hold` collection).
 //!
 //! Workers talk to `core`, `store` and `nacha` only; the server calls them.
 
@@ -19,8 +22,10 @@ pub mod config;
 pub mod cutoff;
 pub mod events;
 pub mod files;
+pub mod holds;
 pub mod inbound;
 pub mod leases;
+pub mod prenotes;
 pub mod release;
 pub mod sandbox_bank;
 pub mod scheduler;

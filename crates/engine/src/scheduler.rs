@@ -19,7 +19,7 @@ use inflow_core::crypto::Vault;
 use inflow_store::{Store, StoreError, Tx};
 
 use crate::config::AchConfig;
-use crate::cutoff::{cutoff_in_tx, FileSummary};
+use crate::cutoff::{cutoff_in_tx, CreatedFile, FileSummary};
 use crate::files::{write_pending_files, AchError, WrittenFile};
 use crate::leases::{with_lease, CUTOFF_LEASE, JOB_LEASE_WAIT, SCHEDULER_LEASE};
 use crate::release::{release_due, release_in_tx};
@@ -130,16 +130,16 @@ async fn tick_unleased(
             run_scheduled_cutoff(store, vault, cfg, cutoff)
         })
         .await?;
-        if let Some(run) = run {
-            if run.file.is_some() {
-                files_written.extend(write_pending_files(store, vault, cfg).await?);
+        if let Some((run, created)) = run {
+            if let Some(created) = created {
+                files_written.push(created.write(store, cfg).await?);
             }
             runs.push(run);
         }
     }
 
     let released = release_due(store, cfg, to).await?;
-    let settlement = settle(store, cfg, to).await?;
+    let settlement = settle(store, vault, cfg, to).await?;
     advance_last_tick(store, to).await?;
     Ok(TickReport {
         from: start,
@@ -158,7 +158,7 @@ async fn run_scheduled_cutoff(
     vault: &Vault,
     cfg: &AchConfig,
     cutoff: Cutoff,
-) -> Result<Option<CutoffRun>, AchError> {
+) -> Result<Option<(CutoffRun, Option<CreatedFile>)>, AchError> {
     let (vault, cfg) = (vault.clone(), cfg.clone());
     store
         .write(move |tx| {
@@ -179,15 +179,16 @@ async fn run_scheduled_cutoff(
                         break;
                     }
                 }
-                let file = cutoff_in_tx(tx, &vault, &cfg, &cutoff, cutoff.at).await?;
+                let created = cutoff_in_tx(tx, &vault, &cfg, &cutoff, cutoff.at).await?;
                 tx.put_setting(LAST_TICK_SETTING, &format_instant(cutoff.at))
                     .await?;
-                Ok(Some(CutoffRun {
+                let run = CutoffRun {
                     at: cutoff.at,
                     kind: cutoff.kind,
                     released,
-                    file,
-                }))
+                    file: created.as_ref().map(|c| c.summary.clone()),
+                };
+                Ok(Some((run, created)))
             })
         })
         .await

@@ -15,12 +15,14 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use inflow_core::calendar::{local_date, BankingCalendar};
 use inflow_core::collection::{AchCollection, AchEntryType, CollectionStatus};
+use inflow_core::crypto::Vault;
 use inflow_store::Store;
 
 use crate::config::AchConfig;
 use crate::events::status_event;
 use crate::files::AchError;
 use crate::leases::{with_lease, JOB_LEASE_WAIT, SETTLEMENT_LEASE};
+use crate::sandbox_bank::{holds_in_processing, STAYS_PROCESSING_ACCOUNT};
 
 const CHUNK: i64 = 500;
 
@@ -58,17 +60,29 @@ fn completion_date_with(
 /// `ach.settlement` lease while it runs.
 pub async fn settle(
     store: &Store,
+    vault: &Vault,
     cfg: &AchConfig,
     now: DateTime<Utc>,
 ) -> Result<SettlementReport, AchError> {
     with_lease(store, SETTLEMENT_LEASE, JOB_LEASE_WAIT, || {
-        settle_unleased(store, cfg, now)
+        settle_unleased(store, vault, cfg, now)
     })
     .await
 }
 
+/// In sandbox mode the bank never answers for the "stays processing"
+/// account, so its collections never complete.
+fn sandbox_holds(vault: &Vault, cfg: &AchConfig, c: &AchCollection) -> bool {
+    cfg.sandbox_bank
+        && c.account_last4 == STAYS_PROCESSING_ACCOUNT[STAYS_PROCESSING_ACCOUNT.len() - 4..]
+        && vault
+            .open(&c.account_number_sealed, c.id.as_str())
+            .is_ok_and(|n| holds_in_processing(&String::from_utf8_lossy(&n)))
+}
+
 pub(crate) async fn settle_unleased(
     store: &Store,
+    vault: &Vault,
     cfg: &AchConfig,
     now: DateTime<Utc>,
 ) -> Result<SettlementReport, AchError> {
@@ -81,6 +95,8 @@ pub(crate) async fn settle_unleased(
         let mut after = String::new();
         loop {
             let cal = cfg.calendar.clone();
+            let cfg2 = cfg.clone();
+            let vault2 = vault.clone();
             let (good_funds, prenote_wait) =
                 (cfg.good_funds_banking_days, cfg.prenote_wait_banking_days);
             let cursor = after.clone();
@@ -96,7 +112,7 @@ pub(crate) async fn settle_unleased(
                                 format!("effective date {} reached", c.effective_date)
                             } else {
                                 let done = completion_date_with(&cal, good_funds, prenote_wait, &c);
-                                if done > today {
+                                if done > today || sandbox_holds(&vault2, &cfg2, &c) {
                                     continue;
                                 }
                                 match c.entry_type {
@@ -113,6 +129,11 @@ pub(crate) async fn settle_unleased(
                             c.transition(to, Some(reason), now)?;
                             if tx.update_ach_collection_if(&c, from).await? {
                                 status_event(tx, &c, now).await?;
+                                if c.status == CollectionStatus::Completed
+                                    && c.entry_type == AchEntryType::Prenote
+                                {
+                                    crate::prenotes::cleared(tx, &cfg2, &c, now).await?;
+                                }
                                 moved += 1;
                             }
                         }

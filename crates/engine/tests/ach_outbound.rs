@@ -129,6 +129,7 @@ async fn world(backend: TestBackend) -> World {
         require_signed_requests: false,
         ach_company_name: Some("ACME UTILITIES".into()),
         ach_company_id: Some("1234567890".into()),
+        ach_policy: Default::default(),
         metadata: Metadata::new(),
         created_at: now,
         updated_at: now,
@@ -225,6 +226,7 @@ fn collection(
         submitted_at: None,
         completed_at: None,
         returned_at: None,
+        hold: None,
     }
 }
 
@@ -712,21 +714,29 @@ async fn settlement_follows_banking_days(b: TestBackend) {
     w.run(d(11, 24), STANDARD).await.expect("filed");
     assert_eq!(w.get(&id).await.effective_date, d(11, 25));
 
-    let r = settle(w.store(), &w.cfg, et(11, 24, 23, 59)).await.unwrap();
+    let r = settle(w.store(), &w.vault, &w.cfg, et(11, 24, 23, 59))
+        .await
+        .unwrap();
     assert_eq!((r.processing, r.completed), (0, 0));
     assert_eq!(w.get(&id).await.status, CollectionStatus::Submitted);
 
-    let r = settle(w.store(), &w.cfg, et(11, 25, 0, 1)).await.unwrap();
+    let r = settle(w.store(), &w.vault, &w.cfg, et(11, 25, 0, 1))
+        .await
+        .unwrap();
     assert_eq!((r.processing, r.completed), (1, 0));
     assert_eq!(w.get(&id).await.status, CollectionStatus::Processing);
 
     for (day, h) in [(26, 12), (27, 23), (28, 12), (29, 23)] {
-        let r = settle(w.store(), &w.cfg, et(11, day, h, 0)).await.unwrap();
+        let r = settle(w.store(), &w.vault, &w.cfg, et(11, day, h, 0))
+            .await
+            .unwrap();
         assert_eq!((r.processing, r.completed), (0, 0), "Nov {day}");
     }
     assert_eq!(w.get(&id).await.status, CollectionStatus::Processing);
 
-    let r = settle(w.store(), &w.cfg, et(11, 30, 0, 1)).await.unwrap();
+    let r = settle(w.store(), &w.vault, &w.cfg, et(11, 30, 0, 1))
+        .await
+        .unwrap();
     assert_eq!((r.processing, r.completed), (0, 1));
     let c = w.get(&id).await;
     assert_eq!(c.status, CollectionStatus::Completed);
@@ -743,7 +753,9 @@ async fn settlement_follows_banking_days(b: TestBackend) {
     // Both steps in one call when days pass at once.
     let id2 = w.insert(standard(&w, d(11, 30))).await;
     w.run(d(11, 30), STANDARD).await.expect("filed");
-    let r = settle(w.store(), &w.cfg, et(12, 3, 12, 0)).await.unwrap();
+    let r = settle(w.store(), &w.vault, &w.cfg, et(12, 3, 12, 0))
+        .await
+        .unwrap();
     assert_eq!((r.processing, r.completed), (1, 1));
     assert_eq!(w.get(&id2).await.status, CollectionStatus::Completed);
 }
@@ -757,12 +769,18 @@ async fn prenotes_complete_after_three_banking_days(b: TestBackend) {
     w.run(d(11, 24), STANDARD).await.expect("filed");
 
     // Effective Wed 25; +2 banking days = Mon 30 (debit); +3 = Tue Dec 1 (prenote).
-    settle(w.store(), &w.cfg, et(11, 30, 9, 0)).await.unwrap();
+    settle(w.store(), &w.vault, &w.cfg, et(11, 30, 9, 0))
+        .await
+        .unwrap();
     assert_eq!(w.get(&debit).await.status, CollectionStatus::Completed);
     assert_eq!(w.get(&prenote).await.status, CollectionStatus::Processing);
-    settle(w.store(), &w.cfg, et(11, 30, 23, 59)).await.unwrap();
+    settle(w.store(), &w.vault, &w.cfg, et(11, 30, 23, 59))
+        .await
+        .unwrap();
     assert_eq!(w.get(&prenote).await.status, CollectionStatus::Processing);
-    settle(w.store(), &w.cfg, et(12, 1, 0, 1)).await.unwrap();
+    settle(w.store(), &w.vault, &w.cfg, et(12, 1, 0, 1))
+        .await
+        .unwrap();
     let c = w.get(&prenote).await;
     assert_eq!(c.status, CollectionStatus::Completed);
     assert!(c.status_reason.as_deref().unwrap().contains("prenote"));

@@ -120,6 +120,7 @@ impl Fixture {
             require_signed_requests: false,
             ach_company_name: Some("ACME".into()),
             ach_company_id: Some("1234567890".into()),
+            ach_policy: Default::default(),
             metadata: Metadata::new(),
             created_at: now,
             updated_at: now,
@@ -176,6 +177,7 @@ impl Fixture {
             account_type: AccountType::Checking,
             holder_name: "JANE DOE".into(),
             holder_type: HolderType::Individual,
+            validation: Default::default(),
             metadata: Metadata::new(),
             created_at: now,
             updated_at: now,
@@ -242,6 +244,7 @@ impl Fixture {
             submitted_at: Some(now),
             completed_at: (status == CollectionStatus::Completed).then_some(now),
             returned_at: None,
+            hold: None,
         };
         let mut tx = self.store().begin().await.unwrap();
         tx.insert_bank_payment_method(&pm).await.unwrap();
@@ -385,7 +388,7 @@ async fn returns_move_collections_to_returned_record_unknown_traces_and_block_pa
     assert_eq!(pm_events[0].event_type, "payment_method.updated");
     let object = &pm_events[0].data["object"];
     assert_eq!(object["status"], "blocked");
-    assert_eq!(object["last4"], "0102");
+    assert_eq!(object["usBankAccount"]["last4"], "0102");
     assert!(
         !pm_events[0].data.to_string().contains("9999000102"),
         "the event must not carry the account number"

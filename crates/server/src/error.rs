@@ -182,6 +182,26 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<inflow_engine::files::AchError> for ApiError {
+    fn from(e: inflow_engine::files::AchError) -> Self {
+        match e {
+            inflow_engine::files::AchError::Store(s) => s.into(),
+            inflow_engine::files::AchError::Busy(job) => {
+                let mut e = ApiError::conflict(
+                    "job_busy",
+                    format!("{job} is running on another node; try again shortly"),
+                );
+                e.retry_after = Some(5);
+                e
+            }
+            other => {
+                tracing::error!(error = %other, "ACH engine error");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
 // The request id travels to the error body through a task-local set by the
 // request-id middleware, so errors can be returned with `?` anywhere.
 tokio::task_local! {

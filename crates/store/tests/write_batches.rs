@@ -39,6 +39,7 @@ fn customer(name: &str) -> Customer {
         require_signed_requests: false,
         ach_company_name: None,
         ach_company_id: None,
+        ach_policy: Default::default(),
         metadata: Metadata::new(),
         created_at: now,
         updated_at: now,

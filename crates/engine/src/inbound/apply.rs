@@ -2,49 +2,21 @@
 
 use chrono::{DateTime, Utc};
 use inflow_core::bank::{AccountNumber, AccountType, RoutingNumber};
-use inflow_core::collection::{AchCollection, CollectionStatus};
+use inflow_core::calendar::local_date;
+use inflow_core::collection::{AchCollection, AchEntryType, CollectionStatus};
 use inflow_core::crypto::Vault;
-use inflow_core::ids::{EventId, ReturnId};
+use inflow_core::ids::ReturnId;
 use inflow_core::model::{BankPaymentMethod, PaymentMethodStatus};
-use inflow_store::repo::events::Event;
 use inflow_store::repo::returns::{kind, AchReturn};
 use inflow_store::{StoreError, Tx};
 
 use super::{InboundItem, IngestError, IngestReport, IngestedEntry, BLOCKING_RETURN_CODES};
-use crate::events::{collection_event, status_event};
+use crate::events::{collection_event, payment_method_event, status_event};
 
-/// The saved payment method as events show it: masked, never the account number.
-pub fn payment_method_view(p: &BankPaymentMethod) -> serde_json::Value {
-    serde_json::json!({
-        "id": p.id.as_str(),
-        "object": "payment_method",
-        "type": "us_bank_account",
-        "customerId": p.customer_id.as_str(),
-        "status": p.status.as_str(),
-        "statusReason": p.status_reason,
-        "routingNumber": p.routing_number.as_string(),
-        "last4": p.account_last4,
-        "accountType": p.account_type.as_str(),
-        "fingerprint": p.fingerprint,
-        "updatedAt": p.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-    })
-}
-
-async fn payment_method_event(
-    tx: &mut Tx,
-    p: &BankPaymentMethod,
-    at: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    tx.insert_event(&Event {
-        id: EventId::generate(at),
-        customer_id: Some(p.customer_id.clone()),
-        event_type: "payment_method.updated".into(),
-        object_id: p.id.to_string(),
-        data: serde_json::json!({ "object": payment_method_view(p) }),
-        created_at: at,
-    })
-    .await
-}
+/// Returns are accepted up to 60 calendar days after the settlement
+/// (effective) date — the longest window NACHA gives (unauthorised
+/// consumer debits). Later ones are recorded, not applied.
+pub const LATE_RETURN_LIMIT_DAYS: i64 = 60;
 
 fn return_description(code: &str) -> Option<String> {
     nacha::ReturnCode::parse(code).map(|c| c.description().to_owned())
@@ -165,6 +137,19 @@ async fn apply_return(
         }
         return Ok(());
     }
+    let days_after_settlement = (local_date(now) - c.effective_date).num_days();
+    if days_after_settlement > LATE_RETURN_LIMIT_DAYS {
+        entry.outcome.push(format!(
+            "return arrived {days_after_settlement} days after the settlement date {}, beyond the \
+             {LATE_RETURN_LIMIT_DAYS}-day limit; recorded only (the ODFI may dishonor it)",
+            c.effective_date
+        ));
+        report.warnings.push(format!(
+            "line {}: return {} for collection {} arrived {days_after_settlement} days after settlement; not applied",
+            item.line, item.code, c.id
+        ));
+        return Ok(());
+    }
     c.return_code = Some(item.code.clone());
     c.return_trace = Some(item.entry_trace.clone());
     c.transition(Returned, Some(reason.clone()), now)
@@ -173,6 +158,10 @@ async fn apply_return(
     status_event(tx, c, now).await?;
     report.collections_changed += 1;
     entry.outcome.push("collection returned".into());
+    if c.entry_type == AchEntryType::Prenote {
+        crate::prenotes::returned(tx, c, &reason, now).await?;
+        entry.outcome.push("account validation failed".into());
+    }
 
     if BLOCKING_RETURN_CODES.contains(&item.code.as_str()) {
         if let Some(pm_id) = c.payment_method_id.clone() {

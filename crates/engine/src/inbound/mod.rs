@@ -44,7 +44,6 @@ use sha2::{Digest, Sha256};
 
 use crate::config::AchConfig;
 
-pub use apply::payment_method_view;
 pub use watch::{ingest_inbound_dir, DirOutcome, DirResult};
 
 /// Return codes after which the account cannot be debited again: the saved
@@ -72,6 +71,9 @@ pub enum IngestError {
     NotReturnsOrNocs(Vec<String>),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Applying an entry failed (say, releasing debits held for a prenote).
+    #[error(transparent)]
+    Ach(#[from] crate::files::AchError),
 }
 
 impl IngestError {

@@ -19,6 +19,8 @@ use crate::http::auth::Auth;
 use crate::http::body::{parse_json, parse_query};
 use crate::http::idempotency::{run_write, WriteRequest};
 use crate::state::AppState;
+use inflow_core::collection::HoldCode;
+use inflow_engine::holds;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -177,6 +179,7 @@ pub async fn update(
     let body: UpdateAccountRequest = parse_json(&req.body)?;
     let is_admin = auth.is_admin();
     let now = state.clock.now();
+    let ach = state.ach.clone();
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
             let mut a = tx
@@ -208,8 +211,37 @@ pub async fn update(
                 validate_metadata("metadata", &m)?;
                 a.metadata = m;
             }
+            let was = a.status;
             a.updated_at = now;
             tx.update_account(&a).await?;
+            // Collections held for this destination follow its status.
+            let held = (HoldCode::DestinationBlocked, None, Some(&a.id));
+            match (was, a.status) {
+                (AccountStatus::Blocked, AccountStatus::Active) => {
+                    holds::release(
+                        tx,
+                        &ach,
+                        held.0,
+                        held.1,
+                        held.2,
+                        "destination account unblocked",
+                        now,
+                    )
+                    .await?;
+                }
+                (from, AccountStatus::Closed) if from != AccountStatus::Closed => {
+                    holds::fail(
+                        tx,
+                        held.0,
+                        held.1,
+                        held.2,
+                        "destination account closed",
+                        now,
+                    )
+                    .await?;
+                }
+                _ => {}
+            }
             Ok((StatusCode::OK, to_json(&AccountResponse::from(a))?))
         })
     })

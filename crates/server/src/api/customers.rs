@@ -7,12 +7,13 @@ use axum::{Extension, Json};
 use inflow_core::ids::CustomerId;
 use inflow_core::model::{
     validate_ach_company_id, validate_ach_company_name, validate_email, validate_metadata,
-    Customer, CustomerKind, CustomerStatus, Metadata,
+    AchPolicy, Customer, CustomerKind, CustomerStatus, Metadata,
 };
 use inflow_core::text::bounded_text;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::api::collections::AuthorizationInput;
 use crate::api::common::{time, to_json, ListResponse, PageParams};
 use crate::app::customers::{create_customer, CreateCustomerError, NewCustomer};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -20,6 +21,7 @@ use crate::http::auth::Auth;
 use crate::http::body::{parse_json, parse_query};
 use crate::http::idempotency::{run_write, WriteRequest};
 use crate::state::AppState;
+use inflow_engine::view::AuthorizationView;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -37,6 +39,15 @@ pub struct CreateCustomerRequest {
     pub ach_company_name: Option<String>,
     /// NACHA company identification (10 characters, e.g. `1` + EIN).
     pub ach_company_id: Option<String>,
+    /// Live debits need a cleared prenote on the payment method first;
+    /// debits made while the prenote is out are held until it clears.
+    #[serde(default)]
+    pub require_prenote: bool,
+    /// WEB debits need a validated account (cleared prenote or operator flag).
+    #[serde(default)]
+    pub web_requires_validated_account: bool,
+    /// Used by collections that carry no `authorization`.
+    pub default_authorization: Option<AuthorizationInput>,
     #[serde(default)]
     #[schema(value_type = Object)]
     pub metadata: Metadata,
@@ -52,6 +63,12 @@ pub struct UpdateCustomerRequest {
     pub require_signed_requests: Option<bool>,
     pub ach_company_name: Option<String>,
     pub ach_company_id: Option<String>,
+    pub require_prenote: Option<bool>,
+    pub web_requires_validated_account: Option<bool>,
+    /// Replace the default authorization; `null` removes it.
+    #[serde(default, deserialize_with = "crate::http::body::double_option")]
+    #[schema(value_type = Option<AuthorizationInput>)]
+    pub default_authorization: Option<Option<AuthorizationInput>>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Metadata>,
 }
@@ -71,6 +88,9 @@ pub struct CustomerResponse {
     pub require_signed_requests: bool,
     pub ach_company_name: Option<String>,
     pub ach_company_id: Option<String>,
+    pub require_prenote: bool,
+    pub web_requires_validated_account: bool,
+    pub default_authorization: Option<AuthorizationView>,
     #[schema(value_type = Object)]
     pub metadata: Metadata,
     pub created_at: String,
@@ -90,6 +110,13 @@ impl From<Customer> for CustomerResponse {
             require_signed_requests: c.require_signed_requests,
             ach_company_name: c.ach_company_name,
             ach_company_id: c.ach_company_id,
+            require_prenote: c.ach_policy.require_prenote,
+            web_requires_validated_account: c.ach_policy.web_requires_validated_account,
+            default_authorization: c
+                .ach_policy
+                .default_authorization
+                .as_ref()
+                .map(AuthorizationView::from),
             metadata: c.metadata,
             created_at: time(c.created_at),
             updated_at: time(c.updated_at),
@@ -125,6 +152,14 @@ pub async fn create(
         require_signed_requests: body.require_signed_requests,
         ach_company_name: body.ach_company_name,
         ach_company_id: body.ach_company_id,
+        ach_policy: AchPolicy {
+            require_prenote: body.require_prenote,
+            web_requires_validated_account: body.web_requires_validated_account,
+            default_authorization: body
+                .default_authorization
+                .map(|a| a.into_domain("defaultAuthorization"))
+                .transpose()?,
+        },
         metadata: body.metadata,
     };
     let now = state.clock.now();
@@ -233,6 +268,17 @@ pub async fn update(
             }
             if let Some(n) = body.ach_company_id {
                 c.ach_company_id = Some(validate_ach_company_id("achCompanyId", &n)?);
+            }
+            if let Some(v) = body.require_prenote {
+                c.ach_policy.require_prenote = v;
+            }
+            if let Some(v) = body.web_requires_validated_account {
+                c.ach_policy.web_requires_validated_account = v;
+            }
+            if let Some(a) = body.default_authorization {
+                c.ach_policy.default_authorization = a
+                    .map(|a| a.into_domain("defaultAuthorization"))
+                    .transpose()?;
             }
             if let Some(m) = body.metadata {
                 validate_metadata("metadata", &m)?;

@@ -8,17 +8,20 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Extension, Json};
 use inflow_core::bank::{AccountNumber, AccountType, HolderType, RoutingNumber};
+use inflow_core::collection::HoldCode;
 use inflow_core::ids::{CounterpartyId, PaymentMethodId};
 use inflow_core::model::{
-    validate_external_id, validate_metadata, BankPaymentMethod, Metadata, PaymentMethodStatus,
-    PaymentMethodType,
+    validate_external_id, validate_metadata, AccountValidation, BankPaymentMethod, Metadata,
+    PaymentMethodStatus, PaymentMethodType, ValidationMethod, ValidationStatus,
 };
 use inflow_core::text::bounded_text;
+use inflow_engine::holds;
+use inflow_engine::view::{payment_method_view, PaymentMethodView};
 use inflow_store::repo::payment_methods::PaymentMethodFilter;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::common::{external_id_conflict, time, to_json, ListResponse, PageParams};
+use crate::api::common::{external_id_conflict, to_json, ListResponse, PageParams};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::auth::Auth;
 use crate::http::body::{parse_json, parse_query};
@@ -61,6 +64,9 @@ pub struct UpdatePaymentMethodRequest {
     pub status_reason: Option<String>,
     pub holder_name: Option<String>,
     pub external_id: Option<String>,
+    /// Operator only: mark the account validated (`true`, e.g. after a
+    /// micro-deposit check done elsewhere) or clear the validation (`false`).
+    pub validated: Option<bool>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Metadata>,
 }
@@ -77,71 +83,10 @@ pub struct PaymentMethodListParams {
     pub fingerprint: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct UsBankAccountOutput {
-    pub routing_number: String,
-    pub last4: String,
-    /// `****6789`; the full number is never returned.
-    pub account_number_masked: String,
-    pub account_type: AccountType,
-    pub holder_name: String,
-    pub holder_type: HolderType,
-    /// Equal for the same routing and account number within this Inflow.
-    pub fingerprint: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PaymentMethodResponse {
-    pub id: String,
-    /// Always `payment_method`.
-    pub object: &'static str,
-    #[serde(rename = "type")]
-    pub kind: PaymentMethodType,
-    pub customer_id: String,
-    pub counterparty_id: Option<String>,
-    pub status: PaymentMethodStatus,
-    pub status_reason: Option<String>,
-    pub external_id: Option<String>,
-    pub us_bank_account: UsBankAccountOutput,
-    #[schema(value_type = Object)]
-    pub metadata: Metadata,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-impl From<BankPaymentMethod> for PaymentMethodResponse {
-    fn from(p: BankPaymentMethod) -> Self {
-        Self {
-            id: p.id.to_string(),
-            object: "payment_method",
-            kind: PaymentMethodType::UsBankAccount,
-            customer_id: p.customer_id.to_string(),
-            counterparty_id: p.counterparty_id.map(|c| c.to_string()),
-            status: p.status,
-            status_reason: p.status_reason,
-            external_id: p.external_id,
-            us_bank_account: UsBankAccountOutput {
-                routing_number: p.routing_number.to_string(),
-                account_number_masked: format!("****{}", p.account_last4),
-                last4: p.account_last4,
-                account_type: p.account_type,
-                holder_name: p.holder_name,
-                holder_type: p.holder_type,
-                fingerprint: p.fingerprint,
-            },
-            metadata: p.metadata,
-            created_at: time(p.created_at),
-            updated_at: time(p.updated_at),
-        }
-    }
-}
-
 /// Save a bank account to collect from.
 #[utoipa::path(post, path = "/v1/payment-methods", tag = "payment-methods", request_body = CreatePaymentMethodRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
-    responses((status = 201, body = PaymentMethodResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = PaymentMethodView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -196,6 +141,7 @@ pub async fn create(
         account_type: bank.account_type,
         holder_name,
         holder_type: bank.holder_type,
+        validation: Default::default(),
         metadata: body.metadata,
         created_at: now,
         updated_at: now,
@@ -212,10 +158,7 @@ pub async fn create(
             tx.insert_bank_payment_method(&pm)
                 .await
                 .map_err(external_id_conflict("payment method"))?;
-            Ok((
-                StatusCode::CREATED,
-                to_json(&PaymentMethodResponse::from(pm))?,
-            ))
+            Ok((StatusCode::CREATED, to_json(&payment_method_view(&pm))?))
         })
     })
     .await
@@ -223,12 +166,12 @@ pub async fn create(
 
 /// List payment methods, newest first.
 #[utoipa::path(get, path = "/v1/payment-methods", tag = "payment-methods", params(PaymentMethodListParams),
-    responses((status = 200, body = ListResponse<PaymentMethodResponse>)))]
+    responses((status = 200, body = ListResponse<PaymentMethodView>)))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     RawQuery(q): RawQuery,
-) -> ApiResult<Json<ListResponse<PaymentMethodResponse>>> {
+) -> ApiResult<Json<ListResponse<PaymentMethodView>>> {
     let params: PaymentMethodListParams = parse_query(q.as_deref())?;
     let page_q = PageParams {
         limit: params.limit,
@@ -253,7 +196,7 @@ pub async fn list(
     Ok(Json(ListResponse::from_page(
         page,
         |p| p.id.to_string(),
-        PaymentMethodResponse::from,
+        |p| payment_method_view(&p),
     )))
 }
 
@@ -263,12 +206,12 @@ fn parse_id(id: &str) -> ApiResult<PaymentMethodId> {
 
 /// Get a payment method.
 #[utoipa::path(get, path = "/v1/payment-methods/{id}", tag = "payment-methods", params(("id" = String, Path)),
-    responses((status = 200, body = PaymentMethodResponse), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PaymentMethodView), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
-) -> ApiResult<Json<PaymentMethodResponse>> {
+) -> ApiResult<Json<PaymentMethodView>> {
     let id = parse_id(&id)?;
     let pm = state
         .store
@@ -277,12 +220,12 @@ pub async fn get(
         .get_bank_payment_method(auth.customer_id()?, &id)
         .await
         .map_err(|_| ApiError::not_found("payment method"))?;
-    Ok(Json(pm.into()))
+    Ok(Json(payment_method_view(&pm)))
 }
 
 /// Activate, deactivate, block or relabel a payment method.
 #[utoipa::path(patch, path = "/v1/payment-methods/{id}", tag = "payment-methods", params(("id" = String, Path)), request_body = UpdatePaymentMethodRequest,
-    responses((status = 200, body = PaymentMethodResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PaymentMethodView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -294,6 +237,7 @@ pub async fn update(
     let body: UpdatePaymentMethodRequest = parse_json(&req.body)?;
     let is_admin = auth.is_admin();
     let now = state.clock.now();
+    let ach = state.ach.clone();
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
             let mut pm = tx
@@ -326,11 +270,41 @@ pub async fn update(
                 validate_metadata("metadata", &m)?;
                 pm.metadata = m;
             }
+            if let Some(validated) = body.validated {
+                if !is_admin {
+                    return Err(ApiError::forbidden(
+                        "admin_key_required",
+                        "marking an account validated is an operator action",
+                    ));
+                }
+                pm.validation = if validated {
+                    AccountValidation {
+                        status: ValidationStatus::Validated,
+                        method: Some(ValidationMethod::Operator),
+                        prenote_id: None,
+                        validated_at: Some(now),
+                    }
+                } else {
+                    AccountValidation::default()
+                };
+            }
             pm.updated_at = now;
             tx.update_bank_payment_method(&pm)
                 .await
                 .map_err(external_id_conflict("payment method"))?;
-            Ok((StatusCode::OK, to_json(&PaymentMethodResponse::from(pm))?))
+            if body.validated == Some(true) {
+                holds::release(
+                    tx,
+                    &ach,
+                    HoldCode::PrenotePending,
+                    Some(&pm.id),
+                    None,
+                    "the operator validated the account",
+                    now,
+                )
+                .await?;
+            }
+            Ok((StatusCode::OK, to_json(&payment_method_view(&pm))?))
         })
     })
     .await

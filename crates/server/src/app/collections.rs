@@ -10,14 +10,14 @@ use inflow_core::bank::{AccountNumber, AccountType, HolderType, RoutingNumber};
 use inflow_core::calendar::timing::SAME_DAY_ENTRY_LIMIT_MINOR;
 use inflow_core::calendar::{plan_entry, TimingError};
 use inflow_core::collection::{
-    AchCollection, AchEntryType, Authorization, AuthorizationType, CollectionStatus, PaymentType,
-    ProcessingMode, SecCode, StatusChange,
+    AchCollection, AchEntryType, Authorization, AuthorizationType, CollectionStatus, HoldCode,
+    PaymentType, ProcessingMode, SecCode, StatusChange,
 };
 use inflow_core::crypto::Vault;
 use inflow_core::ids::{AccountId, CollectionId, CounterpartyId, PaymentMethodId};
 use inflow_core::model::{
-    nacha_text, validate_external_id, validate_metadata, AccountStatus, Customer, CustomerKind,
-    Metadata, PaymentMethodStatus,
+    nacha_text, validate_external_id, validate_metadata, AccountStatus, AccountValidation,
+    Customer, CustomerKind, Metadata, PaymentMethodStatus, ValidationMethod, ValidationStatus,
 };
 use inflow_core::money::Money;
 use inflow_core::text::bounded_text;
@@ -56,7 +56,8 @@ pub struct NewAchCollection {
     pub processing_mode: ProcessingMode,
     pub effective_date: Option<NaiveDate>,
     pub payment_type: Option<PaymentType>,
-    pub authorization: Authorization,
+    /// `None`: the customer's default authorization applies.
+    pub authorization: Option<Authorization>,
     pub company_name: Option<String>,
     pub company_entry_description: Option<String>,
     pub addenda: Option<String>,
@@ -100,6 +101,8 @@ struct ResolvedSource {
     account_type: AccountType,
     holder_name: String,
     holder_type: HolderType,
+    /// `None` for a one-time source, which can never be validated.
+    validation: Option<AccountValidation>,
 }
 
 async fn resolve_source(
@@ -130,6 +133,7 @@ async fn resolve_source(
                 account_type: s.account_type,
                 holder_name,
                 holder_type: s.holder_type,
+                validation: None,
             });
         }
         Source::PaymentMethod(pm_id) => tx
@@ -182,7 +186,50 @@ async fn resolve_source(
         account_type: pm.account_type,
         holder_name: pm.holder_name,
         holder_type: pm.holder_type,
+        validation: Some(pm.validation),
     })
+}
+
+/// The customer's account-validation policy for a live debit: `Ok(None)`
+/// it may go, `Ok(Some(reason))` it waits for the account's prenote, and an
+/// error when the account is not validated and no prenote is out.
+fn validation_policy(
+    customer: &Customer,
+    entry_type: AchEntryType,
+    sec_code: SecCode,
+    validation: Option<&AccountValidation>,
+) -> Result<Option<String>, ApiError> {
+    let policy = &customer.ach_policy;
+    let rule = if entry_type != AchEntryType::Debit {
+        return Ok(None);
+    } else if policy.require_prenote {
+        "the customer requires a cleared prenote before live debits"
+    } else if sec_code == SecCode::Web && policy.web_requires_validated_account {
+        "the customer requires a validated account for WEB debits"
+    } else {
+        return Ok(None);
+    };
+    let refuse = |detail: &str| {
+        Err(
+            ApiError::conflict("account_not_validated", format!("{rule}; {detail}"))
+                .with_param("paymentMethodId"),
+        )
+    };
+    match validation {
+        None => refuse("a one-time bank account cannot be validated; save it as a payment method and send a prenote"),
+        Some(v) => match v.status {
+            ValidationStatus::Validated => Ok(None),
+            ValidationStatus::Pending => Ok(Some(format!(
+                "held until prenote {} clears ({rule})",
+                v.prenote_id
+                    .as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| "of this account".into())
+            ))),
+            ValidationStatus::Failed => refuse("the account's prenote was returned; correct the account and send a new prenote"),
+            ValidationStatus::Unvalidated => refuse("send a prenote (type `prenote`) first, or have the operator mark the account validated"),
+        },
+    }
 }
 
 fn default_sec_code(holder: HolderType, auth: AuthorizationType) -> SecCode {
@@ -245,19 +292,18 @@ pub async fn build_ach_collection(
         .as_deref()
         .map(|r| bounded_text("purpose", r, 1, 200))
         .transpose()?;
-    if req
+    let authorization = req
         .authorization
-        .ip_address
-        .as_deref()
-        .is_some_and(|ip| ip.parse::<std::net::IpAddr>().is_err())
-    {
-        return Err(invalid(
-            "invalid_ip_address",
-            "authorization.ipAddress must be an IPv4 or IPv6 address",
-            "authorization.ipAddress",
-        ));
-    }
-    if req.authorization.obtained_at > now + Duration::minutes(5) {
+        .clone()
+        .or_else(|| customer.ach_policy.default_authorization.clone())
+        .ok_or_else(|| {
+            invalid(
+                "missing_field",
+                "authorization is required: the customer has no default authorization",
+                "authorization",
+            )
+        })?;
+    if authorization.obtained_at > now + Duration::minutes(5) {
         return Err(invalid(
             "invalid_authorization",
             "authorization.obtainedAt is in the future",
@@ -305,7 +351,7 @@ pub async fn build_ach_collection(
 
     let sec_code = req
         .sec_code
-        .unwrap_or_else(|| default_sec_code(source.holder_type, req.authorization.kind));
+        .unwrap_or_else(|| default_sec_code(source.holder_type, authorization.kind));
     if sec_code == SecCode::Ccd && source.holder_type == HolderType::Individual {
         return Err(invalid(
             "sec_code_mismatch",
@@ -384,18 +430,34 @@ pub async fn build_ach_collection(
         }
     }
 
-    let (status, reason) = if destination.status == AccountStatus::Blocked {
+    // A prenote hold comes first: when it clears, a still-blocked
+    // destination keeps the collection held (see `inflow_engine::holds`).
+    let prenote_hold = validation_policy(
+        customer,
+        req.entry_type,
+        sec_code,
+        source.validation.as_ref(),
+    )?;
+    let (status, reason, hold) = if let Some(reason) = prenote_hold {
+        (
+            CollectionStatus::OnHold,
+            Some(reason),
+            Some(HoldCode::PrenotePending),
+        )
+    } else if destination.status == AccountStatus::Blocked {
         (
             CollectionStatus::OnHold,
             Some("destination account is blocked".to_owned()),
+            Some(HoldCode::DestinationBlocked),
         )
     } else if plan.deferred {
         (
             CollectionStatus::Scheduled,
             Some(format!("held until {}", plan.release_date)),
+            None,
         )
     } else {
-        (CollectionStatus::Pending, None)
+        (CollectionStatus::Pending, None, None)
     };
     Ok(AchCollection {
         id,
@@ -424,7 +486,7 @@ pub async fn build_ach_collection(
         payment_type,
         effective_date: plan.effective_date,
         release_date: plan.release_date,
-        authorization: req.authorization,
+        authorization,
         company_name,
         company_id,
         company_entry_description,
@@ -444,6 +506,7 @@ pub async fn build_ach_collection(
         submitted_at: None,
         completed_at: None,
         returned_at: None,
+        hold,
     })
 }
 
@@ -458,6 +521,24 @@ pub async fn insert_collection(tx: &mut Tx, c: &AchCollection) -> Result<(), Api
         other => other.into(),
     })?;
     inflow_engine::events::collection_event(tx, "collection.created", c, c.created_at).await?;
+    if c.entry_type == AchEntryType::Prenote {
+        if let Some(pm_id) = &c.payment_method_id {
+            let mut pm = tx.get_bank_payment_method(&c.customer_id, pm_id).await?;
+            if matches!(
+                pm.validation.status,
+                ValidationStatus::Unvalidated | ValidationStatus::Failed
+            ) {
+                pm.validation = AccountValidation {
+                    status: ValidationStatus::Pending,
+                    method: Some(ValidationMethod::Prenote),
+                    prenote_id: Some(c.id.clone()),
+                    validated_at: None,
+                };
+                pm.updated_at = c.created_at;
+                tx.update_bank_payment_method(&pm).await?;
+            }
+        }
+    }
     Ok(())
 }
 

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use inflow_core::ids::CustomerId;
 use inflow_core::model::{
     validate_ach_company_id, validate_ach_company_name, validate_email, validate_metadata,
-    Customer, CustomerKind, CustomerStatus, Metadata,
+    AchPolicy, Customer, CustomerKind, CustomerStatus, Metadata,
 };
 use inflow_core::text::bounded_text;
 use inflow_core::ValidationError;
@@ -20,6 +20,7 @@ pub struct NewCustomer {
     pub require_signed_requests: bool,
     pub ach_company_name: Option<String>,
     pub ach_company_id: Option<String>,
+    pub ach_policy: AchPolicy,
     pub metadata: Metadata,
 }
 
@@ -71,6 +72,7 @@ impl NewCustomer {
                 .as_deref()
                 .map(|n| validate_ach_company_id("achCompanyId", n))
                 .transpose()?,
+            ach_policy: self.ach_policy,
             metadata: self.metadata,
             created_at: now,
             updated_at: now,

@@ -70,6 +70,7 @@ pub async fn run(config: Config, cmd: CustomersCommand) -> anyhow::Result<ExitCo
                 require_signed_requests,
                 ach_company_name,
                 ach_company_id,
+                ach_policy: Default::default(),
                 metadata: Default::default(),
             };
             let mut tx = store.begin().await?;

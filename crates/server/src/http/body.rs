@@ -106,6 +106,16 @@ pub fn body_too_large(limit: usize) -> ApiError {
     .with_param("body")
 }
 
+/// For PATCH fields where `null` means "remove it": with `#[serde(default)]`
+/// an absent field is `None`, `null` is `Some(None)`, a value `Some(Some(v))`.
+pub fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

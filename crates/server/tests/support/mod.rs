@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod ach;
+
 use inflow_core::crypto::{sign_request, MasterKey};
 use inflow_server::config::Config;
 use inflow_server::server::RunningServer;

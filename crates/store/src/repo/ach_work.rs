@@ -4,10 +4,13 @@
 //! workers never both move (or file) the same collection.
 
 use chrono::NaiveDate;
-use inflow_core::collection::{AchCollection, CollectionStatus};
-use inflow_core::ids::CollectionId;
+use std::collections::{HashMap, HashSet};
+
+use inflow_core::collection::{AchCollection, CollectionStatus, HoldCode};
+use inflow_core::ids::{AccountId, CollectionId, PaymentMethodId};
 
 use crate::codec::ts;
+use crate::repo::collections::{history_json, CollectionRow, COLUMNS};
 use crate::{on_db, StoreError, Tx};
 
 /// Which pending collections a cutoff takes.
@@ -37,28 +40,6 @@ impl Tx {
             .bind(limit)
             .fetch_all(conn)
             .await)?;
-        Ok(ids(v))
-    }
-
-    /// `pending` ACH collections a cutoff takes, by id.
-    pub async fn ach_collections_due_at_cutoff(
-        &mut self,
-        selection: CutoffSelection,
-    ) -> Result<Vec<CollectionId>, StoreError> {
-        let v: Vec<String> = match selection {
-            CutoffSelection::SameDay { date } => on_db!(self, conn => sqlx::query_scalar(
-                "SELECT id FROM collections WHERE status = 'pending' AND rail = 'ach' \
-                 AND processing_mode = 'same_day' AND effective_date = $1 AND release_date <= $1 ORDER BY id")
-                .bind(date.to_string())
-                .fetch_all(conn)
-                .await)?,
-            CutoffSelection::Standard { date } => on_db!(self, conn => sqlx::query_scalar(
-                "SELECT id FROM collections WHERE status = 'pending' AND rail = 'ach' \
-                 AND release_date <= $1 ORDER BY id")
-                .bind(date.to_string())
-                .fetch_all(conn)
-                .await)?,
-        };
         Ok(ids(v))
     }
 
@@ -96,53 +77,150 @@ impl Tx {
         Ok(ids(v))
     }
 
-    /// Load collections by id, in the order given.
+    /// Load collections by id, in the order given (a few hundred per query).
     pub async fn load_ach_collections(
         &mut self,
         ids: &[CollectionId],
     ) -> Result<Vec<AchCollection>, StoreError> {
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            out.push(self.get_ach_collection(None, id).await?);
+        const CHUNK: usize = 500;
+        let mut by_id: HashMap<String, AchCollection> = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT {COLUMNS} FROM collections WHERE id IN ({})",
+                placeholders.join(", ")
+            );
+            let rows: Vec<CollectionRow> = on_db!(self, conn => {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+                for id in chunk {
+                    q = q.bind(id.as_str());
+                }
+                q.fetch_all(conn).await
+            })?;
+            for row in rows {
+                let c = AchCollection::try_from(row)?;
+                by_id.insert(c.id.to_string(), c);
+            }
         }
-        Ok(out)
+        ids.iter()
+            .map(|id| by_id.remove(id.as_str()).ok_or(StoreError::NotFound))
+            .collect()
     }
 
-    /// Write back `c` (as [`Tx::update_ach_collection`] does) only if the
-    /// stored row is still in status `expected`. `false` means another
-    /// worker moved it first and nothing was written.
-    pub async fn update_ach_collection_if(
+    /// `on_hold` collections waiting for `hold` on payment method `pm` (or,
+    /// for a blocked destination, on account `pm` is `None` and `account` is set).
+    pub async fn held_ach_collections(
         &mut self,
-        c: &AchCollection,
+        hold: HoldCode,
+        payment_method: Option<&PaymentMethodId>,
+        account: Option<&AccountId>,
+    ) -> Result<Vec<AchCollection>, StoreError> {
+        let v: Vec<String> = on_db!(self, conn => sqlx::query_scalar(
+            "SELECT id FROM collections WHERE status = 'on_hold' AND hold_code = $1 \
+             AND ($2 = '' OR payment_method_id = $2) AND ($3 = '' OR destination_account_id = $3) ORDER BY id")
+            .bind(hold.as_str())
+            .bind(payment_method.map(|p| p.as_str()).unwrap_or(""))
+            .bind(account.map(|a| a.as_str()).unwrap_or(""))
+            .fetch_all(conn)
+            .await)?;
+        self.load_ach_collections(&ids(v)).await
+    }
+
+    /// The pending collections a cutoff takes, whole, in id order.
+    pub async fn ach_collections_due_rows(
+        &mut self,
+        selection: CutoffSelection,
+    ) -> Result<Vec<AchCollection>, StoreError> {
+        let (same_day, date) = match selection {
+            CutoffSelection::SameDay { date } => (true, date),
+            CutoffSelection::Standard { date } => (false, date),
+        };
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM collections WHERE status = 'pending' AND rail = 'ach' AND release_date <= $1 \
+             AND ($2 = 0 OR (processing_mode = 'same_day' AND effective_date = $1)) ORDER BY id"
+        ));
+        let rows: Vec<CollectionRow> = on_db!(self, conn => sqlx::query_as(sql)
+            .bind(date.to_string())
+            .bind(i64::from(same_day))
+            .fetch_all(conn)
+            .await)?;
+        rows.into_iter().map(AchCollection::try_from).collect()
+    }
+
+    /// [`Tx::update_ach_collection_if`] for many collections in a few
+    /// statements. Returns the ids that were still in `expected` and were
+    /// written; the others were moved by another worker and are left alone.
+    ///
+    /// The rows travel as one JSON array per statement: a statement with
+    /// thousands of bind parameters is slow to bind, and one statement per
+    /// row costs a round trip each.
+    pub async fn update_ach_collections_if(
+        &mut self,
+        collections: &[AchCollection],
         expected: CollectionStatus,
-    ) -> Result<bool, StoreError> {
-        let history = serde_json::to_string(&c.status_history)
-            .map_err(|e| StoreError::Corrupt(format!("status_history: {e}")))?;
-        let done = on_db!(self, conn => sqlx::query(
-            "UPDATE collections SET status = $2, status_reason = $3, status_history = $4, effective_date = $5, \
-             release_date = $6, trace_number = $7, file_id = $8, return_code = $9, return_trace = $10, noc_code = $11, \
-             noc_corrected_data = $12, updated_at = $13, submitted_at = $14, completed_at = $15, returned_at = $16 \
-             WHERE id = $1 AND status = $17")
-            .bind(c.id.as_str())
-            .bind(c.status.as_str())
-            .bind(&c.status_reason)
-            .bind(history)
-            .bind(c.effective_date.to_string())
-            .bind(c.release_date.to_string())
-            .bind(&c.trace_number)
-            .bind(&c.file_id)
-            .bind(&c.return_code)
-            .bind(&c.return_trace)
-            .bind(&c.noc_code)
-            .bind(&c.noc_corrected_data)
-            .bind(ts(c.updated_at))
-            .bind(c.submitted_at.map(ts))
-            .bind(c.completed_at.map(ts))
-            .bind(c.returned_at.map(ts))
-            .bind(expected.as_str())
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(done == 1)
+    ) -> Result<HashSet<String>, StoreError> {
+        const CHUNK: usize = 2_000;
+        let rows_source = json_rows_source(self, "$2");
+        let sql = format!(
+            "UPDATE collections SET status = j.value->>'status', status_reason = j.value->>'status_reason', \
+             status_history = j.value->>'status_history', effective_date = j.value->>'effective_date', \
+             release_date = j.value->>'release_date', trace_number = j.value->>'trace_number', \
+             file_id = j.value->>'file_id', return_code = j.value->>'return_code', \
+             return_trace = j.value->>'return_trace', noc_code = j.value->>'noc_code', \
+             noc_corrected_data = j.value->>'noc_corrected_data', \
+             updated_at = CAST(j.value->>'updated_at' AS BIGINT), \
+             submitted_at = CAST(j.value->>'submitted_at' AS BIGINT), \
+             completed_at = CAST(j.value->>'completed_at' AS BIGINT), \
+             returned_at = CAST(j.value->>'returned_at' AS BIGINT), hold_code = j.value->>'hold_code' \
+             FROM {rows_source} WHERE collections.id = j.value->>'id' AND collections.status || '' = $1 \
+             RETURNING collections.id"
+        );
+        // `status || ''` keeps SQLite from driving the join by the status
+        // index (a scan of every pending row per JSON element); with it the
+        // plan walks the JSON rows and finds each collection by id.
+        let mut written = HashSet::with_capacity(collections.len());
+        for chunk in collections.chunks(CHUNK) {
+            let rows: Vec<serde_json::Value> = chunk
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "id": c.id.as_str(),
+                        "status": c.status.as_str(),
+                        "status_reason": c.status_reason,
+                        "status_history": history_json(c),
+                        "effective_date": c.effective_date.to_string(),
+                        "release_date": c.release_date.to_string(),
+                        "trace_number": c.trace_number,
+                        "file_id": c.file_id,
+                        "return_code": c.return_code,
+                        "return_trace": c.return_trace,
+                        "noc_code": c.noc_code,
+                        "noc_corrected_data": c.noc_corrected_data,
+                        "updated_at": ts(c.updated_at),
+                        "submitted_at": c.submitted_at.map(ts),
+                        "completed_at": c.completed_at.map(ts),
+                        "returned_at": c.returned_at.map(ts),
+                        "hold_code": c.hold.map(|h| h.as_str()),
+                    })
+                })
+                .collect();
+            let payload = serde_json::Value::Array(rows).to_string();
+            let ids: Vec<String> = on_db!(self, conn => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(expected.as_str())
+                .bind(payload)
+                .fetch_all(conn)
+                .await)?;
+            written.extend(ids);
+        }
+        Ok(written)
+    }
+}
+
+/// `FROM` source yielding one row `j` per element of the JSON array bound
+/// at `param`, with the element in `j.value` on both backends.
+pub(crate) fn json_rows_source(tx: &Tx, param: &str) -> String {
+    match tx {
+        Tx::Sqlite(_) => format!("json_each({param}) AS j"),
+        Tx::Postgres(_) => format!("json_array_elements(CAST({param} AS json)) AS j(value)"),
     }
 }

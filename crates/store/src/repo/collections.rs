@@ -3,8 +3,8 @@
 use chrono::NaiveDate;
 use inflow_core::bank::{AccountType, HolderType, RoutingNumber};
 use inflow_core::collection::{
-    AchCollection, AchEntryType, Authorization, CollectionStatus, PaymentType, ProcessingMode,
-    SecCode, StatusChange,
+    AchCollection, AchEntryType, Authorization, CollectionStatus, HoldCode, PaymentType,
+    ProcessingMode, SecCode, StatusChange,
 };
 use inflow_core::ids::{AccountId, CollectionId, CounterpartyId, CustomerId, PaymentMethodId};
 use inflow_core::money::{Currency, Money};
@@ -13,7 +13,7 @@ use crate::codec::{dt, metadata_from, metadata_json, opt_dt, ts};
 use crate::{on_db, ListQuery, Page, StoreError, Tx};
 
 #[derive(sqlx::FromRow)]
-struct CollectionRow {
+pub(crate) struct CollectionRow {
     id: String,
     customer_id: String,
     #[sqlx(rename = "type")]
@@ -58,6 +58,7 @@ struct CollectionRow {
     submitted_at: Option<i64>,
     completed_at: Option<i64>,
     returned_at: Option<i64>,
+    hold_code: Option<String>,
 }
 
 fn date(s: &str) -> Result<NaiveDate, StoreError> {
@@ -119,18 +120,23 @@ impl TryFrom<CollectionRow> for AchCollection {
             submitted_at: opt_dt(r.submitted_at)?,
             completed_at: opt_dt(r.completed_at)?,
             returned_at: opt_dt(r.returned_at)?,
+            hold: r
+                .hold_code
+                .as_deref()
+                .map(|h| HoldCode::parse("hold_code", h))
+                .transpose()?,
         })
     }
 }
 
-const COLUMNS: &str = "id, customer_id, type, status, status_reason, status_history, amount, currency, \
+pub(crate) const COLUMNS: &str = "id, customer_id, type, status, status_reason, status_history, amount, currency, \
     destination_account_id, payment_method_id, counterparty_id, routing_number, account_number_sealed, account_last4, \
     account_fingerprint, account_type, holder_name, holder_type, sec_code, processing_mode, payment_type, effective_date, \
     release_date, authorization_json, company_name, company_id, company_entry_description, addenda, reference, purpose, \
     external_id, metadata, trace_number, file_id, return_code, return_trace, noc_code, noc_corrected_data, created_at, \
-    updated_at, submitted_at, completed_at, returned_at";
+    updated_at, submitted_at, completed_at, returned_at, hold_code";
 
-fn history_json(c: &AchCollection) -> String {
+pub(crate) fn history_json(c: &AchCollection) -> String {
     serde_json::to_string(&c.status_history).unwrap_or_else(|_| "[]".into())
 }
 
@@ -161,7 +167,7 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "INSERT INTO collections ({COLUMNS}, rail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
              $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, \
-             $37, $38, $39, $40, $41, $42, $43, 'ach')"
+             $37, $38, $39, $40, $41, $42, $43, $44, 'ach')"
         ));
         on_db!(self, conn => sqlx::query(sql)
             .bind(c.id.as_str())
@@ -207,6 +213,7 @@ impl Tx {
             .bind(c.submitted_at.map(ts))
             .bind(c.completed_at.map(ts))
             .bind(c.returned_at.map(ts))
+            .bind(c.hold.map(|h| h.as_str()))
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
@@ -215,11 +222,34 @@ impl Tx {
 
     /// Write back what changes over a collection's life.
     pub async fn update_ach_collection(&mut self, c: &AchCollection) -> Result<(), StoreError> {
+        if self.write_back_collection(c, None).await? {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+
+    /// Write back `c` (as [`Tx::update_ach_collection`] does) only if the
+    /// stored row is still in status `expected`. `false` means another
+    /// worker moved it first and nothing was written.
+    pub async fn update_ach_collection_if(
+        &mut self,
+        c: &AchCollection,
+        expected: CollectionStatus,
+    ) -> Result<bool, StoreError> {
+        self.write_back_collection(c, Some(expected)).await
+    }
+
+    async fn write_back_collection(
+        &mut self,
+        c: &AchCollection,
+        expected: Option<CollectionStatus>,
+    ) -> Result<bool, StoreError> {
         let done = on_db!(self, conn => sqlx::query(
             "UPDATE collections SET status = $2, status_reason = $3, status_history = $4, effective_date = $5, \
              release_date = $6, trace_number = $7, file_id = $8, return_code = $9, return_trace = $10, noc_code = $11, \
-             noc_corrected_data = $12, updated_at = $13, submitted_at = $14, completed_at = $15, returned_at = $16 \
-             WHERE id = $1")
+             noc_corrected_data = $12, updated_at = $13, submitted_at = $14, completed_at = $15, returned_at = $16, \
+             hold_code = $17 WHERE id = $1 AND ($18 = '' OR status = $18)")
             .bind(c.id.as_str())
             .bind(c.status.as_str())
             .bind(&c.status_reason)
@@ -236,13 +266,12 @@ impl Tx {
             .bind(c.submitted_at.map(ts))
             .bind(c.completed_at.map(ts))
             .bind(c.returned_at.map(ts))
+            .bind(c.hold.map(|h| h.as_str()))
+            .bind(expected.map(|e| e.as_str()).unwrap_or(""))
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
-        if done == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        Ok(done == 1)
     }
 
     /// A collection of `customer` (or of anyone, with `None`: engine use).

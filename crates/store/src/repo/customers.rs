@@ -1,7 +1,7 @@
 //! Customers: the businesses and agencies the operator serves.
 
 use inflow_core::ids::CustomerId;
-use inflow_core::model::{Customer, CustomerKind, CustomerStatus};
+use inflow_core::model::{AchPolicy, Customer, CustomerKind, CustomerStatus};
 
 use crate::codec::{dt, metadata_from, metadata_json, ts};
 use crate::{on_db, ListQuery, Page, StoreError, Tx};
@@ -17,6 +17,9 @@ struct CustomerRow {
     require_signed_requests: bool,
     ach_company_name: Option<String>,
     ach_company_id: Option<String>,
+    require_prenote: bool,
+    web_requires_validated_account: bool,
+    default_authorization: Option<String>,
     metadata: String,
     created_at: i64,
     updated_at: i64,
@@ -35,6 +38,16 @@ impl TryFrom<CustomerRow> for Customer {
             require_signed_requests: r.require_signed_requests,
             ach_company_name: r.ach_company_name,
             ach_company_id: r.ach_company_id,
+            ach_policy: AchPolicy {
+                require_prenote: r.require_prenote,
+                web_requires_validated_account: r.web_requires_validated_account,
+                default_authorization: r
+                    .default_authorization
+                    .as_deref()
+                    .map(serde_json::from_str)
+                    .transpose()
+                    .map_err(|e| StoreError::Corrupt(format!("default_authorization: {e}")))?,
+            },
             metadata: metadata_from(&r.metadata)?,
             created_at: dt(r.created_at)?,
             updated_at: dt(r.updated_at)?,
@@ -44,14 +57,26 @@ impl TryFrom<CustomerRow> for Customer {
 
 const COLUMNS: &str =
     "id, name, kind, email, status, allow_one_time_source, require_signed_requests, \
-                       ach_company_name, ach_company_id, metadata, created_at, updated_at";
+                       ach_company_name, ach_company_id, require_prenote, web_requires_validated_account, \
+                       default_authorization, metadata, created_at, updated_at";
+
+fn default_authorization_json(c: &Customer) -> Result<Option<String>, StoreError> {
+    c.ach_policy
+        .default_authorization
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(format!("default_authorization: {e}")))
+}
 
 impl Tx {
     pub async fn insert_customer(&mut self, c: &Customer) -> Result<(), StoreError> {
+        let auth = default_authorization_json(c)?;
         on_db!(self, conn => sqlx::query(
             "INSERT INTO customers (id, name, kind, email, status, allow_one_time_source, require_signed_requests, \
-             ach_company_name, ach_company_id, metadata, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+             ach_company_name, ach_company_id, metadata, created_at, updated_at, require_prenote, \
+             web_requires_validated_account, default_authorization) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
             .bind(c.id.as_str())
             .bind(&c.name)
             .bind(c.kind.as_str())
@@ -64,15 +89,20 @@ impl Tx {
             .bind(metadata_json(&c.metadata))
             .bind(ts(c.created_at))
             .bind(ts(c.updated_at))
+            .bind(c.ach_policy.require_prenote)
+            .bind(c.ach_policy.web_requires_validated_account)
+            .bind(&auth)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     pub async fn update_customer(&mut self, c: &Customer) -> Result<(), StoreError> {
+        let auth = default_authorization_json(c)?;
         let done = on_db!(self, conn => sqlx::query(
             "UPDATE customers SET name = $2, email = $3, status = $4, allow_one_time_source = $5, \
              require_signed_requests = $6, ach_company_name = $7, ach_company_id = $8, metadata = $9, \
-             updated_at = $10 WHERE id = $1")
+             updated_at = $10, require_prenote = $11, web_requires_validated_account = $12, \
+             default_authorization = $13 WHERE id = $1")
             .bind(c.id.as_str())
             .bind(&c.name)
             .bind(&c.email)
@@ -83,6 +113,9 @@ impl Tx {
             .bind(&c.ach_company_id)
             .bind(metadata_json(&c.metadata))
             .bind(ts(c.updated_at))
+            .bind(c.ach_policy.require_prenote)
+            .bind(c.ach_policy.web_requires_validated_account)
+            .bind(&auth)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         if done == 0 {
             return Err(StoreError::NotFound);

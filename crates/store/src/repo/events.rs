@@ -60,6 +60,39 @@ impl Tx {
         Ok(())
     }
 
+    /// Insert many events, a few thousand per statement (as one JSON array).
+    pub async fn insert_events(&mut self, events: &[Event]) -> Result<(), StoreError> {
+        const CHUNK: usize = 2_000;
+        let rows_source = crate::repo::ach_work::json_rows_source(self, "$1");
+        let sql = format!(
+            "INSERT INTO events (id, customer_id, type, object_id, data, created_at) \
+             SELECT j.value->>'id', j.value->>'customer_id', j.value->>'type', j.value->>'object_id', \
+             j.value->>'data', CAST(j.value->>'created_at' AS BIGINT) FROM {rows_source}"
+        );
+        for chunk in events.chunks(CHUNK) {
+            let rows: Vec<serde_json::Value> = chunk
+                .iter()
+                .map(|e| {
+                    serde_json::json!({
+                        "id": e.id.as_str(),
+                        "customer_id": e.customer_id.as_ref().map(|c| c.as_str()),
+                        "type": e.event_type,
+                        "object_id": e.object_id,
+                        "data": e.data.to_string(),
+                        "created_at": ts(e.created_at),
+                    })
+                })
+                .collect();
+            let payload = serde_json::Value::Array(rows).to_string();
+            on_db!(self, conn => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(payload)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        Ok(())
+    }
+
     /// Every event about one object, oldest first.
     pub async fn events_for_object(&mut self, object_id: &str) -> Result<Vec<Event>, StoreError> {
         let rows: Vec<EventRow> = on_db!(self, conn => sqlx::query_as(

@@ -2,8 +2,10 @@
 //! sealed (AES-256-GCM); the fingerprint finds the same account again.
 
 use inflow_core::bank::{AccountType, HolderType, RoutingNumber};
-use inflow_core::ids::{CounterpartyId, CustomerId, PaymentMethodId};
-use inflow_core::model::{BankPaymentMethod, PaymentMethodStatus};
+use inflow_core::ids::{CollectionId, CounterpartyId, CustomerId, PaymentMethodId};
+use inflow_core::model::{
+    AccountValidation, BankPaymentMethod, PaymentMethodStatus, ValidationMethod, ValidationStatus,
+};
 
 use crate::codec::{dt, metadata_from, metadata_json, ts};
 use crate::{on_db, ListQuery, Page, StoreError, Tx};
@@ -23,6 +25,10 @@ struct PaymentMethodRow {
     account_type: String,
     holder_name: String,
     holder_type: String,
+    validation_status: String,
+    validation_method: Option<String>,
+    validation_prenote_id: Option<String>,
+    validated_at: Option<i64>,
     metadata: String,
     created_at: i64,
     updated_at: i64,
@@ -45,6 +51,16 @@ impl TryFrom<PaymentMethodRow> for BankPaymentMethod {
             account_type: AccountType::parse("accountType", &r.account_type)?,
             holder_name: r.holder_name,
             holder_type: HolderType::parse("holderType", &r.holder_type)?,
+            validation: AccountValidation {
+                status: ValidationStatus::parse("validation_status", &r.validation_status)?,
+                method: r
+                    .validation_method
+                    .as_deref()
+                    .map(|m| ValidationMethod::parse("validation_method", m))
+                    .transpose()?,
+                prenote_id: r.validation_prenote_id.map(CollectionId::from_trusted),
+                validated_at: r.validated_at.map(dt).transpose()?,
+            },
             metadata: metadata_from(&r.metadata)?,
             created_at: dt(r.created_at)?,
             updated_at: dt(r.updated_at)?,
@@ -54,6 +70,7 @@ impl TryFrom<PaymentMethodRow> for BankPaymentMethod {
 
 const COLUMNS: &str = "id, customer_id, counterparty_id, status, status_reason, external_id, routing_number, \
                        account_number_sealed, account_last4, fingerprint, account_type, holder_name, holder_type, \
+                       validation_status, validation_method, validation_prenote_id, validated_at, \
                        metadata, created_at, updated_at";
 
 /// Filters for listing payment methods.
@@ -72,8 +89,9 @@ impl Tx {
         on_db!(self, conn => sqlx::query(
             "INSERT INTO payment_methods (id, customer_id, counterparty_id, type, status, status_reason, external_id, \
              routing_number, account_number_sealed, account_last4, fingerprint, account_type, holder_name, holder_type, \
-             metadata, created_at, updated_at) \
-             VALUES ($1, $2, $3, 'us_bank_account', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
+             metadata, created_at, updated_at, validation_status, validation_method, validation_prenote_id, validated_at) \
+             VALUES ($1, $2, $3, 'us_bank_account', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+             $19, $20)")
             .bind(p.id.as_str())
             .bind(p.customer_id.as_str())
             .bind(p.counterparty_id.as_ref().map(|c| c.as_str()))
@@ -90,6 +108,10 @@ impl Tx {
             .bind(metadata_json(&p.metadata))
             .bind(ts(p.created_at))
             .bind(ts(p.updated_at))
+            .bind(p.validation.status.as_str())
+            .bind(p.validation.method.map(|m| m.as_str()))
+            .bind(p.validation.prenote_id.as_ref().map(|c| c.as_str()))
+            .bind(p.validation.validated_at.map(ts))
             .execute(conn).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
@@ -102,7 +124,8 @@ impl Tx {
         let done = on_db!(self, conn => sqlx::query(
             "UPDATE payment_methods SET counterparty_id = $3, status = $4, status_reason = $5, external_id = $6, \
              routing_number = $7, account_number_sealed = $8, account_last4 = $9, fingerprint = $10, account_type = $11, \
-             holder_name = $12, holder_type = $13, metadata = $14, updated_at = $15 \
+             holder_name = $12, holder_type = $13, metadata = $14, updated_at = $15, validation_status = $16, \
+             validation_method = $17, validation_prenote_id = $18, validated_at = $19 \
              WHERE id = $1 AND customer_id = $2")
             .bind(p.id.as_str())
             .bind(p.customer_id.as_str())
@@ -119,6 +142,10 @@ impl Tx {
             .bind(p.holder_type.as_str())
             .bind(metadata_json(&p.metadata))
             .bind(ts(p.updated_at))
+            .bind(p.validation.status.as_str())
+            .bind(p.validation.method.map(|m| m.as_str()))
+            .bind(p.validation.prenote_id.as_ref().map(|c| c.as_str()))
+            .bind(p.validation.validated_at.map(ts))
             .execute(conn).await.map(|r| r.rows_affected()))?;
         if done == 0 {
             return Err(StoreError::NotFound);

@@ -248,13 +248,16 @@ impl Tx {
         rows.into_iter().map(AchReturn::try_from).collect()
     }
 
-    /// The ACH collection whose entry carried this trace number.
+    /// The ACH collection whose entry carried this trace number. Trace
+    /// sequences wrap after 9,999,999 entries, so the newest entry wins: a
+    /// return refers to an entry of the last 60 days.
     pub async fn collection_id_by_trace(
         &mut self,
         trace: &str,
     ) -> Result<Option<CollectionId>, StoreError> {
         let id: Option<String> = on_db!(self, conn => sqlx::query_scalar(
-            "SELECT id FROM collections WHERE trace_number = $1 AND rail = 'ach'")
+            "SELECT id FROM collections WHERE trace_number = $1 AND rail = 'ach' \
+             ORDER BY submitted_at DESC, id DESC LIMIT 1")
             .bind(trace)
             .fetch_optional(conn)
             .await)?;

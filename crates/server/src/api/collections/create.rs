@@ -36,6 +36,32 @@ pub struct AuthorizationInput {
     pub evidence_ref: Option<String>,
 }
 
+impl AuthorizationInput {
+    /// Check the fields; `field` names the object in errors (`authorization`).
+    pub fn into_domain(self, field: &str) -> ApiResult<Authorization> {
+        if let Some(ip) = &self.ip_address {
+            if ip.parse::<std::net::IpAddr>().is_err() {
+                return Err(ApiError::invalid(
+                    "invalid_ip_address",
+                    format!("{field}.ipAddress must be an IPv4 or IPv6 address"),
+                    format!("{field}.ipAddress"),
+                ));
+            }
+        }
+        let evidence_field = format!("{field}.evidenceRef");
+        Ok(Authorization {
+            kind: self.kind,
+            obtained_at: self.obtained_at,
+            ip_address: self.ip_address,
+            evidence_ref: self
+                .evidence_ref
+                .as_deref()
+                .map(|e| inflow_core::text::bounded_text(&evidence_field, e, 1, 500))
+                .transpose()?,
+        })
+    }
+}
+
 /// Create an ACH debit or prenote.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -63,7 +89,8 @@ pub struct CreateCollectionRequest {
     pub effective_date: Option<String>,
     /// WEB/TEL only: `single` (default) or `recurring`.
     pub payment_type: Option<PaymentType>,
-    pub authorization: AuthorizationInput,
+    /// The payer's authorisation; required unless the customer has a `defaultAuthorization`.
+    pub authorization: Option<AuthorizationInput>,
     /// Statement text overrides (NACHA company name ≤16, entry description ≤10).
     pub company_name: Option<String>,
     pub company_entry_description: Option<String>,
@@ -168,19 +195,10 @@ impl CreateCollectionRequest {
             processing_mode: self.processing_mode.unwrap_or(ProcessingMode::Standard),
             effective_date,
             payment_type: self.payment_type,
-            authorization: Authorization {
-                kind: self.authorization.kind,
-                obtained_at: self.authorization.obtained_at,
-                ip_address: self.authorization.ip_address,
-                evidence_ref: self
-                    .authorization
-                    .evidence_ref
-                    .as_deref()
-                    .map(|e| {
-                        inflow_core::text::bounded_text("authorization.evidenceRef", e, 1, 500)
-                    })
-                    .transpose()?,
-            },
+            authorization: self
+                .authorization
+                .map(|a| a.into_domain("authorization"))
+                .transpose()?,
             company_name: self.company_name,
             company_entry_description: self.company_entry_description,
             addenda: self.addenda,

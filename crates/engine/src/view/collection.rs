@@ -1,15 +1,15 @@
-//! The collection resource as integrators see it: in API responses and as
-//! the `data.object` of `collection.*` events. One rendering, so a webhook
-//! and a GET never disagree.
+//! The collection resource.
 
 use inflow_core::bank::{AccountType, HolderType};
 use inflow_core::collection::{
-    AchCollection, AchEntryType, AuthorizationType, CollectionStatus, PaymentType, ProcessingMode,
-    SecCode,
+    AchCollection, AchEntryType, Authorization, AuthorizationType, CollectionStatus, PaymentType,
+    ProcessingMode, SecCode,
 };
 use inflow_core::model::Metadata;
 use inflow_core::money::Money;
 use serde::Serialize;
+
+use super::time;
 use utoipa::ToSchema;
 
 /// An amount as Inflow returns it.
@@ -66,6 +66,17 @@ pub struct AuthorizationView {
     pub obtained_at: String,
     pub ip_address: Option<String>,
     pub evidence_ref: Option<String>,
+}
+
+impl From<&Authorization> for AuthorizationView {
+    fn from(a: &Authorization) -> Self {
+        Self {
+            kind: a.kind,
+            obtained_at: time(a.obtained_at),
+            ip_address: a.ip_address.clone(),
+            evidence_ref: a.evidence_ref.clone(),
+        }
+    }
 }
 
 /// A notification of change received for this collection.
@@ -129,10 +140,6 @@ pub struct CollectionView {
     pub returned_at: Option<String>,
 }
 
-fn time(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
 pub fn collection_view(c: &AchCollection) -> CollectionView {
     CollectionView {
         id: c.id.to_string(),
@@ -170,12 +177,7 @@ pub fn collection_view(c: &AchCollection) -> CollectionView {
         processing_mode: c.processing_mode,
         payment_type: c.payment_type,
         effective_date: c.effective_date.to_string(),
-        authorization: AuthorizationView {
-            kind: c.authorization.kind,
-            obtained_at: time(c.authorization.obtained_at),
-            ip_address: c.authorization.ip_address.clone(),
-            evidence_ref: c.authorization.evidence_ref.clone(),
-        },
+        authorization: AuthorizationView::from(&c.authorization),
         company_name: c.company_name.clone(),
         company_entry_description: c.company_entry_description.clone(),
         addenda: c.addenda.clone(),
