@@ -12,6 +12,8 @@
 //!   writes), [`settlement`] (submitted → processing → completed),
 //!   [`leases`] (multi-node job leases) and [`scheduler`] (the tick that
 //!   runs them all in time order).
+//! - [`webhooks`]: the dispatcher that delivers events to webhook endpoints
+//!   (signed, retried with backoff, ordered per object).
 //!
 //! Workers talk to `core`, `store` and `nacha` only; the server calls them.
 
@@ -26,3 +28,4 @@ pub mod sandbox_bank;
 pub mod scheduler;
 pub mod settlement;
 pub mod view;
+pub mod webhooks;

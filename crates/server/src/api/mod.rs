@@ -7,9 +7,12 @@ pub mod collections;
 pub mod common;
 pub mod counterparties;
 pub mod customers;
+pub mod events;
 pub mod health;
 pub mod payment_methods;
 pub mod sandbox;
+pub mod webhook_deliveries;
+pub mod webhook_endpoints;
 
 use axum::http::StatusCode;
 use axum::middleware;
@@ -45,6 +48,8 @@ Every POST accepts `Idempotency-Key`. Errors are `{\"error\":{\"type\",\"code\",
         (name = "payment-methods", description = "Saved bank accounts"),
         (name = "collections", description = "Pull payments: ACH debits and prenotes"),
         (name = "ach", description = "NACHA files: cutoffs, outbound files, bank returns and notifications of change (operator)"),
+        (name = "events", description = "What happened: the outbox every webhook is delivered from"),
+        (name = "webhooks", description = "Webhook endpoints, their signing secrets and delivery logs"),
         (name = "sandbox", description = "Sandbox mode: move the clock (operator)"),
         (name = "health", description = "Liveness and readiness"),
     )
@@ -90,6 +95,17 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ach::get_file))
         .routes(routes!(ach::file_content))
         .routes(routes!(ach::run_cutoff_now))
+        .routes(routes!(events::list))
+        .routes(routes!(events::get))
+        .routes(routes!(events::redeliver))
+        .routes(routes!(webhook_endpoints::create, webhook_endpoints::list))
+        .routes(routes!(
+            webhook_endpoints::get,
+            webhook_endpoints::update,
+            webhook_endpoints::delete
+        ))
+        .routes(routes!(webhook_endpoints::rotate_secret))
+        .routes(routes!(webhook_deliveries::list))
         .routes(routes!(sandbox::get_clock))
         .routes(routes!(sandbox::advance_clock))
 }
