@@ -35,7 +35,10 @@ use crate::state::AppState;
         description = "Self-hosted collections gateway: ACH debits and card transactions over a signed REST API.\n\n\
 Authenticate with `Authorization: Bearer <api key>`. Signed requests add `X-Timestamp` (unix seconds, ±300 s) and \
 `X-Signature` = hex HMAC-SHA256 of `timestamp\\nMETHOD\\npath?query\\nbody` with the key's signing secret. \
-Every POST accepts `Idempotency-Key`. Errors are `{\"error\":{\"type\",\"code\",\"message\",\"param\",\"requestId\"}}`.",
+Every POST accepts `Idempotency-Key`. Errors are `{\"error\":{\"type\",\"code\",\"message\",\"param\",\"requestId\"}}`.\n\n\
+Webhooks are POSTed with `Inflow-Event-Id`, `Inflow-Event-Type`, `Inflow-Timestamp` and `Inflow-Signature: t=<unix>,v1=<hex>`, \
+where each `v1` is HMAC-SHA256 of `<t>.<raw body>` under the endpoint's secret (two during a secret rotation); \
+the body is the event as `GET /v1/events/{id}` shows it.",
         license(name = "Apache-2.0")
     ),
     modifiers(&BearerAuth),

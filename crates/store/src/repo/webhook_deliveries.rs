@@ -137,6 +137,15 @@ struct AttemptRow {
     succeeded: bool,
 }
 
+/// A delivery `d` (joined with its endpoint `e`) that may be attempted now:
+/// pending, due at `$1` (business clock), unclaimed at `$2` (wall clock),
+/// endpoint enabled, and no earlier event of the same object still pending
+/// on the same endpoint.
+const CLAIMABLE: &str = "d.status = 'pending' AND d.next_attempt_at <= $1 \
+    AND (d.claimed_until IS NULL OR d.claimed_until <= $2) AND e.status = 'enabled' \
+    AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id \
+        AND p.object_id = d.object_id AND p.status = 'pending' AND p.event_id < d.event_id)";
+
 const COLUMNS: &str = "id, event_id, endpoint_id, object_id, event_type, status, attempts, next_attempt_at, \
                        window_start, last_attempt_at, last_status_code, last_latency_ms, last_error, delivered_at, \
                        created_at";
@@ -165,10 +174,9 @@ impl Tx {
         now: DateTime<Utc>,
         wall_now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let found: Option<String> = on_db!(self, conn => sqlx::query_scalar(
+        let found: Option<String> = on_db!(self, conn => sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
-             WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
-             AND (d.claimed_until IS NULL OR d.claimed_until <= $2) AND e.status = 'enabled' LIMIT 1")
+             WHERE {CLAIMABLE} LIMIT 1")))
             .bind(ts(now))
             .bind(ts(wall_now))
             .fetch_optional(conn)
@@ -191,22 +199,18 @@ impl Tx {
             Tx::Postgres(_) => "FOR UPDATE OF d SKIP LOCKED",
         };
         let sql = format!(
-            "UPDATE webhook_deliveries SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
+            "UPDATE webhook_deliveries SET claimed_by = $3, claimed_until = $4, attempts = attempts + 1 \
              WHERE id IN (\
                SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
-               WHERE d.status = 'pending' AND d.next_attempt_at <= $3 \
-               AND (d.claimed_until IS NULL OR d.claimed_until <= $4) AND e.status = 'enabled' \
-               AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id \
-                   AND p.object_id = d.object_id AND p.status = 'pending' AND p.event_id < d.event_id) \
-               ORDER BY d.next_attempt_at, d.event_id LIMIT $5 {lock}) \
-             AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= $4) \
+               WHERE {CLAIMABLE} ORDER BY d.next_attempt_at, d.event_id LIMIT $5 {lock}) \
+             AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2) \
              RETURNING {COLUMNS}"
         );
         let rows: Vec<DeliveryRow> = on_db!(self, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(token)
-            .bind(ts(claim_until))
             .bind(ts(now))
             .bind(ts(wall_now))
+            .bind(token)
+            .bind(ts(claim_until))
             .bind(i64::from(limit))
             .fetch_all(conn)
             .await)?;
