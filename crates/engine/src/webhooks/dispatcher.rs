@@ -281,7 +281,10 @@ impl Dispatcher {
                     }
                     match next {
                         NextStep::Succeeded => {
-                            tx.reset_endpoint_failures(&endpoint.id).await?;
+                            // Usually 0 already: skip the statement then.
+                            if endpoint.consecutive_failures > 0 {
+                                tx.reset_endpoint_failures(&endpoint.id).await?;
+                            }
                             r.delivered = 1;
                         }
                         NextStep::RetryAt(_) => r.retrying = 1,
