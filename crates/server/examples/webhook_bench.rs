@@ -89,7 +89,14 @@ struct Api {
 }
 
 impl Api {
-    async fn post(&self, key: &str, secret: &str, customer: Option<&str>, path: &str, body: Value) -> Value {
+    async fn post(
+        &self,
+        key: &str,
+        secret: &str,
+        customer: Option<&str>,
+        path: &str,
+        body: Value,
+    ) -> Value {
         let body = body.to_string();
         let ts = chrono::Utc::now().timestamp().to_string();
         let sig = sign_request(secret, &ts, "POST", path, body.as_bytes());
@@ -157,8 +164,12 @@ async fn main() {
         };
         config.webhooks.poll_interval_ms = poll_ms;
         async move {
-            let prepared = inflow_server::bootstrap::prepare(config).await.expect("prepare");
-            inflow_server::server::spawn(prepared.state).await.expect("spawn")
+            let prepared = inflow_server::bootstrap::prepare(config)
+                .await
+                .expect("prepare");
+            inflow_server::server::spawn(prepared.state)
+                .await
+                .expect("spawn")
         }
     };
     let server = node(0).await;
@@ -167,22 +178,42 @@ async fn main() {
         client: reqwest::Client::new(),
     };
     let cus = api
-        .post(ADMIN_KEY, ADMIN_SECRET, None, "/v1/customers", json!({"name": "Bench", "kind": "business",
-            "achCompanyName": "BENCH", "achCompanyId": "1234567890"}))
+        .post(
+            ADMIN_KEY,
+            ADMIN_SECRET,
+            None,
+            "/v1/customers",
+            json!({"name": "Bench", "kind": "business",
+            "achCompanyName": "BENCH", "achCompanyId": "1234567890"}),
+        )
         .await["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let key = api
-        .post(ADMIN_KEY, ADMIN_SECRET, None, "/v1/api-keys", json!({"customerId": cus, "name": "bench"}))
+        .post(
+            ADMIN_KEY,
+            ADMIN_SECRET,
+            None,
+            "/v1/api-keys",
+            json!({"customerId": cus, "name": "bench"}),
+        )
         .await;
     let (key, secret) = (
         key["key"].as_str().unwrap().to_owned(),
         key["signingSecret"].as_str().unwrap().to_owned(),
     );
-    api.post(&key, &secret, None, "/v1/webhook-endpoints", json!({"url": hook_url, "enabledEvents": "*"}))
-        .await;
-    let account = api.post(&key, &secret, None, "/v1/accounts", json!({"name": "Main"})).await["id"]
+    api.post(
+        &key,
+        &secret,
+        None,
+        "/v1/webhook-endpoints",
+        json!({"url": hook_url, "enabledEvents": "*"}),
+    )
+    .await;
+    let account = api
+        .post(&key, &secret, None, "/v1/accounts", json!({"name": "Main"}))
+        .await["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -222,7 +253,12 @@ async fn main() {
             .expect("backlog");
     }
     let started = Instant::now();
-    let pass = server.state.webhooks.run_pass(usize::MAX).await.expect("pass");
+    let pass = server
+        .state
+        .webhooks
+        .run_pass(usize::MAX)
+        .await
+        .expect("pass");
     let secs = started.elapsed().as_secs_f64();
     println!(
         "backend={:?} drain: {} deliveries in {:.2}s = {:.0} deliveries/s (attempts={}, received={})",
@@ -252,7 +288,8 @@ async fn main() {
         let (api, key, secret, body) = (api.clone(), key.clone(), secret.clone(), body.clone());
         tasks.push(tokio::spawn(async move {
             let started = Instant::now();
-            api.post(&key, &secret, None, "/v1/collections/ach", body).await;
+            api.post(&key, &secret, None, "/v1/collections/ach", body)
+                .await;
             started.elapsed()
         }));
     }
@@ -264,22 +301,24 @@ async fn main() {
     while received.lock().unwrap().count < args.events && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let r = received.lock().unwrap();
+    let (count, lags, span) = {
+        let r = received.lock().unwrap();
+        let span = match (r.first, r.last) {
+            (Some(a), Some(b)) => (b - a).as_secs_f64(),
+            _ => 0.0,
+        };
+        (r.count, r.lag_us.clone(), span)
+    };
     let mut hist = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).unwrap();
-    for l in &r.lag_us {
+    for l in &lags {
         let _ = hist.record(*l);
     }
-    let span = match (r.first, r.last) {
-        (Some(a), Some(b)) => (b - a).as_secs_f64(),
-        _ => 0.0,
-    };
     println!(
         "backend={:?} live: {} collections at {}/s, {} delivered over {:.2}s",
-        args.backend, args.events, args.rate, r.count, span
+        args.backend, args.events, args.rate, count, span
     );
     report("  createdAt -> received lag", &hist);
     report("  (for scale) POST /v1/collections/ach latency", &api_hist);
-    drop(r);
     server.shutdown().await;
     let _ = std::fs::remove_dir_all(&data_dir);
 }
