@@ -178,3 +178,53 @@ fn describe(e: &reqwest::Error, timeout: Duration) -> String {
     }
     inflow_core::text::clip(&text, 300)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outgoing(url: &str) -> Outgoing<'_> {
+        Outgoing {
+            url,
+            event_id: "evt_1",
+            event_type: "collection.created",
+            delivery_id: "whd_1",
+            attempt: 1,
+            timestamp: 1_700_000_000,
+            signature: "t=1700000000,v1=00",
+            body: b"{}".to_vec(),
+        }
+    }
+
+    #[tokio::test]
+    async fn production_refuses_private_targets_at_delivery_time_and_sandbox_does_not() {
+        // A live local listener, so a refusal cannot be a mere connection error.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let production = Sender::new(Duration::from_secs(2), false).unwrap();
+        let (by_ip, _) = production
+            .send(outgoing(&format!("http://127.0.0.1:{port}/x")))
+            .await;
+        assert!(
+            matches!(&by_ip, SendOutcome::Failed { status: None, error } if error.contains("not a public address")),
+            "{by_ip:?}"
+        );
+        let (by_name, _) = production
+            .send(outgoing(&format!("http://localhost:{port}/x")))
+            .await;
+        assert!(
+            matches!(&by_name, SendOutcome::Failed { status: None, error } if error.contains("private")),
+            "{by_name:?}"
+        );
+        drop(listener);
+        // Sandbox lets the request go (nothing listens now: a connection error).
+        let sandbox = Sender::new(Duration::from_secs(2), true).unwrap();
+        let (o, _) = sandbox
+            .send(outgoing(&format!("http://127.0.0.1:{port}/x")))
+            .await;
+        assert!(
+            matches!(&o, SendOutcome::Failed { status: None, error } if error.starts_with("connection failed")),
+            "{o:?}"
+        );
+    }
+}

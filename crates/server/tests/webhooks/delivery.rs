@@ -18,6 +18,7 @@ on_both_backends!(
     a_later_event_waits_for_an_earlier_one_of_the_same_object_but_not_for_other_objects,
     after_a_rotation_both_secrets_verify_until_the_overlap_ends,
     redeliver_sends_the_same_event_again_and_disabled_endpoints_receive_nothing,
+    connection_errors_and_timeouts_are_retried_until_a_corrected_url_answers,
 );
 
 /// `printf '%s' "$t.$body" | openssl dgst -sha256 -hmac "$secret"` — the README recipe.
@@ -359,5 +360,76 @@ async fn redeliver_sends_the_same_event_again_and_disabled_endpoints_receive_not
         .post(&other, &format!("/v1/events/{event}/redeliver"), json!({}))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+    app.stop().await;
+}
+
+async fn connection_errors_and_timeouts_are_retried_until_a_corrected_url_answers(b: Backend) {
+    let app = spawn_app_with(b, |c| {
+        fast(c);
+        c.webhooks.timeout_secs = 1;
+        c.webhooks.claim_ttl_secs = 2;
+    })
+    .await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let c = customer(&app).await;
+    let (ep, _) = endpoint(
+        &app,
+        &c,
+        &format!("http://127.0.0.1:{closed}/hooks"),
+        json!("*"),
+    )
+    .await;
+    collection(&app, &c).await;
+    let d = wait_deliveries(&app, &c, &ep, 20, "two refused connections", |d| {
+        d.len() == 1 && d[0]["attempts"].as_array().is_some_and(|a| a.len() >= 2)
+    })
+    .await;
+    let first = &d[0]["attempts"][0];
+    assert!(first["statusCode"].is_null(), "{first}");
+    assert!(
+        first["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("connection failed"),
+        "{first}"
+    );
+    assert_eq!(d[0]["status"], "pending");
+
+    // The receiver's first answer comes too late (a timeout); then it answers.
+    let rx = Receiver::start().await;
+    rx.respond(|r| {
+        if r.nth == 0 {
+            Answer {
+                status: 200,
+                delay: std::time::Duration::from_millis(1500),
+            }
+        } else {
+            Answer::ok()
+        }
+    });
+    let r = app
+        .call(
+            &c.creds,
+            reqwest::Method::PATCH,
+            &format!("/v1/webhook-endpoints/{ep}"),
+            Some(json!({"url": rx.url})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let d = wait_deliveries(&app, &c, &ep, 20, "delivered", all_succeeded).await;
+    let errors: Vec<_> = d[0]["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["error"].as_str())
+        .collect();
+    assert!(
+        errors.iter().any(|e| e.starts_with("timed out after 1")),
+        "{errors:?}"
+    );
     app.stop().await;
 }
