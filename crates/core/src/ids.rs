@@ -124,6 +124,12 @@ define_id!(
 define_id!(
     /// A received ACH return or notification of change.
     ReturnId, "ret");
+define_id!(
+    /// A URL a customer receives events at.
+    WebhookEndpointId, "we");
+define_id!(
+    /// One event on its way to one webhook endpoint (with its attempts).
+    WebhookDeliveryId, "whd");
 
 #[cfg(test)]
 mod tests {

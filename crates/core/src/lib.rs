@@ -14,5 +14,6 @@ pub mod ids;
 pub mod model;
 pub mod money;
 pub mod text;
+pub mod webhook;
 
 pub use error::ValidationError;

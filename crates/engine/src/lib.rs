@@ -15,6 +15,8 @@
 //! - Account validation: [`prenotes`] (a cleared prenote validates the
 //!   account, a returned one fails it) and [`holds`] (what releases or
 //!   fails an `on_hold` collection).
+//! - [`webhooks`]: the dispatcher that delivers events to webhook endpoints
+//!   (signed, retried with backoff, ordered per object).
 //!
 //! Workers talk to `core`, `store` and `nacha` only; the server calls them.
 
@@ -31,3 +33,4 @@ pub mod sandbox_bank;
 pub mod scheduler;
 pub mod settlement;
 pub mod view;
+pub mod webhooks;

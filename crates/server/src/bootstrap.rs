@@ -149,9 +149,48 @@ pub fn ach_config(config: &Config) -> anyhow::Result<inflow_engine::config::AchC
     })
 }
 
+/// Validate the `[webhooks]` settings into the dispatcher's configuration.
+pub fn webhook_config(config: &Config) -> anyhow::Result<inflow_engine::webhooks::DispatchConfig> {
+    use std::time::Duration;
+    let w = &config.webhooks;
+    if w.timeout_secs == 0 {
+        bail!("webhooks.timeout_secs must be at least 1");
+    }
+    if w.claim_ttl_secs <= w.timeout_secs {
+        bail!(
+            "webhooks.claim_ttl_secs ({}) must exceed webhooks.timeout_secs ({}): a claim must outlive the attempt it covers",
+            w.claim_ttl_secs,
+            w.timeout_secs
+        );
+    }
+    if w.retry_window_hours == 0 || w.retry_base_ms == 0 || w.retry_max_delay_secs == 0 {
+        bail!(
+            "webhooks.retry_window_hours, retry_base_ms and retry_max_delay_secs must be positive"
+        );
+    }
+    Ok(inflow_engine::webhooks::DispatchConfig {
+        timeout: Duration::from_secs(w.timeout_secs),
+        retry: inflow_core::webhook::RetryPolicy {
+            base: chrono::Duration::milliseconds(
+                i64::try_from(w.retry_base_ms).unwrap_or(i64::MAX / 4),
+            ),
+            max_delay: chrono::Duration::seconds(
+                i64::try_from(w.retry_max_delay_secs).unwrap_or(i64::MAX / 4_000),
+            ),
+            window: chrono::Duration::hours(i64::from(w.retry_window_hours)),
+        },
+        claim_ttl: Duration::from_secs(w.claim_ttl_secs),
+        batch: w.batch_size.clamp(1, 1000),
+        concurrency: w.concurrency.clamp(1, 256) as usize,
+        disable_after_failures: w.disable_after_failures,
+        allow_private_targets: config.sandbox,
+    })
+}
+
 pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     let key = master_key(&config)?;
     let ach = Arc::new(ach_config(&config)?);
+    let webhook_config = webhook_config(&config)?;
     let store = open_store(&config).await?;
     let vault = Arc::new(Vault::new(&key));
     let (clock, sandbox_clock): (SharedClock, _) = if config.sandbox {
@@ -163,13 +202,25 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     let auth_cache = Arc::new(crate::http::auth_cache::AuthCache::new(
         std::time::Duration::from_secs(config.auth_cache_ttl_secs),
     ));
+    let wall_clock: SharedClock = Arc::new(SystemClock);
+    let webhooks = Arc::new(
+        inflow_engine::webhooks::Dispatcher::new(
+            store.clone(),
+            vault.clone(),
+            clock.clone(),
+            wall_clock.clone(),
+            webhook_config,
+        )
+        .context("starting the webhook dispatcher")?,
+    );
     let state = AppState {
+        webhooks,
         ach,
         auth_cache,
         store,
         vault,
         clock,
-        wall_clock: Arc::new(SystemClock),
+        wall_clock,
         sandbox_clock,
         config: Arc::new(config),
         in_flight: Default::default(),

@@ -68,6 +68,48 @@ impl Default for AchSettings {
     }
 }
 
+/// Webhook delivery (`[webhooks]` in the TOML file, `INFLOW_WEBHOOKS__<FIELD>`
+/// in the environment).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebhookSettings {
+    /// How often the dispatcher looks for due deliveries when no write woke
+    /// it, in milliseconds (0 turns the background dispatcher off).
+    pub poll_interval_ms: u64,
+    /// One delivery attempt may take this long.
+    pub timeout_secs: u64,
+    /// The first retry waits about this long (then 2×, 4×, … with jitter).
+    pub retry_base_ms: u64,
+    /// The longest wait between two attempts.
+    pub retry_max_delay_secs: u64,
+    /// Retries stop this long after the delivery was created; it is then `failed`.
+    pub retry_window_hours: u32,
+    /// Disable an endpoint after this many deliveries in a row failed for good (0: never).
+    pub disable_after_failures: u32,
+    /// How long a dispatcher's claim on a delivery lasts; must exceed `timeout_secs`.
+    pub claim_ttl_secs: u64,
+    /// Deliveries claimed at a time.
+    pub batch_size: u32,
+    /// Attempts in flight at once per node.
+    pub concurrency: u32,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval_ms: 500,
+            timeout_secs: 10,
+            retry_base_ms: 30_000,
+            retry_max_delay_secs: 6 * 3600,
+            retry_window_hours: 72,
+            disable_after_failures: 5,
+            claim_ttl_secs: 60,
+            batch_size: 64,
+            concurrency: 16,
+        }
+    }
+}
+
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
@@ -98,6 +140,7 @@ pub struct Config {
     /// How often the background scheduler looks for due work, in seconds (0 = never; tests drive it).
     pub scheduler_interval_secs: u64,
     pub ach: AchSettings,
+    pub webhooks: WebhookSettings,
 }
 
 impl std::fmt::Debug for Config {
@@ -154,6 +197,7 @@ impl Default for Config {
             auth_cache_ttl_secs: 5,
             scheduler_interval_secs: 5,
             ach: AchSettings::default(),
+            webhooks: WebhookSettings::default(),
             bootstrap_admin_key: None,
             bootstrap_admin_signing_secret: None,
         }

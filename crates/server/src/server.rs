@@ -40,6 +40,7 @@ pub async fn spawn(state: AppState) -> anyhow::Result<RunningServer> {
     let app = crate::api::router(state.clone());
     let housekeeping = tokio::spawn(housekeeping(state.clone(), stop.subscribe()));
     let ach = tokio::spawn(ach_loop(state.clone(), stop.subscribe()));
+    let webhooks = tokio::spawn(webhook_loop(state.clone(), stop.subscribe()));
     let handle = tokio::spawn(async move {
         let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
             let _ = stopped.wait_for(|s| *s).await;
@@ -49,6 +50,9 @@ pub async fn spawn(state: AppState) -> anyhow::Result<RunningServer> {
         }
         housekeeping.abort();
         ach.abort();
+        // Like a crash for the dispatcher: attempts in flight are dropped,
+        // their claims lapse and another pass (here or on another node) retries them.
+        webhooks.abort();
     });
     Ok(RunningServer {
         addr,
@@ -93,6 +97,30 @@ async fn ach_loop(state: AppState, mut stop: watch::Receiver<bool>) {
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "ACH jobs failed; retrying on the next tick"),
+        }
+    }
+}
+
+/// Webhook delivery: a pass whenever a write commits on this node (new
+/// events) and at least every `webhooks.poll_interval_ms` (retries coming
+/// due, events written by other nodes). 0 turns the loop off.
+async fn webhook_loop(state: AppState, mut stop: watch::Receiver<bool>) {
+    let every = state.config.webhooks.poll_interval_ms;
+    if every == 0 {
+        return;
+    }
+    let every = std::time::Duration::from_millis(every);
+    let signal = state.store.commit_signal().clone();
+    loop {
+        match state.webhooks.run_pass(usize::MAX).await {
+            Ok(r) if r.attempts > 0 => tracing::debug!(?r, "webhook pass"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "webhook pass failed; retrying on the next tick"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = signal.notified() => {}
+            _ = stop.changed() => return,
         }
     }
 }

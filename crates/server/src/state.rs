@@ -25,4 +25,6 @@ pub struct AppState {
     pub auth_cache: Arc<crate::http::auth_cache::AuthCache>,
     /// Idempotency keys being processed on this node.
     pub in_flight: Arc<crate::http::idempotency::InFlight>,
+    /// Delivers webhooks (the background loop and the sandbox clock use it).
+    pub webhooks: Arc<inflow_engine::webhooks::Dispatcher>,
 }

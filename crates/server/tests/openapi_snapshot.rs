@@ -20,6 +20,11 @@ fn openapi_document_is_version_3_1_and_describes_every_route() {
         "/v1/accounts",
         "/v1/counterparties",
         "/v1/payment-methods",
+        "/v1/events",
+        "/v1/events/{id}/redeliver",
+        "/v1/webhook-endpoints",
+        "/v1/webhook-endpoints/{id}/rotate-secret",
+        "/v1/webhook-endpoints/{id}/deliveries",
         "/healthz",
         "/readyz",
     ] {

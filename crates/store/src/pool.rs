@@ -10,6 +10,8 @@ use crate::group_commit::{GroupCommit, Job, JobFuture, JobOutcome};
 use crate::StoreError;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use tokio::sync::Notify;
 
 /// Which database this store runs on.
 #[derive(Debug, Clone)]
@@ -28,6 +30,8 @@ pub(crate) enum Backend {
 #[derive(Debug, Clone)]
 pub struct Store {
     backend: Backend,
+    /// Woken after every [`Store::write`] commits (see [`Store::commit_signal`]).
+    commits: Arc<Notify>,
 }
 
 /// A unit of work for [`Store::write`]: runs inside a transaction it must not commit.
@@ -82,7 +86,18 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
-        Ok(Self { backend })
+        Ok(Self {
+            backend,
+            commits: Arc::new(Notify::new()),
+        })
+    }
+
+    /// Notified (one permit, coalesced) after each [`Store::write`] commits,
+    /// so a background worker — the webhook dispatcher — can look for new
+    /// work at once instead of waiting for its next poll. A hint only:
+    /// writes made through [`Store::begin`] do not notify.
+    pub fn commit_signal(&self) -> &Arc<Notify> {
+        &self.commits
     }
 
     pub fn backend_name(&self) -> &'static str {
@@ -133,6 +148,7 @@ impl Store {
                 let mut tx = self.begin().await?;
                 let value = work(&mut tx).await?;
                 tx.commit().await?;
+                self.commits.notify_one();
                 Ok(value)
             }
             Backend::Sqlite { group, .. } => {
@@ -153,9 +169,11 @@ impl Store {
                     })
                 });
                 group.submit(job).map_err(E::from)?;
-                answer
+                let value = answer
                     .await
-                    .map_err(|_| E::from(StoreError::WriterStopped))?
+                    .map_err(|_| E::from(StoreError::WriterStopped))??;
+                self.commits.notify_one();
+                Ok(value)
             }
         }
     }

@@ -119,6 +119,23 @@ impl<T> ListResponse<T> {
     }
 }
 
+/// An optional RFC 3339 query parameter (`createdFrom` and friends).
+pub fn instant(field: &str, s: &Option<String>) -> ApiResult<Option<DateTime<Utc>>> {
+    s.as_deref()
+        .map(|v| {
+            DateTime::parse_from_rfc3339(v)
+                .map(|d| d.with_timezone(&Utc))
+                .map_err(|_| {
+                    ApiError::invalid(
+                        "invalid_date",
+                        format!("{field} must be an RFC 3339 time"),
+                        field,
+                    )
+                })
+        })
+        .transpose()
+}
+
 /// RFC 3339 with milliseconds, UTC.
 pub fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)

@@ -7,9 +7,12 @@ pub mod collections;
 pub mod common;
 pub mod counterparties;
 pub mod customers;
+pub mod events;
 pub mod health;
 pub mod payment_methods;
 pub mod sandbox;
+pub mod webhook_deliveries;
+pub mod webhook_endpoints;
 
 use axum::http::StatusCode;
 use axum::middleware;
@@ -32,7 +35,10 @@ use crate::state::AppState;
         description = "Self-hosted collections gateway: ACH debits and card transactions over a signed REST API.\n\n\
 Authenticate with `Authorization: Bearer <api key>`. Signed requests add `X-Timestamp` (unix seconds, ±300 s) and \
 `X-Signature` = hex HMAC-SHA256 of `timestamp\\nMETHOD\\npath?query\\nbody` with the key's signing secret. \
-Every POST accepts `Idempotency-Key`. Errors are `{\"error\":{\"type\",\"code\",\"message\",\"param\",\"requestId\"}}`.",
+Every POST accepts `Idempotency-Key`. Errors are `{\"error\":{\"type\",\"code\",\"message\",\"param\",\"requestId\"}}`.\n\n\
+Webhooks are POSTed with `Inflow-Event-Id`, `Inflow-Event-Type`, `Inflow-Timestamp` and `Inflow-Signature: t=<unix>,v1=<hex>`, \
+where each `v1` is HMAC-SHA256 of `<t>.<raw body>` under the endpoint's secret (two during a secret rotation); \
+the body is the event as `GET /v1/events/{id}` shows it.",
         license(name = "Apache-2.0")
     ),
     modifiers(&BearerAuth),
@@ -45,6 +51,8 @@ Every POST accepts `Idempotency-Key`. Errors are `{\"error\":{\"type\",\"code\",
         (name = "payment-methods", description = "Saved bank accounts"),
         (name = "collections", description = "Pull payments: ACH debits and prenotes"),
         (name = "ach", description = "NACHA files: cutoffs, outbound files, bank returns and notifications of change (operator)"),
+        (name = "events", description = "What happened: the outbox every webhook is delivered from"),
+        (name = "webhooks", description = "Webhook endpoints, their signing secrets and delivery logs"),
         (name = "sandbox", description = "Sandbox mode: move the clock (operator)"),
         (name = "health", description = "Liveness and readiness"),
     )
@@ -90,6 +98,17 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ach::get_file))
         .routes(routes!(ach::file_content))
         .routes(routes!(ach::run_cutoff_now))
+        .routes(routes!(events::list))
+        .routes(routes!(events::get))
+        .routes(routes!(events::redeliver))
+        .routes(routes!(webhook_endpoints::create, webhook_endpoints::list))
+        .routes(routes!(
+            webhook_endpoints::get,
+            webhook_endpoints::update,
+            webhook_endpoints::delete
+        ))
+        .routes(routes!(webhook_endpoints::rotate_secret))
+        .routes(routes!(webhook_deliveries::list))
         .routes(routes!(sandbox::get_clock))
         .routes(routes!(sandbox::advance_clock))
 }

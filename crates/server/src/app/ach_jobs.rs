@@ -1,7 +1,8 @@
 //! The ACH background work, in the order time makes it happen: cutoffs and
 //! settlement (the engine's scheduler tick), then — in sandbox mode — the
 //! simulated bank's answers, then whatever return/NOC files are waiting in
-//! the inbound folder.
+//! the inbound folder. Moving the sandbox clock also runs the webhook
+//! deliveries (and retries) that fall due on the way.
 
 use chrono::{DateTime, Duration, Utc};
 use inflow_engine::{inbound, sandbox_bank, scheduler};
@@ -19,6 +20,9 @@ pub struct JobsReport {
     pub settled_completed: usize,
     pub bank_files_delivered: usize,
     pub inbound_files_processed: usize,
+    /// Webhook attempts made, and deliveries that succeeded, along the way.
+    pub webhook_attempts: usize,
+    pub webhooks_delivered: usize,
 }
 
 /// Run everything due in `(from, to]`.
@@ -45,6 +49,10 @@ pub async fn run_due(
     Ok(report)
 }
 
+/// Batches of webhook deliveries one clock step may run (the background
+/// dispatcher takes whatever is left).
+const WEBHOOK_ROUNDS_PER_STEP: usize = 100;
+
 /// Move the sandbox clock forward by `by`, one step at a time (at most six
 /// hours), so each day's cutoffs, settlement and bank answers happen in order.
 pub async fn advance_sandbox_clock(
@@ -69,6 +77,10 @@ pub async fn advance_sandbox_clock(
         total.settled_completed += r.settled_completed;
         total.bank_files_delivered += r.bank_files_delivered;
         total.inbound_files_processed += r.inbound_files_processed;
+        // Retries scheduled in business time come due as the clock moves.
+        let pass = state.webhooks.run_pass(WEBHOOK_ROUNDS_PER_STEP).await?;
+        total.webhook_attempts += pass.attempts;
+        total.webhooks_delivered += pass.delivered;
         left -= step;
     }
     // Persist the offset so a restart keeps sandbox time.

@@ -4,6 +4,7 @@ mod ach;
 mod api_keys;
 mod customers;
 mod serve;
+mod webhooks;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -46,10 +47,22 @@ pub enum Command {
     /// Read and check NACHA (ACH) files.
     #[command(subcommand)]
     Ach(ach::AchCommand),
+    /// Webhook tools for integrators (no server or database needed).
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCommand),
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Webhooks(cmd) = cli.command {
+        return match webhooks::run(cmd) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     // NACHA tools need neither configuration nor a database.
     if let Command::Ach(cmd) = cli.command {
         return match ach::run(cmd) {
@@ -91,7 +104,9 @@ pub fn main() -> ExitCode {
             }
             Command::Customers(cmd) => customers::run(config, cmd).await,
             Command::ApiKeys(cmd) => api_keys::run(config, cmd).await,
-            Command::Ach(_) => unreachable!("handled before the runtime starts"),
+            Command::Ach(_) | Command::Webhooks(_) => {
+                unreachable!("handled before the runtime starts")
+            }
         }
     });
     match result {

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod ach;
+pub mod receiver;
 
 use inflow_core::crypto::{sign_request, MasterKey};
 use inflow_server::config::Config;
@@ -81,11 +82,16 @@ impl Reply {
 }
 
 pub async fn spawn_app(backend: TestBackend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// [`spawn_app`] with the node's configuration adjusted by `tweak`.
+pub async fn spawn_app_with(backend: TestBackend, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let db = TestDb::new(backend).await;
     let data_dir =
         std::env::temp_dir().join(format!("inflow-app-{}", uuid::Uuid::new_v4().simple()));
     let master_key = MasterKey::generate().to_base64();
-    let server = start_node(&db.url, &master_key, &data_dir).await;
+    let server = start_node_with(&db.url, &master_key, &data_dir, tweak).await;
     TestApp {
         base: format!("http://{}", server.addr),
         master_key,
@@ -102,7 +108,17 @@ pub async fn start_node(
     master_key: &str,
     data_dir: &std::path::Path,
 ) -> RunningServer {
-    let config = Config {
+    start_node_with(db_url, master_key, data_dir, |_| {}).await
+}
+
+/// [`start_node`] with the configuration adjusted by `tweak`.
+pub async fn start_node_with(
+    db_url: &str,
+    master_key: &str,
+    data_dir: &std::path::Path,
+    tweak: impl FnOnce(&mut Config),
+) -> RunningServer {
+    let mut config = Config {
         database_url: Some(db_url.to_owned()),
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: data_dir.to_owned(),
@@ -114,6 +130,9 @@ pub async fn start_node(
         scheduler_interval_secs: 0,
         ..Config::default()
     };
+    // No background webhook dispatcher unless a test asks for one.
+    config.webhooks.poll_interval_ms = 0;
+    tweak(&mut config);
     let prepared = inflow_server::bootstrap::prepare(config)
         .await
         .expect("prepare app");
@@ -137,6 +156,22 @@ impl TestApp {
         if let Some(s) = self.server.take() {
             s.shutdown().await;
         }
+    }
+
+    /// Stop this node (its background work is aborted, as in a crash of
+    /// those tasks) and start a new one on the same database and data.
+    pub async fn restart_with(&mut self, tweak: impl FnOnce(&mut Config)) {
+        if let Some(s) = self.server.take() {
+            s.shutdown().await;
+        }
+        let server = start_node_with(&self.db.url, &self.master_key, &self.data_dir, tweak).await;
+        self.base = format!("http://{}", server.addr);
+        self.server = Some(server);
+    }
+
+    /// The running node's state (its dispatcher, clock, store).
+    pub fn state(&self) -> &inflow_server::state::AppState {
+        &self.server.as_ref().expect("server running").state
     }
 
     /// A raw request: no signature unless `sign` is true.

@@ -1,11 +1,31 @@
 //! Domain events: the outbox the webhook dispatcher delivers from. An event
 //! is written in the same transaction as the change it describes.
+//!
+//! Fan-out happens here too: [`Tx::insert_event`] creates one pending
+//! webhook delivery for each enabled endpoint of the event's customer that
+//! subscribes to its type, in the same transaction. An event therefore
+//! never commits without its deliveries, and no cursor over the events
+//! table is needed (which on PostgreSQL could skip an event whose
+//! transaction committed after a later one: ids are assigned before commit).
 
 use chrono::{DateTime, Utc};
-use inflow_core::ids::{CustomerId, EventId};
+use inflow_core::ids::{CustomerId, EventId, WebhookDeliveryId};
 
 use crate::codec::{dt, ts};
-use crate::{on_db, StoreError, Tx};
+use crate::repo::webhook_deliveries::NewDelivery;
+use crate::{on_db, ListQuery, Page, StoreError, Tx};
+
+/// Filters for listing events.
+#[derive(Debug, Default, Clone)]
+pub struct EventFilter {
+    /// Exact type, or `resource.*`.
+    pub event_type: Option<String>,
+    pub object_id: Option<String>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "id, customer_id, type, object_id, data, created_at";
 
 /// `collection.submitted` and friends, with the resource as the API showed it then.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,10 +77,24 @@ impl Tx {
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
+        if let Some(customer) = &e.customer_id {
+            for endpoint in self.endpoints_subscribed(customer, &e.event_type).await? {
+                self.insert_delivery(&NewDelivery {
+                    id: WebhookDeliveryId::generate(e.created_at),
+                    event_id: e.id.clone(),
+                    endpoint_id: endpoint,
+                    object_id: e.object_id.clone(),
+                    event_type: e.event_type.clone(),
+                    due_at: e.created_at,
+                })
+                .await?;
+            }
+        }
         Ok(())
     }
 
-    /// Insert many events, a few thousand per statement (as one JSON array).
+    /// Insert many events, a few thousand per statement (as one JSON array),
+    /// with their webhook deliveries as [`Tx::insert_event`] makes them.
     pub async fn insert_events(&mut self, events: &[Event]) -> Result<(), StoreError> {
         const CHUNK: usize = 2_000;
         let rows_source = crate::repo::ach_work::json_rows_source(self, "$1");
@@ -90,7 +124,81 @@ impl Tx {
                 .await
                 .map(|r| r.rows_affected()))?;
         }
+        let mut subscribed: std::collections::HashMap<(String, String), Vec<_>> =
+            std::collections::HashMap::new();
+        for e in events {
+            let Some(customer) = &e.customer_id else {
+                continue;
+            };
+            let key = (customer.to_string(), e.event_type.clone());
+            if !subscribed.contains_key(&key) {
+                let endpoints = self.endpoints_subscribed(customer, &e.event_type).await?;
+                subscribed.insert(key.clone(), endpoints);
+            }
+            for endpoint in subscribed.get(&key).cloned().unwrap_or_default() {
+                self.insert_delivery(&NewDelivery {
+                    id: WebhookDeliveryId::generate(e.created_at),
+                    event_id: e.id.clone(),
+                    endpoint_id: endpoint,
+                    object_id: e.object_id.clone(),
+                    event_type: e.event_type.clone(),
+                    due_at: e.created_at,
+                })
+                .await?;
+            }
+        }
         Ok(())
+    }
+
+    /// One event, if `customer` (when given) owns it.
+    pub async fn get_event(
+        &mut self,
+        customer: Option<&CustomerId>,
+        id: &EventId,
+    ) -> Result<Event, StoreError> {
+        let row: EventRow = on_db!(self, conn => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM events WHERE id = $1 AND ($2 = '' OR customer_id = $2)")))
+            .bind(id.as_str())
+            .bind(customer.map(|c| c.as_str()).unwrap_or(""))
+            .fetch_one(conn)
+            .await)?;
+        row.try_into()
+    }
+
+    /// Events newest first; `customer` `None` lists every customer's (operator).
+    pub async fn list_events(
+        &mut self,
+        customer: Option<&CustomerId>,
+        f: &EventFilter,
+        q: &ListQuery,
+    ) -> Result<Page<Event>, StoreError> {
+        let (exact, prefix) = match f.event_type.as_deref() {
+            Some(t) => match t.strip_suffix('*') {
+                Some(p) => (String::new(), p.to_owned()),
+                None => (t.to_owned(), String::new()),
+            },
+            None => (String::new(), String::new()),
+        };
+        let rows: Vec<EventRow> = on_db!(self, conn => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM events WHERE ($1 = '' OR customer_id = $1) AND ($2 = '' OR id < $2) \
+             AND ($3 = '' OR type = $3) AND ($4 = '' OR substr(type, 1, length($4)) = $4) \
+             AND ($5 = '' OR object_id = $5) AND created_at >= $6 AND created_at <= $7 \
+             ORDER BY id DESC LIMIT $8")))
+            .bind(customer.map(|c| c.as_str()).unwrap_or(""))
+            .bind(&q.starting_after)
+            .bind(exact)
+            .bind(prefix)
+            .bind(f.object_id.as_deref().unwrap_or(""))
+            .bind(f.created_from.map(ts).unwrap_or(i64::MIN))
+            .bind(f.created_to.map(ts).unwrap_or(i64::MAX))
+            .bind(q.fetch())
+            .fetch_all(conn)
+            .await)?;
+        let rows = rows
+            .into_iter()
+            .map(Event::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(rows, q))
     }
 
     /// Every event about one object, oldest first.

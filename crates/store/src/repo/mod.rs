@@ -13,3 +13,5 @@ pub mod idempotency;
 pub mod leases;
 pub mod payment_methods;
 pub mod returns;
+pub mod webhook_deliveries;
+pub mod webhook_endpoints;

@@ -6,7 +6,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Extension, Json};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use inflow_core::collection::{AchEntryType, CollectionStatus, SecCode};
 use inflow_core::ids::{CollectionId, CounterpartyId, PaymentMethodId};
 use inflow_engine::view::{collection_view, CollectionView};
@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 pub use create::{AuthorizationInput, CreateCollectionRequest, OneTimeSourceInput};
 
-use crate::api::common::{to_json, ListResponse, PageParams};
+use crate::api::common::{instant, to_json, ListResponse, PageParams};
 use crate::app::collections::{build_ach_collection, insert_collection, Rules};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::auth::Auth;
@@ -124,22 +124,6 @@ pub struct CollectionListParams {
     /// YYYY-MM-DD
     pub effective_date_from: Option<String>,
     pub effective_date_to: Option<String>,
-}
-
-fn instant(field: &str, s: &Option<String>) -> ApiResult<Option<DateTime<Utc>>> {
-    s.as_deref()
-        .map(|v| {
-            DateTime::parse_from_rfc3339(v)
-                .map(|d| d.with_timezone(&Utc))
-                .map_err(|_| {
-                    ApiError::invalid(
-                        "invalid_date",
-                        format!("{field} must be an RFC 3339 time"),
-                        field,
-                    )
-                })
-        })
-        .transpose()
 }
 
 fn day(field: &str, s: &Option<String>) -> ApiResult<Option<NaiveDate>> {
