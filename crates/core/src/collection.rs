@@ -172,6 +172,8 @@ pub struct AchCollection {
     pub submitted_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
     pub returned_at: Option<DateTime<Utc>>,
+    /// Set for the occurrences of a recurring schedule (and their retries).
+    pub schedule: Option<crate::schedule::ScheduleLink>,
 }
 
 impl AchCollection {

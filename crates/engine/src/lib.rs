@@ -13,6 +13,9 @@
 //!   [`leases`] (multi-node job leases) and [`scheduler`] (the tick that
 //!   runs them all in time order).
 //!
+//! - Recurring debits: [`schedules`] (occurrences created as collections by a
+//!   leased job; pause/resume/cancel; stop and retry rules on returns).
+//!
 //! Workers talk to `core`, `store` and `nacha` only; the server calls them.
 
 pub mod config;
@@ -24,5 +27,6 @@ pub mod leases;
 pub mod release;
 pub mod sandbox_bank;
 pub mod scheduler;
+pub mod schedules;
 pub mod settlement;
 pub mod view;

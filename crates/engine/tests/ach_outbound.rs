@@ -225,6 +225,7 @@ fn collection(
         submitted_at: None,
         completed_at: None,
         returned_at: None,
+        schedule: None,
     }
 }
 

@@ -242,6 +242,7 @@ impl Fixture {
             submitted_at: Some(now),
             completed_at: (status == CollectionStatus::Completed).then_some(now),
             returned_at: None,
+            schedule: None,
         };
         let mut tx = self.store().begin().await.unwrap();
         tx.insert_bank_payment_method(&pm).await.unwrap();

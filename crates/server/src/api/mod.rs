@@ -10,6 +10,7 @@ pub mod customers;
 pub mod health;
 pub mod payment_methods;
 pub mod sandbox;
+pub mod schedules;
 
 use axum::http::StatusCode;
 use axum::middleware;
@@ -44,6 +45,7 @@ Every POST accepts `Idempotency-Key`. Errors are `{\"error\":{\"type\",\"code\",
         (name = "counterparties", description = "Payers"),
         (name = "payment-methods", description = "Saved bank accounts"),
         (name = "collections", description = "Pull payments: ACH debits and prenotes"),
+        (name = "schedules", description = "Recurring ACH debit schedules: each occurrence becomes an ACH collection"),
         (name = "ach", description = "NACHA files: cutoffs, outbound files, bank returns and notifications of change (operator)"),
         (name = "sandbox", description = "Sandbox mode: move the clock (operator)"),
         (name = "health", description = "Liveness and readiness"),
@@ -85,6 +87,11 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(collections::create_ach))
         .routes(routes!(collections::get))
         .routes(routes!(collections::cancel))
+        .routes(routes!(schedules::create, schedules::list))
+        .routes(routes!(schedules::get, schedules::update))
+        .routes(routes!(schedules::pause))
+        .routes(routes!(schedules::resume))
+        .routes(routes!(schedules::cancel))
         .routes(routes!(ach::upload_inbound))
         .routes(routes!(ach::list_files))
         .routes(routes!(ach::get_file))

@@ -444,6 +444,7 @@ pub async fn build_ach_collection(
         submitted_at: None,
         completed_at: None,
         returned_at: None,
+        schedule: None,
     })
 }
 

@@ -5,3 +5,4 @@ pub mod ach_jobs;
 pub mod api_keys;
 pub mod collections;
 pub mod customers;
+pub mod schedules;

@@ -131,6 +131,11 @@ pub fn now_ts() -> String {
 }
 
 impl TestApp {
+    /// The running server's state (store, clock, ACH settings).
+    pub fn state(&self) -> &inflow_server::state::AppState {
+        &self.server.as_ref().expect("the server is running").state
+    }
+
     pub async fn stop(mut self) {
         if let Some(s) = self.server.take() {
             s.shutdown().await;

@@ -13,3 +13,4 @@ pub mod idempotency;
 pub mod leases;
 pub mod payment_methods;
 pub mod returns;
+pub mod schedules;
