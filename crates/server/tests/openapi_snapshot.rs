@@ -20,6 +20,8 @@ fn openapi_document_is_version_3_1_and_describes_every_route() {
         "/v1/accounts",
         "/v1/counterparties",
         "/v1/payment-methods",
+        "/v1/schedules",
+        "/v1/schedules/{id}/pause",
         "/healthz",
         "/readyz",
     ] {

@@ -99,6 +99,10 @@ pub async fn materialise_due(
     now: DateTime<Utc>,
     wait: Duration,
 ) -> Result<MaterialiseReport, ScheduleError> {
+    // Most ticks have nothing due: look before taking the lease.
+    if due_schedules(store, through_date(now)).await?.is_empty() {
+        return Ok(MaterialiseReport::default());
+    }
     let holder = new_holder();
     if !acquire_lease_waiting(store, SCHEDULES_LEASE, &holder, JOB_LEASE_TTL, wait).await? {
         return Err(ScheduleError::Busy(SCHEDULES_LEASE.into()));
@@ -118,17 +122,10 @@ pub async fn materialise_without_lease(
     factory: Arc<dyn OccurrenceFactory>,
     now: DateTime<Utc>,
 ) -> Result<MaterialiseReport, ScheduleError> {
-    let through = today(now)
-        .checked_add_days(Days::new(LEAD_DAYS))
-        .unwrap_or(NaiveDate::MAX);
+    let through = through_date(now);
     let mut report = MaterialiseReport::default();
     loop {
-        let due = {
-            let mut tx = store.read().await?;
-            let due = tx.schedules_due(through, 100).await?;
-            tx.rollback().await?;
-            due
-        };
+        let due = due_schedules(store, through).await?;
         if due.is_empty() {
             return Ok(report);
         }
@@ -155,6 +152,20 @@ pub async fn materialise_without_lease(
             return Ok(report);
         }
     }
+}
+
+/// Occurrences with run dates up to this day are due at `now`.
+fn through_date(now: DateTime<Utc>) -> NaiveDate {
+    today(now)
+        .checked_add_days(Days::new(LEAD_DAYS))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+async fn due_schedules(store: &Store, through: NaiveDate) -> Result<Vec<ScheduleId>, StoreError> {
+    let mut tx = store.read().await?;
+    let due = tx.schedules_due(through, 100).await?;
+    tx.rollback().await?;
+    Ok(due)
 }
 
 async fn materialise_one(
