@@ -64,6 +64,8 @@ async fn a_year_of_schedules(b: Backend) {
     let good = w.pm("000123456789").await;
     let r01 = w.pm("9999000101").await;
     let r02 = w.pm("9999000102").await;
+    let r16 = w.pm("9999000116").await;
+    let soon_inactive = w.pm("000111222333").await;
     let t0 = w.today().await;
     let start = t0 + Duration::days(7);
     let mut the_31st = start;
@@ -118,8 +120,113 @@ async fn a_year_of_schedules(b: Backend) {
         ))
         .await;
 
+    let shold = w
+        .create(w.body(
+            &good,
+            "720",
+            json!({"frequency": "weekly",
+        "startDate": (start + Duration::days(4)).to_string(), "occurrences": 4}),
+        ))
+        .await;
+    let sr16 = w
+        .create(w.body(
+            &r16,
+            "1600",
+            json!({"frequency": "monthly", "startDate": start.to_string(), "occurrences": 3}),
+        ))
+        .await;
+    let sinactive = w
+        .create(w.body(
+            &soon_inactive,
+            "1700",
+            json!({"frequency": "monthly",
+        "startDate": (start + Duration::days(5)).to_string(), "occurrences": 2}),
+        ))
+        .await;
+    // The payer's bank account is switched off before the first occurrence is due.
+    let r = w
+        .app
+        .call(
+            &w.creds,
+            Method::PATCH,
+            &format!("/v1/payment-methods/{soon_inactive}"),
+            Some(json!({"status": "inactive"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+
     // Day 20: pause one weekly schedule, cancel another.
     w.advance_days(20).await;
+
+    // A pause and an immediate resume: the held occurrence goes out as planned.
+    let hid = id(&shold);
+    let r = w
+        .app
+        .post(&w.creds, &format!("/v1/schedules/{hid}/pause"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let held_now: Vec<Value> = collections(&r.json())
+        .into_iter()
+        .map(|(_, _, c)| c)
+        .filter(|c| c["status"] == "on_hold")
+        .collect();
+    assert_eq!(held_now.len(), 1, "{}", r.text);
+    let r = w
+        .app
+        .post(&w.creds, &format!("/v1/schedules/{hid}/resume"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let c = w.collection(held_now[0]["id"].as_str().unwrap()).await;
+    assert!(
+        matches!(c["status"].as_str(), Some("scheduled" | "pending")),
+        "{c}"
+    );
+
+    // R16 blocked the payment method: the schedule paused with the reason and
+    // cannot resume until it debits another account.
+    let rid = id(&sr16);
+    let s = w.schedule(&rid).await;
+    assert_eq!(s["status"], "paused", "{s}");
+    assert!(
+        s["statusReason"].as_str().unwrap().contains("is blocked"),
+        "{s}"
+    );
+    let r = w
+        .app
+        .post(&w.creds, &format!("/v1/schedules/{rid}/resume"), json!({}))
+        .await;
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (StatusCode::CONFLICT, "payment_method_not_active")
+    );
+    let r = w
+        .app
+        .call(
+            &w.creds,
+            Method::PATCH,
+            &format!("/v1/schedules/{rid}"),
+            Some(json!({"paymentMethodId": good})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = w
+        .app
+        .post(&w.creds, &format!("/v1/schedules/{rid}/resume"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+
+    // The job found the payment method inactive and paused that schedule.
+    let s = w.schedule(&id(&sinactive)).await;
+    assert_eq!(s["status"], "paused", "{s}");
+    assert!(
+        s["statusReason"]
+            .as_str()
+            .unwrap()
+            .starts_with("occurrence 1 could not be created"),
+        "{s}"
+    );
+    assert_eq!(collections(&s).len(), 0);
+
     let (pid, cid) = (id(&spause), id(&scancel));
     let r = w
         .app
