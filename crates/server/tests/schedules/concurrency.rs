@@ -46,12 +46,18 @@ async fn two_job_runners_never_create_an_occurrence_twice(b: Backend) {
             .single()
             .unwrap()
             .with_timezone(&Utc);
-        let (a, b) = tokio::join!(
-            materialise_without_lease(&state.store, &state.ach, factory.clone(), now),
-            materialise_without_lease(&state.store, &state.ach, factory.clone(), now),
-        );
-        a.unwrap();
-        b.unwrap();
+        let runners: Vec<_> = (0..2)
+            .map(|_| {
+                let (store, ach, factory) =
+                    (state.store.clone(), state.ach.clone(), factory.clone());
+                tokio::spawn(
+                    async move { materialise_without_lease(&store, &ach, factory, now).await },
+                )
+            })
+            .collect();
+        for r in runners {
+            r.await.unwrap().unwrap();
+        }
     }
 
     let total: Vec<u64> = vec![20, 10, 5];
