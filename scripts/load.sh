@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Measure signed, idempotent POST /v1/payment-methods throughput and latency
-# against the same server's /healthz, on SQLite and on PostgreSQL.
+# Measure signed, idempotent POST /v1/payment-methods and POST
+# /v1/collections/ach throughput and latency against the same server's
+# /healthz, on SQLite and on PostgreSQL.
 #
 #   scripts/load.sh [DURATION_SECONDS] [CONCURRENCY]
 #
@@ -34,6 +35,12 @@ run_backend() {
   echo "## $name"
   "$loadgen" --url "$url" --target healthz --concurrency "$concurrency" --duration "$duration"
   "$loadgen" --url "$url" --target payment-methods --concurrency "$concurrency" --duration "$duration" --key "$key" --secret "$secret"
+  local account pm
+  account=$(curl -sf "$url/v1/accounts" -H "Authorization: Bearer $key" -d '{"name":"Load"}' | jq -r .id)
+  pm=$(curl -sf "$url/v1/payment-methods" -H "Authorization: Bearer $key" \
+        -d '{"type":"us_bank_account","usBankAccount":{"routingNumber":"121042882","accountNumber":"000123456789","accountType":"checking","holderName":"Load Test","holderType":"individual"}}' | jq -r .id)
+  "$loadgen" --url "$url" --target collections --concurrency "$concurrency" --duration "$duration" --key "$key" --secret "$secret" \
+    --account "$account" --payment-method "$pm"
   kill "$pid"; wait "$pid" 2>/dev/null || true
   rm -rf "$dir"
 }

@@ -178,6 +178,8 @@ pub struct AchCollection {
     pub returned_at: Option<DateTime<Utc>>,
     /// Set while `on_hold`: what it waits for.
     pub hold: Option<HoldCode>,
+    /// Set for the occurrences of a recurring schedule (and their retries).
+    pub schedule: Option<crate::schedule::ScheduleLink>,
 }
 
 impl AchCollection {

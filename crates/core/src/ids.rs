@@ -119,6 +119,9 @@ define_id!(
     /// A collection on any rail.
     CollectionId, "col");
 define_id!(
+    /// A recurring ACH debit schedule.
+    ScheduleId, "sch");
+define_id!(
     /// A domain event (the webhook outbox row).
     EventId, "evt");
 define_id!(

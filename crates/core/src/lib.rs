@@ -13,6 +13,7 @@ pub mod error;
 pub mod ids;
 pub mod model;
 pub mod money;
+pub mod schedule;
 pub mod text;
 pub mod webhook;
 

@@ -158,6 +158,7 @@ async fn main() {
             completed_at: None,
             returned_at: None,
             hold: None,
+            schedule: None,
         });
         if batch.len() == 5_000 || i + 1 == count {
             let chunk = std::mem::take(&mut batch);

@@ -18,6 +18,9 @@
 //! - [`webhooks`]: the dispatcher that delivers events to webhook endpoints
 //!   (signed, retried with backoff, ordered per object).
 //!
+//! - Recurring debits: [`schedules`] (occurrences created as collections by a
+//!   leased job; pause/resume/cancel; stop and retry rules on returns).
+//!
 //! Workers talk to `core`, `store` and `nacha` only; the server calls them.
 
 pub mod config;
@@ -31,6 +34,7 @@ pub mod prenotes;
 pub mod release;
 pub mod sandbox_bank;
 pub mod scheduler;
+pub mod schedules;
 pub mod settlement;
 pub mod view;
 pub mod webhooks;

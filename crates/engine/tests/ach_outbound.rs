@@ -227,6 +227,7 @@ fn collection(
         completed_at: None,
         returned_at: None,
         hold: None,
+        schedule: None,
     }
 }
 

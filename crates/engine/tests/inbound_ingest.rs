@@ -245,6 +245,7 @@ impl Fixture {
             completed_at: (status == CollectionStatus::Completed).then_some(now),
             returned_at: None,
             hold: None,
+            schedule: None,
         };
         let mut tx = self.store().begin().await.unwrap();
         tx.insert_bank_payment_method(&pm).await.unwrap();

@@ -6,7 +6,10 @@
 //! - `healthz`: `GET /healthz`, the server's ceiling;
 //! - `payment-methods`: signed `POST /v1/payment-methods`, each with a fresh
 //!   `Idempotency-Key` and a distinct account number (every write durable
-//!   before the response).
+//!   before the response);
+//! - `collections`: signed `POST /v1/collections/ach` debits from
+//!   `--payment-method` into `--account`, each with a fresh `Idempotency-Key`
+//!   and a distinct amount (the duplicate check runs; nothing is a duplicate).
 //!
 //! ```text
 //! cargo run --release -p inflow-server --example loadgen -- \
@@ -24,6 +27,7 @@ use std::time::{Duration, Instant};
 enum Target {
     Healthz,
     PaymentMethods,
+    Collections,
 }
 
 #[derive(Debug, Parser)]
@@ -43,6 +47,39 @@ struct Args {
     /// The key's signing secret.
     #[arg(long, default_value = "")]
     secret: String,
+    /// Destination account id (for collections).
+    #[arg(long, default_value = "")]
+    account: String,
+    /// Payment method id (for collections).
+    #[arg(long, default_value = "")]
+    payment_method: String,
+}
+
+/// A signed POST with a fresh idempotency key; `true` on 201.
+async fn signed_post(
+    client: &reqwest::Client,
+    args: &Args,
+    path: &str,
+    n: u64,
+    body: String,
+) -> bool {
+    let ts = chrono::Utc::now().timestamp().to_string();
+    let sig = inflow_core::crypto::sign_request(&args.secret, &ts, "POST", path, body.as_bytes());
+    client
+        .post(format!("{}{path}", args.url))
+        .header("authorization", format!("Bearer {}", args.key))
+        .header("x-timestamp", ts)
+        .header("x-signature", sig)
+        .header(
+            "idempotency-key",
+            format!("load-{}-{n}", std::process::id()),
+        )
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .map(|r| r.status().as_u16() == 201)
+        .unwrap_or(false)
 }
 
 static SEQ: AtomicU64 = AtomicU64::new(1);
@@ -61,29 +98,17 @@ async fn one_request(client: &reqwest::Client, args: &Args) -> bool {
                 r#"{{"type":"us_bank_account","usBankAccount":{{"routingNumber":"121042882","accountNumber":"{:012}","accountType":"checking","holderName":"Load Test","holderType":"individual"}}}}"#,
                 n
             );
-            let ts = chrono::Utc::now().timestamp().to_string();
-            let sig = inflow_core::crypto::sign_request(
-                &args.secret,
-                &ts,
-                "POST",
-                "/v1/payment-methods",
-                body.as_bytes(),
+            signed_post(client, args, "/v1/payment-methods", n, body).await
+        }
+        Target::Collections => {
+            let n = SEQ.fetch_add(1, Ordering::Relaxed);
+            let body = format!(
+                r#"{{"destinationAccountId":"{}","paymentMethodId":"{}","amount":{{"currency":"USD","value":"{}"}},"authorization":{{"type":"written","obtainedAt":"2026-01-05T10:00:00Z"}}}}"#,
+                args.account,
+                args.payment_method,
+                100 + n
             );
-            client
-                .post(format!("{}/v1/payment-methods", args.url))
-                .header("authorization", format!("Bearer {}", args.key))
-                .header("x-timestamp", ts)
-                .header("x-signature", sig)
-                .header(
-                    "idempotency-key",
-                    format!("load-{}-{n}", std::process::id()),
-                )
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .map(|r| r.status().as_u16() == 201)
-                .unwrap_or(false)
+            signed_post(client, args, "/v1/collections/ach", n, body).await
         }
     }
 }

@@ -202,6 +202,25 @@ impl From<inflow_engine::files::AchError> for ApiError {
     }
 }
 
+impl From<inflow_engine::schedules::ScheduleError> for ApiError {
+    fn from(e: inflow_engine::schedules::ScheduleError) -> Self {
+        use inflow_engine::schedules::ScheduleError as E;
+        match e {
+            E::Store(s) => s.into(),
+            E::Transition(t) => ApiError::conflict("schedule_status_conflict", t.to_string()),
+            E::Concurrent(_) => ApiError::conflict(
+                "schedule_changed",
+                "the schedule changed while this request ran; retry",
+            ),
+            E::Timing(t) => ApiError::invalid(t.code(), t.to_string(), "startDate"),
+            other => {
+                tracing::error!(error = %other, "schedule change failed");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
 // The request id travels to the error body through a task-local set by the
 // request-id middleware, so errors can be returned with `?` anywhere.
 tokio::task_local! {

@@ -87,7 +87,8 @@ async fn ach_loop(state: AppState, mut stop: watch::Receiver<bool>) {
         };
         match crate::app::ach_jobs::run_due(&state, from, now).await {
             Ok(r)
-                if r.cutoffs_run
+                if r.occurrences_created
+                    + r.cutoffs_run
                     + r.settled_processing
                     + r.settled_completed
                     + r.inbound_files_processed

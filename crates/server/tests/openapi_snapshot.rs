@@ -25,6 +25,8 @@ fn openapi_document_is_version_3_1_and_describes_every_route() {
         "/v1/webhook-endpoints",
         "/v1/webhook-endpoints/{id}/rotate-secret",
         "/v1/webhook-endpoints/{id}/deliveries",
+        "/v1/schedules",
+        "/v1/schedules/{id}/pause",
         "/healthz",
         "/readyz",
     ] {

@@ -11,7 +11,9 @@ use inflow_store::repo::returns::{kind, AchReturn};
 use inflow_store::{StoreError, Tx};
 
 use super::{InboundItem, IngestError, IngestReport, IngestedEntry, BLOCKING_RETURN_CODES};
+use crate::config::AchConfig;
 use crate::events::{collection_event, payment_method_event, status_event};
+use crate::schedules::{after_return, AppliedReturn};
 
 /// Returns are accepted up to 60 calendar days after the settlement
 /// (effective) date — the longest window NACHA gives (unauthorised
@@ -36,6 +38,7 @@ fn is_return(kind: &str) -> bool {
 pub(super) async fn apply_item(
     tx: &mut Tx,
     vault: &Vault,
+    cfg: &AchConfig,
     file_id: &str,
     item: &InboundItem,
     now: DateTime<Utc>,
@@ -102,7 +105,7 @@ pub(super) async fn apply_item(
         return Ok(());
     };
     match item.kind {
-        kind::RETURN => apply_return(tx, item, &mut c, now, report, &mut entry).await?,
+        kind::RETURN => apply_return(tx, vault, cfg, item, &mut c, now, report, &mut entry).await?,
         kind::NOC => apply_noc(tx, vault, item, &mut c, now, report, &mut entry).await?,
         _ => entry
             .outcome
@@ -112,8 +115,11 @@ pub(super) async fn apply_item(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn apply_return(
     tx: &mut Tx,
+    vault: &Vault,
+    cfg: &AchConfig,
     item: &InboundItem,
     c: &mut AchCollection,
     now: DateTime<Utc>,
@@ -163,6 +169,7 @@ async fn apply_return(
         entry.outcome.push("account validation failed".into());
     }
 
+    let mut blocked = None;
     if BLOCKING_RETURN_CODES.contains(&item.code.as_str()) {
         if let Some(pm_id) = c.payment_method_id.clone() {
             let mut pm = tx.get_bank_payment_method(&c.customer_id, &pm_id).await?;
@@ -174,6 +181,7 @@ async fn apply_return(
                 payment_method_event(tx, &pm, now).await?;
                 report.payment_methods_updated += 1;
                 entry.outcome.push("payment method blocked".into());
+                blocked = Some(pm);
             } else {
                 entry
                     .outcome
@@ -181,6 +189,15 @@ async fn apply_return(
             }
         }
     }
+    let applied = AppliedReturn {
+        collection: c,
+        code: &item.code,
+        reason: &reason,
+        blocked: blocked.as_ref(),
+    };
+    entry
+        .outcome
+        .extend(after_return(tx, vault, cfg, applied, now).await?);
     Ok(())
 }
 

@@ -74,6 +74,9 @@ pub enum IngestError {
     /// Applying an entry failed (say, releasing debits held for a prenote).
     #[error(transparent)]
     Ach(#[from] crate::files::AchError),
+    /// A schedule rule (stop, retry, pause) could not be applied.
+    #[error(transparent)]
+    Schedule(#[from] crate::schedules::ScheduleError),
 }
 
 impl IngestError {
@@ -87,7 +90,7 @@ impl IngestError {
 
     /// The file itself is bad (as opposed to the database failing): retrying will not help.
     pub fn is_rejection(&self) -> bool {
-        !matches!(self, IngestError::Store(_))
+        !matches!(self, IngestError::Store(_) | IngestError::Schedule(_))
     }
 }
 
@@ -311,7 +314,7 @@ pub(crate) fn yymmdd(s: &str) -> Option<NaiveDate> {
 pub async fn ingest_inbound(
     store: &Store,
     vault: &Vault,
-    _cfg: &AchConfig,
+    cfg: &AchConfig,
     bytes: &[u8],
     source_name: &str,
     now: DateTime<Utc>,
@@ -332,6 +335,7 @@ pub async fn ingest_inbound(
         created_at: now,
     };
     let vault = vault.clone();
+    let cfg = cfg.clone();
     let report = store
         .write(move |tx| {
             Box::pin(async move {
@@ -356,7 +360,7 @@ pub async fn ingest_inbound(
                     ..IngestReport::default()
                 };
                 for item in &parsed.items {
-                    apply::apply_item(tx, &vault, &file.id, item, now, &mut report).await?;
+                    apply::apply_item(tx, &vault, &cfg, &file.id, item, now, &mut report).await?;
                 }
                 let summary = serde_json::to_string(&report).unwrap_or_else(|_| "{}".into());
                 tx.set_inbound_file_summary(&file.id, &summary).await?;

@@ -133,6 +133,14 @@ pub struct CollectionView {
     pub ach_return_code: Option<String>,
     pub ach_return_description: Option<String>,
     pub noc: Option<NocView>,
+    /// The recurring schedule this collection was created for (`sch_…`).
+    pub schedule_id: Option<String>,
+    /// Its occurrence number in that schedule (1-based).
+    pub occurrence: Option<u32>,
+    /// 0 for the occurrence's first presentment, 1 and 2 for retries of an R01/R09 return.
+    pub retry: Option<u32>,
+    /// For a retry: the occurrence's first collection.
+    pub retry_of: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub submitted_at: Option<String>,
@@ -198,6 +206,14 @@ pub fn collection_view(c: &AchCollection) -> CollectionView {
             description: nacha::ChangeCode::parse(code).map(|c| c.description().to_owned()),
             corrected_data: c.noc_corrected_data.clone(),
         }),
+        schedule_id: c.schedule.as_ref().map(|l| l.schedule_id.to_string()),
+        occurrence: c.schedule.as_ref().map(|l| l.occurrence),
+        retry: c.schedule.as_ref().map(|l| l.retry),
+        retry_of: c
+            .schedule
+            .as_ref()
+            .and_then(|l| l.retry_of.as_ref())
+            .map(|r| r.to_string()),
         created_at: time(c.created_at),
         updated_at: time(c.updated_at),
         submitted_at: c.submitted_at.map(time),

@@ -11,6 +11,7 @@ pub mod events;
 pub mod health;
 pub mod payment_methods;
 pub mod sandbox;
+pub mod schedules;
 pub mod webhook_deliveries;
 pub mod webhook_endpoints;
 
@@ -50,6 +51,7 @@ the body is the event as `GET /v1/events/{id}` shows it.",
         (name = "counterparties", description = "Payers"),
         (name = "payment-methods", description = "Saved bank accounts"),
         (name = "collections", description = "Pull payments: ACH debits and prenotes"),
+        (name = "schedules", description = "Recurring ACH debit schedules: each occurrence becomes an ACH collection"),
         (name = "ach", description = "NACHA files: cutoffs, outbound files, bank returns and notifications of change (operator)"),
         (name = "events", description = "What happened: the outbox every webhook is delivered from"),
         (name = "webhooks", description = "Webhook endpoints, their signing secrets and delivery logs"),
@@ -93,6 +95,11 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(collections::create_ach))
         .routes(routes!(collections::get))
         .routes(routes!(collections::cancel))
+        .routes(routes!(schedules::create, schedules::list))
+        .routes(routes!(schedules::get, schedules::update))
+        .routes(routes!(schedules::pause))
+        .routes(routes!(schedules::resume))
+        .routes(routes!(schedules::cancel))
         .routes(routes!(ach::upload_inbound))
         .routes(routes!(ach::list_files))
         .routes(routes!(ach::get_file))

@@ -1,11 +1,12 @@
-//! The ACH background work, in the order time makes it happen: cutoffs and
+//! The ACH background work, in the order time makes it happen: recurring
+//! schedules' occurrences become collections (the schedules job), cutoffs and
 //! settlement (the engine's scheduler tick), then — in sandbox mode — the
 //! simulated bank's answers, then whatever return/NOC files are waiting in
 //! the inbound folder. Moving the sandbox clock also runs the webhook
 //! deliveries (and retries) that fall due on the way.
 
 use chrono::{DateTime, Duration, Utc};
-use inflow_engine::{inbound, sandbox_bank, scheduler};
+use inflow_engine::{inbound, sandbox_bank, scheduler, schedules};
 use serde::Serialize;
 
 use crate::state::AppState;
@@ -14,6 +15,7 @@ use crate::state::AppState;
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobsReport {
+    pub occurrences_created: usize,
     pub cutoffs_run: usize,
     pub files_written: usize,
     pub settled_processing: usize,
@@ -32,6 +34,16 @@ pub async fn run_due(
     to: DateTime<Utc>,
 ) -> anyhow::Result<JobsReport> {
     let mut report = JobsReport::default();
+    let factory = std::sync::Arc::new(crate::app::schedules::ScheduleRules::new(state.clone()));
+    report.occurrences_created = schedules::materialise_due(
+        &state.store,
+        &state.ach,
+        factory,
+        to,
+        inflow_engine::leases::JOB_LEASE_WAIT,
+    )
+    .await?
+    .created;
     let tick = scheduler::tick(&state.store, &state.vault, &state.ach, from, to).await?;
     report.cutoffs_run = tick.cutoffs.len();
     report.files_written = tick.files_written.len();
@@ -71,6 +83,7 @@ pub async fn advance_sandbox_clock(
         clock.advance(step);
         let to = state.clock.now();
         let r = run_due(state, from, to).await?;
+        total.occurrences_created += r.occurrences_created;
         total.cutoffs_run += r.cutoffs_run;
         total.files_written += r.files_written;
         total.settled_processing += r.settled_processing;

@@ -507,6 +507,7 @@ pub async fn build_ach_collection(
         completed_at: None,
         returned_at: None,
         hold,
+        schedule: None,
     })
 }
 

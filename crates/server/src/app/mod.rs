@@ -5,4 +5,5 @@ pub mod ach_jobs;
 pub mod api_keys;
 pub mod collections;
 pub mod customers;
+pub mod schedules;
 pub mod webhooks;

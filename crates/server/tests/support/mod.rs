@@ -152,6 +152,11 @@ pub fn now_ts() -> String {
 }
 
 impl TestApp {
+    /// The running server's state (store, clock, ACH settings).
+    pub fn state(&self) -> &inflow_server::state::AppState {
+        &self.server.as_ref().expect("the server is running").state
+    }
+
     pub async fn stop(mut self) {
         if let Some(s) = self.server.take() {
             s.shutdown().await;
@@ -167,11 +172,6 @@ impl TestApp {
         let server = start_node_with(&self.db.url, &self.master_key, &self.data_dir, tweak).await;
         self.base = format!("http://{}", server.addr);
         self.server = Some(server);
-    }
-
-    /// The running node's state (its dispatcher, clock, store).
-    pub fn state(&self) -> &inflow_server::state::AppState {
-        &self.server.as_ref().expect("server running").state
     }
 
     /// A raw request: no signature unless `sign` is true.

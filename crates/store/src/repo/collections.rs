@@ -6,8 +6,11 @@ use inflow_core::collection::{
     AchCollection, AchEntryType, Authorization, CollectionStatus, HoldCode, PaymentType,
     ProcessingMode, SecCode, StatusChange,
 };
-use inflow_core::ids::{AccountId, CollectionId, CounterpartyId, CustomerId, PaymentMethodId};
+use inflow_core::ids::{
+    AccountId, CollectionId, CounterpartyId, CustomerId, PaymentMethodId, ScheduleId,
+};
 use inflow_core::money::{Currency, Money};
+use inflow_core::schedule::ScheduleLink;
 
 use crate::codec::{dt, metadata_from, metadata_json, opt_dt, ts};
 use crate::{on_db, ListQuery, Page, StoreError, Tx};
@@ -59,6 +62,28 @@ pub(crate) struct CollectionRow {
     completed_at: Option<i64>,
     returned_at: Option<i64>,
     hold_code: Option<String>,
+    schedule_id: Option<String>,
+    occurrence: Option<i64>,
+    retry_number: Option<i64>,
+    retry_of: Option<String>,
+}
+
+fn schedule_link(r: &CollectionRow) -> Result<Option<ScheduleLink>, StoreError> {
+    match (&r.schedule_id, r.occurrence, r.retry_number) {
+        (None, _, _) => Ok(None),
+        (Some(s), Some(o), Some(n)) => Ok(Some(ScheduleLink {
+            schedule_id: ScheduleId::from_trusted(s.clone()),
+            occurrence: u32::try_from(o)
+                .map_err(|_| StoreError::Corrupt(format!("occurrence {o}")))?,
+            retry: u32::try_from(n)
+                .map_err(|_| StoreError::Corrupt(format!("retry_number {n}")))?,
+            retry_of: r.retry_of.clone().map(CollectionId::from_trusted),
+        })),
+        _ => Err(StoreError::Corrupt(format!(
+            "collection {}: incomplete schedule link",
+            r.id
+        ))),
+    }
 }
 
 fn date(s: &str) -> Result<NaiveDate, StoreError> {
@@ -73,6 +98,7 @@ impl TryFrom<CollectionRow> for AchCollection {
     type Error = StoreError;
     fn try_from(r: CollectionRow) -> Result<Self, StoreError> {
         let currency = Currency::parse("currency", &r.currency)?;
+        let schedule = schedule_link(&r)?;
         Ok(AchCollection {
             id: CollectionId::from_trusted(r.id),
             customer_id: CustomerId::from_trusted(r.customer_id),
@@ -125,6 +151,7 @@ impl TryFrom<CollectionRow> for AchCollection {
                 .as_deref()
                 .map(|h| HoldCode::parse("hold_code", h))
                 .transpose()?,
+            schedule,
         })
     }
 }
@@ -134,7 +161,7 @@ pub(crate) const COLUMNS: &str = "id, customer_id, type, status, status_reason, 
     account_fingerprint, account_type, holder_name, holder_type, sec_code, processing_mode, payment_type, effective_date, \
     release_date, authorization_json, company_name, company_id, company_entry_description, addenda, reference, purpose, \
     external_id, metadata, trace_number, file_id, return_code, return_trace, noc_code, noc_corrected_data, created_at, \
-    updated_at, submitted_at, completed_at, returned_at, hold_code";
+    updated_at, submitted_at, completed_at, returned_at, hold_code, schedule_id, occurrence, retry_number, retry_of";
 
 pub(crate) fn history_json(c: &AchCollection) -> String {
     serde_json::to_string(&c.status_history).unwrap_or_else(|_| "[]".into())
@@ -162,12 +189,31 @@ pub struct CollectionFilter {
     pub effective_to: Option<NaiveDate>,
 }
 
+pub(crate) const COLLECTION_COLUMNS: &str = COLUMNS;
+
+/// Read collection rows selected with [`COLLECTION_COLUMNS`].
+pub(crate) async fn fetch_collections(
+    tx: &mut Tx,
+    sql: String,
+    binds: &[&str],
+) -> Result<Vec<AchCollection>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(sql);
+    let rows: Vec<CollectionRow> = on_db!(tx, conn => {
+        let mut q = sqlx::query_as(sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        q.fetch_all(conn).await
+    })?;
+    rows.into_iter().map(AchCollection::try_from).collect()
+}
+
 impl Tx {
     pub async fn insert_ach_collection(&mut self, c: &AchCollection) -> Result<(), StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "INSERT INTO collections ({COLUMNS}, rail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
              $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, \
-             $37, $38, $39, $40, $41, $42, $43, $44, 'ach')"
+             $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, 'ach')"
         ));
         on_db!(self, conn => sqlx::query(sql)
             .bind(c.id.as_str())
@@ -214,6 +260,10 @@ impl Tx {
             .bind(c.completed_at.map(ts))
             .bind(c.returned_at.map(ts))
             .bind(c.hold.map(|h| h.as_str()))
+            .bind(c.schedule.as_ref().map(|l| l.schedule_id.as_str()))
+            .bind(c.schedule.as_ref().map(|l| i64::from(l.occurrence)))
+            .bind(c.schedule.as_ref().map(|l| i64::from(l.retry)))
+            .bind(c.schedule.as_ref().and_then(|l| l.retry_of.as_ref()).map(|r| r.as_str()))
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;

@@ -13,5 +13,6 @@ pub mod idempotency;
 pub mod leases;
 pub mod payment_methods;
 pub mod returns;
+pub mod schedules;
 pub mod webhook_deliveries;
 pub mod webhook_endpoints;

@@ -1,0 +1,252 @@
+//! Pausing, resuming, cancelling, stopping and completing a schedule, inside
+//! the caller's transaction, with the schedule's event and what happens to
+//! the collections already created for it:
+//!
+//! - **pause**: created collections not yet in a file (`scheduled`,
+//!   `pending`) go `on_hold` ("schedule paused");
+//! - **resume**: run dates that can no longer be met are skipped; held
+//!   collections whose effective date can still be met go back to
+//!   `scheduled`/`pending`, the others are cancelled (skipped);
+//! - **cancel** / **stop**: every collection not yet in a file is cancelled.
+//!
+//! The API and the workers share these functions, so a schedule changes
+//! the same way whoever changes it.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use inflow_core::calendar::{local_date, plan_entry, ProcessingMode};
+use inflow_core::collection::{AchCollection, CollectionStatus};
+use inflow_core::ids::EventId;
+use inflow_core::schedule::{Schedule, ScheduleStatus};
+use inflow_store::repo::events::Event;
+use inflow_store::Tx;
+
+use super::view::schedule_view;
+use super::ScheduleError;
+use crate::config::AchConfig;
+use crate::events::status_event;
+
+/// The reason held collections carry while their schedule is paused.
+pub const PAUSED_HOLD_REASON: &str = "schedule paused";
+
+/// Record `schedule.<what>` with the schedule (and its collections) as it is now.
+pub async fn schedule_event(
+    tx: &mut Tx,
+    cfg: &AchConfig,
+    event_type: &str,
+    s: &Schedule,
+    at: DateTime<Utc>,
+) -> Result<(), ScheduleError> {
+    let collections = tx.schedule_collections(&s.id).await?;
+    let view = schedule_view(s, &collections, &cfg.calendar);
+    let data = serde_json::to_value(&view)
+        .map_err(|e| inflow_store::StoreError::Corrupt(format!("schedule view: {e}")))?;
+    tx.insert_event(&Event {
+        id: EventId::generate(at),
+        customer_id: Some(s.customer_id.clone()),
+        event_type: event_type.to_owned(),
+        object_id: s.id.to_string(),
+        data: serde_json::json!({ "object": data }),
+        created_at: at,
+    })
+    .await?;
+    Ok(())
+}
+
+/// Write `s` back (its `next_occurrence` must be what was read).
+pub(crate) async fn save(tx: &mut Tx, s: &Schedule, read_next: u32) -> Result<(), ScheduleError> {
+    if tx.update_schedule_if(s, read_next).await? {
+        Ok(())
+    } else {
+        Err(ScheduleError::Concurrent(s.id.to_string()))
+    }
+}
+
+/// Move `c` from the status it has to `to`, if no worker moved it meanwhile.
+async fn move_collection(
+    tx: &mut Tx,
+    mut c: AchCollection,
+    to: CollectionStatus,
+    reason: String,
+    now: DateTime<Utc>,
+) -> Result<bool, ScheduleError> {
+    let from = c.status;
+    c.transition(to, Some(reason), now)?;
+    if tx.update_ach_collection_if(&c, from).await? {
+        status_event(tx, &c, now).await?;
+        Ok(true)
+    } else {
+        Ok(false)
+    }
+}
+
+/// Cancel every collection of `s` not yet in a file.
+async fn cancel_unfiled(
+    tx: &mut Tx,
+    s: &Schedule,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ScheduleError> {
+    for c in tx.schedule_collections(&s.id).await? {
+        if c.status.is_cancellable() {
+            move_collection(tx, c, CollectionStatus::Cancelled, reason.to_owned(), now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// `active` → `paused`; unfiled collections go on hold.
+pub async fn pause_in_tx(
+    tx: &mut Tx,
+    cfg: &AchConfig,
+    s: &mut Schedule,
+    reason: String,
+    now: DateTime<Utc>,
+) -> Result<(), ScheduleError> {
+    let read_next = s.next_occurrence;
+    s.transition(ScheduleStatus::Paused, Some(reason), now)?;
+    for c in tx.schedule_collections(&s.id).await? {
+        if matches!(
+            c.status,
+            CollectionStatus::Scheduled | CollectionStatus::Pending
+        ) {
+            move_collection(
+                tx,
+                c,
+                CollectionStatus::OnHold,
+                PAUSED_HOLD_REASON.to_owned(),
+                now,
+            )
+            .await?;
+        }
+    }
+    save(tx, s, read_next).await?;
+    schedule_event(tx, cfg, "schedule.paused", s, now).await
+}
+
+/// The earliest effective date a standard debit made at `now` can have.
+pub(crate) fn earliest_effective_date(
+    cfg: &AchConfig,
+    now: DateTime<Utc>,
+) -> Result<NaiveDate, ScheduleError> {
+    Ok(plan_entry(
+        &cfg.calendar,
+        &cfg.cutoffs,
+        now,
+        ProcessingMode::Standard,
+        None,
+        cfg.effective_date_horizon_days,
+    )?
+    .effective_date)
+}
+
+/// `paused` → `active`: skip run dates that can no longer be met, release or
+/// skip held collections, and complete the schedule if nothing is left.
+pub async fn resume_in_tx(
+    tx: &mut Tx,
+    cfg: &AchConfig,
+    s: &mut Schedule,
+    now: DateTime<Utc>,
+) -> Result<(), ScheduleError> {
+    let read_next = s.next_occurrence;
+    s.transition(ScheduleStatus::Active, Some("resumed".into()), now)?;
+    let earliest = earliest_effective_date(cfg, now)?;
+    let mut n = s.next_occurrence;
+    while s
+        .recurrence
+        .run_date(&cfg.calendar, n)
+        .is_some_and(|d| d < earliest)
+    {
+        n += 1;
+    }
+    s.set_next_occurrence(&cfg.calendar, n);
+    for c in tx.schedule_collections(&s.id).await? {
+        if c.status != CollectionStatus::OnHold
+            || c.status_reason.as_deref() != Some(PAUSED_HOLD_REASON)
+        {
+            continue;
+        }
+        let plan = plan_entry(
+            &cfg.calendar,
+            &cfg.cutoffs,
+            now,
+            c.processing_mode,
+            Some(c.effective_date),
+            cfg.effective_date_horizon_days,
+        );
+        match plan {
+            Ok(plan) => {
+                let mut c = c;
+                c.release_date = plan.release_date;
+                let (to, why) = if plan.deferred {
+                    (
+                        CollectionStatus::Scheduled,
+                        format!("schedule resumed; held until {}", plan.release_date),
+                    )
+                } else {
+                    (CollectionStatus::Pending, "schedule resumed".to_owned())
+                };
+                move_collection(tx, c, to, why, now).await?;
+            }
+            Err(_) => {
+                let why = format!(
+                    "skipped: effective date {} passed while the schedule was paused",
+                    c.effective_date
+                );
+                move_collection(tx, c, CollectionStatus::Cancelled, why, now).await?;
+            }
+        }
+    }
+    if s.all_created() {
+        save(tx, s, read_next).await?;
+        schedule_event(tx, cfg, "schedule.resumed", s, now).await?;
+        let read_next = s.next_occurrence;
+        return complete_in_tx(tx, cfg, s, read_next, now).await;
+    }
+    save(tx, s, read_next).await?;
+    schedule_event(tx, cfg, "schedule.resumed", s, now).await
+}
+
+/// `active`/`paused` → `cancelled` (by the customer) or `stopped` (by a
+/// return); every collection not yet in a file is cancelled.
+pub async fn end_in_tx(
+    tx: &mut Tx,
+    cfg: &AchConfig,
+    s: &mut Schedule,
+    to: ScheduleStatus,
+    reason: String,
+    now: DateTime<Utc>,
+) -> Result<(), ScheduleError> {
+    let read_next = s.next_occurrence;
+    s.transition(to, Some(reason.clone()), now)?;
+    s.next_run_date = None;
+    let why = match to {
+        ScheduleStatus::Stopped => format!("schedule stopped: {reason}"),
+        _ => format!("schedule cancelled: {reason}"),
+    };
+    cancel_unfiled(tx, s, &why, now).await?;
+    save(tx, s, read_next).await?;
+    schedule_event(tx, cfg, &format!("schedule.{}", to.as_str()), s, now).await
+}
+
+/// `active` → `completed` once every occurrence exists.
+pub(crate) async fn complete_in_tx(
+    tx: &mut Tx,
+    cfg: &AchConfig,
+    s: &mut Schedule,
+    read_next: u32,
+    now: DateTime<Utc>,
+) -> Result<(), ScheduleError> {
+    s.transition(
+        ScheduleStatus::Completed,
+        Some(format!("all {} occurrences created", s.recurrence.total())),
+        now,
+    )?;
+    s.next_run_date = None;
+    save(tx, s, read_next).await?;
+    schedule_event(tx, cfg, "schedule.completed", s, now).await
+}
+
+/// Today in US/Eastern, as the ACH calendar counts days.
+pub(crate) fn today(now: DateTime<Utc>) -> NaiveDate {
+    local_date(now)
+}
