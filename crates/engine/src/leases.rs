@@ -6,7 +6,15 @@
 //! A lease is a courtesy that saves duplicate work; correctness does not
 //! rest on it. Every step the jobs take is also conditional on the state
 //! they read (see `inflow_store::repo::ach_work`).
+//!
+//! A process killed while holding a lease cannot give it back. When the
+//! holder was a process of this host that no longer runs (see
+//! [`held_by_a_dead_process`]), a node waiting for the lease takes it over
+//! at once instead of waiting for it to expire: a node restarted after a
+//! crash can run its cutoff straight away.
 
+use std::collections::BTreeSet;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -28,6 +36,54 @@ pub fn new_holder() -> String {
         std::process::id(),
         inflow_core::ids::new_id_body(Utc::now())
     )
+}
+
+/// The holders (from [`new_holder`]) this process is acquiring or holds.
+static HELD: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+fn held() -> std::sync::MutexGuard<'static, BTreeSet<String>> {
+    HELD.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Is `holder` (made by [`new_holder`]) a process of this host that is
+/// gone? No when in doubt: another host's holder, a name of another form,
+/// a process that may still run. A holder with this process's own pid that
+/// this process does not hold was a previous process with the same pid (a
+/// restarted container's PID 1).
+pub fn held_by_a_dead_process(holder: &str) -> bool {
+    let mut parts = holder.rsplitn(3, ':');
+    let (Some(_call), Some(pid), Some(host)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let Ok(pid) = pid.parse::<u32>() else {
+        return false;
+    };
+    if host != hostname() {
+        return false;
+    }
+    if pid == std::process::id() {
+        return !held().contains(holder);
+    }
+    !process_running(pid)
+}
+
+/// Whether process `pid` runs (a zombie does not); `true` when unknown.
+#[cfg(target_os = "linux")]
+fn process_running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // `pid (comm) S …`: the state follows the last parenthesis.
+        Ok(stat) => !matches!(
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.trim_start().chars().next()),
+            Some('Z' | 'X')
+        ),
+        Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn process_running(_pid: u32) -> bool {
+    true
 }
 
 fn hostname() -> String {
@@ -66,15 +122,33 @@ pub async fn try_acquire_lease(
 
 /// Give lease `name` back if `holder` still has it.
 pub async fn release_lease(store: &Store, name: &str, holder: &str) -> Result<bool, StoreError> {
-    let (name, holder) = (name.to_owned(), holder.to_owned());
-    store
-        .write(move |tx| Box::pin(async move { tx.release_lease(&name, &holder).await }))
-        .await
+    let (name, holder_owned) = (name.to_owned(), holder.to_owned());
+    let released = store
+        .write(move |tx| Box::pin(async move { tx.release_lease(&name, &holder_owned).await }))
+        .await;
+    held().remove(holder);
+    released
 }
 
 /// [`try_acquire_lease`] against the wall clock, retrying every 50 ms for up
-/// to `wait`. `true` if taken.
+/// to `wait`; a lease [`held_by_a_dead_process`] is taken over at once.
+/// `true` if taken.
 pub async fn acquire_lease_waiting(
+    store: &Store,
+    name: &str,
+    holder: &str,
+    ttl: Duration,
+    wait: Duration,
+) -> Result<bool, StoreError> {
+    held().insert(holder.to_owned());
+    let taken = acquire_waiting(store, name, holder, ttl, wait).await;
+    if !matches!(taken, Ok(true)) {
+        held().remove(holder);
+    }
+    taken
+}
+
+async fn acquire_waiting(
     store: &Store,
     name: &str,
     holder: &str,
@@ -85,6 +159,21 @@ pub async fn acquire_lease_waiting(
     loop {
         if try_acquire_lease(store, name, holder, ttl, Utc::now()).await? {
             return Ok(true);
+        }
+        let current = {
+            let mut tx = store.read().await?;
+            let current = tx.lease_holder(name).await?;
+            tx.rollback().await?;
+            current
+        };
+        if let Some((stale, _)) = current.filter(|(h, _)| h != holder) {
+            if held_by_a_dead_process(&stale) {
+                tracing::warn!(lease = name, holder = %stale, "the lease's holder process is gone; taking the lease over");
+                // Conditional on the holder: if another node got there
+                // first, the retry sees its (live) lease.
+                release_lease(store, name, &stale).await?;
+                continue;
+            }
         }
         if tokio::time::Instant::now() >= deadline {
             return Ok(false);
@@ -120,4 +209,34 @@ where
         tracing::warn!(lease = name, error = %e, "lease not released; it will expire");
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_gone_processes_of_this_host_count_as_dead() {
+        let host = hostname();
+        assert!(!held_by_a_dead_process("a"));
+        assert!(!held_by_a_dead_process(&format!("{host}:x:1")));
+        assert!(!held_by_a_dead_process(&format!(
+            "elsewhere-{host}:999999999:1"
+        )));
+        // This process's pid, not held by it: a previous process with that pid.
+        let mine = new_holder();
+        assert!(held_by_a_dead_process(&mine));
+        held().insert(mine.clone());
+        assert!(!held_by_a_dead_process(&mine));
+        held().remove(&mine);
+        #[cfg(target_os = "linux")]
+        {
+            let parent = std::os::unix::process::parent_id();
+            assert!(!held_by_a_dead_process(&format!("{host}:{parent}:1")));
+            let mut child = std::process::Command::new("true").spawn().unwrap();
+            let gone = child.id();
+            child.wait().unwrap();
+            assert!(held_by_a_dead_process(&format!("{host}:{gone}:1")));
+        }
+    }
 }
