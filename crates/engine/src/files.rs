@@ -475,6 +475,7 @@ pub async fn write_pending_files(
     vault: &Vault,
     cfg: &AchConfig,
 ) -> Result<Vec<WrittenFile>, AchError> {
+    remove_abandoned_temp_files(&cfg.outbound_dir);
     let pending = {
         let mut tx = store.read().await?;
         let files = tx.ach_files_in_status(OUTBOUND, STATUS_CREATED).await?;
@@ -496,6 +497,36 @@ pub async fn write_pending_files(
         Some(e) => Err(e),
         None => Ok(written),
     }
+}
+
+/// Remove the temp files a process that died while writing left in `dir`
+/// (`.<name>.<pid>.<id>.tmp`, see [`write_atomically`]): they hold account
+/// numbers and will never be renamed. Files of running processes stay.
+/// Returns how many were removed.
+pub fn remove_abandoned_temp_files(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(stem) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+            continue;
+        };
+        let mut parts = stem.rsplitn(3, '.');
+        let (_id, pid) = (parts.next(), parts.next());
+        let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id()
+            && !crate::leases::process_running(pid)
+            && std::fs::remove_file(entry.path()).is_ok()
+        {
+            tracing::warn!(file = %entry.path().display(), "removed a temp file left by a process that died while writing it");
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Write `bytes` to `path` so that a crash leaves either the old file or the
@@ -536,4 +567,30 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temp_files_of_dead_writers_are_removed_and_others_kept() {
+        let dir = std::env::temp_dir().join(format!(
+            "inflow-tmp-sweep-{}",
+            inflow_core::ids::new_id_body(Utc::now())
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let dead = dir.join(".INFLOW-20261201-A.ach.4294967290.abc.tmp");
+        let mine = dir.join(format!(
+            ".INFLOW-20261201-B.ach.{}.abc.tmp",
+            std::process::id()
+        ));
+        let file = dir.join("INFLOW-20261201-A.ach");
+        for p in [&dead, &mine, &file] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        assert_eq!(remove_abandoned_temp_files(&dir), 1);
+        assert!(!dead.exists() && mine.exists() && file.exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

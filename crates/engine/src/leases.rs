@@ -69,7 +69,7 @@ pub fn held_by_a_dead_process(holder: &str) -> bool {
 
 /// Whether process `pid` runs (a zombie does not); `true` when unknown.
 #[cfg(target_os = "linux")]
-fn process_running(pid: u32) -> bool {
+pub(crate) fn process_running(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         // `pid (comm) S …`: the state follows the last parenthesis.
         Ok(stat) => !matches!(
@@ -82,7 +82,7 @@ fn process_running(pid: u32) -> bool {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn process_running(_pid: u32) -> bool {
+pub(crate) fn process_running(_pid: u32) -> bool {
     true
 }
 
