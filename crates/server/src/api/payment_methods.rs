@@ -106,9 +106,11 @@ pub async fn create(
             &req,
             customer_id,
             card,
-            body.counterparty_id,
-            body.external_id,
-            body.metadata,
+            crate::api::cards::payment_method::Common {
+                counterparty_id: body.counterparty_id,
+                external_id: body.external_id,
+                metadata: body.metadata,
+            },
         )
         .await;
     }

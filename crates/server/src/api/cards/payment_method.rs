@@ -23,6 +23,13 @@ use crate::http::auth::Auth;
 use crate::http::idempotency::{run_write, WriteRequest};
 use crate::state::AppState;
 
+/// What a saved card shares with a saved bank account.
+pub struct Common {
+    pub counterparty_id: Option<String>,
+    pub external_id: Option<String>,
+    pub metadata: Metadata,
+}
+
 /// Validate and save a card.
 pub async fn create(
     state: &AppState,
@@ -30,10 +37,13 @@ pub async fn create(
     req: &WriteRequest,
     customer_id: CustomerId,
     card: CardInput,
-    counterparty_id: Option<String>,
-    external_id: Option<String>,
-    metadata: Metadata,
+    common: Common,
 ) -> ApiResult<Response> {
+    let Common {
+        counterparty_id,
+        external_id,
+        metadata,
+    } = common;
     let now = state.clock.now();
     let number = CardNumber::parse("card.number", &card.number)?;
     let expiry = Expiry::parse(card.exp_month, card.exp_year, now.date_naive()).map_err(|e| {
