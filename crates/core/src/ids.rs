@@ -119,6 +119,9 @@ define_id!(
     /// A collection on any rail.
     CollectionId, "col");
 define_id!(
+    /// A refund of a captured card collection.
+    RefundId, "rfd");
+define_id!(
     /// A recurring ACH debit schedule.
     ScheduleId, "sch");
 define_id!(

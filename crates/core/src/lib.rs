@@ -6,6 +6,7 @@
 
 pub mod bank;
 pub mod calendar;
+pub mod card;
 pub mod clock;
 pub mod collection;
 pub mod crypto;

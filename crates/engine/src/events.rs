@@ -63,3 +63,20 @@ pub async fn payment_method_event(
     })
     .await
 }
+
+/// `collection.<status>` for a card collection's current status.
+pub async fn card_status_event(
+    tx: &mut Tx,
+    c: &inflow_core::card::CardCollection,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    tx.insert_event(&Event {
+        id: EventId::generate(at),
+        customer_id: Some(c.customer_id.clone()),
+        event_type: format!("collection.{}", c.status.as_str()),
+        object_id: c.id.to_string(),
+        data: serde_json::json!({ "object": crate::view::card_collection_view(c) }),
+        created_at: at,
+    })
+    .await
+}

@@ -23,6 +23,7 @@
 //!
 //! Workers talk to `core`, `store` and `nacha` only; the server calls them.
 
+pub mod cards;
 pub mod config;
 pub mod cutoff;
 pub mod events;

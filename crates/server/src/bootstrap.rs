@@ -224,6 +224,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         sandbox_clock,
         config: Arc::new(config),
         in_flight: Default::default(),
+        card_processor: Arc::new(inflow_engine::cards::SandboxProcessor),
     };
     if let Some(clock) = &state.sandbox_clock {
         let saved = state

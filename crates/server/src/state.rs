@@ -27,4 +27,6 @@ pub struct AppState {
     pub in_flight: Arc<crate::http::idempotency::InFlight>,
     /// Delivers webhooks (the background loop and the sandbox clock use it).
     pub webhooks: Arc<inflow_engine::webhooks::Dispatcher>,
+    /// The card processor connector (the built-in sandbox processor today).
+    pub card_processor: Arc<dyn inflow_engine::cards::CardProcessor>,
 }

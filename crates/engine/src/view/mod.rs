@@ -2,9 +2,11 @@
 //! `data.object` of events. One rendering per resource, so a webhook and a
 //! GET never disagree.
 
+mod card;
 mod collection;
 mod payment_method;
 
+pub use card::*;
 pub use collection::*;
 pub use payment_method::*;
 

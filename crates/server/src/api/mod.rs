@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod ach;
 pub mod api_keys;
+pub mod cards;
 pub mod collections;
 pub mod common;
 pub mod counterparties;
@@ -49,8 +50,8 @@ the body is the event as `GET /v1/events/{id}` shows it.",
         (name = "api-keys", description = "Secret keys and their signing secrets"),
         (name = "accounts", description = "Destination accounts credited by collections"),
         (name = "counterparties", description = "Payers"),
-        (name = "payment-methods", description = "Saved bank accounts"),
-        (name = "collections", description = "Pull payments: ACH debits and prenotes"),
+        (name = "payment-methods", description = "Saved bank accounts and cards"),
+        (name = "collections", description = "Pull payments: ACH debits and prenotes; card sales, authorizations, forces, voids and refunds"),
         (name = "schedules", description = "Recurring ACH debit schedules: each occurrence becomes an ACH collection"),
         (name = "ach", description = "NACHA files: cutoffs, outbound files, bank returns and notifications of change (operator)"),
         (name = "events", description = "What happened: the outbox every webhook is delivered from"),
@@ -95,6 +96,10 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(collections::create_ach))
         .routes(routes!(collections::get))
         .routes(routes!(collections::cancel))
+        .routes(routes!(cards::create_card))
+        .routes(routes!(cards::capture))
+        .routes(routes!(cards::void))
+        .routes(routes!(cards::refund))
         .routes(routes!(schedules::create, schedules::list))
         .routes(routes!(schedules::get, schedules::update))
         .routes(routes!(schedules::pause))

@@ -48,6 +48,8 @@ pub struct CreatePaymentMethodRequest {
     #[serde(rename = "type")]
     pub kind: PaymentMethodType,
     pub us_bank_account: Option<UsBankAccountInput>,
+    /// For `type: card`.
+    pub card: Option<crate::api::cards::CardInput>,
     pub counterparty_id: Option<String>,
     /// Your own id for this payment method; unique per customer.
     pub external_id: Option<String>,
@@ -94,12 +96,23 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let customer_id = auth.customer_id()?.clone();
     let body: CreatePaymentMethodRequest = parse_json(&req.body)?;
-    if body.kind != PaymentMethodType::UsBankAccount {
-        return Err(ApiError::invalid(
-            "unsupported_payment_method_type",
-            "only `us_bank_account` payment methods can be created here",
-            "type",
-        ));
+    if body.kind == PaymentMethodType::Card {
+        let card = body.card.ok_or_else(|| {
+            ApiError::invalid("missing_field", "card is required for type card", "card")
+        })?;
+        return crate::api::cards::payment_method::create(
+            &state,
+            &auth,
+            &req,
+            customer_id,
+            card,
+            crate::api::cards::payment_method::Common {
+                counterparty_id: body.counterparty_id,
+                external_id: body.external_id,
+                metadata: body.metadata,
+            },
+        )
+        .await;
     }
     let bank = body.us_bank_account.ok_or_else(|| {
         ApiError::invalid(
@@ -206,21 +219,25 @@ fn parse_id(id: &str) -> ApiResult<PaymentMethodId> {
 
 /// Get a payment method.
 #[utoipa::path(get, path = "/v1/payment-methods/{id}", tag = "payment-methods", params(("id" = String, Path)),
-    responses((status = 200, body = PaymentMethodView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PaymentMethodView, description = "A bank account, or a card (`CardPaymentMethodView`)"), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
-) -> ApiResult<Json<PaymentMethodView>> {
+) -> ApiResult<Json<serde_json::Value>> {
     let id = parse_id(&id)?;
-    let pm = state
-        .store
-        .read()
-        .await?
-        .get_bank_payment_method(auth.customer_id()?, &id)
+    let mut tx = state.store.read().await?;
+    let customer = auth.customer_id()?;
+    if let Ok(pm) = tx.get_bank_payment_method(customer, &id).await {
+        return Ok(Json(to_json(&payment_method_view(&pm))?));
+    }
+    let card = tx
+        .get_card_payment_method(customer, &id)
         .await
         .map_err(|_| ApiError::not_found("payment method"))?;
-    Ok(Json(payment_method_view(&pm)))
+    Ok(Json(to_json(
+        &inflow_engine::view::card_payment_method_view(&card),
+    )?))
 }
 
 /// Activate, deactivate, block or relabel a payment method.

@@ -4,6 +4,8 @@ pub mod accounts;
 pub mod ach_files;
 pub mod ach_work;
 pub mod api_keys;
+pub mod card_collections;
+pub mod card_payment_methods;
 pub mod collections;
 pub mod counterparties;
 pub mod counters;

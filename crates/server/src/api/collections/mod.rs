@@ -31,6 +31,9 @@ async fn create_collection(
     rail_required: bool,
 ) -> ApiResult<Response> {
     let customer = auth.customer()?.clone();
+    if rail_required && rail_of(&req.body).as_deref() == Some("card") {
+        return crate::api::cards::create_card_collection(state, auth, req, true).await;
+    }
     let body: CreateCollectionRequest = parse_json(&req.body)?;
     let new = body.into_new(rail_required)?;
     let now = state.clock.now();
@@ -52,7 +55,13 @@ async fn create_collection(
     .await
 }
 
-/// Create a collection on any rail (`"rail": "ach"`).
+/// The `rail` of a JSON body, if it is an object with one.
+fn rail_of(body: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    v.get("rail")?.as_str().map(str::to_owned)
+}
+
+/// Create a collection on any rail (`"rail": "ach"` or `"rail": "card"`, with the card body of `POST /v1/collections/card`).
 #[utoipa::path(post, path = "/v1/collections", tag = "collections", request_body = CreateCollectionRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
     responses((status = 201, body = CollectionView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -84,21 +93,25 @@ fn parse_id(id: &str) -> ApiResult<CollectionId> {
 
 /// Get a collection.
 #[utoipa::path(get, path = "/v1/collections/{id}", tag = "collections", params(("id" = String, Path)),
-    responses((status = 200, body = CollectionView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = CollectionView, description = "An ACH collection, or a card one (`CardCollectionView`, `rail: card`)"), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
-) -> ApiResult<Json<CollectionView>> {
+) -> ApiResult<Json<serde_json::Value>> {
     let id = parse_id(&id)?;
-    let c = state
-        .store
-        .read()
-        .await?
-        .get_ach_collection(Some(auth.customer_id()?), &id)
+    let mut tx = state.store.read().await?;
+    let customer = auth.customer_id()?;
+    if let Ok(c) = tx.get_ach_collection(Some(customer), &id).await {
+        return Ok(Json(to_json(&collection_view(&c))?));
+    }
+    let c = tx
+        .get_card_collection(Some(customer), &id)
         .await
         .map_err(|_| ApiError::not_found("collection"))?;
-    Ok(Json(collection_view(&c)))
+    Ok(Json(to_json(&inflow_engine::view::card_collection_view(
+        &c,
+    ))?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -124,6 +137,59 @@ pub struct CollectionListParams {
     /// YYYY-MM-DD
     pub effective_date_from: Option<String>,
     pub effective_date_to: Option<String>,
+    /// Card rail (`rail=card`): the card's brand, last 4 digits, or the approval code.
+    pub brand: Option<String>,
+    pub last4: Option<String>,
+    pub approval_code: Option<String>,
+}
+
+/// `GET /v1/collections?rail=card…`: card collections with their filters.
+async fn list_cards(
+    state: &AppState,
+    auth: &Auth,
+    p: &CollectionListParams,
+    page_q: &inflow_store::ListQuery,
+) -> ApiResult<ListResponse<serde_json::Value>> {
+    use inflow_core::card::{CardBrand, CardStatus, CardTxType};
+    let filter = inflow_store::repo::card_collections::CardCollectionFilter {
+        status: p
+            .status
+            .as_deref()
+            .map(|s| CardStatus::parse("status", s))
+            .transpose()?,
+        tx_type: p
+            .kind
+            .as_deref()
+            .map(|s| CardTxType::parse("type", s))
+            .transpose()?,
+        brand: p
+            .brand
+            .as_deref()
+            .map(|s| CardBrand::parse("brand", s))
+            .transpose()?,
+        last4: p.last4.clone(),
+        approval_code: p.approval_code.clone(),
+        payment_method_id: p
+            .payment_method_id
+            .as_deref()
+            .map(|s| PaymentMethodId::parse("paymentMethodId", s))
+            .transpose()?,
+        external_id: p.external_id.clone(),
+        reference: p.reference.clone(),
+        created_from: instant("createdFrom", &p.created_from)?,
+        created_to: instant("createdTo", &p.created_to)?,
+    };
+    let page = state
+        .store
+        .read()
+        .await?
+        .list_card_collections(auth.customer_id()?, &filter, page_q)
+        .await?;
+    Ok(ListResponse::from_page(
+        page,
+        |c| c.id.to_string(),
+        |c| serde_json::to_value(inflow_engine::view::card_collection_view(&c)).unwrap_or_default(),
+    ))
 }
 
 fn day(field: &str, s: &Option<String>) -> ApiResult<Option<NaiveDate>> {
@@ -142,12 +208,12 @@ fn day(field: &str, s: &Option<String>) -> ApiResult<Option<NaiveDate>> {
 
 /// List collections, newest first, with filters.
 #[utoipa::path(get, path = "/v1/collections", tag = "collections", params(CollectionListParams),
-    responses((status = 200, body = ListResponse<CollectionView>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = ListResponse<CollectionView>, description = "ACH collections, or with `rail=card` card collections (`CardCollectionView`)"), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     RawQuery(q): RawQuery,
-) -> ApiResult<Json<ListResponse<CollectionView>>> {
+) -> ApiResult<Json<ListResponse<serde_json::Value>>> {
     let p: CollectionListParams = parse_query(q.as_deref())?;
     let page_q = PageParams {
         limit: p.limit,
@@ -162,6 +228,16 @@ pub async fn list(
                 "rail",
             ));
         }
+    }
+    if p.rail.as_deref() == Some("card") {
+        return Ok(Json(list_cards(&state, &auth, &p, &page_q).await?));
+    }
+    if p.brand.is_some() || p.last4.is_some() || p.approval_code.is_some() {
+        return Err(ApiError::invalid(
+            "rail_required",
+            "brand, last4 and approvalCode filter card collections: add rail=card",
+            "rail",
+        ));
     }
     let filter = CollectionFilter {
         status: p
@@ -207,7 +283,7 @@ pub async fn list(
     Ok(Json(ListResponse::from_page(
         page,
         |c| c.id.to_string(),
-        |c| collection_view(&c),
+        |c| serde_json::to_value(collection_view(&c)).unwrap_or_default(),
     )))
 }
 

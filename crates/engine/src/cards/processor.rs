@@ -1,0 +1,95 @@
+//! The processor connector: what Inflow asks of a card processor. A real
+//! processor is added by implementing [`CardProcessor`]; nothing else
+//! changes. Every call carries Inflow's own reference (the collection or
+//! refund id) so the processor can deduplicate a retried call.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use chrono::NaiveDate;
+use inflow_core::card::{CardNumber, Cvc};
+use inflow_core::money::Money;
+
+/// A processor call in flight.
+pub type ProcessorFuture<'a, T> =
+    Pin<Box<dyn Future<Output = Result<T, ProcessorError>> + Send + 'a>>;
+
+/// The processor could not give an answer (timeout, 5xx). Nothing may be
+/// assumed charged or not; a retry with the same reference resolves it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProcessorError {
+    #[error("the card processor is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the card processor refused the request: {0}")]
+    Rejected(String),
+}
+
+/// The card as handed to the processor (the only place the number and
+/// security code travel together).
+#[derive(Debug, Clone)]
+pub struct CardData<'a> {
+    pub number: &'a CardNumber,
+    pub exp_month: u32,
+    pub exp_year: i32,
+    /// Present only on the one call it was given for; never stored.
+    pub cvc: Option<&'a Cvc>,
+    pub postal_code: &'a str,
+}
+
+/// Authorize `amount` (and capture it at once when `capture`).
+#[derive(Debug, Clone)]
+pub struct AuthorizeRequest<'a> {
+    /// Inflow's id for the transaction: the processor's idempotency key.
+    pub reference: &'a str,
+    pub amount: Money,
+    pub card: CardData<'a>,
+    pub capture: bool,
+    /// A force: the approval code obtained elsewhere (voice/offline authorization).
+    pub approval_code: Option<&'a str>,
+}
+
+/// An approval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    pub approval_code: String,
+    pub processor_ref: String,
+    /// Less than asked for on a partial approval.
+    pub approved_minor: i64,
+    /// `pass`, `fail` or `unchecked`.
+    pub cvc_result: String,
+}
+
+/// What the processor answered an authorization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizeOutcome {
+    Approved(Approval),
+    Declined { code: String, message: String },
+}
+
+/// What the processor knows of a transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessorStatus {
+    pub processor_ref: String,
+    pub state: String,
+}
+
+/// A card processor.
+pub trait CardProcessor: Send + Sync {
+    /// Authorize (hold) or sale (authorize and capture), or a force with an approval code.
+    fn authorize<'a>(&'a self, req: AuthorizeRequest<'a>) -> ProcessorFuture<'a, AuthorizeOutcome>;
+    /// Capture `amount` (≤ the authorized amount) of an authorization.
+    fn capture<'a>(&'a self, processor_ref: &'a str, amount: Money) -> ProcessorFuture<'a, ()>;
+    /// Release an authorization or cancel a capture not yet settled.
+    fn void<'a>(&'a self, processor_ref: &'a str) -> ProcessorFuture<'a, ()>;
+    /// Refund `amount` of a captured transaction; `reference` is the refund's id.
+    fn refund<'a>(
+        &'a self,
+        processor_ref: &'a str,
+        reference: &'a str,
+        amount: Money,
+    ) -> ProcessorFuture<'a, String>;
+    /// What the processor knows of a transaction.
+    fn inquiry<'a>(&'a self, processor_ref: &'a str) -> ProcessorFuture<'a, ProcessorStatus>;
+    /// Close the day's batch: captured transactions settle.
+    fn settle_batch<'a>(&'a self, day: NaiveDate) -> ProcessorFuture<'a, ()>;
+}

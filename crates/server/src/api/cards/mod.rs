@@ -1,0 +1,282 @@
+//! The card rail over HTTP: `POST /v1/collections/card` (sale, authorization,
+//! force), `POST /v1/collections/{id}/capture|void|refunds`, and saved cards.
+
+pub mod input;
+pub mod payment_method;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Extension;
+use chrono::Duration;
+use inflow_core::card::{CardTxType, Cvc};
+use inflow_core::ids::{AccountId, CollectionId, PaymentMethodId};
+use inflow_core::model::{validate_external_id, validate_metadata, AccountStatus};
+use inflow_core::text::bounded_text;
+use inflow_engine::cards::{ops, NewCardCollection};
+use inflow_engine::view::{card_collection_view, refund_view, CardCollectionView, RefundView};
+use inflow_store::StoreError;
+
+pub use input::{
+    CaptureRequest, CardInput, CreateCardCollectionRequest, RefundRequest, VoidRequest,
+};
+
+use crate::api::common::{external_id_conflict, to_json};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::auth::Auth;
+use crate::http::body::parse_json;
+use crate::http::idempotency::{run_write, WriteRequest};
+use crate::state::AppState;
+
+fn parse_id(id: &str) -> ApiResult<CollectionId> {
+    CollectionId::parse("id", id).map_err(|_| ApiError::not_found("collection"))
+}
+
+fn optional_body<T: serde::de::DeserializeOwned + Default>(req: &WriteRequest) -> ApiResult<T> {
+    if req.body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        parse_json(&req.body)
+    }
+}
+
+/// Shared by `POST /v1/collections/card` and `POST /v1/collections` with `"rail": "card"`.
+pub async fn create_card_collection(
+    state: AppState,
+    auth: Auth,
+    req: WriteRequest,
+    rail_required: bool,
+) -> ApiResult<Response> {
+    let customer_id = auth.customer_id()?.clone();
+    let body: CreateCardCollectionRequest = parse_json(&req.body)?;
+    match (body.rail.as_deref(), rail_required) {
+        (Some("card"), _) | (None, false) => {}
+        _ => {
+            return Err(ApiError::invalid(
+                "invalid_value",
+                "rail must be `card` here",
+                "rail",
+            ))
+        }
+    }
+    let amount = body.amount.parse("amount")?;
+    if amount.is_zero() {
+        return Err(ApiError::invalid(
+            "invalid_amount",
+            "a card amount must be above zero",
+            "amount.value",
+        ));
+    }
+    if amount.minor() > input::CARD_TRANSACTION_LIMIT_MINOR {
+        return Err(ApiError::invalid(
+            "amount_over_limit",
+            "a card transaction may be at most 24999.99",
+            "amount.value",
+        ));
+    }
+    let approval_code = match (body.kind, body.approval_code) {
+        (CardTxType::Force, Some(code)) => {
+            if code.is_empty() || code.len() > 12 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(ApiError::invalid("invalid_approval_code", "approvalCode must be 1 to 12 letters or digits", "approvalCode"));
+            }
+            Some(code)
+        }
+        (CardTxType::Force, None) => {
+            return Err(ApiError::invalid("missing_field", "a force needs the approvalCode obtained elsewhere; to capture an Inflow authorization use POST /v1/collections/{id}/capture", "approvalCode"))
+        }
+        (_, Some(_)) => return Err(ApiError::invalid("unexpected_field", "approvalCode is only for type force", "approvalCode")),
+        (_, None) => None,
+    };
+    let destination_id = AccountId::parse("destinationAccountId", &body.destination_account_id)?;
+    let pm_ref = match (body.payment_method_id, body.payment_method_external_id) {
+        (Some(id), None) => Ok(PaymentMethodId::parse("paymentMethodId", &id)?),
+        (None, Some(ext)) => Err(ext),
+        _ => {
+            return Err(ApiError::invalid(
+                "invalid_source",
+                "give exactly one of paymentMethodId or paymentMethodExternalId",
+                "paymentMethodId",
+            ))
+        }
+    };
+    let reference = body
+        .reference
+        .as_deref()
+        .map(|r| bounded_text("reference", r, 1, 100))
+        .transpose()?;
+    let external_id = body
+        .external_id
+        .as_deref()
+        .map(|e| validate_external_id("externalId", e))
+        .transpose()?;
+    validate_metadata("metadata", &body.metadata)?;
+    let cvc_raw = body.cvc;
+    let (kind, metadata, allow_duplicate) = (body.kind, body.metadata, body.allow_duplicate);
+    let now = state.clock.now();
+    let window = Duration::hours(i64::from(state.config.ach.duplicate_window_hours));
+    let st = state.clone();
+    run_write(&state, &auth, &req, move |tx| {
+        Box::pin(async move {
+            let destination = tx.get_account(&customer_id, &destination_id).await
+                .map_err(|_| ApiError::not_found("destination account").with_param("destinationAccountId"))?;
+            if destination.status == AccountStatus::Closed {
+                return Err(ApiError::conflict("destination_account_closed", "the destination account is closed").with_param("destinationAccountId"));
+            }
+            let not_found = |e: StoreError| match e {
+                StoreError::NotFound => ApiError::not_found("card payment method").with_param("paymentMethodId"),
+                e => e.into(),
+            };
+            let pm = match &pm_ref {
+                Ok(id) => tx.get_card_payment_method(&customer_id, id).await.map_err(not_found)?,
+                Err(ext) => tx.get_card_payment_method_by_external_id(&customer_id, ext).await.map_err(not_found)?,
+            };
+            let expiry = inflow_core::card::Expiry { month: pm.exp_month, year: pm.exp_year };
+            if expiry.expired_on(now.date_naive()) {
+                return Err(ApiError::conflict("card_expired", "the saved card has expired").with_param("paymentMethodId"));
+            }
+            let cvc = cvc_raw.as_deref().map(|c| Cvc::parse("cvc", c, pm.brand)).transpose()?;
+            if !allow_duplicate {
+                if let Some(first) = tx.find_duplicate_card_collection(&customer_id, &pm.fingerprint, amount.minor(), kind, now - window).await? {
+                    return Err(ApiError::conflict("duplicate_transaction", format!("a {kind} of the same amount on the same card was made recently: {first}; send \"allowDuplicate\": true to make another")).with_param("allowDuplicate"));
+                }
+            }
+            let new = NewCardCollection {
+                customer_id: customer_id.clone(),
+                tx_type: kind,
+                amount,
+                destination_account_id: destination_id,
+                payment_method: pm,
+                cvc,
+                approval_code,
+                external_id,
+                reference,
+                metadata,
+            };
+            let c = ops::create(tx, st.card_processor.as_ref(), &st.vault, new, now).await.map_err(|e| match e {
+                ops::CardError::Store(s) if s.is_conflict() => external_id_conflict("collection")(s),
+                e => e.into(),
+            })?;
+            Ok((StatusCode::CREATED, to_json(&card_collection_view(&c))?))
+        })
+    })
+    .await
+}
+
+/// Card sale, authorization or force.
+#[utoipa::path(post, path = "/v1/collections/card", tag = "collections", request_body = CreateCardCollectionRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
+    responses((status = 201, body = CardCollectionView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn create_card(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    req: WriteRequest,
+) -> ApiResult<Response> {
+    create_card_collection(state, auth, req, false).await
+}
+
+/// Capture (force) an authorization: all of it, or less (a partial force).
+#[utoipa::path(post, path = "/v1/collections/{id}/capture", tag = "collections", params(("id" = String, Path)), request_body = CaptureRequest,
+    responses((status = 200, body = CardCollectionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn capture(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+    req: WriteRequest,
+) -> ApiResult<Response> {
+    let id = parse_id(&id)?;
+    let customer_id = auth.customer_id()?.clone();
+    let body: CaptureRequest = optional_body(&req)?;
+    let amount = body.amount.map(|a| a.parse("amount")).transpose()?;
+    let now = state.clock.now();
+    let st = state.clone();
+    run_write(&state, &auth, &req, move |tx| {
+        Box::pin(async move {
+            let c = ops::capture(
+                tx,
+                st.card_processor.as_ref(),
+                &customer_id,
+                &id,
+                amount,
+                now,
+            )
+            .await?;
+            Ok((StatusCode::OK, to_json(&card_collection_view(&c))?))
+        })
+    })
+    .await
+}
+
+/// Void an authorization, or a capture before settlement.
+#[utoipa::path(post, path = "/v1/collections/{id}/void", tag = "collections", params(("id" = String, Path)), request_body = VoidRequest,
+    responses((status = 200, body = CardCollectionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn void(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+    req: WriteRequest,
+) -> ApiResult<Response> {
+    let id = parse_id(&id)?;
+    let customer_id = auth.customer_id()?.clone();
+    let body: VoidRequest = optional_body(&req)?;
+    let reason = body
+        .reason
+        .as_deref()
+        .map(|r| bounded_text("reason", r, 1, 200))
+        .transpose()?;
+    let now = state.clock.now();
+    let st = state.clone();
+    run_write(&state, &auth, &req, move |tx| {
+        Box::pin(async move {
+            let c = ops::void(
+                tx,
+                st.card_processor.as_ref(),
+                &customer_id,
+                &id,
+                reason,
+                now,
+            )
+            .await?;
+            Ok((StatusCode::OK, to_json(&card_collection_view(&c))?))
+        })
+    })
+    .await
+}
+
+/// Refund all or part of a captured card collection (`rfd_…`); refunds never add up to more than was captured.
+#[utoipa::path(post, path = "/v1/collections/{id}/refunds", tag = "collections", params(("id" = String, Path)), request_body = RefundRequest,
+    responses((status = 201, body = RefundView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn refund(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+    req: WriteRequest,
+) -> ApiResult<Response> {
+    let id = parse_id(&id)?;
+    let customer_id = auth.customer_id()?.clone();
+    let body: RefundRequest = optional_body(&req)?;
+    let amount = body.amount.map(|a| a.parse("amount")).transpose()?;
+    let reason = body
+        .reason
+        .as_deref()
+        .map(|r| bounded_text("reason", r, 1, 200))
+        .transpose()?;
+    let now = state.clock.now();
+    let st = state.clone();
+    run_write(&state, &auth, &req, move |tx| {
+        Box::pin(async move {
+            let (c, r) = ops::refund(
+                tx,
+                st.card_processor.as_ref(),
+                &customer_id,
+                &id,
+                amount,
+                reason,
+                now,
+            )
+            .await?;
+            Ok((StatusCode::CREATED, to_json(&refund_view(&r, &c))?))
+        })
+    })
+    .await
+}
