@@ -13,7 +13,7 @@ use crate::calendar::ProcessingMode;
 use crate::error::ValidationError;
 
 /// The largest fee field accepted (in minor units): the NACHA amount limit.
-pub const MAX_FEE_MINOR: i64 = 99_999_999_99;
+pub const MAX_FEE_MINOR: i64 = 9_999_999_999;
 /// 100% in basis points.
 pub const MAX_BASIS_POINTS: i64 = 10_000;
 
@@ -171,7 +171,7 @@ mod tests {
             s.ach_fees(1_000_000, ProcessingMode::Standard).percentage,
             500
         );
-        assert_eq!(percent_of(1_0001, 50), 50);
+        assert_eq!(percent_of(10_001, 50), 50);
         assert_eq!(percent_of(100, 50), 1);
     }
 
