@@ -180,6 +180,8 @@ pub struct AchCollection {
     pub hold: Option<HoldCode>,
     /// Set for the occurrences of a recurring schedule (and their retries).
     pub schedule: Option<crate::schedule::ScheduleLink>,
+    /// The fees charged on it, fixed at creation (`totalCreditAmount` = amount − fees).
+    pub fees: crate::fees::CollectionFees,
 }
 
 impl AchCollection {

@@ -136,6 +136,9 @@ define_id!(
 define_id!(
     /// One event on its way to one webhook endpoint (with its attempts).
     WebhookDeliveryId, "whd");
+define_id!(
+    /// A balanced ledger transaction (two or more entries).
+    LedgerTransactionId, "ltx");
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod collection;
 pub mod crypto;
 pub mod error;
+pub mod fees;
 pub mod ids;
 pub mod model;
 pub mod money;

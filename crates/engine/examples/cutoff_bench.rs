@@ -159,6 +159,10 @@ async fn main() {
             returned_at: None,
             hold: None,
             schedule: None,
+            fees: inflow_core::fees::CollectionFees {
+                fixed: 25,
+                ..Default::default()
+            },
         });
         if batch.len() == 5_000 || i + 1 == count {
             let chunk = std::mem::take(&mut batch);

@@ -263,6 +263,7 @@ pub(crate) async fn cutoff_in_tx(
     let (batch_count, total_debit) = (file.batch_count, file.total_debit);
     let filed_collections: Vec<AchCollection> = filed.iter().map(|(_, c)| c.clone()).collect();
     tx.insert_ach_file(&file).await?;
+    crate::ledger::post_submitted(tx, &filed_collections, cutoff.date, now).await?;
     let mut events = Vec::with_capacity(filed.len() + rolled.len());
     for c in &filed_collections {
         if rolled.contains(&c.id) {

@@ -31,6 +31,7 @@ pub mod files;
 pub mod holds;
 pub mod inbound;
 pub mod leases;
+pub mod ledger;
 pub mod prenotes;
 pub mod release;
 pub mod sandbox_bank;

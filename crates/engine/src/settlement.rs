@@ -128,6 +128,7 @@ pub(crate) async fn settle_unleased(
                             };
                             c.transition(to, Some(reason), now)?;
                             if tx.update_ach_collection_if(&c, from).await? {
+                                crate::ledger::on_status_change(tx, from, &c, now).await?;
                                 status_event(tx, &c, now).await?;
                                 if c.status == CollectionStatus::Completed
                                     && c.entry_type == AchEntryType::Prenote

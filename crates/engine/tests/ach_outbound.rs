@@ -228,6 +228,7 @@ fn collection(
         returned_at: None,
         hold: None,
         schedule: None,
+        fees: Default::default(),
     }
 }
 

@@ -246,6 +246,7 @@ impl Fixture {
             returned_at: None,
             hold: None,
             schedule: None,
+            fees: Default::default(),
         };
         let mut tx = self.store().begin().await.unwrap();
         tx.insert_bank_payment_method(&pm).await.unwrap();

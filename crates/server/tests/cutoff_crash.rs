@@ -317,6 +317,7 @@ impl Harness {
                 returned_at: None,
                 hold: None,
                 schedule: None,
+                fees: Default::default(),
             });
         }
         for chunk in rows.chunks(500) {

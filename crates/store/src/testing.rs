@@ -113,3 +113,11 @@ impl Drop for TestDb {
         }
     }
 }
+
+impl crate::Tx {
+    /// Run one SQL statement as is (tests that tamper with the database).
+    pub async fn execute_raw(&mut self, sql: &'static str) -> Result<(), crate::StoreError> {
+        crate::on_db!(self, conn => sqlx::query(sql).execute(conn).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}

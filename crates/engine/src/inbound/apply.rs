@@ -158,9 +158,11 @@ async fn apply_return(
     }
     c.return_code = Some(item.code.clone());
     c.return_trace = Some(item.entry_trace.clone());
+    let before = c.status;
     c.transition(Returned, Some(reason.clone()), now)
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     tx.update_ach_collection(c).await?;
+    crate::ledger::on_status_change(tx, before, c, now).await?;
     status_event(tx, c, now).await?;
     report.collections_changed += 1;
     entry.outcome.push("collection returned".into());

@@ -72,6 +72,7 @@ async fn move_collection(
     let from = c.status;
     c.transition(to, Some(reason), now)?;
     if tx.update_ach_collection_if(&c, from).await? {
+        crate::ledger::on_status_change(tx, from, &c, now).await?;
         status_event(tx, &c, now).await?;
         Ok(true)
     } else {

@@ -197,6 +197,11 @@ async fn retry(
             retry: n,
             retry_of: Some(first.id.clone()),
         }),
+        // A retry is standard-day: no same-day surcharge.
+        fees: inflow_core::fees::CollectionFees {
+            same_day: 0,
+            ..c.fees
+        },
         ..c.clone()
     };
     tx.insert_ach_collection(&retry).await?;

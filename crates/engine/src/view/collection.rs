@@ -88,6 +88,33 @@ pub struct NocView {
     pub corrected_data: Option<String>,
 }
 
+/// The fees charged on a collection, fixed when it was created.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FeesView {
+    /// The fixed per-debit fee.
+    pub fixed: MoneyView,
+    /// The same-day surcharge.
+    pub same_day: MoneyView,
+    /// The percentage fee (after its min/max caps).
+    pub percentage: MoneyView,
+    /// fixed + sameDay + percentage: deducted from the credit.
+    pub total: MoneyView,
+    /// Charged to the destination account only if the collection is returned.
+    pub return_fee: MoneyView,
+}
+
+fn money(currency: inflow_core::money::Currency, minor: i64) -> MoneyView {
+    Money::new(currency, minor)
+        .map(MoneyView::from)
+        .unwrap_or_else(|_| MoneyView {
+            currency: currency.code().to_owned(),
+            value: minor.to_string(),
+            exponent: currency.exponent(),
+            display_value: minor.to_string(),
+        })
+}
+
 /// A collection (pull payment).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -104,6 +131,9 @@ pub struct CollectionView {
     /// Always `inbound`: collections pull money in.
     pub direction: &'static str,
     pub amount: MoneyView,
+    pub fees: FeesView,
+    /// What the destination account is credited: amount − fees.total.
+    pub total_credit_amount: MoneyView,
     pub status: CollectionStatus,
     pub status_reason: Option<String>,
     pub status_history: Vec<StatusChangeView>,
@@ -149,6 +179,8 @@ pub struct CollectionView {
 }
 
 pub fn collection_view(c: &AchCollection) -> CollectionView {
+    let cur = c.amount.currency();
+    let charged = c.fees.total().clamp(0, c.amount.minor());
     CollectionView {
         id: c.id.to_string(),
         object: "collection",
@@ -157,6 +189,14 @@ pub fn collection_view(c: &AchCollection) -> CollectionView {
         kind: c.entry_type,
         direction: "inbound",
         amount: c.amount.into(),
+        fees: FeesView {
+            fixed: money(cur, c.fees.fixed),
+            same_day: money(cur, c.fees.same_day),
+            percentage: money(cur, c.fees.percentage),
+            total: money(cur, charged),
+            return_fee: money(cur, c.fees.return_fee),
+        },
+        total_credit_amount: money(cur, c.amount.minor() - charged),
         status: c.status,
         status_reason: c.status_reason.clone(),
         status_history: c

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::common::{external_id_conflict, time, to_json, ListResponse, PageParams};
+use crate::api::ledger::BalancesView;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::auth::Auth;
 use crate::http::body::{parse_json, parse_query};
@@ -21,6 +22,7 @@ use crate::http::idempotency::{run_write, WriteRequest};
 use crate::state::AppState;
 use inflow_core::collection::HoldCode;
 use inflow_engine::holds;
+use inflow_store::repo::ledger::Balances;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -57,13 +59,25 @@ pub struct AccountResponse {
     pub external_id: Option<String>,
     #[schema(value_type = Object)]
     pub metadata: Metadata,
+    /// From the ledger: pending, available and total, in minor units.
+    pub balances: BalancesView,
     pub created_at: String,
     pub updated_at: String,
+}
+
+impl AccountResponse {
+    /// The account with its balances.
+    pub fn with_balances(a: Account, b: Balances) -> Self {
+        let mut r = Self::from(a);
+        r.balances = BalancesView::new(&r.currency, b);
+        r
+    }
 }
 
 impl From<Account> for AccountResponse {
     fn from(a: Account) -> Self {
         Self {
+            balances: BalancesView::new(a.currency.code(), Balances::default()),
             id: a.id.to_string(),
             object: "account",
             customer_id: a.customer_id.to_string(),
@@ -129,16 +143,19 @@ pub async fn list(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<ListResponse<AccountResponse>>> {
     let params: PageParams = parse_query(q.as_deref())?;
-    let page = state
-        .store
-        .read()
-        .await?
+    let mut tx = state.store.read().await?;
+    let page = tx
         .list_accounts(auth.customer_id()?, &params.to_query()?)
         .await?;
+    let mut with = Vec::with_capacity(page.data.len());
+    for a in &page.data {
+        with.push(tx.ledger_balances(&a.id).await?);
+    }
+    let mut balances = with.into_iter();
     Ok(Json(ListResponse::from_page(
         page,
         |a| a.id.to_string(),
-        AccountResponse::from,
+        |a| AccountResponse::with_balances(a, balances.next().unwrap_or_default()),
     )))
 }
 
@@ -155,14 +172,13 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> ApiResult<Json<AccountResponse>> {
     let id = parse_id(&id)?;
-    let account = state
-        .store
-        .read()
-        .await?
+    let mut tx = state.store.read().await?;
+    let account = tx
         .get_account(auth.customer_id()?, &id)
         .await
         .map_err(|_| ApiError::not_found("account"))?;
-    Ok(Json(account.into()))
+    let balances = tx.ledger_balances(&account.id).await?;
+    Ok(Json(AccountResponse::with_balances(account, balances)))
 }
 
 /// Rename, block, unblock or close a destination account.
@@ -242,7 +258,11 @@ pub async fn update(
                 }
                 _ => {}
             }
-            Ok((StatusCode::OK, to_json(&AccountResponse::from(a))?))
+            let balances = tx.ledger_balances(&a.id).await?;
+            Ok((
+                StatusCode::OK,
+                to_json(&AccountResponse::with_balances(a, balances))?,
+            ))
         })
     })
     .await

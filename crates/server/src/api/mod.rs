@@ -10,7 +10,9 @@ pub mod counterparties;
 pub mod customers;
 pub mod events;
 pub mod health;
+pub mod ledger;
 pub mod payment_methods;
+pub mod reports;
 pub mod sandbox;
 pub mod schedules;
 pub mod webhook_deliveries;
@@ -48,7 +50,9 @@ the body is the event as `GET /v1/events/{id}` shows it.",
     tags(
         (name = "customers", description = "Businesses and agencies the operator serves (operator keys)"),
         (name = "api-keys", description = "Secret keys and their signing secrets"),
-        (name = "accounts", description = "Destination accounts credited by collections"),
+        (name = "accounts", description = "Destination accounts credited by collections, their balances and ledger entries"),
+        (name = "fees", description = "Fee schedules per customer and the operator's default (operator)"),
+        (name = "reports", description = "Settlement and return-rate reports (operator)"),
         (name = "counterparties", description = "Payers"),
         (name = "payment-methods", description = "Saved bank accounts and cards"),
         (name = "collections", description = "Pull payments: ACH debits and prenotes; card sales, authorizations, forces, voids and refunds"),
@@ -88,6 +92,10 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api_keys::revoke))
         .routes(routes!(accounts::create, accounts::list))
         .routes(routes!(accounts::get, accounts::update))
+        .routes(routes!(ledger::list_entries))
+        .routes(routes!(ledger::get_fee_schedule, ledger::put_fee_schedule))
+        .routes(routes!(reports::settlement))
+        .routes(routes!(reports::return_rates))
         .routes(routes!(counterparties::create, counterparties::list))
         .routes(routes!(counterparties::get, counterparties::update))
         .routes(routes!(payment_methods::create, payment_methods::list))

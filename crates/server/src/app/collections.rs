@@ -267,6 +267,20 @@ pub async fn build_ach_collection(
         }
         _ => {}
     }
+    let fees = tx
+        .effective_fee_schedule(&customer.id)
+        .await?
+        .ach_fees(req.amount.minor(), req.processing_mode);
+    if fees.total() > req.amount.minor() {
+        return Err(invalid(
+            "amount_below_fees",
+            format!(
+                "the amount must cover the fees charged on it ({} minor units)",
+                fees.total()
+            ),
+            "amount.value",
+        ));
+    }
     if req.processing_mode == ProcessingMode::SameDay
         && req.amount.minor() > SAME_DAY_ENTRY_LIMIT_MINOR
     {
@@ -508,6 +522,7 @@ pub async fn build_ach_collection(
         returned_at: None,
         hold,
         schedule: None,
+        fees,
     })
 }
 

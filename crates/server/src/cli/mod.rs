@@ -3,6 +3,7 @@
 mod ach;
 mod api_keys;
 mod customers;
+mod ledger;
 mod serve;
 mod webhooks;
 
@@ -47,6 +48,9 @@ pub enum Command {
     /// Read and check NACHA (ACH) files.
     #[command(subcommand)]
     Ach(ach::AchCommand),
+    /// Check the double-entry ledger (operator).
+    #[command(subcommand)]
+    Ledger(ledger::LedgerCommand),
     /// Webhook tools for integrators (no server or database needed).
     #[command(subcommand)]
     Webhooks(webhooks::WebhooksCommand),
@@ -104,6 +108,7 @@ pub fn main() -> ExitCode {
             }
             Command::Customers(cmd) => customers::run(config, cmd).await,
             Command::ApiKeys(cmd) => api_keys::run(config, cmd).await,
+            Command::Ledger(cmd) => ledger::run(config, cmd).await,
             Command::Ach(_) | Command::Webhooks(_) => {
                 unreachable!("handled before the runtime starts")
             }

@@ -66,6 +66,10 @@ pub(crate) struct CollectionRow {
     occurrence: Option<i64>,
     retry_number: Option<i64>,
     retry_of: Option<String>,
+    fee_fixed: i64,
+    fee_same_day: i64,
+    fee_percentage: i64,
+    fee_return: i64,
 }
 
 fn schedule_link(r: &CollectionRow) -> Result<Option<ScheduleLink>, StoreError> {
@@ -152,6 +156,12 @@ impl TryFrom<CollectionRow> for AchCollection {
                 .map(|h| HoldCode::parse("hold_code", h))
                 .transpose()?,
             schedule,
+            fees: inflow_core::fees::CollectionFees {
+                fixed: r.fee_fixed,
+                same_day: r.fee_same_day,
+                percentage: r.fee_percentage,
+                return_fee: r.fee_return,
+            },
         })
     }
 }
@@ -161,7 +171,8 @@ pub(crate) const COLUMNS: &str = "id, customer_id, type, status, status_reason, 
     account_fingerprint, account_type, holder_name, holder_type, sec_code, processing_mode, payment_type, effective_date, \
     release_date, authorization_json, company_name, company_id, company_entry_description, addenda, reference, purpose, \
     external_id, metadata, trace_number, file_id, return_code, return_trace, noc_code, noc_corrected_data, created_at, \
-    updated_at, submitted_at, completed_at, returned_at, hold_code, schedule_id, occurrence, retry_number, retry_of";
+    updated_at, submitted_at, completed_at, returned_at, hold_code, schedule_id, occurrence, retry_number, retry_of, \
+    fee_fixed, fee_same_day, fee_percentage, fee_return";
 
 pub(crate) fn history_json(c: &AchCollection) -> String {
     serde_json::to_string(&c.status_history).unwrap_or_else(|_| "[]".into())
@@ -213,7 +224,7 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "INSERT INTO collections ({COLUMNS}, rail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
              $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, \
-             $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, 'ach')"
+             $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51, $52, 'ach')"
         ));
         on_db!(self, conn => sqlx::query(sql)
             .bind(c.id.as_str())
@@ -264,6 +275,10 @@ impl Tx {
             .bind(c.schedule.as_ref().map(|l| i64::from(l.occurrence)))
             .bind(c.schedule.as_ref().map(|l| i64::from(l.retry)))
             .bind(c.schedule.as_ref().and_then(|l| l.retry_of.as_ref()).map(|r| r.as_str()))
+            .bind(c.fees.fixed)
+            .bind(c.fees.same_day)
+            .bind(c.fees.percentage)
+            .bind(c.fees.return_fee)
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;

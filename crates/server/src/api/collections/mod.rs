@@ -326,8 +326,10 @@ pub async fn cancel(
                     format!("a {} collection can no longer be cancelled; once in a file only a reversal can undo it", c.status),
                 ));
             }
+            let before = c.status;
             c.transition(CollectionStatus::Cancelled, Some(reason), now).map_err(|e| ApiError::conflict("collection_not_cancellable", e.to_string()))?;
             tx.update_ach_collection(&c).await?;
+            inflow_engine::ledger::on_status_change(tx, before, &c, now).await?;
             inflow_engine::events::status_event(tx, &c, now).await?;
             Ok((StatusCode::OK, to_json(&collection_view(&c))?))
         })

@@ -1,0 +1,289 @@
+//! Balances and ledger entries of destination accounts, and the operator's
+//! fee schedules (`/v1/fee-schedules/{customerId|default}`).
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::{Extension, Json};
+use inflow_core::fees::FeeSchedule;
+use inflow_core::ids::{AccountId, CustomerId};
+use inflow_store::repo::fee_schedules::DEFAULT_KEY;
+use inflow_store::repo::ledger::{Balances, EntryRow};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::common::{time, to_json, ListResponse, PageParams};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::auth::Auth;
+use crate::http::body::{parse_json, parse_query};
+use crate::http::idempotency::{run_write, WriteRequest};
+use crate::state::AppState;
+
+/// Balances of a destination account, in minor units as strings (they can
+/// be negative: a return after the funds became available).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BalancesView {
+    pub currency: String,
+    /// Credited for submitted collections not yet through the good-funds period.
+    #[schema(example = "9975")]
+    pub pending: String,
+    /// Completed collections, net of fees, returns and return fees.
+    pub available: String,
+    /// pending + available.
+    pub total: String,
+}
+
+impl BalancesView {
+    pub fn new(currency: &str, b: Balances) -> Self {
+        Self {
+            currency: currency.to_owned(),
+            pending: b.pending.to_string(),
+            available: b.available.to_string(),
+            total: b.total().to_string(),
+        }
+    }
+}
+
+/// One ledger entry on a destination account.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LedgerEntryView {
+    pub id: String,
+    /// Always `ledger_entry`.
+    pub object: &'static str,
+    pub transaction_id: String,
+    /// `ach_submitted`, `ach_completed`, `ach_returned`, `ach_return_fee`, `ach_reversed`, `card_captured`, `card_refunded`.
+    pub transaction_type: String,
+    /// `pending` or `available`.
+    pub balance: &'static str,
+    /// `credit` (adds to the balance) or `debit`.
+    pub direction: String,
+    /// Minor units, positive.
+    pub amount: String,
+    pub currency: String,
+    pub collection_id: Option<String>,
+    /// The banking day the posting belongs to (US/Eastern, YYYY-MM-DD).
+    pub posted_on: String,
+    pub created_at: String,
+}
+
+/// Entries are numbered; the API shows `len_<number>`.
+const ENTRY_PREFIX: &str = "len_";
+
+fn entry_view(e: EntryRow) -> LedgerEntryView {
+    let created = e.created().map(time).unwrap_or_default();
+    LedgerEntryView {
+        id: format!("{ENTRY_PREFIX}{}", e.id),
+        object: "ledger_entry",
+        transaction_id: e.transaction_id,
+        transaction_type: e.transaction_kind,
+        balance: if e.ledger_account_kind.ends_with("pending") {
+            "pending"
+        } else {
+            "available"
+        },
+        direction: e.direction,
+        amount: e.amount.to_string(),
+        currency: e.currency,
+        collection_id: e.collection_id,
+        posted_on: e.posted_on,
+        created_at: created,
+    }
+}
+
+/// List the ledger entries of a destination account, newest first, each with
+/// the collection it came from.
+#[utoipa::path(get, path = "/v1/accounts/{id}/entries", tag = "accounts",
+    params(("id" = String, Path), PageParams),
+    responses((status = 200, body = ListResponse<LedgerEntryView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_entries(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ListResponse<LedgerEntryView>>> {
+    let id = AccountId::parse("id", &id).map_err(|_| ApiError::not_found("account"))?;
+    let params: PageParams = parse_query(q.as_deref())?;
+    let before = match params.starting_after.as_deref() {
+        None => 0,
+        Some(s) => s
+            .strip_prefix(ENTRY_PREFIX)
+            .and_then(|n| n.parse::<i64>().ok())
+            .filter(|n| *n > 0)
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "invalid_cursor",
+                    "startingAfter must be the id of a ledger entry (len_…)",
+                    "startingAfter",
+                )
+            })?,
+    };
+    let query = PageParams {
+        limit: params.limit,
+        starting_after: None,
+    }
+    .to_query()?;
+    let mut tx = state.store.read().await?;
+    tx.get_account(auth.customer_id()?, &id)
+        .await
+        .map_err(|_| ApiError::not_found("account"))?;
+    let page = tx.list_ledger_entries(&id, before, &query).await?;
+    Ok(Json(ListResponse::from_page(
+        page,
+        |e| format!("{ENTRY_PREFIX}{}", e.id),
+        entry_view,
+    )))
+}
+
+/// A fee schedule (all amounts in minor units; percentages in basis points).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FeeScheduleBody {
+    #[serde(default)]
+    pub ach_fixed: i64,
+    #[serde(default)]
+    pub ach_same_day_surcharge: i64,
+    #[serde(default)]
+    pub ach_percentage_bps: i64,
+    /// Lower bound of the percentage fee (0: none).
+    #[serde(default)]
+    pub ach_percentage_min: i64,
+    /// Upper bound of the percentage fee (0: none).
+    #[serde(default)]
+    pub ach_percentage_max: i64,
+    #[serde(default)]
+    pub ach_return_fee: i64,
+    #[serde(default)]
+    pub card_percentage_bps: i64,
+    #[serde(default)]
+    pub card_fixed: i64,
+}
+
+impl From<FeeSchedule> for FeeScheduleBody {
+    fn from(s: FeeSchedule) -> Self {
+        Self {
+            ach_fixed: s.ach_fixed,
+            ach_same_day_surcharge: s.ach_same_day_surcharge,
+            ach_percentage_bps: s.ach_percentage_bps,
+            ach_percentage_min: s.ach_percentage_min,
+            ach_percentage_max: s.ach_percentage_max,
+            ach_return_fee: s.ach_return_fee,
+            card_percentage_bps: s.card_percentage_bps,
+            card_fixed: s.card_fixed,
+        }
+    }
+}
+
+impl From<&FeeScheduleBody> for FeeSchedule {
+    fn from(b: &FeeScheduleBody) -> Self {
+        Self {
+            ach_fixed: b.ach_fixed,
+            ach_same_day_surcharge: b.ach_same_day_surcharge,
+            ach_percentage_bps: b.ach_percentage_bps,
+            ach_percentage_min: b.ach_percentage_min,
+            ach_percentage_max: b.ach_percentage_max,
+            ach_return_fee: b.ach_return_fee,
+            card_percentage_bps: b.card_percentage_bps,
+            card_fixed: b.card_fixed,
+        }
+    }
+}
+
+/// The fee schedule resource.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FeeScheduleView {
+    /// Always `fee_schedule`.
+    pub object: &'static str,
+    /// `default` or the customer's id.
+    pub id: String,
+    /// `customer` (its own), `default` (the operator's default applies) or `none`.
+    pub source: &'static str,
+    #[serde(flatten)]
+    pub schedule: FeeScheduleBody,
+}
+
+/// `default` or a customer id; 404 for anything else.
+fn schedule_key(id: &str) -> ApiResult<String> {
+    if id == DEFAULT_KEY {
+        return Ok(id.to_owned());
+    }
+    CustomerId::parse("id", id)
+        .map(|c| c.to_string())
+        .map_err(|_| ApiError::not_found("fee schedule"))
+}
+
+/// The fee schedule of a customer (its own, or the default that applies to
+/// it), or the operator's default (`default`). Operator keys only.
+#[utoipa::path(get, path = "/v1/fee-schedules/{id}", tag = "fees",
+    params(("id" = String, Path, description = "`default` or a customer id")),
+    responses((status = 200, body = FeeScheduleView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_fee_schedule(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<FeeScheduleView>> {
+    auth.require_admin()?;
+    let key = schedule_key(&id)?;
+    let mut tx = state.store.read().await?;
+    if key != DEFAULT_KEY {
+        tx.get_customer(&CustomerId::from_trusted(key.clone()))
+            .await
+            .map_err(|_| ApiError::not_found("customer"))?;
+    }
+    let (source, schedule) = match tx.get_fee_schedule(&key).await? {
+        Some(s) if key == DEFAULT_KEY => ("default", s),
+        Some(s) => ("customer", s),
+        None => match tx.get_fee_schedule(DEFAULT_KEY).await? {
+            Some(s) => ("default", s),
+            None => ("none", FeeSchedule::default()),
+        },
+    };
+    Ok(Json(FeeScheduleView {
+        object: "fee_schedule",
+        id: key,
+        source,
+        schedule: schedule.into(),
+    }))
+}
+
+/// Set a customer's fee schedule, or the default (`default`). Applies to
+/// collections created from then on. Operator keys only.
+#[utoipa::path(put, path = "/v1/fee-schedules/{id}", tag = "fees",
+    params(("id" = String, Path, description = "`default` or a customer id")), request_body = FeeScheduleBody,
+    responses((status = 200, body = FeeScheduleView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn put_fee_schedule(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+    req: WriteRequest,
+) -> ApiResult<Response> {
+    auth.require_admin()?;
+    let key = schedule_key(&id)?;
+    let body: FeeScheduleBody = parse_json(&req.body)?;
+    let schedule = FeeSchedule::from(&body);
+    schedule.validate()?;
+    let now = state.clock.now();
+    run_write(&state, &auth, &req, move |tx| {
+        Box::pin(async move {
+            let source = if key == DEFAULT_KEY {
+                "default"
+            } else {
+                tx.get_customer(&CustomerId::from_trusted(key.clone()))
+                    .await
+                    .map_err(|_| ApiError::not_found("customer"))?;
+                "customer"
+            };
+            tx.put_fee_schedule(&key, &schedule, now).await?;
+            let view = FeeScheduleView {
+                object: "fee_schedule",
+                id: key,
+                source,
+                schedule: schedule.into(),
+            };
+            Ok((StatusCode::OK, to_json(&view)?))
+        })
+    })
+    .await
+}
