@@ -107,8 +107,8 @@ impl Tx {
             .collect()
     }
 
-    /// `on_hold` collections waiting for `hold` on payment method `pm` (or,
-    /// for a blocked destination, on account `pm` is `None` and `account` is set).
+    /// `on_hold` collections waiting for `hold`, narrowed to a payment method
+    /// and/or a destination account when given.
     pub async fn held_ach_collections(
         &mut self,
         hold: HoldCode,
