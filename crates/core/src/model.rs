@@ -110,10 +110,17 @@ pub struct Customer {
     /// Company identification written in the NACHA batch header (10 chars).
     pub ach_company_id: Option<String>,
     pub ach_policy: AchPolicy,
+    /// The most one card may be charged per US/Eastern day for this
+    /// customer, in USD minor units.
+    pub card_daily_limit: i64,
     pub metadata: Metadata,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// A new customer's per-card daily limit: $24,999.99, the cap the first
+/// reference system puts on one card per day.
+pub const DEFAULT_CARD_DAILY_LIMIT: i64 = 2_499_999;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiKey {

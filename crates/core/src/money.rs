@@ -75,6 +75,15 @@ impl Money {
         Ok(Self { currency, minor })
     }
 
+    /// USD `minor` clamped into the valid range, for values validated on
+    /// their way in (stored settings).
+    pub fn usd_clamped(minor: i64) -> Self {
+        Money {
+            currency: Currency::Usd,
+            minor: minor.clamp(0, MAX_MINOR),
+        }
+    }
+
     pub fn usd(minor: i64) -> Result<Self, ValidationError> {
         Self::new(Currency::Usd, minor)
     }

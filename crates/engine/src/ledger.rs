@@ -379,24 +379,27 @@ pub async fn post_card_settled(
     complete_of(tx, r, "card_settled", local_date(now), now).await
 }
 
-/// Card refund (after settlement): Dr destination available *amount − fees
-/// returned*; Dr fee revenue *fees returned*; Cr card clearing *amount*.
+/// Card refund: Dr the destination *amount* — from what the capture still
+/// has pending, the rest from available — and Cr card clearing *amount*.
+/// Card fees are not given back on a refund (`p.fees` is ignored).
 pub async fn post_card_refund(tx: &mut Tx, p: CardPosting<'_>) -> Result<(), StoreError> {
     let (cur, amount) = (p.amount.currency(), p.amount.minor());
-    let fee = p.fees.clamp(0, amount);
+    let pending = LedgerAccount::pending(p.destination, cur);
+    let nets = tx.ledger_nets_for_collection(p.collection_id).await?;
+    let from_pending = nets
+        .get(&pending.id())
+        .copied()
+        .unwrap_or(0)
+        .clamp(0, amount);
     let head = card_head("card_refunded", &p);
     let t = build(
         head,
         [
+            entry(pending, Direction::Debit, from_pending),
             entry(
                 LedgerAccount::available(p.destination, cur),
                 Direction::Debit,
-                amount - fee,
-            ),
-            entry(
-                LedgerAccount::operator(kind::FEE_REVENUE, cur),
-                Direction::Debit,
-                fee,
+                amount - from_pending,
             ),
             entry(
                 LedgerAccount::operator(kind::CARD_CLEARING, cur),

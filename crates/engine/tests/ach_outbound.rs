@@ -130,6 +130,7 @@ async fn world(backend: TestBackend) -> World {
         ach_company_name: Some("ACME UTILITIES".into()),
         ach_company_id: Some("1234567890".into()),
         ach_policy: Default::default(),
+        card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
         metadata: Metadata::new(),
         created_at: now,
         updated_at: now,

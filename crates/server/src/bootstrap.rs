@@ -149,6 +149,24 @@ pub fn ach_config(config: &Config) -> anyhow::Result<inflow_engine::config::AchC
     })
 }
 
+/// Validate the `[cards]` settings.
+pub fn card_config(config: &Config) -> anyhow::Result<inflow_engine::cards::CardConfig> {
+    let c = &config.cards;
+    if !(1..=30).contains(&c.authorization_ttl_days) {
+        bail!("cards.authorization_ttl_days must be 1 to 30");
+    }
+    let batch_close = chrono::NaiveTime::parse_from_str(&c.batch_close, "%H:%M").map_err(|_| {
+        anyhow::anyhow!(
+            "cards.batch_close must be HH:MM (24-hour, US/Eastern), not {:?}",
+            c.batch_close
+        )
+    })?;
+    Ok(inflow_engine::cards::CardConfig {
+        authorization_ttl_days: c.authorization_ttl_days,
+        batch_close,
+    })
+}
+
 /// Validate the `[webhooks]` settings into the dispatcher's configuration.
 pub fn webhook_config(config: &Config) -> anyhow::Result<inflow_engine::webhooks::DispatchConfig> {
     use std::time::Duration;
@@ -213,6 +231,10 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         )
         .context("starting the webhook dispatcher")?,
     );
+    let card_config = card_config(&config)?;
+    let card_processor: Arc<dyn inflow_engine::cards::CardProcessor> = Arc::new(
+        inflow_engine::cards::SandboxProcessor::new(store.clone(), clock.clone()),
+    );
     let state = AppState {
         webhooks,
         ach,
@@ -224,7 +246,8 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         sandbox_clock,
         config: Arc::new(config),
         in_flight: Default::default(),
-        card_processor: Arc::new(inflow_engine::cards::SandboxProcessor),
+        card_processor,
+        cards: Arc::new(card_config),
     };
     if let Some(clock) = &state.sandbox_clock {
         let saved = state

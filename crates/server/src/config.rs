@@ -110,6 +110,27 @@ impl Default for WebhookSettings {
     }
 }
 
+/// The card rail (`[cards]` in the TOML file, `INFLOW_CARDS__<FIELD>` in
+/// the environment).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CardSettings {
+    /// Days an uncaptured authorization lives before Inflow voids it.
+    pub authorization_ttl_days: u32,
+    /// When the processor's daily batch closes, `HH:MM` US/Eastern;
+    /// captured collections settle (`completed`) then.
+    pub batch_close: String,
+}
+
+impl Default for CardSettings {
+    fn default() -> Self {
+        Self {
+            authorization_ttl_days: 7,
+            batch_close: "22:00".into(),
+        }
+    }
+}
+
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
@@ -141,6 +162,7 @@ pub struct Config {
     pub scheduler_interval_secs: u64,
     pub ach: AchSettings,
     pub webhooks: WebhookSettings,
+    pub cards: CardSettings,
 }
 
 impl std::fmt::Debug for Config {
@@ -198,6 +220,7 @@ impl Default for Config {
             scheduler_interval_secs: 5,
             ach: AchSettings::default(),
             webhooks: WebhookSettings::default(),
+            cards: CardSettings::default(),
             bootstrap_admin_key: None,
             bootstrap_admin_signing_secret: None,
         }

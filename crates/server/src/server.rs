@@ -92,6 +92,9 @@ async fn ach_loop(state: AppState, mut stop: watch::Receiver<bool>) {
                     + r.settled_processing
                     + r.settled_completed
                     + r.inbound_files_processed
+                    + r.card_calls_resolved
+                    + r.card_authorizations_expired
+                    + r.card_batches_closed
                     > 0 =>
             {
                 tracing::info!(?r, "ACH jobs ran")

@@ -29,4 +29,6 @@ pub struct AppState {
     pub webhooks: Arc<inflow_engine::webhooks::Dispatcher>,
     /// The card processor connector (the built-in sandbox processor today).
     pub card_processor: Arc<dyn inflow_engine::cards::CardProcessor>,
+    /// Authorization lifetime and batch close time.
+    pub cards: Arc<inflow_engine::cards::CardConfig>,
 }

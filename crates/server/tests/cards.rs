@@ -142,7 +142,7 @@ async fn sale_captures_and_refunds_add_up_to_at_most_the_capture(b: Backend) {
         (Some("card"), Some("captured"))
     );
     assert_eq!(c["capturedAmount"]["value"], "10000");
-    assert_eq!(history(&c), ["authorized", "captured"]);
+    assert_eq!(history(&c), ["pending", "authorized", "captured"]);
     let refunds = format!("/v1/collections/{id}/refunds");
     let r = app
         .post(
@@ -279,7 +279,10 @@ async fn authorization_capture_partial_force_and_void_rules(b: Backend) {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(history(&r.json()), ["authorized", "captured", "voided"]);
+    assert_eq!(
+        history(&r.json()),
+        ["pending", "authorized", "captured", "voided"]
+    );
     assert_eq!(
         events_for(&app, id).await,
         [
@@ -376,6 +379,7 @@ async fn sandbox_declines_partial_approval_and_processor_timeouts(b: Backend) {
     let pm = save_card(&app, &s, "4000000000000044").await;
     let c = create(&app, &s, charge(&s, &pm, "authorization", "2500")).await;
     assert_eq!(c["authorizedAmount"]["value"], "1250");
+    // A lost answer: 202 with the collection pending (the rest is in cards_reliability.rs).
     let pm = save_card(&app, &s, "4000000000000036").await;
     let r = app
         .post(
@@ -384,22 +388,9 @@ async fn sandbox_declines_partial_approval_and_processor_timeouts(b: Backend) {
             charge(&s, &pm, "sale", "2500"),
         )
         .await;
-    assert_eq!(
-        (r.status, r.error_code()),
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "processor_unavailable".into()
-        )
-    );
-    let l = app
-        .get(&s.creds, "/v1/collections?rail=card&last4=0036")
-        .await
-        .json();
-    assert_eq!(
-        l["data"].as_array().unwrap().len(),
-        0,
-        "nothing recorded on a timeout"
-    );
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    assert_eq!(r.json()["status"], "pending");
+    assert_eq!(r.json()["pendingOperation"]["operation"], "authorize");
 }
 
 async fn idempotent_replays_and_duplicates(b: Backend) {

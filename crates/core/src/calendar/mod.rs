@@ -25,7 +25,9 @@ use std::collections::BTreeSet;
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
-pub use cutoffs::{local_date, Cutoff, CutoffKind, CutoffSchedule, ScheduleError, EASTERN};
+pub use cutoffs::{
+    eastern_instant, local_date, Cutoff, CutoffKind, CutoffSchedule, ScheduleError, EASTERN,
+};
 pub use holidays::{FedHoliday, HolidayClosure};
 pub use timing::{plan_entry, EntryPlan, ProcessingMode, TimingError};
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::CardBrand;
 use crate::bank::string_enum;
+use crate::fees::{percent_of, CollectionFees};
 use crate::ids::{AccountId, CollectionId, CustomerId, PaymentMethodId, RefundId};
 use crate::model::Metadata;
 use crate::money::Money;
@@ -13,6 +14,7 @@ use crate::money::Money;
 string_enum!(
 /// Where a card collection is in its lifecycle.
 CardStatus, "card collection status" {
+    Pending => "pending",
     Authorized => "authorized",
     Captured => "captured",
     Completed => "completed",
@@ -21,6 +23,15 @@ CardStatus, "card collection status" {
     PartiallyRefunded => "partially_refunded",
     Refunded => "refunded",
 });
+
+string_enum!(
+    /// What Inflow asks the processor to do.
+    CardOperation, "card processor operation" {
+        Authorize => "authorize", Capture => "capture", Void => "void", Refund => "refund" });
+
+string_enum!(
+    /// A refund is `pending` while the processor's answer is awaited.
+    RefundStatus, "refund status" { Pending => "pending", Succeeded => "succeeded", Failed => "failed" });
 
 string_enum!(
     /// `sale` (authorize and capture), `authorization` (hold only) or
@@ -33,7 +44,8 @@ impl CardStatus {
         use CardStatus::*;
         matches!(
             (self, to),
-            (Authorized, Captured | Voided)
+            (Pending, Authorized | Declined)
+                | (Authorized, Captured | Voided)
                 | (Captured, Completed | Voided | PartiallyRefunded | Refunded)
                 | (Completed, PartiallyRefunded | Refunded)
                 | (PartiallyRefunded, PartiallyRefunded | Refunded | Completed)
@@ -63,6 +75,19 @@ pub struct CardStatusChange {
     pub status: CardStatus,
     pub reason: Option<String>,
     pub at: DateTime<Utc>,
+}
+
+/// A processor call committed but not yet answered (the collection takes no
+/// other operation meanwhile).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingOperation {
+    pub operation: CardOperation,
+    /// Minor units (0 for a void).
+    pub amount: i64,
+    /// The processor's idempotency key for the call.
+    pub reference: String,
+    pub requested_at: DateTime<Utc>,
 }
 
 /// A refused lifecycle step.
@@ -112,6 +137,12 @@ pub struct CardCollection {
     pub completed_at: Option<DateTime<Utc>>,
     /// An authorization not captured by then is voided.
     pub expires_at: Option<DateTime<Utc>>,
+    /// The customer's card fee rule when the collection was made.
+    pub fee_fixed: i64,
+    pub fee_percentage_bps: i64,
+    pub pending_operation: Option<PendingOperation>,
+    /// The processor batch that settled it.
+    pub batch_id: Option<String>,
 }
 
 impl CardCollection {
@@ -154,6 +185,46 @@ impl CardCollection {
     pub fn refundable_minor(&self) -> i64 {
         self.captured_minor - self.refunded_minor
     }
+
+    /// The amount fees are charged on: the capture once there is one, the
+    /// authorization (or the amount asked for) before, nothing if no money
+    /// will move.
+    pub fn fee_base_minor(&self) -> i64 {
+        match self.status {
+            CardStatus::Declined | CardStatus::Voided => 0,
+            CardStatus::Pending => self.amount.minor(),
+            CardStatus::Authorized => self.authorized_minor,
+            _ => self.captured_minor,
+        }
+    }
+
+    /// The fees on [`Self::fee_base_minor`] (never more than it). Card fees
+    /// are kept when money is refunded, given back when a capture is voided.
+    pub fn fees(&self) -> CollectionFees {
+        let base = self.fee_base_minor();
+        if base == 0 {
+            return CollectionFees::default();
+        }
+        let percentage = percent_of(base, self.fee_percentage_bps);
+        let fixed = self.fee_fixed.clamp(0, base);
+        CollectionFees {
+            fixed,
+            same_day: 0,
+            percentage: percentage.clamp(0, base - fixed),
+            return_fee: 0,
+        }
+    }
+
+    /// What the destination account is credited in the end: the capture,
+    /// less fees and refunds (`totalCreditAmount`).
+    pub fn total_credit_minor(&self) -> i64 {
+        self.fee_base_minor() - self.fees().total() - self.refunded_minor
+    }
+
+    /// Has the processor settled it (batch closed)?
+    pub fn is_settled(&self) -> bool {
+        self.completed_at.is_some()
+    }
 }
 
 /// One refund of (part of) a captured card collection.
@@ -164,7 +235,10 @@ pub struct CardRefund {
     pub customer_id: CustomerId,
     pub amount: Money,
     pub reason: Option<String>,
+    /// Empty until the processor has answered.
     pub processor_ref: String,
+    pub status: RefundStatus,
+    pub failure_reason: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 

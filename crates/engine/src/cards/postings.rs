@@ -1,36 +1,83 @@
-//! Ledger hooks: one function per card money movement, called in the same
-//! transaction as the change. The double-entry ledger (#6) is built on
-//! another branch; until it is merged these post nothing.
+//! What a card collection's money movements post to the ledger, in the
+//! transaction that records them:
+//!
+//! | change | posting |
+//! |---|---|
+//! | → `captured` (sale, force, capture) | `card_captured`: Dr card clearing *captured*; Cr pending *net of fees*; Cr fee revenue |
+//! | settled (batch close) | `card_settled`: what is pending for it → available |
+//! | refund | `card_refunded`: Dr pending (what is left of it) then available; Cr card clearing |
+//! | `captured` → `voided` | `card_voided`: the exact opposite of what the capture posted |
+//!
+//! Authorizations, declines and voids of authorizations move no money.
 
-use inflow_core::card::{CardCollection, CardRefund};
+use chrono::{DateTime, Utc};
+use inflow_core::card::{CardCollection, CardRefund, CardStatus, RefundStatus};
 use inflow_store::{StoreError, Tx};
 
-/// Money captured (sale, force or capture of an authorization): `amount_minor`.
-pub async fn on_capture(
-    _tx: &mut Tx,
-    _c: &CardCollection,
-    _amount_minor: i64,
+use crate::ledger::{self, CardPosting};
+
+/// Post what the answer to `call` changed from `before` to `after`.
+pub async fn after_call(
+    tx: &mut Tx,
+    before: &CardCollection,
+    after: &CardCollection,
+    refund: Option<&CardRefund>,
+    now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    // ledger (#6) posts here: debit card clearing, credit the destination account (pending).
+    if after.status == CardStatus::Captured && before.status != CardStatus::Captured {
+        return on_capture(tx, after, now).await;
+    }
+    if after.status == CardStatus::Voided && before.status == CardStatus::Captured {
+        return ledger::post_card_void(
+            tx,
+            &after.id,
+            &after.destination_account_id,
+            after.amount,
+            now,
+        )
+        .await
+        .map(|_| ());
+    }
+    if let Some(r) = refund.filter(|r| r.status == RefundStatus::Succeeded) {
+        return ledger::post_card_refund(
+            tx,
+            CardPosting {
+                reference: r.id.to_string(),
+                collection_id: &after.id,
+                destination: &after.destination_account_id,
+                amount: r.amount,
+                fees: 0,
+                now,
+            },
+        )
+        .await;
+    }
     Ok(())
 }
 
-/// A capture cancelled before settlement (a void of an authorization moves no money).
-pub async fn on_void(
-    _tx: &mut Tx,
-    _c: &CardCollection,
-    _voided_capture_minor: i64,
-) -> Result<(), StoreError> {
-    // ledger (#6) posts here: reverse the capture's posting when `_voided_capture_minor` > 0.
-    Ok(())
+/// Money captured: credit the destination (pending) net of the card fees.
+async fn on_capture(tx: &mut Tx, c: &CardCollection, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let amount = inflow_core::money::Money::new(c.amount.currency(), c.captured_minor)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    ledger::post_card_capture(
+        tx,
+        CardPosting {
+            reference: c.id.to_string(),
+            collection_id: &c.id,
+            destination: &c.destination_account_id,
+            amount,
+            fees: c.fees().total(),
+            now,
+        },
+    )
+    .await
 }
 
-/// A refund of (part of) a capture.
-pub async fn on_refund(
-    _tx: &mut Tx,
-    _c: &CardCollection,
-    _r: &CardRefund,
+/// The batch close settled `c`: what is pending for it becomes available.
+pub async fn on_settled(
+    tx: &mut Tx,
+    c: &CardCollection,
+    now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    // ledger (#6) posts here: debit the destination account, credit card clearing.
-    Ok(())
+    ledger::post_card_settled(tx, &c.id, &c.destination_account_id, c.amount, now).await
 }

@@ -66,30 +66,44 @@ pub enum AuthorizeOutcome {
     Declined { code: String, message: String },
 }
 
-/// What the processor knows of a transaction.
+/// One transaction a batch close settled.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProcessorStatus {
+pub struct SettledTransaction {
     pub processor_ref: String,
-    pub state: String,
+    /// Captured less refunded, in minor units.
+    pub net_minor: i64,
 }
 
-/// A card processor.
+/// What a batch close settled. Closing the same day again answers the same
+/// batch (the call is idempotent by day).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchSettlement {
+    pub batch_id: String,
+    pub day: NaiveDate,
+    pub settled: Vec<SettledTransaction>,
+}
+
+/// A card processor. Every call is idempotent: the same reference (or
+/// processor reference, for capture and void) asked twice moves money once
+/// and answers the same way.
 pub trait CardProcessor: Send + Sync {
     /// Authorize (hold) or sale (authorize and capture), or a force with an approval code.
     fn authorize<'a>(&'a self, req: AuthorizeRequest<'a>) -> ProcessorFuture<'a, AuthorizeOutcome>;
+    /// Check a card without moving money (zero-amount verification); answers
+    /// the security-code result: `pass`, `fail` or `unchecked`.
+    fn verify<'a>(&'a self, reference: &'a str, card: CardData<'a>) -> ProcessorFuture<'a, String>;
     /// Capture `amount` (≤ the authorized amount) of an authorization.
     fn capture<'a>(&'a self, processor_ref: &'a str, amount: Money) -> ProcessorFuture<'a, ()>;
     /// Release an authorization or cancel a capture not yet settled.
     fn void<'a>(&'a self, processor_ref: &'a str) -> ProcessorFuture<'a, ()>;
-    /// Refund `amount` of a captured transaction; `reference` is the refund's id.
+    /// Refund `amount` of a captured transaction; `reference` is the refund's
+    /// id. Answers the processor's reference for the refund.
     fn refund<'a>(
         &'a self,
         processor_ref: &'a str,
         reference: &'a str,
         amount: Money,
     ) -> ProcessorFuture<'a, String>;
-    /// What the processor knows of a transaction.
-    fn inquiry<'a>(&'a self, processor_ref: &'a str) -> ProcessorFuture<'a, ProcessorStatus>;
-    /// Close the day's batch: captured transactions settle.
-    fn settle_batch<'a>(&'a self, day: NaiveDate) -> ProcessorFuture<'a, ()>;
+    /// Close the day's batch: every captured transaction settles.
+    fn settle_batch<'a>(&'a self, day: NaiveDate) -> ProcessorFuture<'a, BatchSettlement>;
 }

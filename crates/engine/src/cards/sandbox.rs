@@ -1,6 +1,11 @@
 //! The built-in sandbox processor: deterministic answers by card number, no
 //! network. Documented in `docs/cards.md`; any other valid card is approved.
 //!
+//! It keeps its own books in the database (`sandbox_card_transactions`,
+//! `sandbox_card_refunds`), like a real processor on its side: a call
+//! repeated with the same reference gets the first answer and moves no
+//! money twice, on any node and after a restart.
+//!
 //! | Card number        | Outcome                                   |
 //! |--------------------|-------------------------------------------|
 //! | 4000000000000002   | declined `generic_decline`                |
@@ -9,15 +14,19 @@
 //! | 4000000000000127   | declined `incorrect_cvc`                  |
 //! | 4000000000000119   | declined `processing_error`               |
 //! | 4000000000000044   | partial approval: half the amount         |
-//! | 4000000000000036   | processor unavailable (timeout)           |
+//! | 4000000000000036   | approved, but the first answer to every operation is lost (timeout) |
 
 use chrono::NaiveDate;
+use inflow_core::clock::SharedClock;
 use inflow_core::money::Money;
+use inflow_store::repo::sandbox_processor::{SandboxCardTransaction, SandboxRefund};
+use inflow_store::{Store, StoreError, Tx};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::processor::{
-    Approval, AuthorizeOutcome, AuthorizeRequest, CardProcessor, ProcessorError, ProcessorFuture,
-    ProcessorStatus,
+    Approval, AuthorizeOutcome, AuthorizeRequest, BatchSettlement, CardData, CardProcessor,
+    ProcessorError, ProcessorFuture, SettledTransaction,
 };
 
 /// The magic card numbers and what they do.
@@ -45,81 +54,332 @@ pub const DECLINES: &[(&str, &str, &str)] = &[
     ),
 ];
 pub const PARTIAL_APPROVAL: &str = "4000000000000044";
-pub const UNAVAILABLE: &str = "4000000000000036";
+/// Approved, but the first answer to each operation is lost: the processor
+/// did the work and the caller timed out.
+pub const LOST_ANSWER: &str = "4000000000000036";
 
-/// The sandbox processor (stateless: the same reference always gets the same answer).
-#[derive(Debug, Default, Clone)]
-pub struct SandboxProcessor;
+const NORMAL: &str = "normal";
+const LOSES_FIRST_ANSWER: &str = "lost_answer";
+
+/// The sandbox processor.
+#[derive(Clone)]
+pub struct SandboxProcessor {
+    store: Store,
+    clock: SharedClock,
+}
+
+impl std::fmt::Debug for SandboxProcessor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SandboxProcessor")
+    }
+}
+
+/// An authorization's answer as the sandbox keeps it.
+#[derive(Debug, Serialize, Deserialize)]
+struct Answer {
+    approved: bool,
+    code: String,
+    message: String,
+    approval_code: String,
+    approved_minor: i64,
+    cvc_result: String,
+}
 
 fn approval_code(reference: &str) -> String {
     let h = Sha256::digest(reference.as_bytes());
     hex::encode_upper(&h[..3])
 }
 
+fn store_err(e: StoreError) -> ProcessorError {
+    ProcessorError::Unavailable(format!("sandbox processor storage: {e}"))
+}
+
+fn lost() -> ProcessorError {
+    ProcessorError::Unavailable("sandbox: the answer was lost (simulated timeout)".into())
+}
+
+/// The sandbox's reference for a transaction Inflow calls `reference`.
+pub fn processor_ref_for(reference: &str) -> String {
+    format!("sbx_{reference}")
+}
+
+impl SandboxProcessor {
+    pub fn new(store: Store, clock: SharedClock) -> Self {
+        Self { store, clock }
+    }
+
+    /// Run one step of the processor's books in its own transaction.
+    async fn books<T, F>(&self, step: F) -> Result<T, ProcessorError>
+    where
+        F: for<'t> FnOnce(&'t mut Tx) -> inflow_store::WriteFuture<'t, T, StoreError>
+            + Send
+            + 'static,
+        T: Send + 'static,
+    {
+        self.store.write(step).await.map_err(store_err)
+    }
+
+    fn decide(req: &AuthorizeRequest<'_>) -> Answer {
+        let number = req.card.number.expose();
+        let cvc_result = if req.card.cvc.is_some() {
+            "pass"
+        } else {
+            "unchecked"
+        };
+        if let Some((_, code, message)) = DECLINES.iter().find(|(n, _, _)| *n == number) {
+            return Answer {
+                approved: false,
+                code: (*code).into(),
+                message: (*message).into(),
+                approval_code: String::new(),
+                approved_minor: 0,
+                cvc_result: if *code == "incorrect_cvc" {
+                    "fail"
+                } else {
+                    cvc_result
+                }
+                .into(),
+            };
+        }
+        let approved_minor = if number == PARTIAL_APPROVAL && req.approval_code.is_none() {
+            (req.amount.minor() / 2).max(1)
+        } else {
+            req.amount.minor()
+        };
+        Answer {
+            approved: true,
+            code: "approved".into(),
+            message: "approved".into(),
+            approval_code: req
+                .approval_code
+                .map(str::to_owned)
+                .unwrap_or_else(|| approval_code(req.reference)),
+            approved_minor,
+            cvc_result: cvc_result.into(),
+        }
+    }
+
+    async fn transaction(
+        &self,
+        processor_ref: &str,
+    ) -> Result<SandboxCardTransaction, ProcessorError> {
+        let r = processor_ref.to_owned();
+        self.books(move |tx| Box::pin(async move { tx.sandbox_card_transaction(&r).await }))
+            .await?
+            .ok_or_else(|| ProcessorError::Rejected(format!("no transaction {processor_ref}")))
+    }
+}
+
 impl CardProcessor for SandboxProcessor {
     fn authorize<'a>(&'a self, req: AuthorizeRequest<'a>) -> ProcessorFuture<'a, AuthorizeOutcome> {
         Box::pin(async move {
-            let number = req.card.number.expose();
-            if number == UNAVAILABLE {
-                return Err(ProcessorError::Unavailable(
-                    "sandbox: simulated timeout".into(),
-                ));
-            }
-            if let Some((_, code, message)) = DECLINES.iter().find(|(n, _, _)| *n == number) {
-                return Ok(AuthorizeOutcome::Declined {
-                    code: (*code).into(),
-                    message: (*message).into(),
-                });
-            }
-            let approved_minor = if number == PARTIAL_APPROVAL && req.approval_code.is_none() {
-                (req.amount.minor() / 2).max(1)
+            let answer = Self::decide(&req);
+            let now = self.clock.now();
+            let behaviour = if req.card.number.expose() == LOST_ANSWER {
+                LOSES_FIRST_ANSWER
             } else {
-                req.amount.minor()
+                NORMAL
             };
-            Ok(AuthorizeOutcome::Approved(Approval {
-                approval_code: req
-                    .approval_code
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| approval_code(req.reference)),
-                processor_ref: format!("sbx_{}", req.reference),
-                approved_minor,
-                cvc_result: if req.card.cvc.is_some() {
-                    "pass"
+            let state = match (answer.approved, req.capture) {
+                (false, _) => "declined",
+                (true, true) => "captured",
+                (true, false) => "authorized",
+            };
+            let t = SandboxCardTransaction {
+                processor_ref: processor_ref_for(req.reference),
+                reference: req.reference.to_owned(),
+                behaviour: behaviour.into(),
+                state: state.into(),
+                answer: serde_json::to_string(&answer)
+                    .map_err(|e| ProcessorError::Unavailable(e.to_string()))?,
+                authorized: answer.approved_minor,
+                captured: if req.capture {
+                    answer.approved_minor
                 } else {
-                    "unchecked"
+                    0
+                },
+                refunded: 0,
+                batch_day: None,
+                created_at: now,
+                updated_at: now,
+            };
+            let (stored, new) = self
+                .books(move |tx| Box::pin(async move { tx.sandbox_card_authorize(&t).await }))
+                .await?;
+            if new && stored.behaviour == LOSES_FIRST_ANSWER {
+                return Err(lost());
+            }
+            let a: Answer = serde_json::from_str(&stored.answer)
+                .map_err(|e| ProcessorError::Unavailable(format!("sandbox answer: {e}")))?;
+            Ok(if a.approved {
+                AuthorizeOutcome::Approved(Approval {
+                    approval_code: a.approval_code,
+                    processor_ref: stored.processor_ref,
+                    approved_minor: a.approved_minor,
+                    cvc_result: a.cvc_result,
+                })
+            } else {
+                AuthorizeOutcome::Declined {
+                    code: a.code,
+                    message: a.message,
                 }
-                .into(),
-            }))
-        })
-    }
-
-    fn capture<'a>(&'a self, _processor_ref: &'a str, _amount: Money) -> ProcessorFuture<'a, ()> {
-        Box::pin(async { Ok(()) })
-    }
-
-    fn void<'a>(&'a self, _processor_ref: &'a str) -> ProcessorFuture<'a, ()> {
-        Box::pin(async { Ok(()) })
-    }
-
-    fn refund<'a>(
-        &'a self,
-        _processor_ref: &'a str,
-        reference: &'a str,
-        _amount: Money,
-    ) -> ProcessorFuture<'a, String> {
-        Box::pin(async move { Ok(format!("sbx_{reference}")) })
-    }
-
-    fn inquiry<'a>(&'a self, processor_ref: &'a str) -> ProcessorFuture<'a, ProcessorStatus> {
-        Box::pin(async move {
-            Ok(ProcessorStatus {
-                processor_ref: processor_ref.to_owned(),
-                state: "known".into(),
             })
         })
     }
 
-    fn settle_batch<'a>(&'a self, _day: NaiveDate) -> ProcessorFuture<'a, ()> {
-        Box::pin(async { Ok(()) })
+    fn verify<'a>(
+        &'a self,
+        _reference: &'a str,
+        card: CardData<'a>,
+    ) -> ProcessorFuture<'a, String> {
+        Box::pin(async move {
+            let number = card.number.expose();
+            Ok(if number == "4000000000000127" {
+                "fail"
+            } else if card.cvc.is_some() {
+                "pass"
+            } else {
+                "unchecked"
+            }
+            .into())
+        })
+    }
+
+    fn capture<'a>(&'a self, processor_ref: &'a str, amount: Money) -> ProcessorFuture<'a, ()> {
+        Box::pin(async move {
+            let t = self.transaction(processor_ref).await?;
+            if t.state == "authorized" {
+                if amount.minor() > t.authorized {
+                    return Err(ProcessorError::Rejected(format!(
+                        "cannot capture {} of an authorization of {}",
+                        amount.minor(),
+                        t.authorized
+                    )));
+                }
+                let (r, now) = (processor_ref.to_owned(), self.clock.now());
+                let minor = amount.minor();
+                let moved = self
+                    .books(move |tx| {
+                        Box::pin(async move {
+                            tx.sandbox_card_transition(
+                                &r,
+                                "authorized",
+                                "captured",
+                                Some(minor),
+                                now,
+                            )
+                            .await
+                        })
+                    })
+                    .await?;
+                if moved && t.behaviour == LOSES_FIRST_ANSWER {
+                    return Err(lost());
+                }
+                if moved {
+                    return Ok(());
+                }
+            }
+            let t = self.transaction(processor_ref).await?;
+            if matches!(t.state.as_str(), "captured" | "settled") && t.captured == amount.minor() {
+                Ok(())
+            } else {
+                Err(ProcessorError::Rejected(format!(
+                    "cannot capture a {} transaction",
+                    t.state
+                )))
+            }
+        })
+    }
+
+    fn void<'a>(&'a self, processor_ref: &'a str) -> ProcessorFuture<'a, ()> {
+        Box::pin(async move {
+            let t = self.transaction(processor_ref).await?;
+            match t.state.as_str() {
+                "voided" => Ok(()),
+                from @ ("authorized" | "captured") => {
+                    let (r, from, now) =
+                        (processor_ref.to_owned(), from.to_owned(), self.clock.now());
+                    let moved = self
+                        .books(move |tx| {
+                            Box::pin(async move {
+                                tx.sandbox_card_transition(&r, &from, "voided", None, now)
+                                    .await
+                            })
+                        })
+                        .await?;
+                    match (moved, t.behaviour == LOSES_FIRST_ANSWER) {
+                        (true, true) => Err(lost()),
+                        (true, false) => Ok(()),
+                        // Moved by a concurrent call: answer from the new state.
+                        (false, _) => match self.transaction(processor_ref).await?.state.as_str() {
+                            "voided" => Ok(()),
+                            s => Err(ProcessorError::Rejected(format!(
+                                "cannot void a {s} transaction"
+                            ))),
+                        },
+                    }
+                }
+                s => Err(ProcessorError::Rejected(format!(
+                    "cannot void a {s} transaction"
+                ))),
+            }
+        })
+    }
+
+    fn refund<'a>(
+        &'a self,
+        processor_ref: &'a str,
+        reference: &'a str,
+        amount: Money,
+    ) -> ProcessorFuture<'a, String> {
+        Box::pin(async move {
+            let t = self.transaction(processor_ref).await?;
+            let (r, reference_owned, minor, now) = (
+                processor_ref.to_owned(),
+                reference.to_owned(),
+                amount.minor(),
+                self.clock.now(),
+            );
+            let done = self
+                .books(move |tx| {
+                    Box::pin(async move {
+                        tx.sandbox_card_refund(&r, &reference_owned, minor, now)
+                            .await
+                    })
+                })
+                .await?;
+            match done {
+                SandboxRefund::Made if t.behaviour == LOSES_FIRST_ANSWER => Err(lost()),
+                SandboxRefund::Made | SandboxRefund::AlreadyMade => {
+                    Ok(processor_ref_for(reference))
+                }
+                SandboxRefund::Refused => Err(ProcessorError::Rejected(format!(
+                    "cannot refund {minor} of a {} transaction with {} captured and {} refunded",
+                    t.state, t.captured, t.refunded
+                ))),
+            }
+        })
+    }
+
+    fn settle_batch<'a>(&'a self, day: NaiveDate) -> ProcessorFuture<'a, BatchSettlement> {
+        Box::pin(async move {
+            let now = self.clock.now();
+            let rows = self
+                .books(move |tx| {
+                    Box::pin(async move { tx.sandbox_card_settle_batch(day, now).await })
+                })
+                .await?;
+            Ok(BatchSettlement {
+                batch_id: format!("sbx_batch_{}", day.format("%Y%m%d")),
+                day,
+                settled: rows
+                    .into_iter()
+                    .map(|(processor_ref, net_minor)| SettledTransaction {
+                        processor_ref,
+                        net_minor,
+                    })
+                    .collect(),
+            })
+        })
     }
 }

@@ -2,14 +2,15 @@
 //! expiry and fingerprint; never the number or security code.
 
 use inflow_core::card::{
-    BillingAddress, CardBrand, CardCollection, CardPaymentMethod, CardRefund, CardStatus,
-    CardTxType,
+    BillingAddress, CardBrand, CardCollection, CardOperation, CardPaymentMethod, CardRefund,
+    CardStatus, CardTxType, RefundStatus,
 };
 use inflow_core::model::{Metadata, PaymentMethodStatus};
 use inflow_core::money::Money;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::collection::{fees_view, money as signed_money, FeesView};
 use super::{time, MoneyView};
 
 /// The card charged (masked).
@@ -63,6 +64,12 @@ pub struct CardCollectionView {
     pub authorized_amount: MoneyView,
     pub captured_amount: MoneyView,
     pub refunded_amount: MoneyView,
+    /// Card fees (percentage + fixed) on the captured amount — on the
+    /// authorized one before capture; none once declined or voided. Kept
+    /// when money is refunded.
+    pub fees: FeesView,
+    /// What the destination account is credited: captured − fees − refunded.
+    pub total_credit_amount: MoneyView,
     pub status: CardStatus,
     pub status_reason: Option<String>,
     pub status_history: Vec<CardStatusChangeView>,
@@ -86,6 +93,25 @@ pub struct CardCollectionView {
     pub completed_at: Option<String>,
     /// An uncaptured authorization expires then.
     pub expires_at: Option<String>,
+    /// Settled at the processor's batch close (`completedAt` is when).
+    pub settled: bool,
+    /// The processor batch that settled it.
+    pub batch_id: Option<String>,
+    /// A processor call made and not yet answered (a timeout): Inflow
+    /// retries it with the same reference until the processor answers; no
+    /// other operation is accepted meanwhile.
+    pub pending_operation: Option<PendingOperationView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingOperationView {
+    /// `authorize`, `capture`, `void` or `refund`.
+    pub operation: CardOperation,
+    pub amount: MoneyView,
+    /// The processor's idempotency key for the call.
+    pub reference: String,
+    pub requested_at: String,
 }
 
 fn money(c: &CardCollection, minor: i64) -> MoneyView {
@@ -95,6 +121,7 @@ fn money(c: &CardCollection, minor: i64) -> MoneyView {
 }
 
 pub fn card_collection_view(c: &CardCollection) -> CardCollectionView {
+    let idle = c.pending_operation.is_none();
     CardCollectionView {
         id: c.id.to_string(),
         object: "collection",
@@ -106,6 +133,11 @@ pub fn card_collection_view(c: &CardCollection) -> CardCollectionView {
         authorized_amount: money(c, c.authorized_minor),
         captured_amount: money(c, c.captured_minor),
         refunded_amount: money(c, c.refunded_minor),
+        fees: {
+            let f = c.fees();
+            fees_view(c.amount.currency(), &f, f.total())
+        },
+        total_credit_amount: signed_money(c.amount.currency(), c.total_credit_minor()),
         status: c.status,
         status_reason: c.status_reason.clone(),
         status_history: c
@@ -117,9 +149,11 @@ pub fn card_collection_view(c: &CardCollection) -> CardCollectionView {
                 at: time(h.at),
             })
             .collect(),
-        capturable: c.status == CardStatus::Authorized,
-        voidable: matches!(c.status, CardStatus::Authorized | CardStatus::Captured),
-        refundable: c.status.is_refundable() && c.refundable_minor() > 0,
+        capturable: idle && c.status == CardStatus::Authorized,
+        voidable: idle
+            && !c.is_settled()
+            && matches!(c.status, CardStatus::Authorized | CardStatus::Captured),
+        refundable: idle && c.status.is_refundable() && c.refundable_minor() > 0,
         destination_account_id: c.destination_account_id.to_string(),
         payment_method_id: c.payment_method_id.to_string(),
         card: CardView {
@@ -147,6 +181,14 @@ pub fn card_collection_view(c: &CardCollection) -> CardCollectionView {
         voided_at: c.voided_at.map(time),
         completed_at: c.completed_at.map(time),
         expires_at: c.expires_at.map(time),
+        settled: c.is_settled(),
+        batch_id: c.batch_id.clone(),
+        pending_operation: c.pending_operation.as_ref().map(|p| PendingOperationView {
+            operation: p.operation,
+            amount: money(c, p.amount),
+            reference: p.reference.clone(),
+            requested_at: time(p.requested_at),
+        }),
     }
 }
 
@@ -160,7 +202,9 @@ pub struct RefundView {
     pub collection_id: String,
     pub amount: MoneyView,
     pub reason: Option<String>,
-    pub status: &'static str,
+    /// `pending` until the processor answers, then `succeeded` or `failed`.
+    pub status: RefundStatus,
+    pub failure_reason: Option<String>,
     pub created_at: String,
     pub collection: CardCollectionView,
 }
@@ -172,7 +216,8 @@ pub fn refund_view(r: &CardRefund, c: &CardCollection) -> RefundView {
         collection_id: r.collection_id.to_string(),
         amount: r.amount.into(),
         reason: r.reason.clone(),
-        status: "succeeded",
+        status: r.status,
+        failure_reason: r.failure_reason.clone(),
         created_at: time(r.created_at),
         collection: card_collection_view(c),
     }

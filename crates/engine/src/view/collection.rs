@@ -104,15 +104,38 @@ pub struct FeesView {
     pub return_fee: MoneyView,
 }
 
-fn money(currency: inflow_core::money::Currency, minor: i64) -> MoneyView {
+/// `minor` as a money object; a negative amount (a net credit after
+/// refunds that kept their fees) keeps its sign.
+pub(crate) fn money(currency: inflow_core::money::Currency, minor: i64) -> MoneyView {
     Money::new(currency, minor)
         .map(MoneyView::from)
-        .unwrap_or_else(|_| MoneyView {
-            currency: currency.code().to_owned(),
-            value: minor.to_string(),
-            exponent: currency.exponent(),
-            display_value: minor.to_string(),
+        .unwrap_or_else(|_| {
+            let positive = Money::new(currency, minor.saturating_neg()).map(MoneyView::from);
+            MoneyView {
+                currency: currency.code().to_owned(),
+                value: minor.to_string(),
+                exponent: currency.exponent(),
+                display_value: match positive {
+                    Ok(p) if minor < 0 => format!("-{}", p.display_value),
+                    _ => minor.to_string(),
+                },
+            }
         })
+}
+
+/// The fees view of `fees`, of which `charged` is deducted.
+pub(crate) fn fees_view(
+    currency: inflow_core::money::Currency,
+    fees: &inflow_core::fees::CollectionFees,
+    charged: i64,
+) -> FeesView {
+    FeesView {
+        fixed: money(currency, fees.fixed),
+        same_day: money(currency, fees.same_day),
+        percentage: money(currency, fees.percentage),
+        total: money(currency, charged),
+        return_fee: money(currency, fees.return_fee),
+    }
 }
 
 /// A collection (pull payment).
@@ -189,13 +212,7 @@ pub fn collection_view(c: &AchCollection) -> CollectionView {
         kind: c.entry_type,
         direction: "inbound",
         amount: c.amount.into(),
-        fees: FeesView {
-            fixed: money(cur, c.fees.fixed),
-            same_day: money(cur, c.fees.same_day),
-            percentage: money(cur, c.fees.percentage),
-            total: money(cur, charged),
-            return_fee: money(cur, c.fees.return_fee),
-        },
+        fees: fees_view(cur, &c.fees, charged),
         total_credit_amount: money(cur, c.amount.minor() - charged),
         status: c.status,
         status_reason: c.status_reason.clone(),

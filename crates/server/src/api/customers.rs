@@ -14,14 +14,20 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::collections::AuthorizationInput;
-use crate::api::common::{time, to_json, ListResponse, PageParams};
+use crate::api::common::{time, to_json, ListResponse, MoneyInput, PageParams};
 use crate::app::customers::{create_customer, CreateCustomerError, NewCustomer};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::auth::Auth;
 use crate::http::body::{parse_json, parse_query};
 use crate::http::idempotency::{run_write, WriteRequest};
 use crate::state::AppState;
-use inflow_engine::view::AuthorizationView;
+use inflow_core::money::Money;
+use inflow_engine::view::{AuthorizationView, MoneyView};
+
+/// A per-card daily limit: zero or more (zero refuses every card charge).
+fn card_daily_limit(input: &MoneyInput) -> ApiResult<i64> {
+    Ok(input.parse("cardDailyLimit")?.minor())
+}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -48,6 +54,9 @@ pub struct CreateCustomerRequest {
     pub web_requires_validated_account: bool,
     /// Used by collections that carry no `authorization`.
     pub default_authorization: Option<AuthorizationInput>,
+    /// The most one card may be charged per US/Eastern day (sales,
+    /// authorizations and forces not declined or voided). Default 24999.99 USD.
+    pub card_daily_limit: Option<MoneyInput>,
     #[serde(default)]
     #[schema(value_type = Object)]
     pub metadata: Metadata,
@@ -69,6 +78,7 @@ pub struct UpdateCustomerRequest {
     #[serde(default, deserialize_with = "crate::http::body::double_option")]
     #[schema(value_type = Option<AuthorizationInput>)]
     pub default_authorization: Option<Option<AuthorizationInput>>,
+    pub card_daily_limit: Option<MoneyInput>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Metadata>,
 }
@@ -91,6 +101,7 @@ pub struct CustomerResponse {
     pub require_prenote: bool,
     pub web_requires_validated_account: bool,
     pub default_authorization: Option<AuthorizationView>,
+    pub card_daily_limit: MoneyView,
     #[schema(value_type = Object)]
     pub metadata: Metadata,
     pub created_at: String,
@@ -117,6 +128,7 @@ impl From<Customer> for CustomerResponse {
                 .default_authorization
                 .as_ref()
                 .map(AuthorizationView::from),
+            card_daily_limit: Money::usd_clamped(c.card_daily_limit).into(),
             metadata: c.metadata,
             created_at: time(c.created_at),
             updated_at: time(c.updated_at),
@@ -160,6 +172,11 @@ pub async fn create(
                 .map(|a| a.into_domain("defaultAuthorization"))
                 .transpose()?,
         },
+        card_daily_limit: body
+            .card_daily_limit
+            .as_ref()
+            .map(card_daily_limit)
+            .transpose()?,
         metadata: body.metadata,
     };
     let now = state.clock.now();
@@ -279,6 +296,9 @@ pub async fn update(
                 c.ach_policy.default_authorization = a
                     .map(|a| a.into_domain("defaultAuthorization"))
                     .transpose()?;
+            }
+            if let Some(l) = &body.card_daily_limit {
+                c.card_daily_limit = card_daily_limit(l)?;
             }
             if let Some(m) = body.metadata {
                 validate_metadata("metadata", &m)?;

@@ -2,11 +2,12 @@
 //! schedules' occurrences become collections (the schedules job), cutoffs and
 //! settlement (the engine's scheduler tick), then — in sandbox mode — the
 //! simulated bank's answers, then whatever return/NOC files are waiting in
-//! the inbound folder. Moving the sandbox clock also runs the webhook
+//! the inbound folder, then the card rail's jobs (processor calls without
+//! an answer, expired authorizations, the daily batch close). Moving the sandbox clock also runs the webhook
 //! deliveries (and retries) that fall due on the way.
 
 use chrono::{DateTime, Duration, Utc};
-use inflow_engine::{inbound, sandbox_bank, scheduler, schedules};
+use inflow_engine::{cards, inbound, sandbox_bank, scheduler, schedules};
 use serde::Serialize;
 
 use crate::state::AppState;
@@ -25,6 +26,12 @@ pub struct JobsReport {
     /// Webhook attempts made, and deliveries that succeeded, along the way.
     pub webhook_attempts: usize,
     pub webhooks_delivered: usize,
+    /// Card processor calls a retry answered, authorizations voided on
+    /// expiry, batch closes and the card collections they settled.
+    pub card_calls_resolved: usize,
+    pub card_authorizations_expired: usize,
+    pub card_batches_closed: usize,
+    pub card_collections_settled: usize,
 }
 
 /// Run everything due in `(from, to]`.
@@ -58,6 +65,19 @@ pub async fn run_due(
         inbound::ingest_inbound_dir(&state.store, &state.vault, &state.ach, to)
             .await?
             .len();
+    let cards = cards::jobs::run_due(
+        &state.store,
+        state.card_processor.as_ref(),
+        &state.vault,
+        &state.cards,
+        from,
+        to,
+    )
+    .await?;
+    report.card_calls_resolved = cards.calls_resolved;
+    report.card_authorizations_expired = cards.authorizations_expired;
+    report.card_batches_closed = cards.batches_closed;
+    report.card_collections_settled = cards.collections_settled;
     Ok(report)
 }
 
@@ -90,6 +110,10 @@ pub async fn advance_sandbox_clock(
         total.settled_completed += r.settled_completed;
         total.bank_files_delivered += r.bank_files_delivered;
         total.inbound_files_processed += r.inbound_files_processed;
+        total.card_calls_resolved += r.card_calls_resolved;
+        total.card_authorizations_expired += r.card_authorizations_expired;
+        total.card_batches_closed += r.card_batches_closed;
+        total.card_collections_settled += r.card_collections_settled;
         // Retries scheduled in business time come due as the clock moves.
         let pass = state.webhooks.run_pass(WEBHOOK_ROUNDS_PER_STEP).await?;
         total.webhook_attempts += pass.attempts;

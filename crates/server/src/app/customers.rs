@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use inflow_core::ids::CustomerId;
 use inflow_core::model::{
     validate_ach_company_id, validate_ach_company_name, validate_email, validate_metadata,
-    AchPolicy, Customer, CustomerKind, CustomerStatus, Metadata,
+    AchPolicy, Customer, CustomerKind, CustomerStatus, Metadata, DEFAULT_CARD_DAILY_LIMIT,
 };
 use inflow_core::text::bounded_text;
 use inflow_core::ValidationError;
@@ -21,6 +21,8 @@ pub struct NewCustomer {
     pub ach_company_name: Option<String>,
     pub ach_company_id: Option<String>,
     pub ach_policy: AchPolicy,
+    /// Minor units; `None`: [`DEFAULT_CARD_DAILY_LIMIT`].
+    pub card_daily_limit: Option<i64>,
     pub metadata: Metadata,
 }
 
@@ -73,6 +75,7 @@ impl NewCustomer {
                 .map(|n| validate_ach_company_id("achCompanyId", n))
                 .transpose()?,
             ach_policy: self.ach_policy,
+            card_daily_limit: self.card_daily_limit.unwrap_or(DEFAULT_CARD_DAILY_LIMIT),
             metadata: self.metadata,
             created_at: now,
             updated_at: now,

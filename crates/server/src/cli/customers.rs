@@ -71,6 +71,7 @@ pub async fn run(config: Config, cmd: CustomersCommand) -> anyhow::Result<ExitCo
                 ach_company_name,
                 ach_company_id,
                 ach_policy: Default::default(),
+                card_daily_limit: None,
                 metadata: Default::default(),
             };
             let mut tx = store.begin().await?;

@@ -149,7 +149,7 @@ enum Outcome {
     Busy,
 }
 
-fn replay_or_mismatch(
+pub(crate) fn replay_or_mismatch(
     vault: &Vault,
     scope: &str,
     key: &str,
@@ -200,23 +200,8 @@ where
         .ok_or_else(|| in_flight(1))?;
     let now = state.clock.now();
     let expires_at = now + Duration::hours(i64::from(state.config.idempotency_ttl_hours));
-    // Look for a finished request first, on a reader: no write lock for replays.
-    if let Some(done) = state
-        .store
-        .read()
-        .await?
-        .find_idempotency_record(&scope, &key, now)
-        .await?
-    {
-        return replay_or_mismatch(
-            &state.vault,
-            &scope,
-            &key,
-            &req.fingerprint,
-            done.request_hash,
-            done.response_status,
-            &done.response_body,
-        );
+    if let Some(replay) = find_replay(state, &scope, &key, &req.fingerprint).await? {
+        return Ok(replay);
     }
     let fingerprint = req.fingerprint.clone();
     let vault = state.vault.clone();
@@ -231,26 +216,14 @@ where
                 }
                 let (status, value) = effect(tx).await?;
                 let body = value.to_string();
-                let stored = seal_stored(&vault, &scope, &key, body.as_bytes());
-                // Another node may have finished the same key meanwhile: the
-                // insert then conflicts and this effect is rolled back.
-                tx.insert_idempotency_record(
-                    &scope,
-                    &key,
-                    &fingerprint,
-                    status.as_u16(),
-                    &stored,
+                let record = ResponseRecord {
+                    scope: &scope,
+                    key: &key,
+                    fingerprint: &fingerprint,
                     now,
                     expires_at,
-                )
-                .await
-                .map_err(|e| {
-                    if e.is_conflict() {
-                        in_flight(1)
-                    } else {
-                        e.into()
-                    }
-                })?;
+                };
+                record.save(tx, &vault, status, &body).await?;
                 Ok(Outcome::Done(status, body))
             })
         })
@@ -259,6 +232,78 @@ where
     match outcome {
         Outcome::Done(status, body) => Ok(json_response(status, body.into_bytes(), false)),
         Outcome::Busy => Err(in_flight(1)),
+    }
+}
+
+/// The stored response of a finished request with this key, replayed — or
+/// a 422 if the key was used for a different request. Read on a reader: no
+/// write lock for replays.
+pub(crate) async fn find_replay(
+    state: &AppState,
+    scope: &str,
+    key: &str,
+    fingerprint: &[u8],
+) -> ApiResult<Option<Response>> {
+    let now = state.clock.now();
+    let Some(done) = state
+        .store
+        .read()
+        .await?
+        .find_idempotency_record(scope, key, now)
+        .await?
+    else {
+        return Ok(None);
+    };
+    replay_or_mismatch(
+        &state.vault,
+        scope,
+        key,
+        fingerprint,
+        done.request_hash,
+        done.response_status,
+        &done.response_body,
+    )
+    .map(Some)
+}
+
+/// Where a keyed request's response is recorded.
+pub(crate) struct ResponseRecord<'a> {
+    pub scope: &'a str,
+    pub key: &'a str,
+    pub fingerprint: &'a [u8],
+    pub now: chrono::DateTime<chrono::Utc>,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl ResponseRecord<'_> {
+    /// Record the response in `tx`, sealed. Another node may have finished
+    /// the same key meanwhile: the insert then conflicts (409, retry) and
+    /// the caller's transaction is rolled back.
+    pub(crate) async fn save(
+        &self,
+        tx: &mut Tx,
+        vault: &Vault,
+        status: StatusCode,
+        body: &str,
+    ) -> ApiResult<()> {
+        let stored = seal_stored(vault, self.scope, self.key, body.as_bytes());
+        tx.insert_idempotency_record(
+            self.scope,
+            self.key,
+            self.fingerprint,
+            status.as_u16(),
+            &stored,
+            self.now,
+            self.expires_at,
+        )
+        .await
+        .map_err(|e| {
+            if e.is_conflict() {
+                in_flight(1)
+            } else {
+                e.into()
+            }
+        })
     }
 }
 
@@ -285,7 +330,7 @@ fn open_stored(vault: &Vault, scope: &str, key: &str, stored: &str) -> ApiResult
         })
 }
 
-fn in_flight(retry_after_secs: u64) -> ApiError {
+pub(crate) fn in_flight(retry_after_secs: u64) -> ApiError {
     let mut e = ApiError::new(
         StatusCode::CONFLICT,
         ErrorType::IdempotencyError,

@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 use inflow_core::card::{
     CardBrand, CardCollection, CardRefund, CardStatus, CardStatusChange, CardTxType,
+    PendingOperation, RefundStatus,
 };
 use inflow_core::ids::{AccountId, CollectionId, CustomerId, PaymentMethodId, RefundId};
 use inflow_core::money::{Currency, Money};
@@ -52,6 +53,10 @@ struct Row {
     voided_at: Option<i64>,
     completed_at: Option<i64>,
     expires_at: Option<i64>,
+    fee_fixed: i64,
+    fee_percentage_bps: i64,
+    pending_operation: Option<String>,
+    batch_id: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -63,6 +68,8 @@ struct RefundRow {
     currency: String,
     reason: Option<String>,
     processor_ref: String,
+    status: String,
+    failure_reason: Option<String>,
     created_at: i64,
 }
 
@@ -109,6 +116,15 @@ impl TryFrom<Row> for CardCollection {
             voided_at: opt_dt(r.voided_at)?,
             completed_at: opt_dt(r.completed_at)?,
             expires_at: opt_dt(r.expires_at)?,
+            fee_fixed: r.fee_fixed,
+            fee_percentage_bps: r.fee_percentage_bps,
+            pending_operation: r
+                .pending_operation
+                .as_deref()
+                .map(serde_json::from_str::<PendingOperation>)
+                .transpose()
+                .map_err(|_| corrupt("pending_operation"))?,
+            batch_id: r.batch_id,
         })
     }
 }
@@ -117,10 +133,36 @@ const COLUMNS: &str = "id, customer_id, type, status, status_reason, status_hist
     authorized_amount, captured_amount, refunded_amount, destination_account_id, payment_method_id, brand, last4, \
     exp_month, exp_year, fingerprint, holder_name, approval_code, processor_ref, decline_code, decline_message, \
     cvc_result, external_id, reference, metadata, created_at, updated_at, authorized_at, captured_at, voided_at, \
-    completed_at, expires_at";
+    completed_at, expires_at, fee_fixed, fee_percentage_bps, pending_operation, batch_id";
+
+const REFUND_COLUMNS: &str =
+    "id, collection_id, customer_id, amount, currency, reason, processor_ref, status, failure_reason, created_at";
 
 fn history(c: &CardCollection) -> String {
     serde_json::to_string(&c.status_history).unwrap_or_else(|_| "[]".into())
+}
+
+fn pending_json(c: &CardCollection) -> Option<String> {
+    c.pending_operation
+        .as_ref()
+        .and_then(|p| serde_json::to_string(p).ok())
+}
+
+impl TryFrom<RefundRow> for CardRefund {
+    type Error = StoreError;
+    fn try_from(r: RefundRow) -> Result<Self, StoreError> {
+        Ok(CardRefund {
+            id: RefundId::from_trusted(r.id),
+            collection_id: CollectionId::from_trusted(r.collection_id),
+            customer_id: CustomerId::from_trusted(r.customer_id),
+            amount: Money::new(Currency::parse("currency", &r.currency)?, r.amount)?,
+            reason: r.reason,
+            processor_ref: r.processor_ref,
+            status: RefundStatus::parse("status", &r.status)?,
+            failure_reason: r.failure_reason,
+            created_at: dt(r.created_at)?,
+        })
+    }
 }
 
 /// Filters for listing card collections; empty means "any".
@@ -142,7 +184,8 @@ impl Tx {
     pub async fn insert_card_collection(&mut self, c: &CardCollection) -> Result<(), StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "INSERT INTO card_collections ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-             $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34)"
+             $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, \
+             $35, $36, $37, $38)"
         ));
         on_db!(self, conn => sqlx::query(sql)
             .bind(c.id.as_str())
@@ -179,6 +222,10 @@ impl Tx {
             .bind(c.voided_at.map(ts))
             .bind(c.completed_at.map(ts))
             .bind(c.expires_at.map(ts))
+            .bind(c.fee_fixed)
+            .bind(c.fee_percentage_bps)
+            .bind(pending_json(c))
+            .bind(&c.batch_id)
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
@@ -197,7 +244,10 @@ impl Tx {
         let done = on_db!(self, conn => sqlx::query(
             "UPDATE card_collections SET status = $2, status_reason = $3, status_history = $4, captured_amount = $5, \
              refunded_amount = $6, approval_code = $7, updated_at = $8, captured_at = $9, voided_at = $10, \
-             completed_at = $11 WHERE id = $1 AND status = $12 AND refunded_amount = $13")
+             completed_at = $11, authorized_amount = $14, processor_ref = $15, decline_code = $16, \
+             decline_message = $17, cvc_result = $18, authorized_at = $19, expires_at = $20, \
+             pending_operation = $21, batch_id = $22 \
+             WHERE id = $1 AND status = $12 AND refunded_amount = $13")
             .bind(c.id.as_str())
             .bind(c.status.as_str())
             .bind(&c.status_reason)
@@ -211,6 +261,15 @@ impl Tx {
             .bind(c.completed_at.map(ts))
             .bind(expected.as_str())
             .bind(expected_refunded)
+            .bind(c.authorized_minor)
+            .bind(&c.processor_ref)
+            .bind(&c.decline_code)
+            .bind(&c.decline_message)
+            .bind(&c.cvc_result)
+            .bind(c.authorized_at.map(ts))
+            .bind(c.expires_at.map(ts))
+            .bind(pending_json(c))
+            .bind(&c.batch_id)
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
@@ -296,9 +355,10 @@ impl Tx {
     }
 
     pub async fn insert_card_refund(&mut self, r: &CardRefund) -> Result<(), StoreError> {
-        on_db!(self, conn => sqlx::query(
-            "INSERT INTO card_refunds (id, collection_id, customer_id, amount, currency, reason, processor_ref, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO card_refunds ({REFUND_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ));
+        on_db!(self, conn => sqlx::query(sql)
             .bind(r.id.as_str())
             .bind(r.collection_id.as_str())
             .bind(r.customer_id.as_str())
@@ -306,6 +366,8 @@ impl Tx {
             .bind(r.amount.currency().code())
             .bind(&r.reason)
             .bind(&r.processor_ref)
+            .bind(r.status.as_str())
+            .bind(&r.failure_reason)
             .bind(ts(r.created_at))
             .execute(conn)
             .await
@@ -313,29 +375,129 @@ impl Tx {
         Ok(())
     }
 
+    /// Record the processor's answer to a pending refund.
+    pub async fn finish_card_refund(&mut self, r: &CardRefund) -> Result<(), StoreError> {
+        on_db!(self, conn => sqlx::query(
+            "UPDATE card_refunds SET status = $2, processor_ref = $3, failure_reason = $4 WHERE id = $1")
+            .bind(r.id.as_str())
+            .bind(r.status.as_str())
+            .bind(&r.processor_ref)
+            .bind(&r.failure_reason)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn get_card_refund(&mut self, id: &RefundId) -> Result<CardRefund, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {REFUND_COLUMNS} FROM card_refunds WHERE id = $1"
+        ));
+        let row: RefundRow = on_db!(self, conn => sqlx::query_as(sql)
+            .bind(id.as_str())
+            .fetch_optional(conn)
+            .await)?
+        .ok_or(StoreError::NotFound)?;
+        row.try_into()
+    }
+
     /// The refunds of one card collection, oldest first.
     pub async fn list_card_refunds(
         &mut self,
         collection: &CollectionId,
     ) -> Result<Vec<CardRefund>, StoreError> {
-        let rows: Vec<RefundRow> = on_db!(self, conn => sqlx::query_as(
-            "SELECT id, collection_id, customer_id, amount, currency, reason, processor_ref, created_at \
-             FROM card_refunds WHERE collection_id = $1 ORDER BY id")
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {REFUND_COLUMNS} FROM card_refunds WHERE collection_id = $1 ORDER BY id"
+        ));
+        let rows: Vec<RefundRow> = on_db!(self, conn => sqlx::query_as(sql)
             .bind(collection.as_str())
             .fetch_all(conn)
             .await)?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(CardRefund {
-                    id: RefundId::from_trusted(r.id),
-                    collection_id: CollectionId::from_trusted(r.collection_id),
-                    customer_id: CustomerId::from_trusted(r.customer_id),
-                    amount: Money::new(Currency::parse("currency", &r.currency)?, r.amount)?,
-                    reason: r.reason,
-                    processor_ref: r.processor_ref,
-                    created_at: dt(r.created_at)?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(CardRefund::try_from).collect()
+    }
+
+    /// What `customer` has charged the card `fingerprint` since `since`:
+    /// every sale, authorization and force not declined or voided (pending
+    /// ones count), at its authorized amount once known.
+    pub async fn card_total_since(
+        &mut self,
+        customer: &CustomerId,
+        fingerprint: &str,
+        since: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let total: Option<i64> = on_db!(self, conn => sqlx::query_scalar(
+            "SELECT CAST(SUM(CASE WHEN status = 'pending' THEN amount ELSE authorized_amount END) AS BIGINT) \
+             FROM card_collections WHERE customer_id = $1 AND fingerprint = $2 AND created_at >= $3 \
+             AND status NOT IN ('declined', 'voided')")
+            .bind(customer.as_str())
+            .bind(fingerprint)
+            .bind(ts(since))
+            .fetch_one(conn)
+            .await)?;
+        Ok(total.unwrap_or(0))
+    }
+
+    /// Serialise card charges on one card for the rest of this transaction
+    /// (PostgreSQL advisory lock; SQLite has one writer anyway), so two
+    /// concurrent charges cannot both fit under the daily limit.
+    pub async fn lock_card(
+        &mut self,
+        customer: &CustomerId,
+        fingerprint: &str,
+    ) -> Result<(), StoreError> {
+        if let Tx::Postgres(t) = self {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7002))")
+                .bind(format!("{customer}\u{1f}{fingerprint}"))
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Card collections with this processor reference that a batch close
+    /// may settle (captured, or partly refunded, and not yet settled).
+    pub async fn settleable_card_collections(
+        &mut self,
+        processor_refs: &[String],
+    ) -> Result<Vec<CardCollection>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in processor_refs.chunks(500) {
+            let list =
+                serde_json::to_string(chunk).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let source = match self {
+                Tx::Sqlite(_) => "SELECT value FROM json_each($1)",
+                Tx::Postgres(_) => "SELECT json_array_elements_text($1::json)",
+            };
+            let sql = sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM card_collections WHERE processor_ref IN ({source}) \
+                 AND status IN ('captured', 'partially_refunded', 'refunded') AND completed_at IS NULL ORDER BY id"
+            ));
+            let rows: Vec<Row> = on_db!(self, conn => sqlx::query_as(sql)
+                .bind(&list)
+                .fetch_all(conn)
+                .await)?;
+            for r in rows {
+                out.push(CardCollection::try_from(r)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Authorizations that expired by `now` with no processor call in flight.
+    pub async fn expired_card_authorizations(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<CardCollection>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM card_collections WHERE status = 'authorized' AND expires_at <= $1 \
+             AND pending_operation IS NULL ORDER BY expires_at LIMIT $2"
+        ));
+        let rows: Vec<Row> = on_db!(self, conn => sqlx::query_as(sql)
+            .bind(ts(now))
+            .bind(limit)
+            .fetch_all(conn)
+            .await)?;
+        rows.into_iter().map(CardCollection::try_from).collect()
     }
 }

@@ -20,6 +20,7 @@ struct CustomerRow {
     require_prenote: bool,
     web_requires_validated_account: bool,
     default_authorization: Option<String>,
+    card_daily_limit: i64,
     metadata: String,
     created_at: i64,
     updated_at: i64,
@@ -48,6 +49,7 @@ impl TryFrom<CustomerRow> for Customer {
                     .transpose()
                     .map_err(|e| StoreError::Corrupt(format!("default_authorization: {e}")))?,
             },
+            card_daily_limit: r.card_daily_limit,
             metadata: metadata_from(&r.metadata)?,
             created_at: dt(r.created_at)?,
             updated_at: dt(r.updated_at)?,
@@ -58,7 +60,7 @@ impl TryFrom<CustomerRow> for Customer {
 const COLUMNS: &str =
     "id, name, kind, email, status, allow_one_time_source, require_signed_requests, \
                        ach_company_name, ach_company_id, require_prenote, web_requires_validated_account, \
-                       default_authorization, metadata, created_at, updated_at";
+                       default_authorization, card_daily_limit, metadata, created_at, updated_at";
 
 fn default_authorization_json(c: &Customer) -> Result<Option<String>, StoreError> {
     c.ach_policy
@@ -75,8 +77,8 @@ impl Tx {
         on_db!(self, conn => sqlx::query(
             "INSERT INTO customers (id, name, kind, email, status, allow_one_time_source, require_signed_requests, \
              ach_company_name, ach_company_id, metadata, created_at, updated_at, require_prenote, \
-             web_requires_validated_account, default_authorization) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
+             web_requires_validated_account, default_authorization, card_daily_limit) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
             .bind(c.id.as_str())
             .bind(&c.name)
             .bind(c.kind.as_str())
@@ -92,6 +94,7 @@ impl Tx {
             .bind(c.ach_policy.require_prenote)
             .bind(c.ach_policy.web_requires_validated_account)
             .bind(&auth)
+            .bind(c.card_daily_limit)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
@@ -102,7 +105,7 @@ impl Tx {
             "UPDATE customers SET name = $2, email = $3, status = $4, allow_one_time_source = $5, \
              require_signed_requests = $6, ach_company_name = $7, ach_company_id = $8, metadata = $9, \
              updated_at = $10, require_prenote = $11, web_requires_validated_account = $12, \
-             default_authorization = $13 WHERE id = $1")
+             default_authorization = $13, card_daily_limit = $14 WHERE id = $1")
             .bind(c.id.as_str())
             .bind(&c.name)
             .bind(&c.email)
@@ -116,6 +119,7 @@ impl Tx {
             .bind(c.ach_policy.require_prenote)
             .bind(c.ach_policy.web_requires_validated_account)
             .bind(&auth)
+            .bind(c.card_daily_limit)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         if done == 0 {
             return Err(StoreError::NotFound);

@@ -109,7 +109,7 @@ impl From<CardError> for ApiError {
                     StatusCode::SERVICE_UNAVAILABLE,
                     ErrorType::ApiError,
                     "processor_unavailable",
-                    "the card processor did not answer; nothing was recorded: retry with the same Idempotency-Key",
+                    "the card processor did not answer; retry shortly",
                 );
                 e.retry_after = Some(5);
                 e

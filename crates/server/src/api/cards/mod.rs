@@ -1,6 +1,7 @@
 //! The card rail over HTTP: `POST /v1/collections/card` (sale, authorization,
 //! force), `POST /v1/collections/{id}/capture|void|refunds`, and saved cards.
 
+pub mod flow;
 pub mod input;
 pub mod payment_method;
 
@@ -9,11 +10,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Extension;
 use chrono::Duration;
-use inflow_core::card::{CardTxType, Cvc};
+use inflow_core::card::{CardStatus, CardTxType, Cvc, RefundStatus};
 use inflow_core::ids::{AccountId, CollectionId, PaymentMethodId};
 use inflow_core::model::{validate_external_id, validate_metadata, AccountStatus};
 use inflow_core::text::bounded_text;
-use inflow_engine::cards::{ops, NewCardCollection};
+use inflow_engine::cards::call::Settled;
+use inflow_engine::cards::{reserve, CardError, NewCardCollection};
 use inflow_engine::view::{card_collection_view, refund_view, CardCollectionView, RefundView};
 use inflow_store::StoreError;
 
@@ -25,8 +27,9 @@ use crate::api::common::{external_id_conflict, to_json};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::auth::Auth;
 use crate::http::body::parse_json;
-use crate::http::idempotency::{run_write, WriteRequest};
+use crate::http::idempotency::WriteRequest;
 use crate::state::AppState;
+use flow::Reserve;
 
 fn parse_id(id: &str) -> ApiResult<CollectionId> {
     CollectionId::parse("id", id).map_err(|_| ApiError::not_found("collection"))
@@ -114,31 +117,60 @@ pub async fn create_card_collection(
     let (kind, metadata, allow_duplicate) = (body.kind, body.metadata, body.allow_duplicate);
     let now = state.clock.now();
     let window = Duration::hours(i64::from(state.config.ach.duplicate_window_hours));
-    let st = state.clone();
-    run_write(&state, &auth, &req, move |tx| {
+    // The card is read before the reservation so the CVC can be checked
+    // against its brand and handed to the processor call.
+    let pm = {
+        let mut tx = state.store.read().await?;
+        let not_found = |e: StoreError| match e {
+            StoreError::NotFound => {
+                ApiError::not_found("card payment method").with_param(match &pm_ref {
+                    Ok(_) => "paymentMethodId",
+                    Err(_) => "paymentMethodExternalId",
+                })
+            }
+            e => e.into(),
+        };
+        let pm = match &pm_ref {
+            Ok(id) => tx
+                .get_card_payment_method(&customer_id, id)
+                .await
+                .map_err(not_found)?,
+            Err(ext) => tx
+                .get_card_payment_method_by_external_id(&customer_id, ext)
+                .await
+                .map_err(not_found)?,
+        };
+        tx.rollback().await?;
+        pm
+    };
+    let expiry = inflow_core::card::Expiry {
+        month: pm.exp_month,
+        year: pm.exp_year,
+    };
+    if expiry.expired_on(now.date_naive()) {
+        return Err(
+            ApiError::conflict("card_expired", "the saved card has expired")
+                .with_param("paymentMethodId"),
+        );
+    }
+    let cvc = cvc_raw
+        .as_deref()
+        .map(|c| Cvc::parse("cvc", c, pm.brand))
+        .transpose()?;
+    let reserve: Reserve = Box::new(move |tx, requester| {
         Box::pin(async move {
-            let destination = tx.get_account(&customer_id, &destination_id).await
-                .map_err(|_| ApiError::not_found("destination account").with_param("destinationAccountId"))?;
+            let destination = tx
+                .get_account(&customer_id, &destination_id)
+                .await
+                .map_err(|_| {
+                    ApiError::not_found("destination account").with_param("destinationAccountId")
+                })?;
             if destination.status == AccountStatus::Closed {
-                return Err(ApiError::conflict("destination_account_closed", "the destination account is closed").with_param("destinationAccountId"));
-            }
-            let not_found = |e: StoreError| match e {
-                StoreError::NotFound => ApiError::not_found("card payment method").with_param("paymentMethodId"),
-                e => e.into(),
-            };
-            let pm = match &pm_ref {
-                Ok(id) => tx.get_card_payment_method(&customer_id, id).await.map_err(not_found)?,
-                Err(ext) => tx.get_card_payment_method_by_external_id(&customer_id, ext).await.map_err(not_found)?,
-            };
-            let expiry = inflow_core::card::Expiry { month: pm.exp_month, year: pm.exp_year };
-            if expiry.expired_on(now.date_naive()) {
-                return Err(ApiError::conflict("card_expired", "the saved card has expired").with_param("paymentMethodId"));
-            }
-            let cvc = cvc_raw.as_deref().map(|c| Cvc::parse("cvc", c, pm.brand)).transpose()?;
-            if !allow_duplicate {
-                if let Some(first) = tx.find_duplicate_card_collection(&customer_id, &pm.fingerprint, amount.minor(), kind, now - window).await? {
-                    return Err(ApiError::conflict("duplicate_transaction", format!("a {kind} of the same amount on the same card was made recently: {first}; send \"allowDuplicate\": true to make another")).with_param("allowDuplicate"));
-                }
+                return Err(ApiError::conflict(
+                    "destination_account_closed",
+                    "the destination account is closed",
+                )
+                .with_param("destinationAccountId"));
             }
             let new = NewCardCollection {
                 customer_id: customer_id.clone(),
@@ -146,20 +178,40 @@ pub async fn create_card_collection(
                 amount,
                 destination_account_id: destination_id,
                 payment_method: pm,
-                cvc,
                 approval_code,
                 external_id,
                 reference,
                 metadata,
+                duplicate_window: (!allow_duplicate).then_some(window),
             };
-            let c = ops::create(tx, st.card_processor.as_ref(), &st.vault, new, now).await.map_err(|e| match e {
-                ops::CardError::Store(s) if s.is_conflict() => external_id_conflict("collection")(s),
-                e => e.into(),
-            })?;
-            Ok((StatusCode::CREATED, to_json(&card_collection_view(&c))?))
+            let (_, call) = reserve::reserve_create(tx, new, requester, now)
+                .await
+                .map_err(|e| match e {
+                    CardError::Store(s) if s.is_conflict() => external_id_conflict("collection")(s),
+                    e => e.into(),
+                })?;
+            Ok(call)
         })
+    });
+    flow::run(&state, &auth, &req, cvc, reserve, |s| {
+        let status = if s.collection.status == CardStatus::Pending {
+            StatusCode::ACCEPTED
+        } else {
+            StatusCode::CREATED
+        };
+        Ok((status, to_json(&card_collection_view(&s.collection))?))
     })
     .await
+}
+
+/// The collection as a call left it: 202 while the processor's answer is awaited.
+fn collection_response(s: &Settled) -> ApiResult<(StatusCode, serde_json::Value)> {
+    let status = if s.collection.pending_operation.is_some() {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, to_json(&card_collection_view(&s.collection))?))
 }
 
 /// Card sale, authorization or force.
@@ -189,22 +241,14 @@ pub async fn capture(
     let body: CaptureRequest = optional_body(&req)?;
     let amount = body.amount.map(|a| a.parse("amount")).transpose()?;
     let now = state.clock.now();
-    let st = state.clone();
-    run_write(&state, &auth, &req, move |tx| {
+    let reserve: Reserve = Box::new(move |tx, requester| {
         Box::pin(async move {
-            let c = ops::capture(
-                tx,
-                st.card_processor.as_ref(),
-                &customer_id,
-                &id,
-                amount,
-                now,
-            )
-            .await?;
-            Ok((StatusCode::OK, to_json(&card_collection_view(&c))?))
+            let (_, call) =
+                reserve::reserve_capture(tx, &customer_id, &id, amount, requester, now).await?;
+            Ok(call)
         })
-    })
-    .await
+    });
+    flow::run(&state, &auth, &req, None, reserve, collection_response).await
 }
 
 /// Void an authorization, or a capture before settlement.
@@ -225,22 +269,14 @@ pub async fn void(
         .map(|r| bounded_text("reason", r, 1, 200))
         .transpose()?;
     let now = state.clock.now();
-    let st = state.clone();
-    run_write(&state, &auth, &req, move |tx| {
+    let reserve: Reserve = Box::new(move |tx, requester| {
         Box::pin(async move {
-            let c = ops::void(
-                tx,
-                st.card_processor.as_ref(),
-                &customer_id,
-                &id,
-                reason,
-                now,
-            )
-            .await?;
-            Ok((StatusCode::OK, to_json(&card_collection_view(&c))?))
+            let (_, call) =
+                reserve::reserve_void(tx, &customer_id, &id, reason, requester, now).await?;
+            Ok(call)
         })
-    })
-    .await
+    });
+    flow::run(&state, &auth, &req, None, reserve, collection_response).await
 }
 
 /// Refund all or part of a captured card collection (`rfd_…`); refunds never add up to more than was captured.
@@ -262,21 +298,22 @@ pub async fn refund(
         .map(|r| bounded_text("reason", r, 1, 200))
         .transpose()?;
     let now = state.clock.now();
-    let st = state.clone();
-    run_write(&state, &auth, &req, move |tx| {
+    let reserve: Reserve = Box::new(move |tx, requester| {
         Box::pin(async move {
-            let (c, r) = ops::refund(
-                tx,
-                st.card_processor.as_ref(),
-                &customer_id,
-                &id,
-                amount,
-                reason,
-                now,
-            )
-            .await?;
-            Ok((StatusCode::CREATED, to_json(&refund_view(&r, &c))?))
+            let (_, call) =
+                reserve::reserve_refund(tx, &customer_id, &id, amount, reason, requester, now)
+                    .await?;
+            Ok(call)
         })
+    });
+    flow::run(&state, &auth, &req, None, reserve, |s| {
+        let r = s.refund.as_ref().ok_or_else(ApiError::internal)?;
+        let status = if r.status == RefundStatus::Pending {
+            StatusCode::ACCEPTED
+        } else {
+            StatusCode::CREATED
+        };
+        Ok((status, to_json(&refund_view(r, &s.collection))?))
     })
     .await
 }

@@ -10,9 +10,8 @@ use chrono::Datelike;
 use inflow_core::card::{CardNumber, CardPaymentMethod, Cvc, Expiry};
 use inflow_core::ids::{CounterpartyId, CustomerId, PaymentMethodId};
 use inflow_core::model::{validate_external_id, validate_metadata, Metadata, PaymentMethodStatus};
-use inflow_core::money::Money;
 use inflow_core::text::bounded_text;
-use inflow_engine::cards::processor::{AuthorizeOutcome, AuthorizeRequest, CardData};
+use inflow_engine::cards::processor::CardData;
 use inflow_engine::cards::CardError;
 use inflow_engine::view::card_payment_method_view;
 
@@ -94,7 +93,25 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let processor = state.card_processor.clone();
+    // The zero-amount verification moves no money, so it runs before (and
+    // outside) the transaction that saves the card.
+    if let Some(cvc) = &cvc {
+        pm.cvc_check = state
+            .card_processor
+            .verify(
+                pm.id.as_str(),
+                CardData {
+                    number: &number,
+                    exp_month: pm.exp_month,
+                    exp_year: pm.exp_year,
+                    cvc: Some(cvc),
+                    postal_code: &pm.billing_address.postal_code,
+                },
+            )
+            .await
+            .map_err(CardError::from)?;
+    }
+    drop(cvc);
     run_write(state, auth, req, move |tx| {
         Box::pin(async move {
             if let Some(cpt) = &pm.counterparty_id {
@@ -103,32 +120,6 @@ pub async fn create(
                     .map_err(|_| {
                         ApiError::not_found("counterparty").with_param("counterpartyId")
                     })?;
-            }
-            if let Some(cvc) = &cvc {
-                let zero = Money::usd(0)?;
-                let outcome = processor
-                    .authorize(AuthorizeRequest {
-                        reference: pm.id.as_str(),
-                        amount: zero,
-                        card: CardData {
-                            number: &number,
-                            exp_month: pm.exp_month,
-                            exp_year: pm.exp_year,
-                            cvc: Some(cvc),
-                            postal_code: &pm.billing_address.postal_code,
-                        },
-                        capture: false,
-                        approval_code: None,
-                    })
-                    .await
-                    .map_err(CardError::from)?;
-                pm.cvc_check = match outcome {
-                    AuthorizeOutcome::Approved(a) => a.cvc_result,
-                    AuthorizeOutcome::Declined { code, .. } if code == "incorrect_cvc" => {
-                        "fail".into()
-                    }
-                    AuthorizeOutcome::Declined { .. } => "unchecked".into(),
-                };
             }
             tx.insert_card_payment_method(&pm)
                 .await
