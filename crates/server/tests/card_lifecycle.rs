@@ -513,7 +513,8 @@ async fn authorizations_expire_after_the_configured_days(b: Backend) {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let c = r.json();
     let id = c["id"].as_str().unwrap().to_owned();
-    let created = chrono::DateTime::parse_from_rfc3339(c["authorizedAt"].as_str().unwrap()).unwrap();
+    let created =
+        chrono::DateTime::parse_from_rfc3339(c["authorizedAt"].as_str().unwrap()).unwrap();
     let expires = chrono::DateTime::parse_from_rfc3339(c["expiresAt"].as_str().unwrap()).unwrap();
     assert_eq!(expires - created, Duration::days(2));
 
