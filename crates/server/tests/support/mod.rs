@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod ach;
+pub mod card;
 pub mod receiver;
 
 use inflow_core::crypto::{sign_request, MasterKey};
