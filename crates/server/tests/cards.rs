@@ -312,8 +312,17 @@ async fn authorization_capture_partial_force_and_void_rules(b: Backend) {
         .await
         .json();
     assert_eq!(l["data"].as_array().unwrap().len(), 2);
+    // A card-only filter implies the card rail.
     let r = app.get(&s.creds, "/v1/collections?brand=amex").await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["data"], l["data"]);
+    let r = app
+        .get(&s.creds, "/v1/collections?rail=ach&brand=amex")
+        .await;
+    assert_eq!(
+        (r.status, r.error_param().as_deref()),
+        (StatusCode::BAD_REQUEST, Some("brand"))
+    );
     let r = app
         .post(
             &s.creds,

@@ -100,7 +100,7 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(counterparties::get, counterparties::update))
         .routes(routes!(payment_methods::create, payment_methods::list))
         .routes(routes!(payment_methods::get, payment_methods::update))
-        .routes(routes!(collections::create, collections::list))
+        .routes(routes!(collections::create, collections::inquiry::list))
         .routes(routes!(collections::create_ach))
         .routes(routes!(collections::get))
         .routes(routes!(collections::cancel))

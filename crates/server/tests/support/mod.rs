@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod ach;
+pub mod card;
 pub mod receiver;
 
 use inflow_core::crypto::{sign_request, MasterKey};
@@ -139,6 +140,27 @@ pub async fn start_node_with(
     inflow_server::server::spawn(prepared.state)
         .await
         .expect("spawn server")
+}
+
+impl TestApp {
+    /// A client for a server this test runs some other way (an `inflow
+    /// serve` child process) at `base`, on `db`; [`TestApp::state`] and
+    /// [`TestApp::stop`] are for in-process servers only.
+    pub fn attach(
+        base: String,
+        db: TestDb,
+        master_key: String,
+        data_dir: std::path::PathBuf,
+    ) -> TestApp {
+        TestApp {
+            base,
+            master_key,
+            client: reqwest::Client::new(),
+            db,
+            data_dir,
+            server: None,
+        }
+    }
 }
 
 impl Drop for TestApp {

@@ -1,26 +1,26 @@
 //! `/v1/collections`: create (unified and ACH-specific), get, list, cancel.
 
 mod create;
+pub mod inquiry;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Extension, Json};
-use chrono::{Duration, NaiveDate};
-use inflow_core::collection::{AchEntryType, CollectionStatus, SecCode};
-use inflow_core::ids::{CollectionId, CounterpartyId, PaymentMethodId};
+use chrono::Duration;
+use inflow_core::collection::CollectionStatus;
+use inflow_core::ids::CollectionId;
 use inflow_engine::view::{collection_view, CollectionView};
-use inflow_store::repo::collections::CollectionFilter;
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 pub use create::{AuthorizationInput, CreateCollectionRequest, OneTimeSourceInput};
 
-use crate::api::common::{instant, to_json, ListResponse, PageParams};
+use crate::api::common::to_json;
 use crate::app::collections::{build_ach_collection, insert_collection, Rules};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::auth::Auth;
-use crate::http::body::{parse_json, parse_query};
+use crate::http::body::parse_json;
 use crate::http::idempotency::{run_write, WriteRequest};
 use crate::state::AppState;
 
@@ -112,179 +112,6 @@ pub async fn get(
     Ok(Json(to_json(&inflow_engine::view::card_collection_view(
         &c,
     ))?))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct CollectionListParams {
-    pub limit: Option<u32>,
-    pub starting_after: Option<String>,
-    pub status: Option<String>,
-    pub rail: Option<String>,
-    #[serde(rename = "type")]
-    #[param(rename = "type")]
-    pub kind: Option<String>,
-    pub sec_code: Option<String>,
-    pub payment_method_id: Option<String>,
-    pub counterparty_id: Option<String>,
-    pub external_id: Option<String>,
-    pub reference: Option<String>,
-    pub trace_number: Option<String>,
-    /// RFC 3339
-    pub created_from: Option<String>,
-    pub created_to: Option<String>,
-    /// YYYY-MM-DD
-    pub effective_date_from: Option<String>,
-    pub effective_date_to: Option<String>,
-    /// Card rail (`rail=card`): the card's brand, last 4 digits, or the approval code.
-    pub brand: Option<String>,
-    pub last4: Option<String>,
-    pub approval_code: Option<String>,
-}
-
-/// `GET /v1/collections?rail=card…`: card collections with their filters.
-async fn list_cards(
-    state: &AppState,
-    auth: &Auth,
-    p: &CollectionListParams,
-    page_q: &inflow_store::ListQuery,
-) -> ApiResult<ListResponse<serde_json::Value>> {
-    use inflow_core::card::{CardBrand, CardStatus, CardTxType};
-    let filter = inflow_store::repo::card_collections::CardCollectionFilter {
-        status: p
-            .status
-            .as_deref()
-            .map(|s| CardStatus::parse("status", s))
-            .transpose()?,
-        tx_type: p
-            .kind
-            .as_deref()
-            .map(|s| CardTxType::parse("type", s))
-            .transpose()?,
-        brand: p
-            .brand
-            .as_deref()
-            .map(|s| CardBrand::parse("brand", s))
-            .transpose()?,
-        last4: p.last4.clone(),
-        approval_code: p.approval_code.clone(),
-        payment_method_id: p
-            .payment_method_id
-            .as_deref()
-            .map(|s| PaymentMethodId::parse("paymentMethodId", s))
-            .transpose()?,
-        external_id: p.external_id.clone(),
-        reference: p.reference.clone(),
-        created_from: instant("createdFrom", &p.created_from)?,
-        created_to: instant("createdTo", &p.created_to)?,
-    };
-    let page = state
-        .store
-        .read()
-        .await?
-        .list_card_collections(auth.customer_id()?, &filter, page_q)
-        .await?;
-    Ok(ListResponse::from_page(
-        page,
-        |c| c.id.to_string(),
-        |c| serde_json::to_value(inflow_engine::view::card_collection_view(&c)).unwrap_or_default(),
-    ))
-}
-
-fn day(field: &str, s: &Option<String>) -> ApiResult<Option<NaiveDate>> {
-    s.as_deref()
-        .map(|v| {
-            NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-                ApiError::invalid(
-                    "invalid_date",
-                    format!("{field} must be a date like 2026-12-01"),
-                    field,
-                )
-            })
-        })
-        .transpose()
-}
-
-/// List collections, newest first, with filters.
-#[utoipa::path(get, path = "/v1/collections", tag = "collections", params(CollectionListParams),
-    responses((status = 200, body = ListResponse<CollectionView>, description = "ACH collections, or with `rail=card` card collections (`CardCollectionView`)"), (status = 400, body = ErrorBody)))]
-pub async fn list(
-    State(state): State<AppState>,
-    Extension(auth): Extension<Auth>,
-    RawQuery(q): RawQuery,
-) -> ApiResult<Json<ListResponse<serde_json::Value>>> {
-    let p: CollectionListParams = parse_query(q.as_deref())?;
-    let page_q = PageParams {
-        limit: p.limit,
-        starting_after: p.starting_after.clone(),
-    }
-    .to_query()?;
-    if let Some(rail) = p.rail.as_deref() {
-        if !matches!(rail, "ach" | "card") {
-            return Err(ApiError::invalid(
-                "invalid_value",
-                "rail must be `ach` or `card`",
-                "rail",
-            ));
-        }
-    }
-    if p.rail.as_deref() == Some("card") {
-        return Ok(Json(list_cards(&state, &auth, &p, &page_q).await?));
-    }
-    if p.brand.is_some() || p.last4.is_some() || p.approval_code.is_some() {
-        return Err(ApiError::invalid(
-            "rail_required",
-            "brand, last4 and approvalCode filter card collections: add rail=card",
-            "rail",
-        ));
-    }
-    let filter = CollectionFilter {
-        status: p
-            .status
-            .as_deref()
-            .map(|s| CollectionStatus::parse("status", s))
-            .transpose()?,
-        rail: p.rail.clone(),
-        entry_type: p
-            .kind
-            .as_deref()
-            .map(|s| AchEntryType::parse("type", s))
-            .transpose()?,
-        sec_code: p
-            .sec_code
-            .as_deref()
-            .map(|s| SecCode::parse("secCode", s))
-            .transpose()?,
-        payment_method_id: p
-            .payment_method_id
-            .as_deref()
-            .map(|s| PaymentMethodId::parse("paymentMethodId", s))
-            .transpose()?,
-        counterparty_id: p
-            .counterparty_id
-            .as_deref()
-            .map(|s| CounterpartyId::parse("counterpartyId", s))
-            .transpose()?,
-        external_id: p.external_id.clone(),
-        reference: p.reference.clone(),
-        trace_number: p.trace_number.clone(),
-        created_from: instant("createdFrom", &p.created_from)?,
-        created_to: instant("createdTo", &p.created_to)?,
-        effective_from: day("effectiveDateFrom", &p.effective_date_from)?,
-        effective_to: day("effectiveDateTo", &p.effective_date_to)?,
-    };
-    let page = state
-        .store
-        .read()
-        .await?
-        .list_ach_collections(auth.customer_id()?, &filter, &page_q)
-        .await?;
-    Ok(Json(ListResponse::from_page(
-        page,
-        |c| c.id.to_string(),
-        |c| serde_json::to_value(collection_view(&c)).unwrap_or_default(),
-    )))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

@@ -1,0 +1,277 @@
+//! `GET /v1/collections` over both rails, on both backends: ACH and card
+//! collections in one newest-first list with one cursor, each item as
+//! `GET /v1/collections/{id}` shows it; filters that one rail has restrict
+//! the list to it, and combined with the other rail are refused naming the
+//! parameter.
+
+mod support;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use support::ach::{collect, destination, make_pm};
+use support::card::{create_card_collection, save_card};
+use support::*;
+
+on_both_backends!(
+    ach_and_card_collections_page_together_newest_first_each_exactly_once,
+    one_rail_filters_restrict_the_list_and_shared_filters_cover_both_rails,
+    a_filter_of_one_rail_with_the_other_rail_is_refused_naming_the_param,
+);
+
+struct Mix {
+    creds: Creds,
+    /// Every collection created, oldest first, with its rail.
+    created: Vec<(String, &'static str)>,
+    visa_pm: String,
+}
+
+/// Nine collections of one customer, ACH and card interleaved unevenly
+/// (runs of each rail, so pages end inside runs and at switches).
+async fn mix(app: &TestApp) -> Mix {
+    let (_, creds) = app.customer_with_key("Mixed", json!({})).await;
+    let account = destination(app, &creds).await;
+    let bank_pm = make_pm(app, &creds, "000123456789").await;
+    let visa_pm = save_card(app, &creds, "4242424242424242").await;
+    let amex_pm = save_card(app, &creds, "378282246310005").await;
+    let mut created = Vec::new();
+    let plan = [
+        "ach", "card", "card", "ach", "card", "ach", "ach", "ach", "card",
+    ];
+    for (i, rail) in plan.into_iter().enumerate() {
+        let cents = (1000 + i * 100).to_string();
+        let c = if rail == "ach" {
+            collect(
+                app,
+                &creds,
+                &account,
+                &bank_pm,
+                &cents,
+                json!({"reference": format!("REF-{i}")}),
+            )
+            .await
+        } else {
+            let (pm, extra) = match i {
+                1 => (
+                    &visa_pm,
+                    json!({"type": "force", "approvalCode": "VOICE77", "reference": format!("REF-{i}")}),
+                ),
+                2 => (&amex_pm, json!({"reference": "SHARED"})),
+                _ => (&visa_pm, json!({"externalId": format!("card-{i}")})),
+            };
+            create_card_collection(app, &creds, &account, pm, "sale", &cents, extra).await
+        };
+        assert_eq!(c["rail"], rail, "{c}");
+        created.push((c["id"].as_str().unwrap().to_owned(), rail));
+    }
+    // One ACH collection shares the reference of a card one.
+    let c = collect(
+        app,
+        &creds,
+        &account,
+        &bank_pm,
+        "9900",
+        json!({"reference": "SHARED"}),
+    )
+    .await;
+    created.push((c["id"].as_str().unwrap().to_owned(), "ach"));
+    Mix {
+        creds,
+        created,
+        visa_pm,
+    }
+}
+
+/// Every page of `query` (without `limit`/`startingAfter`) with `limit`.
+async fn all_pages(app: &TestApp, creds: &Creds, query: &str, limit: u32) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/v1/collections?limit={limit}");
+        if !query.is_empty() {
+            path = format!("{path}&{query}");
+        }
+        if let Some(c) = &cursor {
+            path = format!("{path}&startingAfter={c}");
+        }
+        let r = app.get(creds, &path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
+        let page = r.json();
+        let data = page["data"].as_array().unwrap().clone();
+        assert!(data.len() <= limit as usize, "{path}: page too long");
+        items.extend(data);
+        match page["nextCursor"].as_str() {
+            Some(next) => {
+                assert_eq!(page["hasMore"], true, "{path}");
+                assert_eq!(Some(next), items.last().and_then(|i| i["id"].as_str()));
+                cursor = Some(next.to_owned());
+            }
+            None => {
+                assert_eq!(page["hasMore"], false, "{path}");
+                return items;
+            }
+        }
+        assert!(items.len() < 1000, "{path}: pagination does not end");
+    }
+}
+
+fn ids(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The created ids of `rail` (`None`: all), newest first.
+fn newest_first(m: &Mix, rail: Option<&str>) -> Vec<String> {
+    m.created
+        .iter()
+        .rev()
+        .filter(|(_, r)| rail.is_none_or(|want| want == *r))
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
+async fn ach_and_card_collections_page_together_newest_first_each_exactly_once(b: Backend) {
+    let app = spawn_app(b).await;
+    let m = mix(&app).await;
+    let expected = newest_first(&m, None);
+    let mut sorted = expected.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(expected, sorted, "ids are time-ordered");
+    for limit in [1, 2, 3, 4, 200] {
+        let items = all_pages(&app, &m.creds, "", limit).await;
+        assert_eq!(ids(&items), expected, "limit {limit}");
+    }
+    // Each item is exactly what GET /v1/collections/{id} shows.
+    for item in all_pages(&app, &m.creds, "", 3).await {
+        let id = item["id"].as_str().unwrap();
+        let one = app
+            .get(&m.creds, &format!("/v1/collections/{id}"))
+            .await
+            .json();
+        assert_eq!(item, one, "{id}");
+    }
+    for rail in ["ach", "card"] {
+        let items = all_pages(&app, &m.creds, &format!("rail={rail}"), 2).await;
+        assert_eq!(ids(&items), newest_first(&m, Some(rail)), "rail={rail}");
+        assert!(items.iter().all(|i| i["rail"] == rail));
+    }
+    // Another customer's collections stay out of the list.
+    let (_, other) = app.customer_with_key("Other", json!({})).await;
+    assert!(all_pages(&app, &other, "", 5).await.is_empty());
+}
+
+async fn one_rail_filters_restrict_the_list_and_shared_filters_cover_both_rails(b: Backend) {
+    let app = spawn_app(b).await;
+    let m = mix(&app).await;
+    let get = |q: &'static str| {
+        let (app, creds) = (&app, m.creds.clone());
+        async move { ids(&all_pages(app, &creds, q, 2).await) }
+    };
+    let card = newest_first(&m, Some("card"));
+    let ach = newest_first(&m, Some("ach"));
+    // Card-only filters list card collections without `rail=card`.
+    assert_eq!(get("brand=amex").await, [m.created[2].0.clone()]);
+    assert_eq!(get("brand=visa").await.len(), 3);
+    assert_eq!(get("last4=0005").await, [m.created[2].0.clone()]);
+    assert_eq!(get("last4=4242&brand=visa").await.len(), 3);
+    assert_eq!(get("approvalCode=VOICE77").await, [m.created[1].0.clone()]);
+    assert_eq!(get("brand=amex&rail=card").await, [m.created[2].0.clone()]);
+    // A status or type only one rail has restricts the list to that rail.
+    assert_eq!(get("status=captured").await, card);
+    assert_eq!(get("type=sale").await.len(), 3);
+    assert_eq!(get("type=force").await, [m.created[1].0.clone()]);
+    assert_eq!(get("status=pending").await, ach);
+    assert_eq!(get("type=debit").await, ach);
+    assert_eq!(get("secCode=PPD&status=pending").await, ach);
+    assert!(get("status=completed").await.is_empty());
+    // Shared filters apply to both rails, merged newest first.
+    assert_eq!(
+        get("reference=SHARED").await,
+        [m.created[9].0.clone(), m.created[2].0.clone()]
+    );
+    assert_eq!(get("reference=REF-1").await, [m.created[1].0.clone()]);
+    assert_eq!(get("reference=REF-3").await, [m.created[3].0.clone()]);
+    assert_eq!(get("externalId=card-8").await, [m.created[8].0.clone()]);
+    let by_pm = ids(&all_pages(&app, &m.creds, &format!("paymentMethodId={}", m.visa_pm), 2).await);
+    assert_eq!(by_pm.len(), 3);
+    assert!(get("createdFrom=2999-01-01T00:00:00Z").await.is_empty());
+    assert_eq!(
+        get("createdTo=2999-01-01T00:00:00Z").await,
+        newest_first(&m, None)
+    );
+}
+
+async fn a_filter_of_one_rail_with_the_other_rail_is_refused_naming_the_param(b: Backend) {
+    let app = spawn_app(b).await;
+    let (_, creds) = app.customer_with_key("Strict", json!({})).await;
+    for (query, param, code) in [
+        ("rail=ach&brand=visa", "brand", "rail_conflict"),
+        ("rail=ach&last4=4242", "last4", "rail_conflict"),
+        (
+            "rail=ach&approvalCode=VOICE1",
+            "approvalCode",
+            "rail_conflict",
+        ),
+        ("rail=card&secCode=WEB", "secCode", "rail_conflict"),
+        (
+            "rail=card&traceNumber=121042880000001",
+            "traceNumber",
+            "rail_conflict",
+        ),
+        (
+            "rail=card&counterpartyId=cpt_0195f0c8a3c47d1e8a8b5f3e2d1c0b9a",
+            "counterpartyId",
+            "rail_conflict",
+        ),
+        (
+            "rail=card&effectiveDateFrom=2026-01-05",
+            "effectiveDateFrom",
+            "rail_conflict",
+        ),
+        (
+            "rail=card&effectiveDateTo=2026-01-05",
+            "effectiveDateTo",
+            "rail_conflict",
+        ),
+        ("secCode=WEB&last4=4242", "last4", "rail_conflict"),
+        (
+            "brand=visa&traceNumber=121042880000001",
+            "brand",
+            "rail_conflict",
+        ),
+        ("rail=card&status=pending", "status", "rail_conflict"),
+        ("rail=ach&status=captured", "status", "rail_conflict"),
+        ("brand=visa&status=returned", "status", "rail_conflict"),
+        ("rail=ach&type=sale", "type", "rail_conflict"),
+        ("rail=card&type=prenote", "type", "rail_conflict"),
+        ("status=captured&type=debit", "type", "rail_conflict"),
+        ("status=paid", "status", "invalid_value"),
+        ("type=refund", "type", "invalid_value"),
+        ("rail=wire", "rail", "invalid_value"),
+        ("brand=unionpay", "brand", "invalid_value"),
+        ("last4=42", "last4", "invalid_value"),
+        ("approvalCode=not-alnum", "approvalCode", "invalid_value"),
+    ] {
+        let r = app.get(&creds, &format!("/v1/collections?{query}")).await;
+        assert_eq!(
+            (
+                r.status,
+                r.error_param().as_deref(),
+                r.error_code().as_str()
+            ),
+            (StatusCode::BAD_REQUEST, Some(param), code),
+            "{query}: {}",
+            r.text
+        );
+    }
+    // Both rails have `completed`: it filters each, with either rail.
+    for query in [
+        "status=completed",
+        "rail=ach&status=completed",
+        "rail=card&status=completed",
+    ] {
+        let r = app.get(&creds, &format!("/v1/collections?{query}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{query}: {}", r.text);
+    }
+}
