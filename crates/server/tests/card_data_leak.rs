@@ -433,28 +433,14 @@ fn with_cvc(mut body: Value, cvc: &str) -> Value {
     body
 }
 
-/// Save each card with its CVC (the timeout card's verification answers
-/// 503, so it is saved again without one); returns the `pm_…` ids in
-/// [`CARDS`] order.
+/// Save each card with its CVC; returns the `pm_…` ids in [`CARDS`] order.
 async fn save_cards(app: &TestApp, creds: &Creds) -> Vec<String> {
     let mut ids = Vec::new();
     for (i, card) in CARDS.into_iter().enumerate() {
         let body = card_body(card.typed, Some(card.cvc));
-        let pm = if card.typed == TIMEOUT.typed {
-            let r = app.post(creds, "/v1/payment-methods", body).await;
-            assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
-            answered(
-                app,
-                creds,
-                "/v1/payment-methods",
-                card_body(card.typed, None),
-                201,
-            )
-            .await
-        } else {
-            let key = format!("pm-{i}");
-            twice(app, creds, "/v1/payment-methods", body, &key).await
-        };
+        // The timeout card's verification gets no answer: saved unchecked.
+        let key = format!("pm-{i}");
+        let pm = twice(app, creds, "/v1/payment-methods", body, &key).await;
         let expected_check = match card.typed {
             t if t == WRONG_CVC.typed => "fail",
             t if t == DECLINED.typed || t == TIMEOUT.typed => "unchecked",
@@ -489,6 +475,8 @@ async fn save_cards(app: &TestApp, creds: &Creds) -> Vec<String> {
             "{}",
             r.text
         );
+        // The error names the field, never repeats the number.
+        assert!(!r.text.contains(&pan), "{}", r.text);
     }
     ids
 }
@@ -580,7 +568,8 @@ async fn run_card_operations(app: &TestApp, creds: &Creds, account: &str, pms: &
             with_cvc(charge(account, timeout, "sale", "2500"), TIMEOUT.cvc),
         )
         .await;
-    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
+    // The answer is lost: accepted, pending, resolved later without the CVC.
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
     // Reading the cards back (list filters, one by one) must not leak either.
     let list = app.get(creds, "/v1/collections?last4=4444").await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.text);
@@ -878,7 +867,10 @@ async fn no_pan_or_cvc_in_the_database_the_logs_events_or_webhooks(b: Backend) {
             "no log line for {route}"
         );
     }
-    assert!(text.contains(r#""status":503"#), "the timeout is logged");
+    assert!(
+        text.contains(r#""status":202"#),
+        "the lost processor answer is logged"
+    );
     found.extend(leaks("server log", &logs, true));
 
     assert!(found.is_empty(), "card data leaked:\n{}", found.join("\n"));

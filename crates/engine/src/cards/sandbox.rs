@@ -234,12 +234,15 @@ impl CardProcessor for SandboxProcessor {
     ) -> ProcessorFuture<'a, String> {
         Box::pin(async move {
             let number = card.number.expose();
-            Ok(if number == "4000000000000127" {
-                "fail"
-            } else if card.cvc.is_some() {
-                "pass"
-            } else {
-                "unchecked"
+            if number == LOST_ANSWER {
+                return Err(lost());
+            }
+            Ok(match DECLINES.iter().find(|(n, _, _)| *n == number) {
+                Some((_, "incorrect_cvc", _)) => "fail",
+                // A declined card's code was not checked.
+                Some(_) => "unchecked",
+                None if card.cvc.is_some() => "pass",
+                None => "unchecked",
             }
             .into())
         })

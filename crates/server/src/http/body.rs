@@ -47,7 +47,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
                 if path == "." { "body".to_owned() } else { path },
             )
         };
-        let message = strip_position(&message);
+        let message = without_echoed_value(&strip_position(&message));
         ApiError::invalid(code, format!("{field}: {message}"), field)
     })
 }
@@ -95,6 +95,23 @@ fn strip_position(message: &str) -> String {
     }
 }
 
+/// serde's "invalid type: integer `4242…`, expected a string" repeats the
+/// value sent; a card number sent as a number must not come back in an
+/// error (or reach a log through it), so only its kind is kept.
+fn without_echoed_value(message: &str) -> String {
+    for head in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(head) {
+            let kind = rest.split([' ', ',']).next().unwrap_or_default();
+            let tail = rest
+                .find(", expected")
+                .map(|i| &rest[i..])
+                .unwrap_or_default();
+            return format!("{head}{kind}{tail}");
+        }
+    }
+    message.to_owned()
+}
+
 /// 413 for bodies over the configured limit.
 pub fn body_too_large(limit: usize) -> ApiError {
     ApiError::new(
@@ -120,6 +137,26 @@ where
 mod tests {
     use super::*;
     use serde::Deserialize;
+
+    #[test]
+    fn type_errors_name_the_kind_but_never_repeat_the_value() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Card {
+            number: String,
+            month: u8,
+        }
+        let e = parse_json::<Card>(br#"{"number": 4242424242424242, "month": 1}"#).unwrap_err();
+        assert!(!e.message.contains("4242"), "{}", e.message);
+        assert!(
+            e.message
+                .contains("invalid type: integer, expected a string"),
+            "{}",
+            e.message
+        );
+        let e = parse_json::<Card>(br#"{"number": "x", "month": 4242424242}"#).unwrap_err();
+        assert!(!e.message.contains("4242"), "{}", e.message);
+    }
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]

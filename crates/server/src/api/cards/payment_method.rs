@@ -12,7 +12,7 @@ use inflow_core::ids::{CounterpartyId, CustomerId, PaymentMethodId};
 use inflow_core::model::{validate_external_id, validate_metadata, Metadata, PaymentMethodStatus};
 use inflow_core::text::bounded_text;
 use inflow_engine::cards::processor::CardData;
-use inflow_engine::cards::CardError;
+use inflow_engine::cards::{CardError, ProcessorError};
 use inflow_engine::view::card_payment_method_view;
 
 use super::input::CardInput;
@@ -96,7 +96,7 @@ pub async fn create(
     // The zero-amount verification moves no money, so it runs before (and
     // outside) the transaction that saves the card.
     if let Some(cvc) = &cvc {
-        pm.cvc_check = state
+        let answer = state
             .card_processor
             .verify(
                 pm.id.as_str(),
@@ -108,8 +108,16 @@ pub async fn create(
                     postal_code: &pm.billing_address.postal_code,
                 },
             )
-            .await
-            .map_err(CardError::from)?;
+            .await;
+        pm.cvc_check = match answer {
+            Ok(result) => result,
+            // No answer: the card is saved unverified rather than refused.
+            Err(ProcessorError::Unavailable(e)) => {
+                tracing::warn!(payment_method = %pm.id, error = %e, "card verification got no answer; saved unchecked");
+                "unchecked".into()
+            }
+            Err(e) => return Err(CardError::from(e).into()),
+        };
     }
     drop(cvc);
     run_write(state, auth, req, move |tx| {
