@@ -20,6 +20,7 @@ on_both_backends!(
     batch_close_settles_and_the_ledger_follows_every_money_movement,
     authorizations_expire_after_the_configured_days,
     the_per_card_daily_limit_counts_every_charge_on_the_card_today,
+    parallel_card_operations_on_one_account_lose_no_update,
 );
 
 const LOST_ANSWER: &str = "4000000000000036";
@@ -677,5 +678,66 @@ async fn the_per_card_daily_limit_counts_every_charge_on_the_card_today(b: Backe
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    ledger_is_sound(&app).await;
+}
+
+async fn parallel_card_operations_on_one_account_lose_no_update(b: Backend) {
+    let app = spawn_app(b).await;
+    let s = setup(&app).await;
+    let pm = save_card(&app, &s, "4242424242424242").await;
+    // Twelve sales at once on one destination account.
+    let sale = |i: i64| {
+        let body = charge(&s, &pm, "sale", 1_000 + i);
+        let app = &app;
+        let creds = &s.creds;
+        async move { app.post(creds, "/v1/collections/card", body).await }
+    };
+    let sales = futures_util::future::join_all((0..12).map(sale)).await;
+    let ids: Vec<String> = sales
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+            r.json()["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    let captured: i64 = (0..12).map(|i| 1_000 + i).sum();
+    assert_eq!(balances(&app, &s).await, (captured, 0, captured));
+    // Refunds of every sale at once, racing the batch close.
+    let refund = |id: &String| {
+        let path = format!("/v1/collections/{id}/refunds");
+        let app = &app;
+        let creds = &s.creds;
+        async move {
+            app.post(
+                creds,
+                &path,
+                json!({"amount": {"currency": "USD", "value": "400"}}),
+            )
+            .await
+        }
+    };
+    let (refunds, _) = tokio::join!(
+        futures_util::future::join_all(ids.iter().map(refund)),
+        past_the_batch_close(&app)
+    );
+    for r in &refunds {
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    // Whatever the interleaving: every sale settled, every refund counted once.
+    advance_minutes(&app, 1).await;
+    let (pending, available, total) = balances(&app, &s).await;
+    assert_eq!(total, captured - 12 * 400);
+    assert_eq!((pending, available), (0, total), "all settled");
+    for id in &ids {
+        let c = get(&app, &s, id).await;
+        assert_eq!(
+            (
+                c["settled"].as_bool(),
+                c["refundedAmount"]["value"].as_str()
+            ),
+            (Some(true), Some("400")),
+            "{c}"
+        );
+    }
     ledger_is_sound(&app).await;
 }

@@ -494,6 +494,31 @@ async fn racing_refunds_never_exceed_the_capture(b: Backend) {
         .await
         .json();
     assert_eq!(got["refundedAmount"]["value"], (ok * 300).to_string());
+    // Keep racing until the capture is used up: never more than 3 × 300.
+    let mut total = ok;
+    for _ in 0..4 {
+        let (a, b2, c2, d) = tokio::join!(call(), call(), call(), call());
+        total += [a, b2, c2, d]
+            .iter()
+            .filter(|r| r.status == StatusCode::CREATED)
+            .count();
+    }
+    assert_eq!(total, 3, "three refunds of 300 fit in 1000");
+    let account = app
+        .get(&s.creds, &format!("/v1/accounts/{}", s.account))
+        .await
+        .json();
+    assert_eq!(account["balances"]["total"], "100", "{account}");
+    let check = app
+        .db
+        .store
+        .read()
+        .await
+        .unwrap()
+        .check_ledger()
+        .await
+        .unwrap();
+    assert!(check.is_ok(), "{check:?}");
 }
 
 async fn no_pan_or_cvc_at_rest_or_in_events(b: Backend) {
