@@ -3,7 +3,8 @@
 # installed; used by the inflow-nacha writer tests. Idempotent.
 set -euo pipefail
 want="0.1.7"
-have="$(python3 -m pip show achlens 2>/dev/null | awk '/^Version:/ {print $2}')"
+have="$(python3 -m pip show achlens 2>/dev/null | awk '/^Version:/ {print $2}' || true)"
+# (pip show fails when it is not installed; with pipefail that must not end the script)
 if [ "$have" != "$want" ]; then
   python3 -m pip install --quiet "achlens==${want}"
 fi
