@@ -21,6 +21,7 @@ on_both_backends!(
     authorizations_expire_after_the_configured_days,
     the_per_card_daily_limit_counts_every_charge_on_the_card_today,
     parallel_card_operations_on_one_account_lose_no_update,
+    a_processor_refusal_changes_nothing_and_a_retry_answers_the_same,
 );
 
 const LOST_ANSWER: &str = "4000000000000036";
@@ -739,5 +740,91 @@ async fn parallel_card_operations_on_one_account_lose_no_update(b: Backend) {
             "{c}"
         );
     }
+    ledger_is_sound(&app).await;
+}
+
+async fn a_processor_refusal_changes_nothing_and_a_retry_answers_the_same(b: Backend) {
+    let app = spawn_app(b).await;
+    let s = setup(&app).await;
+    let pm = save_card(&app, &s, "4242424242424242").await;
+    let auth = app
+        .post(
+            &s.creds,
+            "/v1/collections/card",
+            charge(&s, &pm, "authorization", 5_000),
+        )
+        .await
+        .json();
+    let id = auth["id"].as_str().unwrap().to_owned();
+    // The sandbox refuses captures and refunds of 13.13.
+    let capture = json!({"amount": {"currency": "USD", "value": "1313"}});
+    let path = format!("/v1/collections/{id}/capture");
+    let r = post_keyed(&app, &s, &path, &capture, "cap-1").await;
+    assert_eq!(
+        (r.status, r.error_code()),
+        (StatusCode::BAD_GATEWAY, "processor_refused".into()),
+        "{}",
+        r.text
+    );
+    let again = post_keyed(&app, &s, &path, &capture, "cap-1").await;
+    assert_eq!(
+        (again.status, again.error_code()),
+        (r.status, r.error_code())
+    );
+    let c = get(&app, &s, &id).await;
+    assert_eq!(
+        (
+            c["status"].as_str(),
+            c["capturable"].as_bool(),
+            c["pendingOperation"].is_null()
+        ),
+        (Some("authorized"), Some(true), true)
+    );
+    assert_eq!(balances(&app, &s).await, (0, 0, 0));
+    // Another amount goes through; then a refused refund is recorded failed.
+    let r = app
+        .post(
+            &s.creds,
+            &path,
+            json!({"amount": {"currency": "USD", "value": "4000"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let refunds = format!("/v1/collections/{id}/refunds");
+    let r = app
+        .post(
+            &s.creds,
+            &refunds,
+            json!({"amount": {"currency": "USD", "value": "1313"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.text);
+    let c = get(&app, &s, &id).await;
+    assert_eq!(
+        (
+            c["status"].as_str(),
+            c["refundedAmount"]["value"].as_str(),
+            c["refundable"].as_bool()
+        ),
+        (Some("captured"), Some("0"), Some(true))
+    );
+    assert_eq!(balances(&app, &s).await, (4_000, 0, 4_000));
+    let mut tx = app.db.store.read().await.unwrap();
+    let stored = tx
+        .list_card_refunds(&inflow_core::ids::CollectionId::from_trusted(id.clone()))
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].status, inflow_core::card::RefundStatus::Failed);
+    assert!(stored[0]
+        .failure_reason
+        .as_deref()
+        .unwrap()
+        .contains("13.13"));
+    drop(tx);
+    assert_eq!(
+        events_for(&app, &id).await,
+        ["collection.authorized", "collection.captured"]
+    );
     ledger_is_sound(&app).await;
 }

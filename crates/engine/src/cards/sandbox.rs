@@ -15,6 +15,8 @@
 //! | 4000000000000119   | declined `processing_error`               |
 //! | 4000000000000044   | partial approval: half the amount         |
 //! | 4000000000000036   | approved, but the first answer to every operation is lost (timeout) |
+//!
+//! By amount: a capture or refund of exactly 13.13 is refused by the processor.
 
 use chrono::NaiveDate;
 use inflow_core::clock::SharedClock;
@@ -57,6 +59,10 @@ pub const PARTIAL_APPROVAL: &str = "4000000000000044";
 /// Approved, but the first answer to each operation is lost: the processor
 /// did the work and the caller timed out.
 pub const LOST_ANSWER: &str = "4000000000000036";
+
+/// A capture or refund of exactly this amount (13.13) is refused by the
+/// sandbox processor (not a card decline: the processor says no).
+pub const REFUSED_AMOUNT: i64 = 1_313;
 
 const NORMAL: &str = "normal";
 const LOSES_FIRST_ANSWER: &str = "lost_answer";
@@ -250,6 +256,11 @@ impl CardProcessor for SandboxProcessor {
 
     fn capture<'a>(&'a self, processor_ref: &'a str, amount: Money) -> ProcessorFuture<'a, ()> {
         Box::pin(async move {
+            if amount.minor() == REFUSED_AMOUNT {
+                return Err(ProcessorError::Rejected(
+                    "sandbox: captures of 13.13 are refused".into(),
+                ));
+            }
             let t = self.transaction(processor_ref).await?;
             if t.state == "authorized" {
                 if amount.minor() > t.authorized {
@@ -336,6 +347,11 @@ impl CardProcessor for SandboxProcessor {
         amount: Money,
     ) -> ProcessorFuture<'a, String> {
         Box::pin(async move {
+            if amount.minor() == REFUSED_AMOUNT {
+                return Err(ProcessorError::Rejected(
+                    "sandbox: refunds of 13.13 are refused".into(),
+                ));
+            }
             let t = self.transaction(processor_ref).await?;
             let (r, reference_owned, minor, now) = (
                 processor_ref.to_owned(),
