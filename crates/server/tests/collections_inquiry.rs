@@ -240,7 +240,7 @@ async fn a_filter_of_one_rail_with_the_other_rail_is_refused_naming_the_param(b:
             "brand",
             "rail_conflict",
         ),
-        ("rail=card&status=pending", "status", "rail_conflict"),
+        ("rail=card&status=returned", "status", "rail_conflict"),
         ("rail=ach&status=captured", "status", "rail_conflict"),
         ("brand=visa&status=returned", "status", "rail_conflict"),
         ("rail=ach&type=sale", "type", "rail_conflict"),

@@ -39,8 +39,9 @@ pub struct CollectionListParams {
     pub starting_after: Option<String>,
     /// `ach` or `card`; default: both rails, newest first.
     pub rail: Option<String>,
-    /// A status of either rail; a status only one rail has (`pending`,
-    /// `captured`, …) restricts the list to that rail, `completed` matches both.
+    /// A status of either rail; a status only one rail has (`returned`,
+    /// `captured`, …) restricts the list to that rail; `completed` and
+    /// `pending` match both.
     pub status: Option<String>,
     /// `debit` or `prenote` (ACH), `sale`, `authorization` or `force` (card):
     /// restricts the list to that rail.
