@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Measure signed, idempotent POST /v1/payment-methods and POST
-# /v1/collections/ach throughput and latency against the same server's
-# /healthz, on SQLite and on PostgreSQL.
+# Measure signed, idempotent POST /v1/payment-methods, POST
+# /v1/collections/ach and card sales (POST /v1/collections/card) throughput
+# and latency against the same server's /healthz, on SQLite and on PostgreSQL.
 #
 #   scripts/load.sh [DURATION_SECONDS] [CONCURRENCY]
 #
@@ -41,6 +41,14 @@ run_backend() {
         -d '{"type":"us_bank_account","usBankAccount":{"routingNumber":"121042882","accountNumber":"000123456789","accountType":"checking","holderName":"Load Test","holderType":"individual"}}' | jq -r .id)
   "$loadgen" --url "$url" --target collections --concurrency "$concurrency" --duration "$duration" --key "$key" --secret "$secret" \
     --account "$account" --payment-method "$pm"
+  # Card sales on one saved card (its daily limit raised out of the way).
+  curl -sf -X PATCH "$url/v1/customers/$cus" -H "Authorization: Bearer $admin_key" \
+        -d '{"cardDailyLimit":{"currency":"USD","value":"9999999999"}}' >/dev/null
+  local card
+  card=$(curl -sf "$url/v1/payment-methods" -H "Authorization: Bearer $key" \
+        -d '{"type":"card","card":{"number":"4242424242424242","expMonth":12,"expYear":2040,"holderName":"Load Test","billingAddress":{"postalCode":"20001"}}}' | jq -r .id)
+  "$loadgen" --url "$url" --target card-sales --concurrency "$concurrency" --duration "$duration" --key "$key" --secret "$secret" \
+    --account "$account" --payment-method "$card"
   kill "$pid"; wait "$pid" 2>/dev/null || true
   rm -rf "$dir"
 }

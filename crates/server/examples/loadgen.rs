@@ -9,7 +9,10 @@
 //!   before the response);
 //! - `collections`: signed `POST /v1/collections/ach` debits from
 //!   `--payment-method` into `--account`, each with a fresh `Idempotency-Key`
-//!   and a distinct amount (the duplicate check runs; nothing is a duplicate).
+//!   and a distinct amount (the duplicate check runs; nothing is a duplicate);
+//! - `card-sales`: signed `POST /v1/collections/card` sales on the saved card
+//!   `--payment-method` into `--account` (reserve, sandbox processor call and
+//!   confirm: three transactions and the processor's own books per sale).
 //!
 //! ```text
 //! cargo run --release -p inflow-server --example loadgen -- \
@@ -28,6 +31,7 @@ enum Target {
     Healthz,
     PaymentMethods,
     Collections,
+    CardSales,
 }
 
 #[derive(Debug, Parser)]
@@ -109,6 +113,16 @@ async fn one_request(client: &reqwest::Client, args: &Args) -> bool {
                 100 + n
             );
             signed_post(client, args, "/v1/collections/ach", n, body).await
+        }
+        Target::CardSales => {
+            let n = SEQ.fetch_add(1, Ordering::Relaxed);
+            let body = format!(
+                r#"{{"type":"sale","destinationAccountId":"{}","paymentMethodId":"{}","amount":{{"currency":"USD","value":"{}"}},"allowDuplicate":true}}"#,
+                args.account,
+                args.payment_method,
+                100 + n
+            );
+            signed_post(client, args, "/v1/collections/card", n, body).await
         }
     }
 }
