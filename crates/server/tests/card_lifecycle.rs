@@ -12,6 +12,8 @@ use inflow_core::calendar::local_date;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use support::ach::{advance_minutes, advance_to_eastern, patch, sandbox_now};
+use support::card::{charge, events_for, save_card};
+use support::ledger::{balances, ledger_is_sound};
 use support::*;
 
 on_both_backends!(
@@ -48,19 +50,6 @@ async fn setup(app: &TestApp) -> Setup {
     }
 }
 
-async fn save_card(app: &TestApp, s: &Setup, number: &str) -> String {
-    let body = json!({"type": "card", "card": {"number": number, "expMonth": 12, "expYear": 2040,
-        "holderName": "Jane Doe", "billingAddress": {"postalCode": "20001"}}});
-    let r = app.post(&s.creds, "/v1/payment-methods", body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    r.json()["id"].as_str().unwrap().to_owned()
-}
-
-fn charge(s: &Setup, pm: &str, kind: &str, cents: i64) -> Value {
-    json!({"type": kind, "destinationAccountId": s.account, "paymentMethodId": pm,
-        "amount": {"currency": "USD", "value": cents.to_string()}, "allowDuplicate": true})
-}
-
 async fn post_keyed(app: &TestApp, s: &Setup, path: &str, body: &Value, key: &str) -> Reply {
     let text = body.to_string();
     app.send(
@@ -78,38 +67,6 @@ async fn get(app: &TestApp, s: &Setup, id: &str) -> Value {
     let r = app.get(&s.creds, &format!("/v1/collections/{id}")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     r.json()
-}
-
-fn int(v: &Value) -> i64 {
-    v.as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("not an integer string: {v}"))
-}
-
-async fn balances(app: &TestApp, s: &Setup) -> (i64, i64, i64) {
-    let a = app
-        .get(&s.creds, &format!("/v1/accounts/{}", s.account))
-        .await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
-    let b = &a.json()["balances"];
-    (int(&b["pending"]), int(&b["available"]), int(&b["total"]))
-}
-
-async fn ledger_is_sound(app: &TestApp) {
-    let mut tx = app.db.store.read().await.unwrap();
-    let check = tx.check_ledger().await.unwrap();
-    assert!(check.unbalanced.is_empty(), "{check:?}");
-    assert!(check.balance_mismatches.is_empty(), "{check:?}");
-}
-
-async fn events_for(app: &TestApp, id: &str) -> Vec<String> {
-    let mut tx = app.db.store.read().await.unwrap();
-    tx.events_for_object(id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.event_type)
-        .collect()
 }
 
 /// What the sandbox processor's own books say about a collection:
@@ -145,8 +102,8 @@ async fn past_the_batch_close(app: &TestApp) {
 async fn a_lost_sale_answer_is_resolved_by_a_retry_with_the_same_key_and_charged_once(b: Backend) {
     let app = spawn_app(b).await;
     let s = setup(&app).await;
-    let pm = save_card(&app, &s, LOST_ANSWER).await;
-    let body = charge(&s, &pm, "sale", 2_500);
+    let pm = save_card(&app, &s.creds, LOST_ANSWER).await;
+    let body = charge(&s.account, &pm, "sale", 2_500);
 
     // The processor charged the card but its answer was lost.
     let first = post_keyed(&app, &s, "/v1/collections/card", &body, "sale-1").await;
@@ -155,7 +112,11 @@ async fn a_lost_sale_answer_is_resolved_by_a_retry_with_the_same_key_and_charged
     assert_eq!(first.json()["status"], "pending");
     assert_eq!(first.json()["pendingOperation"]["reference"], id.as_str());
     assert_eq!(processor_books(&app, &id).await, (1, 2_500, 0, 0));
-    assert_eq!(balances(&app, &s).await, (0, 0, 0), "nothing credited yet");
+    assert_eq!(
+        balances(&app, &s.creds, &s.account).await,
+        (0, 0, 0),
+        "nothing credited yet"
+    );
 
     // The retry asks again with the same reference: the first answer, one charge.
     let retry = post_keyed(&app, &s, "/v1/collections/card", &body, "sale-1").await;
@@ -182,7 +143,7 @@ async fn a_lost_sale_answer_is_resolved_by_a_retry_with_the_same_key_and_charged
         &app,
         &s,
         "/v1/collections/card",
-        &charge(&s, &pm, "sale", 999),
+        &charge(&s.account, &pm, "sale", 999),
         "sale-1",
     )
     .await;
@@ -197,7 +158,10 @@ async fn a_lost_sale_answer_is_resolved_by_a_retry_with_the_same_key_and_charged
         events_for(&app, &id).await,
         ["collection.authorized", "collection.captured"]
     );
-    assert_eq!(balances(&app, &s).await, (2_500, 0, 2_500));
+    assert_eq!(
+        balances(&app, &s.creds, &s.account).await,
+        (2_500, 0, 2_500)
+    );
     // The job finds nothing left to do.
     advance_minutes(&app, 2).await;
     assert_eq!(processor_books(&app, &id).await, (1, 2_500, 0, 0));
@@ -208,14 +172,14 @@ async fn a_lost_sale_answer_is_resolved_by_a_retry_with_the_same_key_and_charged
 async fn lost_answers_to_every_operation_are_resolved_by_the_reconciliation_job(b: Backend) {
     let app = spawn_app(b).await;
     let s = setup(&app).await;
-    let pm = save_card(&app, &s, LOST_ANSWER).await;
+    let pm = save_card(&app, &s.creds, LOST_ANSWER).await;
 
     // Authorization: no answer, nothing else accepted meanwhile.
     let r = app
         .post(
             &s.creds,
             "/v1/collections/card",
-            charge(&s, &pm, "authorization", 10_000),
+            charge(&s.account, &pm, "authorization", 10_000),
         )
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
@@ -256,7 +220,10 @@ async fn lost_answers_to_every_operation_are_resolved_by_the_reconciliation_job(
         (c["status"].as_str(), c["capturedAmount"]["value"].as_str()),
         (Some("captured"), Some("6000"))
     );
-    assert_eq!(balances(&app, &s).await, (6_000, 0, 6_000));
+    assert_eq!(
+        balances(&app, &s.creds, &s.account).await,
+        (6_000, 0, 6_000)
+    );
 
     // Refund: pending refund, then succeeded; one refund at the processor.
     let r = app
@@ -275,14 +242,17 @@ async fn lost_answers_to_every_operation_are_resolved_by_the_reconciliation_job(
         (Some("partially_refunded"), Some("1500"))
     );
     assert_eq!(processor_books(&app, &id).await, (1, 6_000, 1_500, 1));
-    assert_eq!(balances(&app, &s).await, (4_500, 0, 4_500));
+    assert_eq!(
+        balances(&app, &s.creds, &s.account).await,
+        (4_500, 0, 4_500)
+    );
 
     // Void of another authorization: voided once resolved.
     let r = app
         .post(
             &s.creds,
             "/v1/collections/card",
-            charge(&s, &pm, "authorization", 700),
+            charge(&s.account, &pm, "authorization", 700),
         )
         .await;
     let other = r.json()["id"].as_str().unwrap().to_owned();
@@ -329,13 +299,13 @@ async fn batch_close_settles_and_the_ledger_follows_every_money_movement(b: Back
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let pm = save_card(&app, &s, "4242424242424242").await;
+    let pm = save_card(&app, &s.creds, "4242424242424242").await;
 
     let sale = app
         .post(
             &s.creds,
             "/v1/collections/card",
-            charge(&s, &pm, "sale", 10_000),
+            charge(&s.account, &pm, "sale", 10_000),
         )
         .await;
     assert_eq!(sale.status, StatusCode::CREATED, "{}", sale.text);
@@ -343,20 +313,23 @@ async fn batch_close_settles_and_the_ledger_follows_every_money_movement(b: Back
     let id = sale["id"].as_str().unwrap().to_owned();
     assert_eq!(sale["fees"]["total"]["value"], "320");
     assert_eq!(sale["totalCreditAmount"]["value"], "9680");
-    assert_eq!(balances(&app, &s).await, (9_680, 0, 9_680));
+    assert_eq!(
+        balances(&app, &s.creds, &s.account).await,
+        (9_680, 0, 9_680)
+    );
 
     // A partial force on an authorization, and a void of a capture before settlement.
     let auth = app
         .post(
             &s.creds,
             "/v1/collections/card",
-            charge(&s, &pm, "authorization", 5_000),
+            charge(&s.account, &pm, "authorization", 5_000),
         )
         .await
         .json();
     let auth_id = auth["id"].as_str().unwrap().to_owned();
     assert_eq!(
-        balances(&app, &s).await,
+        balances(&app, &s.creds, &s.account).await,
         (9_680, 0, 9_680),
         "an authorization moves no money"
     );
@@ -370,7 +343,10 @@ async fn batch_close_settles_and_the_ledger_follows_every_money_movement(b: Back
     assert_eq!(captured.status, StatusCode::OK, "{}", captured.text);
     // 3000 × 2.90% = 87, + 30.
     assert_eq!(captured.json()["fees"]["total"]["value"], "117");
-    assert_eq!(balances(&app, &s).await, (9_680 + 2_883, 0, 9_680 + 2_883));
+    assert_eq!(
+        balances(&app, &s.creds, &s.account).await,
+        (9_680 + 2_883, 0, 9_680 + 2_883)
+    );
     let voided = app
         .post(
             &s.creds,
@@ -381,7 +357,7 @@ async fn batch_close_settles_and_the_ledger_follows_every_money_movement(b: Back
     assert_eq!(voided.status, StatusCode::OK, "{}", voided.text);
     assert_eq!(voided.json()["totalCreditAmount"]["value"], "0");
     assert_eq!(
-        balances(&app, &s).await,
+        balances(&app, &s.creds, &s.account).await,
         (9_680, 0, 9_680),
         "a void undoes the capture and its fees"
     );
@@ -396,7 +372,10 @@ async fn batch_close_settles_and_the_ledger_follows_every_money_movement(b: Back
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.json()["status"], "succeeded");
-    assert_eq!(balances(&app, &s).await, (8_680, 0, 8_680));
+    assert_eq!(
+        balances(&app, &s.creds, &s.account).await,
+        (8_680, 0, 8_680)
+    );
 
     // The batch closes: settled, completed, pending → available.
     past_the_batch_close(&app).await;
@@ -411,7 +390,10 @@ async fn batch_close_settles_and_the_ledger_follows_every_money_movement(b: Back
     );
     assert!(c["batchId"].as_str().unwrap().starts_with("sbx_batch_"));
     assert!(c["completedAt"].is_string());
-    assert_eq!(balances(&app, &s).await, (0, 8_680, 8_680));
+    assert_eq!(
+        balances(&app, &s.creds, &s.account).await,
+        (0, 8_680, 8_680)
+    );
     assert_eq!(
         get(&app, &s, &auth_id).await["status"],
         "voided",
@@ -434,7 +416,10 @@ async fn batch_close_settles_and_the_ledger_follows_every_money_movement(b: Back
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    assert_eq!(balances(&app, &s).await, (0, 6_680, 6_680));
+    assert_eq!(
+        balances(&app, &s.creds, &s.account).await,
+        (0, 6_680, 6_680)
+    );
     let c = get(&app, &s, &id).await;
     assert_eq!(c["status"], "partially_refunded");
     assert_eq!(
@@ -452,7 +437,7 @@ async fn batch_close_settles_and_the_ledger_follows_every_money_movement(b: Back
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.json()["amount"]["value"], "7000");
     assert_eq!(
-        balances(&app, &s).await,
+        balances(&app, &s.creds, &s.account).await,
         (0, -320, -320),
         "the card fee is kept"
     );
@@ -504,12 +489,12 @@ async fn batch_close_settles_and_the_ledger_follows_every_money_movement(b: Back
 async fn authorizations_expire_after_the_configured_days(b: Backend) {
     let app = spawn_app_with(b, |c| c.cards.authorization_ttl_days = 2).await;
     let s = setup(&app).await;
-    let pm = save_card(&app, &s, "4242424242424242").await;
+    let pm = save_card(&app, &s.creds, "4242424242424242").await;
     let r = app
         .post(
             &s.creds,
             "/v1/collections/card",
-            charge(&s, &pm, "authorization", 4_000),
+            charge(&s.account, &pm, "authorization", 4_000),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
@@ -543,7 +528,7 @@ async fn authorizations_expire_after_the_configured_days(b: Backend) {
         events_for(&app, &id).await,
         ["collection.authorized", "collection.voided"]
     );
-    assert_eq!(balances(&app, &s).await, (0, 0, 0));
+    assert_eq!(balances(&app, &s.creds, &s.account).await, (0, 0, 0));
 }
 
 async fn the_per_card_daily_limit_counts_every_charge_on_the_card_today(b: Backend) {
@@ -579,14 +564,14 @@ async fn the_per_card_daily_limit_counts_every_charge_on_the_card_today(b: Backe
         r.text
     );
     // The same card saved twice is one card (fingerprint).
-    let pm1 = save_card(&app, &s, "4242424242424242").await;
-    let pm2 = save_card(&app, &s, "4242424242424242").await;
-    let other_card = save_card(&app, &s, "5555555555554444").await;
+    let pm1 = save_card(&app, &s.creds, "4242424242424242").await;
+    let pm2 = save_card(&app, &s.creds, "4242424242424242").await;
+    let other_card = save_card(&app, &s.creds, "5555555555554444").await;
     let ok = app
         .post(
             &s.creds,
             "/v1/collections/card",
-            charge(&s, &pm1, "sale", 6_000),
+            charge(&s.account, &pm1, "sale", 6_000),
         )
         .await;
     assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.text);
@@ -594,7 +579,7 @@ async fn the_per_card_daily_limit_counts_every_charge_on_the_card_today(b: Backe
         .post(
             &s.creds,
             "/v1/collections/card",
-            charge(&s, &pm2, "authorization", 4_001),
+            charge(&s.account, &pm2, "authorization", 4_001),
         )
         .await;
     assert_eq!(
@@ -615,7 +600,7 @@ async fn the_per_card_daily_limit_counts_every_charge_on_the_card_today(b: Backe
         .post(
             &s.creds,
             "/v1/collections/card",
-            charge(&s, &other_card, "sale", 9_000),
+            charge(&s.account, &other_card, "sale", 9_000),
         )
         .await;
     assert_eq!(
@@ -628,7 +613,7 @@ async fn the_per_card_daily_limit_counts_every_charge_on_the_card_today(b: Backe
         .post(
             &s.creds,
             "/v1/collections/card",
-            charge(&s, &pm2, "authorization", 4_000),
+            charge(&s.account, &pm2, "authorization", 4_000),
         )
         .await;
     assert_eq!(
@@ -642,7 +627,7 @@ async fn the_per_card_daily_limit_counts_every_charge_on_the_card_today(b: Backe
         .post(
             &s.creds,
             "/v1/collections/card",
-            charge(&s, &pm1, "sale", 1),
+            charge(&s.account, &pm1, "sale", 1),
         )
         .await;
     assert_eq!(
@@ -664,7 +649,7 @@ async fn the_per_card_daily_limit_counts_every_charge_on_the_card_today(b: Backe
         .post(
             &s.creds,
             "/v1/collections/card",
-            charge(&s, &pm1, "sale", 4_000),
+            charge(&s.account, &pm1, "sale", 4_000),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
@@ -675,7 +660,7 @@ async fn the_per_card_daily_limit_counts_every_charge_on_the_card_today(b: Backe
         .post(
             &s.creds,
             "/v1/collections/card",
-            charge(&s, &pm1, "sale", 10_000),
+            charge(&s.account, &pm1, "sale", 10_000),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
@@ -685,10 +670,10 @@ async fn the_per_card_daily_limit_counts_every_charge_on_the_card_today(b: Backe
 async fn parallel_card_operations_on_one_account_lose_no_update(b: Backend) {
     let app = spawn_app(b).await;
     let s = setup(&app).await;
-    let pm = save_card(&app, &s, "4242424242424242").await;
+    let pm = save_card(&app, &s.creds, "4242424242424242").await;
     // Twelve sales at once on one destination account.
     let sale = |i: i64| {
-        let body = charge(&s, &pm, "sale", 1_000 + i);
+        let body = charge(&s.account, &pm, "sale", 1_000 + i);
         let app = &app;
         let creds = &s.creds;
         async move { app.post(creds, "/v1/collections/card", body).await }
@@ -702,7 +687,10 @@ async fn parallel_card_operations_on_one_account_lose_no_update(b: Backend) {
         })
         .collect();
     let captured: i64 = (0..12).map(|i| 1_000 + i).sum();
-    assert_eq!(balances(&app, &s).await, (captured, 0, captured));
+    assert_eq!(
+        balances(&app, &s.creds, &s.account).await,
+        (captured, 0, captured)
+    );
     // Refunds of every sale at once, racing the batch close.
     let refund = |id: &String| {
         let path = format!("/v1/collections/{id}/refunds");
@@ -726,7 +714,7 @@ async fn parallel_card_operations_on_one_account_lose_no_update(b: Backend) {
     }
     // Whatever the interleaving: every sale settled, every refund counted once.
     advance_minutes(&app, 1).await;
-    let (pending, available, total) = balances(&app, &s).await;
+    let (pending, available, total) = balances(&app, &s.creds, &s.account).await;
     assert_eq!(total, captured - 12 * 400);
     assert_eq!((pending, available), (0, total), "all settled");
     for id in &ids {
@@ -746,12 +734,12 @@ async fn parallel_card_operations_on_one_account_lose_no_update(b: Backend) {
 async fn a_processor_refusal_changes_nothing_and_a_retry_answers_the_same(b: Backend) {
     let app = spawn_app(b).await;
     let s = setup(&app).await;
-    let pm = save_card(&app, &s, "4242424242424242").await;
+    let pm = save_card(&app, &s.creds, "4242424242424242").await;
     let auth = app
         .post(
             &s.creds,
             "/v1/collections/card",
-            charge(&s, &pm, "authorization", 5_000),
+            charge(&s.account, &pm, "authorization", 5_000),
         )
         .await
         .json();
@@ -780,7 +768,7 @@ async fn a_processor_refusal_changes_nothing_and_a_retry_answers_the_same(b: Bac
         ),
         (Some("authorized"), Some(true), true)
     );
-    assert_eq!(balances(&app, &s).await, (0, 0, 0));
+    assert_eq!(balances(&app, &s.creds, &s.account).await, (0, 0, 0));
     // Another amount goes through; then a refused refund is recorded failed.
     let r = app
         .post(
@@ -808,7 +796,10 @@ async fn a_processor_refusal_changes_nothing_and_a_retry_answers_the_same(b: Bac
         ),
         (Some("captured"), Some("0"), Some(true))
     );
-    assert_eq!(balances(&app, &s).await, (4_000, 0, 4_000));
+    assert_eq!(
+        balances(&app, &s.creds, &s.account).await,
+        (4_000, 0, 4_000)
+    );
     let mut tx = app.db.store.read().await.unwrap();
     let stored = tx
         .list_card_refunds(&inflow_core::ids::CollectionId::from_trusted(id.clone()))

@@ -7,6 +7,7 @@ mod support;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use support::card::{card_body, charge, events_for, save_card};
 use support::*;
 
 on_both_backends!(
@@ -39,42 +40,10 @@ async fn setup(app: &TestApp) -> Setup {
     Setup { creds, account }
 }
 
-fn card_body(number: &str, cvc: Option<&str>) -> Value {
-    let mut card = json!({"number": number, "expMonth": 12, "expYear": 2040, "holderName": "Jane Doe",
-        "billingAddress": {"postalCode": "20001"}});
-    if let Some(c) = cvc {
-        card["cvc"] = json!(c);
-    }
-    json!({"type": "card", "card": card})
-}
-
-async fn save_card(app: &TestApp, s: &Setup, number: &str) -> String {
-    let r = app
-        .post(&s.creds, "/v1/payment-methods", card_body(number, None))
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    r.json()["id"].as_str().unwrap().to_owned()
-}
-
-fn charge(s: &Setup, pm: &str, kind: &str, cents: &str) -> Value {
-    json!({"type": kind, "destinationAccountId": s.account, "paymentMethodId": pm,
-        "amount": {"currency": "USD", "value": cents}, "allowDuplicate": true})
-}
-
 async fn create(app: &TestApp, s: &Setup, body: Value) -> Value {
     let r = app.post(&s.creds, "/v1/collections/card", body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     r.json()
-}
-
-async fn events_for(app: &TestApp, id: &str) -> Vec<String> {
-    let mut tx = app.db.store.read().await.unwrap();
-    tx.events_for_object(id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.event_type)
-        .collect()
 }
 
 fn history(c: &Value) -> Vec<String> {
@@ -134,8 +103,8 @@ async fn a_card_is_saved_masked_and_bad_cards_are_refused(b: Backend) {
 async fn sale_captures_and_refunds_add_up_to_at_most_the_capture(b: Backend) {
     let app = spawn_app(b).await;
     let s = setup(&app).await;
-    let pm = save_card(&app, &s, PAN).await;
-    let c = create(&app, &s, charge(&s, &pm, "sale", "10000")).await;
+    let pm = save_card(&app, &s.creds, PAN).await;
+    let c = create(&app, &s, charge(&s.account, &pm, "sale", "10000")).await;
     let id = c["id"].as_str().unwrap();
     assert_eq!(
         (c["rail"].as_str(), c["status"].as_str()),
@@ -215,8 +184,8 @@ async fn sale_captures_and_refunds_add_up_to_at_most_the_capture(b: Backend) {
 async fn authorization_capture_partial_force_and_void_rules(b: Backend) {
     let app = spawn_app(b).await;
     let s = setup(&app).await;
-    let pm = save_card(&app, &s, "378282246310005").await;
-    let a = create(&app, &s, charge(&s, &pm, "authorization", "5000")).await;
+    let pm = save_card(&app, &s.creds, "378282246310005").await;
+    let a = create(&app, &s, charge(&s.account, &pm, "authorization", "5000")).await;
     let id = a["id"].as_str().unwrap();
     assert_eq!(a["status"], "authorized");
     assert!(a["expiresAt"].is_string());
@@ -292,7 +261,7 @@ async fn authorization_capture_partial_force_and_void_rules(b: Backend) {
         ]
     );
     // Void of a bare authorization; capture after void refused.
-    let a = create(&app, &s, charge(&s, &pm, "authorization", "700")).await;
+    let a = create(&app, &s, charge(&s.account, &pm, "authorization", "700")).await;
     let id2 = a["id"].as_str().unwrap();
     let r = app
         .post(&s.creds, &format!("/v1/collections/{id2}/void"), json!({}))
@@ -336,8 +305,8 @@ async fn authorization_capture_partial_force_and_void_rules(b: Backend) {
 async fn force_with_an_approval_code_and_the_unified_endpoint(b: Backend) {
     let app = spawn_app(b).await;
     let s = setup(&app).await;
-    let pm = save_card(&app, &s, "6011111111111117").await;
-    let mut body = charge(&s, &pm, "force", "1234");
+    let pm = save_card(&app, &s.creds, "6011111111111117").await;
+    let mut body = charge(&s.account, &pm, "force", "1234");
     let r = app
         .post(&s.creds, "/v1/collections/card", body.clone())
         .await;
@@ -357,7 +326,7 @@ async fn force_with_an_approval_code_and_the_unified_endpoint(b: Backend) {
         .await
         .json();
     assert_eq!(l["data"][0]["id"], c["id"]);
-    let mut unified = charge(&s, &pm, "sale", "999");
+    let mut unified = charge(&s.account, &pm, "sale", "999");
     unified["rail"] = json!("card");
     let r = app.post(&s.creds, "/v1/collections", unified).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
@@ -374,8 +343,8 @@ async fn sandbox_declines_partial_approval_and_processor_timeouts(b: Backend) {
         ("4000000000000127", "incorrect_cvc"),
         ("4000000000000119", "processing_error"),
     ] {
-        let pm = save_card(&app, &s, number).await;
-        let c = create(&app, &s, charge(&s, &pm, "sale", "2500")).await;
+        let pm = save_card(&app, &s.creds, number).await;
+        let c = create(&app, &s, charge(&s.account, &pm, "sale", "2500")).await;
         assert_eq!(
             (c["status"].as_str(), c["processor"]["declineCode"].as_str()),
             (Some("declined"), Some(code))
@@ -385,16 +354,16 @@ async fn sandbox_declines_partial_approval_and_processor_timeouts(b: Backend) {
             ["collection.declined"]
         );
     }
-    let pm = save_card(&app, &s, "4000000000000044").await;
-    let c = create(&app, &s, charge(&s, &pm, "authorization", "2500")).await;
+    let pm = save_card(&app, &s.creds, "4000000000000044").await;
+    let c = create(&app, &s, charge(&s.account, &pm, "authorization", "2500")).await;
     assert_eq!(c["authorizedAmount"]["value"], "1250");
     // A lost answer: 202 with the collection pending (the rest is in cards_reliability.rs).
-    let pm = save_card(&app, &s, "4000000000000036").await;
+    let pm = save_card(&app, &s.creds, "4000000000000036").await;
     let r = app
         .post(
             &s.creds,
             "/v1/collections/card",
-            charge(&s, &pm, "sale", "2500"),
+            charge(&s.account, &pm, "sale", "2500"),
         )
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
@@ -405,7 +374,7 @@ async fn sandbox_declines_partial_approval_and_processor_timeouts(b: Backend) {
 async fn idempotent_replays_and_duplicates(b: Backend) {
     let app = spawn_app(b).await;
     let s = setup(&app).await;
-    let pm = save_card(&app, &s, PAN).await;
+    let pm = save_card(&app, &s.creds, PAN).await;
     let body = json!({"type": "sale", "destinationAccountId": s.account, "paymentMethodId": pm,
         "amount": {"currency": "USD", "value": "4200"}})
     .to_string();
@@ -470,8 +439,8 @@ async fn idempotent_replays_and_duplicates(b: Backend) {
 async fn racing_refunds_never_exceed_the_capture(b: Backend) {
     let app = spawn_app(b).await;
     let s = setup(&app).await;
-    let pm = save_card(&app, &s, PAN).await;
-    let c = create(&app, &s, charge(&s, &pm, "sale", "1000")).await;
+    let pm = save_card(&app, &s.creds, PAN).await;
+    let c = create(&app, &s, charge(&s.account, &pm, "sale", "1000")).await;
     let path = format!("/v1/collections/{}/refunds", c["id"].as_str().unwrap());
     let body = json!({"amount": {"currency": "USD", "value": "300"}});
     let call = || app.post(&s.creds, &path, body.clone());
@@ -509,16 +478,7 @@ async fn racing_refunds_never_exceed_the_capture(b: Backend) {
         .await
         .json();
     assert_eq!(account["balances"]["total"], "100", "{account}");
-    let check = app
-        .db
-        .store
-        .read()
-        .await
-        .unwrap()
-        .check_ledger()
-        .await
-        .unwrap();
-    assert!(check.is_ok(), "{check:?}");
+    support::ledger::ledger_is_sound(&app).await;
 }
 
 async fn no_pan_or_cvc_at_rest_or_in_events(b: Backend) {
@@ -534,7 +494,7 @@ async fn no_pan_or_cvc_at_rest_or_in_events(b: Backend) {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let pm = r.json()["id"].as_str().unwrap().to_owned();
-    let mut sale = charge(&s, &pm, "sale", "1500");
+    let mut sale = charge(&s.account, &pm, "sale", "1500");
     sale["cvc"] = json!("987");
     let c = create(&app, &s, sale).await;
     let events = app.get(&s.creds, "/v1/events?limit=100").await.text;

@@ -8,6 +8,7 @@ mod support;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use support::ach::*;
+use support::ledger::{balances, int};
 use support::*;
 
 on_both_backends!(
@@ -15,21 +16,8 @@ on_both_backends!(
     fee_schedules_are_operator_only_and_validated,
 );
 
-fn int(v: &Value) -> i64 {
-    v.as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("not an integer string: {v}"))
-}
-
 async fn put(app: &TestApp, creds: &Creds, path: &str, body: Value) -> Reply {
     app.call(creds, Method::PUT, path, Some(body)).await
-}
-
-async fn balances(app: &TestApp, creds: &Creds, account: &str) -> (i64, i64, i64) {
-    let a = app.get(creds, &format!("/v1/accounts/{account}")).await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
-    let b = &a.json()["balances"];
-    (int(&b["pending"]), int(&b["available"]), int(&b["total"]))
 }
 
 async fn fee_schedules_are_operator_only_and_validated(b: Backend) {

@@ -23,7 +23,7 @@ use inflow_core::fees::FeeSchedule;
 use inflow_core::ids::{AccountId, CollectionId, CustomerId, PaymentMethodId};
 use inflow_core::model::*;
 use inflow_core::money::{Currency, Money};
-use inflow_engine::cards::call::{confirm, make_call, record_no_answer, Attempt};
+use inflow_engine::cards::call::{make_call, record_attempt};
 use inflow_engine::cards::jobs;
 use inflow_engine::cards::reserve::{
     reserve_capture, reserve_create, reserve_refund, reserve_void,
@@ -134,12 +134,9 @@ async fn call_processor(store: &Store, k: &Cards, call: ProcessorCall) {
     store
         .write(move |tx| {
             Box::pin(async move {
-                match attempt {
-                    Attempt::Answered(a) => confirm(tx, &cfg, &call, a, now()).await.map(|_| ()),
-                    Attempt::NoAnswer(e) => record_no_answer(tx, &call, &e, now())
-                        .await
-                        .map_err(CardError::from),
-                }
+                record_attempt(tx, &cfg, call, Some(attempt), now())
+                    .await
+                    .map(|_| ())
             })
         })
         .await

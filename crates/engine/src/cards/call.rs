@@ -148,6 +148,26 @@ pub async fn record_no_answer(
         .await
 }
 
+/// Record what an attempt at `call` came to, in `tx`: the answer
+/// ([`confirm`]), or its absence (a later retry); `None` when no attempt was
+/// made because the call was already answered. Returns the state it leaves.
+pub async fn record_attempt(
+    tx: &mut Tx,
+    cfg: &CardConfig,
+    call: ProcessorCall,
+    attempt: Option<Attempt>,
+    now: DateTime<Utc>,
+) -> Result<Settled, CardError> {
+    match attempt {
+        Some(Attempt::Answered(a)) => confirm(tx, cfg, &call, a, now).await,
+        Some(Attempt::NoAnswer(e)) => {
+            record_no_answer(tx, &call, &e, now).await?;
+            current(tx, call).await
+        }
+        None => current(tx, call).await,
+    }
+}
+
 /// The collection (and refund) as they stand for `call`.
 pub async fn current(tx: &mut Tx, call: ProcessorCall) -> Result<Settled, CardError> {
     let collection = tx.get_card_collection(None, &call.collection_id).await?;

@@ -8,7 +8,7 @@ use inflow_core::card::{CardStatus, ProcessorCall};
 use inflow_core::crypto::Vault;
 use inflow_store::{Store, StoreError};
 
-use super::call::{confirm, make_call, record_no_answer, Attempt};
+use super::call::{make_call, record_attempt, Attempt};
 use super::error::CardError;
 use super::processor::CardProcessor;
 use super::reserve::reserve_void;
@@ -83,20 +83,14 @@ async fn resolve(
     now: DateTime<Utc>,
 ) -> Result<bool, CardError> {
     let attempt = make_call(store, processor, vault, &call, None).await?;
+    let answered = matches!(attempt, Attempt::Answered(_));
     let cfg = cfg.clone();
     store
         .write(move |tx| {
-            Box::pin(async move {
-                match attempt {
-                    Attempt::Answered(a) => confirm(tx, &cfg, &call, a, now).await.map(|_| true),
-                    Attempt::NoAnswer(e) => {
-                        record_no_answer(tx, &call, &e, now).await?;
-                        Ok(false)
-                    }
-                }
-            })
+            Box::pin(async move { record_attempt(tx, &cfg, call, Some(attempt), now).await })
         })
-        .await
+        .await?;
+    Ok(answered)
 }
 
 async fn retry_unanswered(

@@ -149,7 +149,7 @@ enum Outcome {
     Busy,
 }
 
-pub(crate) fn replay_or_mismatch(
+fn replay_or_mismatch(
     vault: &Vault,
     scope: &str,
     key: &str,
@@ -194,15 +194,12 @@ where
     };
 
     let scope = auth.idempotency_scope();
-    let _running = state
-        .in_flight
-        .enter(&scope, &key)
-        .ok_or_else(|| in_flight(1))?;
+    let _running = match claim(state, &scope, &key, &req.fingerprint).await? {
+        Claim::Replay(r) => return Ok(r),
+        Claim::Fresh(guard) => guard,
+    };
     let now = state.clock.now();
     let expires_at = now + Duration::hours(i64::from(state.config.idempotency_ttl_hours));
-    if let Some(replay) = find_replay(state, &scope, &key, &req.fingerprint).await? {
-        return Ok(replay);
-    }
     let fingerprint = req.fingerprint.clone();
     let vault = state.vault.clone();
     let (scope2, key2) = (scope.clone(), key.clone());
@@ -235,10 +232,37 @@ where
     }
 }
 
+/// A keyed request, once it may run.
+pub(crate) enum Claim {
+    /// The key's request already finished: its stored response.
+    Replay(Response),
+    /// Not finished: this node runs it while the guard lives.
+    Fresh(InFlightGuard),
+}
+
+/// Mark `key` as running on this node (409 if it already is), unless its
+/// request already finished, whose response is replayed (422 if the key was
+/// used for another request).
+pub(crate) async fn claim(
+    state: &AppState,
+    scope: &str,
+    key: &str,
+    fingerprint: &[u8],
+) -> ApiResult<Claim> {
+    let guard = state
+        .in_flight
+        .enter(scope, key)
+        .ok_or_else(|| in_flight(1))?;
+    Ok(match find_replay(state, scope, key, fingerprint).await? {
+        Some(r) => Claim::Replay(r),
+        None => Claim::Fresh(guard),
+    })
+}
+
 /// The stored response of a finished request with this key, replayed — or
 /// a 422 if the key was used for a different request. Read on a reader: no
 /// write lock for replays.
-pub(crate) async fn find_replay(
+async fn find_replay(
     state: &AppState,
     scope: &str,
     key: &str,
@@ -330,7 +354,7 @@ fn open_stored(vault: &Vault, scope: &str, key: &str, stored: &str) -> ApiResult
         })
 }
 
-pub(crate) fn in_flight(retry_after_secs: u64) -> ApiError {
+fn in_flight(retry_after_secs: u64) -> ApiError {
     let mut e = ApiError::new(
         StatusCode::CONFLICT,
         ErrorType::IdempotencyError,

@@ -25,9 +25,20 @@ pub async fn save_card(app: &TestApp, creds: &Creds, number: &str) -> String {
 }
 
 /// `POST /v1/collections/card` body: `kind` of `cents` from `pm` into `account`.
-pub fn charge(account: &str, pm: &str, kind: &str, cents: &str) -> Value {
+pub fn charge(account: &str, pm: &str, kind: &str, cents: impl std::fmt::Display) -> Value {
     json!({"type": kind, "destinationAccountId": account, "paymentMethodId": pm,
-        "amount": {"currency": "USD", "value": cents}, "allowDuplicate": true})
+        "amount": {"currency": "USD", "value": cents.to_string()}, "allowDuplicate": true})
+}
+
+/// The types of the events raised for object `id`, oldest first.
+pub async fn events_for(app: &TestApp, id: &str) -> Vec<String> {
+    let mut tx = app.db.store.read().await.unwrap();
+    tx.events_for_object(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect()
 }
 
 /// [`charge`] with `extra` merged in, which must be answered 201; returns the collection.

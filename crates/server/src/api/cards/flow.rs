@@ -16,13 +16,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Duration;
 use inflow_core::card::{CallRequester, CallState, Cvc, ProcessorCall};
-use inflow_engine::cards::call::{confirm, current, make_call, record_no_answer, Attempt, Settled};
+use inflow_engine::cards::call::{make_call, record_attempt, Settled};
 use inflow_store::Tx;
 
 use crate::error::{ApiError, ApiResult, ErrorType};
 use crate::http::auth::Auth;
 use crate::http::idempotency::{
-    find_replay, in_flight, json_response, ResponseRecord, TxFuture, WriteRequest,
+    claim, json_response, Claim, ResponseRecord, TxFuture, WriteRequest,
 };
 use crate::state::AppState;
 
@@ -58,19 +58,12 @@ pub async fn run(
         request_hash: hex::encode(&req.fingerprint),
     });
     let _running = match &requester {
-        Some(r) => Some(
-            state
-                .in_flight
-                .enter(&r.scope, &r.key)
-                .ok_or_else(|| in_flight(1))?,
-        ),
+        Some(r) => match claim(state, &r.scope, &r.key, &req.fingerprint).await? {
+            Claim::Replay(replay) => return Ok(replay),
+            Claim::Fresh(guard) => Some(guard),
+        },
         None => None,
     };
-    if let Some(r) = &requester {
-        if let Some(replay) = find_replay(state, &r.scope, &r.key, &req.fingerprint).await? {
-            return Ok(replay);
-        }
-    }
 
     // 1. Reserve (or find the call an earlier try with this key reserved).
     let ttl = Duration::hours(i64::from(state.config.idempotency_ttl_hours));
@@ -122,21 +115,14 @@ pub async fn run(
     let now = state.clock.now();
     let expires_at = now + ttl;
     let fingerprint = req.fingerprint.clone();
-    let (settled, response) = state
+    let outcome = state
         .store
         .write(
-            move |tx: &mut Tx| -> TxFuture<'_, (Settled, Option<(StatusCode, String)>)> {
+            move |tx: &mut Tx| -> TxFuture<'_, Result<(StatusCode, String), String>> {
                 Box::pin(async move {
-                    let settled = match attempt {
-                        Some(Attempt::Answered(a)) => confirm(tx, &cfg, &call, a, now).await?,
-                        Some(Attempt::NoAnswer(e)) => {
-                            record_no_answer(tx, &call, &e, now).await?;
-                            current(tx, call).await?
-                        }
-                        None => current(tx, call).await?,
-                    };
-                    if settled.refusal().is_some() {
-                        return Ok((settled, None));
+                    let settled = record_attempt(tx, &cfg, call, attempt, now).await?;
+                    if let Some(m) = settled.refusal() {
+                        return Ok(Err(m.to_owned()));
                     }
                     let (status, value) = respond(&settled)?;
                     let body = value.to_string();
@@ -150,14 +136,13 @@ pub async fn run(
                         };
                         record.save(tx, &vault, status, &body).await?;
                     }
-                    Ok((settled, Some((status, body))))
+                    Ok(Ok((status, body)))
                 })
             },
         )
         .await?;
-    match (settled.refusal(), response) {
-        (Some(m), _) => Err(refused(m)),
-        (None, Some((status, body))) => Ok(json_response(status, body.into_bytes(), false)),
-        (None, None) => Err(ApiError::internal()),
+    match outcome {
+        Ok((status, body)) => Ok(json_response(status, body.into_bytes(), false)),
+        Err(message) => Err(refused(&message)),
     }
 }
