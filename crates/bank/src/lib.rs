@@ -18,7 +18,7 @@
 pub mod error;
 pub mod inbound;
 pub mod local;
-// pub mod pgp;
+pub mod pgp;
 pub mod retry;
 pub mod secret;
 pub mod sftp;

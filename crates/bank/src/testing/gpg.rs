@@ -39,10 +39,15 @@ impl TestGpg {
 
     /// Run gpg with this home, `input` on stdin; returns the whole output.
     pub fn run(&self, args: &[&str], input: &[u8]) -> Output {
+        self.run_with_passphrase("", args, input)
+    }
+
+    /// [`run`](Self::run) with `passphrase` for the secret keys involved.
+    pub fn run_with_passphrase(&self, passphrase: &str, args: &[&str], input: &[u8]) -> Output {
         let mut child = Command::new("gpg")
             .env("GNUPGHOME", self.home.path())
             .args(["--batch", "--yes", "--no-tty", "--pinentry-mode", "loopback"])
-            .args(["--passphrase", "", "--trust-model", "always"])
+            .args(["--passphrase", passphrase, "--trust-model", "always"])
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -73,7 +78,14 @@ impl TestGpg {
     /// A new ed25519 signing key with a cv25519 encryption subkey, no
     /// passphrase; returns its fingerprint.
     pub fn generate_key(&self, user_id: &str) -> String {
-        self.ok(&["--quick-gen-key", user_id, "future-default", "default", "never"], b"");
+        self.generate_key_with_passphrase(user_id, "")
+    }
+
+    /// [`generate_key`](Self::generate_key), the secret key protected by `passphrase`.
+    pub fn generate_key_with_passphrase(&self, user_id: &str, passphrase: &str) -> String {
+        let args = ["--quick-gen-key", user_id, "future-default", "default", "never"];
+        let out = self.run_with_passphrase(passphrase, &args, b"");
+        assert!(out.status.success(), "gpg key generation failed: {}", String::from_utf8_lossy(&out.stderr));
         let listing = String::from_utf8(self.ok(&["--with-colons", "--list-keys", user_id], b""))
             .expect("utf-8");
         listing
@@ -92,8 +104,10 @@ impl TestGpg {
         String::from_utf8(self.ok(&["--armor", "--export", user], b"")).expect("armor")
     }
 
-    pub fn export_secret(&self, user: &str) -> String {
-        String::from_utf8(self.ok(&["--armor", "--export-secret-keys", user], b"")).expect("armor")
+    pub fn export_secret(&self, user: &str, passphrase: &str) -> String {
+        let out = self.run_with_passphrase(passphrase, &["--armor", "--export-secret-keys", user], b"");
+        assert!(out.status.success(), "gpg export failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("armor")
     }
 }
 
