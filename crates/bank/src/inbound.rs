@@ -21,7 +21,10 @@ pub enum Pickup {
     /// that one is applied, the next pass disposes of it as a duplicate.
     Deferred { name: FileName, sha256: String },
     /// Fetching or disposing failed; the file stays and is tried next pass.
-    Failed { name: FileName, error: TransportError },
+    Failed {
+        name: FileName,
+        error: TransportError,
+    },
 }
 
 /// Fetch every waiting file; dispose of those whose hash `is_applied`

@@ -33,7 +33,9 @@ impl LocalFolder {
 
     async fn write_partial(&self, path: &Path, bytes: &[u8]) -> Result<(), TransportError> {
         let err = |op, e| TransportError::local(op, path, e);
-        let mut f = tokio::fs::File::create(path).await.map_err(|e| err("create", e))?;
+        let mut f = tokio::fs::File::create(path)
+            .await
+            .map_err(|e| err("create", e))?;
         f.write_all(bytes).await.map_err(|e| err("write", e))?;
         f.sync_all().await.map_err(|e| err("fsync", e))?;
         Ok(())

@@ -38,7 +38,11 @@ impl RetryPolicy {
             return Some(Duration::ZERO);
         }
         let factor = 2u32.saturating_pow(attempt - 2);
-        Some(self.initial_backoff.saturating_mul(factor).min(self.max_backoff))
+        Some(
+            self.initial_backoff
+                .saturating_mul(factor)
+                .min(self.max_backoff),
+        )
     }
 
     /// Run `op` until it succeeds, fails with an error that is not
@@ -85,7 +89,15 @@ mod tests {
         let s = Duration::from_secs;
         assert_eq!(
             waits,
-            vec![Some(s(0)), Some(s(1)), Some(s(2)), Some(s(4)), Some(s(5)), Some(s(5)), None]
+            vec![
+                Some(s(0)),
+                Some(s(1)),
+                Some(s(2)),
+                Some(s(4)),
+                Some(s(5)),
+                Some(s(5)),
+                None
+            ]
         );
         assert_eq!(p.backoff_before(0), None);
     }
@@ -105,7 +117,13 @@ mod tests {
             max_backoff: Duration::from_millis(10),
         };
         let out = p
-            .run(|n| async move { if n < 3 { Err(down()) } else { Ok(n) } })
+            .run(|n| async move {
+                if n < 3 {
+                    Err(down())
+                } else {
+                    Ok(n)
+                }
+            })
             .await;
         assert_eq!(out.unwrap(), 3);
     }

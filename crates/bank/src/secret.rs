@@ -7,8 +7,8 @@
 use base64::Engine as _;
 use inflow_core::crypto::Vault;
 use std::fmt;
-use zeroize::Zeroize;
 use std::path::PathBuf;
+use zeroize::Zeroize;
 
 /// Prefix of a sealed secret's text form.
 const SEALED_PREFIX: &str = "sealed:v1:";
@@ -74,7 +74,9 @@ pub enum SecretError {
     },
     #[error("sealed secret ({context}) needs the master key, and none was given")]
     NoVault { context: String },
-    #[error("sealed secret ({context}) cannot be opened: wrong master key, wrong context or damaged")]
+    #[error(
+        "sealed secret ({context}) cannot be opened: wrong master key, wrong context or damaged"
+    )]
     Open { context: String },
     #[error("secret is not valid UTF-8 text")]
     NotText,
@@ -148,11 +150,17 @@ mod tests {
         assert_eq!(src.load(Some(&vault)).unwrap().expose(), "key material");
         assert!(matches!(src.load(None), Err(SecretError::NoVault { .. })));
         let other = Vault::new(&MasterKey::generate());
-        assert!(matches!(src.load(Some(&other)), Err(SecretError::Open { .. })));
+        assert!(matches!(
+            src.load(Some(&other)),
+            Err(SecretError::Open { .. })
+        ));
         let moved = SecretSource::Sealed {
             sealed,
             context: "bank:b:ssh".into(),
         };
-        assert!(matches!(moved.load(Some(&vault)), Err(SecretError::Open { .. })));
+        assert!(matches!(
+            moved.load(Some(&vault)),
+            Err(SecretError::Open { .. })
+        ));
     }
 }

@@ -3,12 +3,15 @@
 //! verifies; what gpg encrypts and signs, we decrypt and verify; unsigned,
 //! wrongly signed, tampered and unencrypted inbound files are refused.
 
-use inflow_bank::pgp::{generate_key, BankPublicKey, InboundPgp, OurSecretKey, OutboundPgp, PgpError};
+use inflow_bank::pgp::{
+    generate_key, BankPublicKey, InboundPgp, OurSecretKey, OutboundPgp, PgpError,
+};
 use inflow_bank::testing::gpg::TestGpg;
 use inflow_bank::Secret;
 
 const BANK: &str = "ODFI Test Bank <ach@bank.test>";
-const FILE: &[u8] = b"101 091000019 1234567892501011200A094101BANK                   INFLOW\n9000000\n";
+const FILE: &[u8] =
+    b"101 091000019 1234567892501011200A094101BANK                   INFLOW\n9000000\n";
 
 /// A gpg home holding the bank's key pair and our public key.
 struct Setup {
@@ -25,7 +28,12 @@ fn setup() -> Setup {
     let generated = generate_key("Inflow <ops@inflow.test>").unwrap();
     gpg.import(&generated.public_armored);
     let ours = OurSecretKey::from_secret(&generated.secret_armored, None).unwrap();
-    Setup { gpg, bank_fpr, bank_public, ours }
+    Setup {
+        gpg,
+        bank_fpr,
+        bank_public,
+        ours,
+    }
 }
 
 /// gpg's decryption of `bytes`: (plaintext, status lines).
@@ -67,7 +75,14 @@ fn a_gpg_encrypted_and_signed_file_decrypts_and_verifies_with_ours() {
     };
     let ours = s.ours.fingerprint();
     for armor in [&[][..], &["--armor"][..]] {
-        let mut args = vec!["--encrypt", "--sign", "--recipient", &ours, "--local-user", &s.bank_fpr];
+        let mut args = vec![
+            "--encrypt",
+            "--sign",
+            "--recipient",
+            &ours,
+            "--local-user",
+            &s.bank_fpr,
+        ];
         args.extend_from_slice(armor);
         let protected = s.gpg.ok(&args, FILE);
         let opened = inbound.open(&protected).unwrap();
@@ -85,7 +100,10 @@ fn an_unsigned_inbound_file_is_refused_when_verification_is_required() {
         decrypt_with: Some(s.ours.clone()),
         verify_with: Some(s.bank_public.clone()),
     };
-    assert!(matches!(verifying.open(&protected), Err(PgpError::Unsigned)));
+    assert!(matches!(
+        verifying.open(&protected),
+        Err(PgpError::Unsigned)
+    ));
     // Without verification configured the same file opens.
     let decrypting = InboundPgp {
         decrypt_with: Some(s.ours.clone()),
@@ -100,14 +118,24 @@ fn a_file_signed_by_another_key_is_refused() {
     let mallory = s.gpg.generate_key("Mallory <m@evil.test>");
     let ours = s.ours.fingerprint();
     let protected = s.gpg.ok(
-        &["--encrypt", "--sign", "--recipient", &ours, "--local-user", &mallory],
+        &[
+            "--encrypt",
+            "--sign",
+            "--recipient",
+            &ours,
+            "--local-user",
+            &mallory,
+        ],
         FILE,
     );
     let inbound = InboundPgp {
         decrypt_with: Some(s.ours.clone()),
         verify_with: Some(s.bank_public.clone()),
     };
-    assert!(matches!(inbound.open(&protected), Err(PgpError::BadSignature)));
+    assert!(matches!(
+        inbound.open(&protected),
+        Err(PgpError::BadSignature)
+    ));
 }
 
 #[test]
@@ -115,7 +143,14 @@ fn a_tampered_file_is_refused() {
     let s = setup();
     let ours = s.ours.fingerprint();
     let protected = s.gpg.ok(
-        &["--encrypt", "--sign", "--recipient", &ours, "--local-user", &s.bank_fpr],
+        &[
+            "--encrypt",
+            "--sign",
+            "--recipient",
+            &ours,
+            "--local-user",
+            &s.bank_fpr,
+        ],
         FILE,
     );
     let inbound = InboundPgp {
@@ -125,7 +160,10 @@ fn a_tampered_file_is_refused() {
     for at in [protected.len() / 2, protected.len() - 5] {
         let mut tampered = protected.clone();
         tampered[at] ^= 0x01;
-        assert!(inbound.open(&tampered).is_err(), "tampered byte {at} accepted");
+        assert!(
+            inbound.open(&tampered).is_err(),
+            "tampered byte {at} accepted"
+        );
     }
 }
 
@@ -137,7 +175,10 @@ fn plaintext_and_signed_only_files_are_refused_when_encryption_is_expected() {
         verify_with: Some(s.bank_public.clone()),
     };
     let signed_only = s.gpg.ok(&["--sign", "--local-user", &s.bank_fpr], FILE);
-    assert!(matches!(inbound.open(&signed_only), Err(PgpError::NotEncrypted)));
+    assert!(matches!(
+        inbound.open(&signed_only),
+        Err(PgpError::NotEncrypted)
+    ));
     assert!(matches!(inbound.open(FILE), Err(PgpError::Malformed(_))));
 }
 
@@ -146,14 +187,24 @@ fn a_file_encrypted_to_another_key_is_refused() {
     let s = setup();
     let other = s.gpg.generate_key("Someone Else <x@else.test>");
     let protected = s.gpg.ok(
-        &["--encrypt", "--sign", "--recipient", &other, "--local-user", &s.bank_fpr],
+        &[
+            "--encrypt",
+            "--sign",
+            "--recipient",
+            &other,
+            "--local-user",
+            &s.bank_fpr,
+        ],
         FILE,
     );
     let inbound = InboundPgp {
         decrypt_with: Some(s.ours.clone()),
         verify_with: Some(s.bank_public.clone()),
     };
-    assert!(matches!(inbound.open(&protected), Err(PgpError::Decrypt(_))));
+    assert!(matches!(
+        inbound.open(&protected),
+        Err(PgpError::Decrypt(_))
+    ));
 }
 
 #[test]
@@ -168,25 +219,56 @@ fn a_passphrase_protected_gpg_key_works_as_our_key() {
     assert_eq!(ours.fingerprint(), our_fpr);
 
     // Outbound: signed with the protected key, verified by gpg.
-    let out = OutboundPgp { recipient: bank_public.clone(), signer: Some(ours.clone()), armor: false };
+    let out = OutboundPgp {
+        recipient: bank_public.clone(),
+        signer: Some(ours.clone()),
+        armor: false,
+    };
     let (plain, status) = gpg_decrypt(&gpg, &out.protect("f.txt", FILE).unwrap());
     assert_eq!(plain, FILE);
-    assert!(status.contains(&format!("VALIDSIG {our_fpr}")) || status.contains(&our_fpr), "{status}");
-    let bad = OutboundPgp { recipient: bank_public.clone(), signer: Some(wrong.clone()), armor: false };
+    assert!(
+        status.contains(&format!("VALIDSIG {our_fpr}")) || status.contains(&our_fpr),
+        "{status}"
+    );
+    let bad = OutboundPgp {
+        recipient: bank_public.clone(),
+        signer: Some(wrong.clone()),
+        armor: false,
+    };
     assert!(bad.protect("f.txt", FILE).is_err());
 
     // Inbound: decrypted with the protected key.
-    let protected = gpg.ok(&["--encrypt", "--sign", "--recipient", &our_fpr, "--local-user", &bank_fpr], FILE);
-    let inbound = InboundPgp { decrypt_with: Some(ours), verify_with: Some(bank_public.clone()) };
+    let protected = gpg.ok(
+        &[
+            "--encrypt",
+            "--sign",
+            "--recipient",
+            &our_fpr,
+            "--local-user",
+            &bank_fpr,
+        ],
+        FILE,
+    );
+    let inbound = InboundPgp {
+        decrypt_with: Some(ours),
+        verify_with: Some(bank_public.clone()),
+    };
     assert_eq!(inbound.open(&protected).unwrap().plaintext, FILE);
-    let inbound = InboundPgp { decrypt_with: Some(wrong), verify_with: Some(bank_public) };
-    assert!(matches!(inbound.open(&protected), Err(PgpError::Decrypt(_))));
+    let inbound = InboundPgp {
+        decrypt_with: Some(wrong),
+        verify_with: Some(bank_public),
+    };
+    assert!(matches!(
+        inbound.open(&protected),
+        Err(PgpError::Decrypt(_))
+    ));
 }
 
 #[test]
 fn secret_keys_do_not_show_in_debug_output() {
     let generated = generate_key("Inflow <ops@inflow.test>").unwrap();
-    let ours = OurSecretKey::from_secret(&generated.secret_armored, Some(Secret::new("pw"))).unwrap();
+    let ours =
+        OurSecretKey::from_secret(&generated.secret_armored, Some(Secret::new("pw"))).unwrap();
     let shown = format!("{ours:?} {:?}", generated.secret_armored);
     assert!(!shown.contains("PRIVATE KEY"), "{shown}");
     assert!(!shown.contains("pw"), "{shown}");

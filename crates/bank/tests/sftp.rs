@@ -39,9 +39,16 @@ async fn upload_puts_the_exact_bytes_under_the_final_name_and_nothing_else() {
     let receipt = sftp.upload(&name("ACH_1.txt"), &bytes).await.unwrap();
     assert!(!receipt.already_present);
     assert_eq!(receipt.size, bytes.len() as u64);
-    assert_eq!(std::fs::read(server.path("/outbound/ACH_1.txt")).unwrap(), bytes);
+    assert_eq!(
+        std::fs::read(server.path("/outbound/ACH_1.txt")).unwrap(),
+        bytes
+    );
     assert_eq!(listing(&server, "/outbound"), vec!["ACH_1.txt"]);
-    assert!(receipt.location.ends_with("/outbound/ACH_1.txt"), "{}", receipt.location);
+    assert!(
+        receipt.location.ends_with("/outbound/ACH_1.txt"),
+        "{}",
+        receipt.location
+    );
 }
 
 #[tokio::test]
@@ -54,7 +61,10 @@ async fn uploading_the_same_file_again_sends_nothing_and_different_bytes_are_a_c
     let err = sftp.upload(&name("f.ach"), b"other").await.unwrap_err();
     assert!(matches!(err, TransportError::Conflict { .. }), "{err}");
     assert!(!err.is_retryable());
-    assert_eq!(std::fs::read(server.path("/outbound/f.ach")).unwrap(), b"first");
+    assert_eq!(
+        std::fs::read(server.path("/outbound/f.ach")).unwrap(),
+        b"first"
+    );
     assert_eq!(listing(&server, "/outbound"), vec!["f.ach"]);
 }
 
@@ -63,11 +73,18 @@ async fn password_authentication_works_and_a_wrong_password_is_refused_for_good(
     let server = TestSshd::start();
     let sftp = Sftp::new(server.sftp_password_config()).unwrap();
     sftp.upload(&name("pw.txt"), b"hello").await.unwrap();
-    assert_eq!(std::fs::read(server.path("/outbound/pw.txt")).unwrap(), b"hello");
+    assert_eq!(
+        std::fs::read(server.path("/outbound/pw.txt")).unwrap(),
+        b"hello"
+    );
 
     let mut cfg = server.sftp_password_config();
     cfg.auth = SftpAuth::Password(Secret::new("wrong"));
-    let err = Sftp::new(cfg).unwrap().upload(&name("x.txt"), b"x").await.unwrap_err();
+    let err = Sftp::new(cfg)
+        .unwrap()
+        .upload(&name("x.txt"), b"x")
+        .await
+        .unwrap_err();
     assert!(matches!(err, TransportError::AuthRejected { .. }), "{err}");
     assert!(!err.is_retryable());
 }
@@ -79,7 +96,11 @@ async fn a_server_whose_key_is_not_the_pinned_one_is_refused() {
     let mut cfg = server.sftp_config();
     // The other server's key, pinned for this server's address.
     cfg.host_keys = HostKeyPins::parse(other.host_key()).unwrap();
-    let err = Sftp::new(cfg).unwrap().upload(&name("x.txt"), b"x").await.unwrap_err();
+    let err = Sftp::new(cfg)
+        .unwrap()
+        .upload(&name("x.txt"), b"x")
+        .await
+        .unwrap_err();
     match &err {
         TransportError::HostKeyRejected { offered, .. } => assert!(offered.starts_with("SHA256:")),
         e => panic!("expected a host key refusal, got {e}"),
@@ -90,8 +111,15 @@ async fn a_server_whose_key_is_not_the_pinned_one_is_refused() {
     // The right key pinned for another host does not count either.
     let mut cfg = server.sftp_config();
     cfg.host_keys = HostKeyPins::parse(&format!("sftp.bank.test {}", server.host_key())).unwrap();
-    let err = Sftp::new(cfg).unwrap().upload(&name("x.txt"), b"x").await.unwrap_err();
-    assert!(matches!(err, TransportError::HostKeyRejected { .. }), "{err}");
+    let err = Sftp::new(cfg)
+        .unwrap()
+        .upload(&name("x.txt"), b"x")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, TransportError::HostKeyRejected { .. }),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -100,10 +128,17 @@ async fn production_refuses_a_server_without_a_pinned_key_and_sandbox_accepts_it
     let mut cfg = server.sftp_config();
     cfg.host_keys = HostKeyPins::default();
     let err = Sftp::new(cfg.clone()).unwrap_err();
-    assert!(matches!(err, TransportError::Config(ref m) if m.contains("pinned")), "{err}");
+    assert!(
+        matches!(err, TransportError::Config(ref m) if m.contains("pinned")),
+        "{err}"
+    );
 
     cfg.production = false;
-    Sftp::new(cfg).unwrap().upload(&name("s.txt"), b"s").await.unwrap();
+    Sftp::new(cfg)
+        .unwrap()
+        .upload(&name("s.txt"), b"s")
+        .await
+        .unwrap();
     assert_eq!(listing(&server, "/outbound"), vec!["s.txt"]);
 }
 
@@ -112,7 +147,10 @@ async fn a_server_that_is_down_gives_a_retryable_error_and_the_retry_sends_the_f
     let mut server = TestSshd::start();
     let sftp = Sftp::new(server.sftp_config()).unwrap();
     server.stop();
-    let err = sftp.upload(&name("down.txt"), b"payload").await.unwrap_err();
+    let err = sftp
+        .upload(&name("down.txt"), b"payload")
+        .await
+        .unwrap_err();
     assert!(matches!(err, TransportError::Connect { .. }), "{err}");
     assert!(err.is_retryable());
 
@@ -120,7 +158,12 @@ async fn a_server_that_is_down_gives_a_retryable_error_and_the_retry_sends_the_f
     let receipt = sftp.upload(&name("down.txt"), b"payload").await.unwrap();
     assert!(!receipt.already_present);
     // A retry whose first success was not recorded sends nothing twice.
-    assert!(sftp.upload(&name("down.txt"), b"payload").await.unwrap().already_present);
+    assert!(
+        sftp.upload(&name("down.txt"), b"payload")
+            .await
+            .unwrap()
+            .already_present
+    );
     assert_eq!(listing(&server, "/outbound"), vec!["down.txt"]);
 }
 
@@ -143,7 +186,10 @@ async fn a_server_killed_mid_upload_leaves_nothing_under_the_final_name_and_a_re
     loop {
         let got = std::fs::metadata(&partial).map(|m| m.len()).unwrap_or(0);
         if got >= 1024 * 1024 {
-            assert!(got < bytes.len() as u64, "the upload finished before the kill");
+            assert!(
+                got < bytes.len() as u64,
+                "the upload finished before the kill"
+            );
             break;
         }
         assert!(std::time::Instant::now() < deadline, "upload never started");
@@ -176,21 +222,36 @@ async fn inbound_files_are_listed_fetched_and_moved_or_deleted() {
 
     let one = sftp.fetch_inbound(&name("RET_1.ach")).await.unwrap();
     assert_eq!(one.bytes, b"returns one");
-    assert_eq!(one.sha256, inflow_bank::transport::content_hash(b"returns one"));
+    assert_eq!(
+        one.sha256,
+        inflow_bank::transport::content_hash(b"returns one")
+    );
 
     sftp.dispose_inbound(&name("RET_1.ach")).await.unwrap();
-    assert_eq!(std::fs::read(server.path("/inbound/processed/RET_1.ach")).unwrap(), b"returns one");
+    assert_eq!(
+        std::fs::read(server.path("/inbound/processed/RET_1.ach")).unwrap(),
+        b"returns one"
+    );
     // The same name again moves beside the first, never over it.
     server.drop_file("/inbound", "RET_1.ach", b"returns one, again");
     sftp.dispose_inbound(&name("RET_1.ach")).await.unwrap();
-    assert_eq!(listing(&server, "/inbound/processed"), vec!["RET_1.ach", "RET_1.ach.1"]);
+    assert_eq!(
+        listing(&server, "/inbound/processed"),
+        vec!["RET_1.ach", "RET_1.ach.1"]
+    );
 
     let mut cfg = server.sftp_config();
     cfg.pickup = PickupAction::Delete;
     let deleting = Sftp::new(cfg).unwrap();
     deleting.dispose_inbound(&name("RET_2.ach")).await.unwrap();
-    assert_eq!(listing(&server, "/inbound"), vec![".RET_3.ach.part", "processed"]);
-    let err = deleting.fetch_inbound(&name("RET_2.ach")).await.unwrap_err();
+    assert_eq!(
+        listing(&server, "/inbound"),
+        vec![".RET_3.ach.part", "processed"]
+    );
+    let err = deleting
+        .fetch_inbound(&name("RET_2.ach"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, TransportError::NotFound { .. }), "{err}");
 }
 
@@ -204,7 +265,9 @@ async fn an_inbound_file_seen_twice_is_applied_once() {
     let mut applied: HashSet<String> = HashSet::new();
 
     // First pass: A and C are new; B has A's content and waits.
-    let found = poll(&sftp, 1 << 20, &|h| applied.contains(h)).await.unwrap();
+    let found = poll(&sftp, 1 << 20, &|h| applied.contains(h))
+        .await
+        .unwrap();
     let mut to_apply = Vec::new();
     for p in found {
         match p {
@@ -220,9 +283,14 @@ async fn an_inbound_file_seen_twice_is_applied_once() {
     }
 
     // Second pass: B is a duplicate, disposed of without being applied.
-    let found = poll(&sftp, 1 << 20, &|h| applied.contains(h)).await.unwrap();
+    let found = poll(&sftp, 1 << 20, &|h| applied.contains(h))
+        .await
+        .unwrap();
     assert!(matches!(&found[..], [Pickup::Duplicate { name, .. }] if name.as_str() == "B.ach"));
-    assert!(poll(&sftp, 1 << 20, &|h| applied.contains(h)).await.unwrap().is_empty());
+    assert!(poll(&sftp, 1 << 20, &|h| applied.contains(h))
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(listing(&server, "/inbound"), vec!["processed"]);
 }
 
@@ -232,6 +300,12 @@ async fn an_inbound_file_over_the_size_limit_is_left_alone() {
     let sftp = Sftp::new(server.sftp_config()).unwrap();
     server.drop_file("/inbound", "HUGE.ach", &[b'x'; 4096]);
     let found = poll(&sftp, 1024, &|_| false).await.unwrap();
-    assert!(matches!(&found[..], [Pickup::Failed { error: TransportError::TooLarge { .. }, .. }]));
+    assert!(matches!(
+        &found[..],
+        [Pickup::Failed {
+            error: TransportError::TooLarge { .. },
+            ..
+        }]
+    ));
     assert_eq!(listing(&server, "/inbound"), vec!["HUGE.ach"]);
 }

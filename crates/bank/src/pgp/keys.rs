@@ -21,8 +21,10 @@ pub struct BankPublicKey(pub(crate) SignedPublicKey);
 impl BankPublicKey {
     /// From ASCII armor or binary; the key's self-signatures must verify.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, PgpError> {
-        let (key, _) = SignedPublicKey::from_reader_single(bytes).map_err(|e| PgpError::Key(e.to_string()))?;
-        key.verify_bindings().map_err(|e| PgpError::Key(e.to_string()))?;
+        let (key, _) =
+            SignedPublicKey::from_reader_single(bytes).map_err(|e| PgpError::Key(e.to_string()))?;
+        key.verify_bindings()
+            .map_err(|e| PgpError::Key(e.to_string()))?;
         Ok(Self(key))
     }
 
@@ -50,7 +52,8 @@ impl OurSecretKey {
     pub fn from_secret(armored: &Secret, passphrase: Option<Secret>) -> Result<Self, PgpError> {
         let (key, _) = SignedSecretKey::from_reader_single(armored.expose().as_bytes())
             .map_err(|e| PgpError::Key(e.to_string()))?;
-        key.verify_bindings().map_err(|e| PgpError::Key(e.to_string()))?;
+        key.verify_bindings()
+            .map_err(|e| PgpError::Key(e.to_string()))?;
         Ok(Self { key, passphrase })
     }
 
@@ -119,8 +122,12 @@ pub fn generate_key(user_id: &str) -> Result<GeneratedKey, PgpError> {
         .subkeys(vec![subkey])
         .build()
         .map_err(|e| failed(&e))?;
-    let key = params.generate(rand::thread_rng()).map_err(|e| failed(&e))?;
-    let secret = key.to_armored_string(Default::default()).map_err(|e| failed(&e))?;
+    let key = params
+        .generate(rand::thread_rng())
+        .map_err(|e| failed(&e))?;
+    let secret = key
+        .to_armored_string(Default::default())
+        .map_err(|e| failed(&e))?;
     let public = key
         .to_public_key()
         .to_armored_string(Default::default())

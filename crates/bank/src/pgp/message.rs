@@ -65,11 +65,17 @@ impl OutboundPgp {
             .seipd_v1(&mut rng, SymmetricKeyAlgorithm::AES256);
         match subkey {
             Some(sub) => builder.encrypt_to_key(&mut rng, sub).map_err(enc)?,
-            None if cert.algorithm().can_encrypt() => builder.encrypt_to_key(&mut rng, cert).map_err(enc)?,
+            None if cert.algorithm().can_encrypt() => {
+                builder.encrypt_to_key(&mut rng, cert).map_err(enc)?
+            }
             None => return Err(PgpError::NoEncryptionKey),
         };
         if let Some(signer) = &self.signer {
-            builder.sign(signing_key(signer)?, signer.password(), HashAlgorithm::Sha256);
+            builder.sign(
+                signing_key(signer)?,
+                signer.password(),
+                HashAlgorithm::Sha256,
+            );
         }
         if self.armor {
             builder
@@ -113,7 +119,9 @@ fn parse(bytes: &[u8]) -> Result<Message<'_>, PgpError> {
     let malformed = |e: pgp::errors::Error| PgpError::Malformed(e.to_string());
     let trimmed = bytes.trim_ascii_start();
     if trimmed.starts_with(b"-----BEGIN PGP") {
-        Message::from_armor(trimmed).map(|(m, _)| m).map_err(malformed)
+        Message::from_armor(trimmed)
+            .map(|(m, _)| m)
+            .map_err(malformed)
     } else {
         Message::from_bytes(bytes).map_err(malformed)
     }
@@ -124,7 +132,10 @@ impl InboundPgp {
     pub fn open(&self, bytes: &[u8]) -> Result<Opened, PgpError> {
         let mut msg = parse(bytes)?;
         if msg.is_encrypted() {
-            let key = self.decrypt_with.as_ref().ok_or(PgpError::NoDecryptionKey)?;
+            let key = self
+                .decrypt_with
+                .as_ref()
+                .ok_or(PgpError::NoDecryptionKey)?;
             msg = msg
                 .decrypt(&key.password(), &key.key)
                 .map_err(|e| PgpError::Decrypt(e.to_string()))?;
@@ -132,7 +143,9 @@ impl InboundPgp {
             return Err(PgpError::NotEncrypted);
         }
         if msg.is_compressed() {
-            msg = msg.decompress().map_err(|e| PgpError::Malformed(e.to_string()))?;
+            msg = msg
+                .decompress()
+                .map_err(|e| PgpError::Malformed(e.to_string()))?;
         }
         let plaintext = msg
             .as_data_vec()

@@ -121,9 +121,14 @@ impl SftpConfig {
                  set the server's key in known_hosts or `ssh-ed25519 AAAA…` form",
             );
         }
-        for (what, dir) in [("outbound_dir", &self.outbound_dir), ("inbound_dir", &self.inbound_dir)] {
+        for (what, dir) in [
+            ("outbound_dir", &self.outbound_dir),
+            ("inbound_dir", &self.inbound_dir),
+        ] {
             if dir.trim().is_empty() || dir.contains('\0') {
-                return Err(TransportError::Config(format!("{what} is empty or invalid")));
+                return Err(TransportError::Config(format!(
+                    "{what} is empty or invalid"
+                )));
             }
         }
         if let PickupAction::MoveTo(dir) = &self.pickup {

@@ -46,7 +46,9 @@ impl HostKeyPins {
             }
             let entry = Entry::from_str(line).map_err(|e| bad(e.to_string()))?;
             if entry.marker().is_some() {
-                return Err(bad("@cert-authority and @revoked lines are not supported".into()));
+                return Err(bad(
+                    "@cert-authority and @revoked lines are not supported".into()
+                ));
             }
             pins.push(Pin {
                 key: entry.public_key().clone(),
@@ -135,8 +137,10 @@ fn glob(pattern: &str, text: &str) -> bool {
 mod tests {
     use super::*;
 
-    const KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ";
-    const OTHER: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILM+rvN+ot98qgEN796jTiQfZfG1KaT0PtFDJ/XFSqti";
+    const KEY: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ";
+    const OTHER: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILM+rvN+ot98qgEN796jTiQfZfG1KaT0PtFDJ/XFSqti";
 
     fn key(line: &str) -> PublicKey {
         PublicKey::from_openssh(line).unwrap()

@@ -57,7 +57,12 @@ impl Sftp {
     }
 
     fn location(&self, path: &str) -> String {
-        format!("sftp://{}@{}/{}", self.cfg.user, self.cfg.endpoint(), path.trim_start_matches('/'))
+        format!(
+            "sftp://{}@{}/{}",
+            self.cfg.user,
+            self.cfg.endpoint(),
+            path.trim_start_matches('/')
+        )
     }
 }
 
@@ -119,7 +124,11 @@ async fn read_all(conn: &Connection, path: &str, limit: u64) -> Result<Vec<u8>, 
 }
 
 /// Whether `path` already holds `bytes`: `None` if absent.
-async fn holds(conn: &Connection, path: &str, bytes: &[u8]) -> Result<Option<bool>, TransportError> {
+async fn holds(
+    conn: &Connection,
+    path: &str,
+    bytes: &[u8],
+) -> Result<Option<bool>, TransportError> {
     match remote_size(conn, path).await? {
         None => Ok(None),
         Some(size) if size != bytes.len() as u64 => Ok(Some(false)),
@@ -154,16 +163,23 @@ impl Sftp {
         }
         self.write_partial(conn, &partial, bytes).await?;
         if let Err(e) = self.verify_partial(conn, &partial, bytes).await {
-            let _ = conn.op("remove", &partial, conn.sftp.remove_file(&partial)).await;
+            let _ = conn
+                .op("remove", &partial, conn.sftp.remove_file(&partial))
+                .await;
             return Err(e);
         }
-        match conn.op("rename", &partial, conn.sftp.rename(&partial, &final_path)).await {
+        match conn
+            .op("rename", &partial, conn.sftp.rename(&partial, &final_path))
+            .await
+        {
             Ok(()) => Ok(receipt(false)),
             // SFTP v3 rename refuses an existing target: someone (an earlier
             // attempt whose reply was lost) put a file there meanwhile.
             Err(rename_err) => match holds(conn, &final_path, bytes).await {
                 Ok(Some(true)) => {
-                    let _ = conn.op("remove", &partial, conn.sftp.remove_file(&partial)).await;
+                    let _ = conn
+                        .op("remove", &partial, conn.sftp.remove_file(&partial))
+                        .await;
                     Ok(receipt(true))
                 }
                 Ok(Some(false)) => Err(TransportError::Conflict { path: final_path }),
@@ -172,7 +188,12 @@ impl Sftp {
         }
     }
 
-    async fn write_partial(&self, conn: &Connection, path: &str, bytes: &[u8]) -> Result<(), TransportError> {
+    async fn write_partial(
+        &self,
+        conn: &Connection,
+        path: &str,
+        bytes: &[u8],
+    ) -> Result<(), TransportError> {
         let mut file = conn.op("create", path, conn.sftp.create(path)).await?;
         for chunk in bytes.chunks(CHUNK) {
             bounded(conn, "write", path, file.write_all(chunk)).await?;
@@ -182,7 +203,12 @@ impl Sftp {
         bounded(conn, "close", path, file.shutdown()).await
     }
 
-    async fn verify_partial(&self, conn: &Connection, path: &str, bytes: &[u8]) -> Result<(), TransportError> {
+    async fn verify_partial(
+        &self,
+        conn: &Connection,
+        path: &str,
+        bytes: &[u8],
+    ) -> Result<(), TransportError> {
         let expected = bytes.len() as u64;
         let size = remote_size(conn, path).await?.unwrap_or(0);
         if size != expected {
@@ -251,12 +277,15 @@ impl BankTransport for Sftp {
         let path = join(&self.cfg.inbound_dir, name.as_str());
         let Some(dir) = self.cfg.pickup_dir() else {
             return self
-                .with_session(async |conn| conn.op("remove", &path, conn.sftp.remove_file(&path)).await)
+                .with_session(async |conn| {
+                    conn.op("remove", &path, conn.sftp.remove_file(&path)).await
+                })
                 .await;
         };
         self.with_session(async |conn| {
             if remote_size(conn, &dir).await?.is_none() {
-                conn.op("create directory", &dir, conn.sftp.create_dir(&dir)).await?;
+                conn.op("create directory", &dir, conn.sftp.create_dir(&dir))
+                    .await?;
             }
             let mut target = join(&dir, name.as_str());
             let mut n = 1u32;
@@ -264,7 +293,8 @@ impl BankTransport for Sftp {
                 target = join(&dir, &format!("{name}.{n}"));
                 n += 1;
             }
-            conn.op("move", &path, conn.sftp.rename(&path, &target)).await
+            conn.op("move", &path, conn.sftp.rename(&path, &target))
+                .await
         })
         .await
     }

@@ -28,7 +28,10 @@ struct HostKeyCheck {
 impl client::Handler for HostKeyCheck {
     type Error = russh::Error;
 
-    async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> Result<bool, Self::Error> {
+    async fn check_server_key(
+        &mut self,
+        key: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
         let PublicKeyOrCertificate::PublicKey { key, .. } = key else {
             self.record("an OpenSSH certificate (only pinned keys are trusted)".into());
             return Ok(false);
@@ -169,8 +172,20 @@ pub(crate) async fn open(cfg: &SftpConfig) -> Result<Connection, TransportError>
         endpoint: endpoint.clone(),
         detail: format!("sftp subsystem: {e}"),
     };
-    let channel = timed("open session channel", t.operation, handle.channel_open_session(), lost).await?;
-    timed("start sftp subsystem", t.operation, channel.request_subsystem(true, "sftp"), lost).await?;
+    let channel = timed(
+        "open session channel",
+        t.operation,
+        handle.channel_open_session(),
+        lost,
+    )
+    .await?;
+    timed(
+        "start sftp subsystem",
+        t.operation,
+        channel.request_subsystem(true, "sftp"),
+        lost,
+    )
+    .await?;
     let sftp_config = russh_sftp::client::Config {
         request_timeout_secs: t.operation.as_secs().max(1),
         ..Default::default()
@@ -189,7 +204,10 @@ pub(crate) async fn open(cfg: &SftpConfig) -> Result<Connection, TransportError>
     })
 }
 
-async fn authenticate(handle: &mut Handle<HostKeyCheck>, cfg: &SftpConfig) -> Result<(), TransportError> {
+async fn authenticate(
+    handle: &mut Handle<HostKeyCheck>,
+    cfg: &SftpConfig,
+) -> Result<(), TransportError> {
     let t = cfg.timeouts.auth;
     let endpoint = cfg.endpoint();
     let lost = |e: russh::Error| TransportError::Connect {
@@ -198,14 +216,23 @@ async fn authenticate(handle: &mut Handle<HostKeyCheck>, cfg: &SftpConfig) -> Re
     };
     let result = match &cfg.auth {
         SftpAuth::Password(p) => {
-            timed("authentication", t, handle.authenticate_password(&cfg.user, p.expose()), lost).await?
+            timed(
+                "authentication",
+                t,
+                handle.authenticate_password(&cfg.user, p.expose()),
+                lost,
+            )
+            .await?
         }
         SftpAuth::Key {
             private_key,
             passphrase,
         } => {
-            let key = decode_secret_key(private_key.expose(), passphrase.as_ref().map(|p| p.expose()))
-                .map_err(|e| TransportError::Config(format!("SSH private key cannot be read: {e}")))?;
+            let key = decode_secret_key(
+                private_key.expose(),
+                passphrase.as_ref().map(|p| p.expose()),
+            )
+            .map_err(|e| TransportError::Config(format!("SSH private key cannot be read: {e}")))?;
             let hash = if key.algorithm().is_rsa() {
                 timed("authentication", t, handle.best_supported_rsa_hash(), lost)
                     .await?
@@ -214,7 +241,13 @@ async fn authenticate(handle: &mut Handle<HostKeyCheck>, cfg: &SftpConfig) -> Re
                 None
             };
             let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash);
-            timed("authentication", t, handle.authenticate_publickey(&cfg.user, key), lost).await?
+            timed(
+                "authentication",
+                t,
+                handle.authenticate_publickey(&cfg.user, key),
+                lost,
+            )
+            .await?
         }
     };
     if result.success() {

@@ -29,7 +29,8 @@ impl TestGpg {
             .tempdir()
             .expect("GNUPGHOME");
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o700))
+            .expect("chmod");
         Self { home }
     }
 
@@ -46,7 +47,13 @@ impl TestGpg {
     pub fn run_with_passphrase(&self, passphrase: &str, args: &[&str], input: &[u8]) -> Output {
         let mut child = Command::new("gpg")
             .env("GNUPGHOME", self.home.path())
-            .args(["--batch", "--yes", "--no-tty", "--pinentry-mode", "loopback"])
+            .args([
+                "--batch",
+                "--yes",
+                "--no-tty",
+                "--pinentry-mode",
+                "loopback",
+            ])
             .args(["--passphrase", passphrase, "--trust-model", "always"])
             .args(args)
             .stdin(Stdio::piped())
@@ -83,9 +90,19 @@ impl TestGpg {
 
     /// [`generate_key`](Self::generate_key), the secret key protected by `passphrase`.
     pub fn generate_key_with_passphrase(&self, user_id: &str, passphrase: &str) -> String {
-        let args = ["--quick-gen-key", user_id, "future-default", "default", "never"];
+        let args = [
+            "--quick-gen-key",
+            user_id,
+            "future-default",
+            "default",
+            "never",
+        ];
         let out = self.run_with_passphrase(passphrase, &args, b"");
-        assert!(out.status.success(), "gpg key generation failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "gpg key generation failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let listing = String::from_utf8(self.ok(&["--with-colons", "--list-keys", user_id], b""))
             .expect("utf-8");
         listing
@@ -105,8 +122,13 @@ impl TestGpg {
     }
 
     pub fn export_secret(&self, user: &str, passphrase: &str) -> String {
-        let out = self.run_with_passphrase(passphrase, &["--armor", "--export-secret-keys", user], b"");
-        assert!(out.status.success(), "gpg export failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out =
+            self.run_with_passphrase(passphrase, &["--armor", "--export-secret-keys", user], b"");
+        assert!(
+            out.status.success(),
+            "gpg export failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).expect("armor")
     }
 }

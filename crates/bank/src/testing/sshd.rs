@@ -90,7 +90,12 @@ fn test_user() -> (u32, u32) {
             .output()
             .ok()
             .filter(|o| o.status.success())
-            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<u32>().ok())
+            .and_then(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+            })
     };
     if id("-u").is_none() {
         // A concurrent process may create it first: its failure is fine.
@@ -129,7 +134,10 @@ fn test_password(base: &Path) -> String {
         .expect("stdin")
         .write_all(format!("{TEST_USER}:{}\n", chosen.trim()).as_bytes())
         .expect("chpasswd input");
-    assert!(chpasswd.wait().expect("chpasswd").success(), "chpasswd failed");
+    assert!(
+        chpasswd.wait().expect("chpasswd").success(),
+        "chpasswd failed"
+    );
     chosen.trim().to_string()
 }
 
@@ -169,7 +177,12 @@ fn descendants(pid: u32) -> Vec<u32> {
     let mut i = 0;
     while i < found.len() {
         let parent = found[i];
-        found.extend(parent_of.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
+        found.extend(
+            parent_of
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
         i += 1;
     }
     found.remove(0);
@@ -179,7 +192,10 @@ fn descendants(pid: u32) -> Vec<u32> {
 impl TestSshd {
     /// Create a server directory, keys and config, and start sshd.
     pub fn start() -> Self {
-        assert!(is_root(), "the test SSH server needs root (CI runs as root)");
+        assert!(
+            is_root(),
+            "the test SSH server needs root (CI runs as root)"
+        );
         assert!(
             Path::new(SSHD).exists(),
             "{SSHD} is missing: run scripts/ensure-bank-tools.sh (installs openssh-server)"
@@ -213,15 +229,27 @@ impl TestSshd {
         let host_key_path = keygen("host_ed25519");
         let client_key_path = keygen("client_ed25519");
         let read = |p: &Path| std::fs::read_to_string(p).expect("key file");
-        let host_key = read(&host_key_path.with_extension("pub")).trim().to_string();
+        let host_key = read(&host_key_path.with_extension("pub"))
+            .trim()
+            .to_string();
         let client_key = read(&client_key_path);
         let authorized = etc.join("authorized_keys");
-        write(&authorized, &read(&client_key_path.with_extension("pub")), 0o644);
+        write(
+            &authorized,
+            &read(&client_key_path.with_extension("pub")),
+            0o644,
+        );
         let port = free_port();
         let config = etc.join("sshd_config");
         write(
             &config,
-            &sshd_config(port, &host_key_path, &authorized, &chroot, &root.join("sshd.pid")),
+            &sshd_config(
+                port,
+                &host_key_path,
+                &authorized,
+                &chroot,
+                &root.join("sshd.pid"),
+            ),
             0o644,
         );
         let mut server = Self {
@@ -273,7 +301,11 @@ impl TestSshd {
                     return;
                 }
             }
-            assert!(Instant::now() < deadline, "sshd not ready: {}", self.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "sshd not ready: {}",
+                self.log_text()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
