@@ -31,6 +31,11 @@ impl TestGpg {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o700))
             .expect("chmod");
+        // gpg-agent calibrates its passphrase hashing (S2K) to ~100 ms of
+        // native code; unprotecting such a key in an unoptimised test build
+        // takes seconds. Tests use the smallest count gpg allows.
+        std::fs::write(home.path().join("gpg-agent.conf"), "s2k-count 65536\n")
+            .expect("gpg-agent.conf");
         Self { home }
     }
 
