@@ -170,7 +170,11 @@ pub struct AchCollection {
     pub return_code: Option<String>,
     pub return_trace: Option<String>,
     pub noc_code: Option<String>,
+    /// The NOC's corrected data as received, with any account number
+    /// masked (`****0001`); the full data is sealed in `noc_correction`.
     pub noc_corrected_data: Option<String>,
+    /// The NOC's corrected data sealed, and its non-secret parts.
+    pub noc_correction: Option<crate::noc::NocCorrection>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub submitted_at: Option<DateTime<Utc>>,

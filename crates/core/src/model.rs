@@ -109,6 +109,10 @@ pub struct Customer {
     pub ach_company_name: Option<String>,
     /// Company identification written in the NACHA batch header (10 chars).
     pub ach_company_id: Option<String>,
+    /// Other company names the operator lets this customer put on a
+    /// collection (`companyName`), validated and upper-cased. Its own
+    /// `ach_company_name` (or the configured default) is always allowed.
+    pub allowed_company_names: Vec<String>,
     pub ach_policy: AchPolicy,
     /// The most one card may be charged per US/Eastern day for this
     /// customer, in USD minor units.
@@ -116,6 +120,27 @@ pub struct Customer {
     pub metadata: Metadata,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Customer {
+    /// The company name of this customer's NACHA batches: its own
+    /// `ach_company_name`, or `default` (the configuration's) without one.
+    pub fn company_name_or(&self, default: &str) -> String {
+        self.ach_company_name
+            .clone()
+            .unwrap_or_else(|| default.to_owned())
+    }
+
+    /// May `name` (validated, upper case) stand as the originator's name in
+    /// this customer's batch header? Its own name (or `default`) and the
+    /// names the operator allowed may; anything else would let a customer
+    /// pose as another company to the bank and the payer.
+    pub fn may_use_company_name(&self, default: &str, name: &str) -> bool {
+        self.company_name_or(default)
+            .trim()
+            .eq_ignore_ascii_case(name)
+            || self.allowed_company_names.iter().any(|a| a == name)
+    }
 }
 
 /// A new customer's per-card daily limit: $24,999.99, the cap the first
@@ -226,9 +251,45 @@ pub fn validate_email(field: &str, s: &str) -> Result<String, ValidationError> {
     }
 }
 
-/// NACHA company name: 1–16 characters from the NACHA alphanumeric set, stored upper case.
+/// NACHA company name: 1–16 characters from the NACHA alphanumeric set, not
+/// all zeros (a mandatory field), stored upper case.
 pub fn validate_ach_company_name(field: &str, s: &str) -> Result<String, ValidationError> {
-    nacha_text(field, s, 16)
+    let name = nacha_text(field, s, 16)?;
+    if name.bytes().all(|b| b == b'0' || b == b' ') {
+        return Err(ValidationError::new(
+            field,
+            "invalid_company_name",
+            format!("{field} must not be all zeros or spaces"),
+        ));
+    }
+    Ok(name)
+}
+
+/// The most company names an operator may allow one customer.
+pub const MAX_ALLOWED_COMPANY_NAMES: usize = 20;
+
+/// Company names a customer may use besides its own: each a valid
+/// [`validate_ach_company_name`] (the error names its index), at most
+/// [`MAX_ALLOWED_COMPANY_NAMES`], duplicates dropped, order kept.
+pub fn validate_allowed_company_names(
+    field: &str,
+    names: &[String],
+) -> Result<Vec<String>, ValidationError> {
+    if names.len() > MAX_ALLOWED_COMPANY_NAMES {
+        return Err(ValidationError::new(
+            field,
+            "too_many_company_names",
+            format!("{field} may list at most {MAX_ALLOWED_COMPANY_NAMES} names"),
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    for (i, n) in names.iter().enumerate() {
+        let name = validate_ach_company_name(&format!("{field}[{i}]"), n)?;
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    Ok(out)
 }
 
 /// NACHA company identification: exactly 10 characters (commonly `1` + EIN).
@@ -296,6 +357,12 @@ mod tests {
         assert!(validate_ach_company_name("achCompanyName", "Acme Corporation Inc").is_err());
         assert!(validate_ach_company_name("achCompanyName", "Café").is_err());
         assert_eq!(
+            validate_ach_company_name("achCompanyName", "0000")
+                .unwrap_err()
+                .code,
+            "invalid_company_name"
+        );
+        assert_eq!(
             validate_ach_company_id("achCompanyId", "1234567890").unwrap(),
             "1234567890"
         );
@@ -311,5 +378,34 @@ mod tests {
         assert!(validate_external_id("externalId", "INV-1").is_ok());
         assert!(validate_external_id("externalId", "has space").is_err());
         assert!(validate_external_id("externalId", "").is_err());
+    }
+
+    #[test]
+    fn allowed_company_names_are_each_validated_and_deduplicated() {
+        let names = [
+            "Acme Billing".to_owned(),
+            "ACME BILLING".into(),
+            "acme".into(),
+        ];
+        assert_eq!(
+            validate_allowed_company_names("allowedCompanyNames", &names).unwrap(),
+            ["ACME BILLING", "ACME"]
+        );
+        let bad = ["ok".to_owned(), "far too long a company name".into()];
+        assert_eq!(
+            validate_allowed_company_names("allowedCompanyNames", &bad)
+                .unwrap_err()
+                .field,
+            "allowedCompanyNames[1]"
+        );
+        let zeros = ["000".to_owned()];
+        assert!(validate_allowed_company_names("allowedCompanyNames", &zeros).is_err());
+        let many: Vec<String> = (0..21).map(|i| format!("NAME {i}")).collect();
+        assert_eq!(
+            validate_allowed_company_names("allowedCompanyNames", &many)
+                .unwrap_err()
+                .code,
+            "too_many_company_names"
+        );
     }
 }

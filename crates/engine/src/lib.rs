@@ -21,6 +21,8 @@
 //! - Recurring debits: [`schedules`] (occurrences created as collections by a
 //!   leased job; pause/resume/cancel; stop and retry rules on returns).
 //!
+//! - [`private_fs`]: folders `0700` and files `0600` under the data directory.
+//!
 //! Workers talk to `core`, `store` and `nacha` only; the server calls them.
 
 pub mod cards;
@@ -33,6 +35,7 @@ pub mod inbound;
 pub mod leases;
 pub mod ledger;
 pub mod prenotes;
+pub mod private_fs;
 pub mod release;
 pub mod sandbox_bank;
 pub mod scheduler;

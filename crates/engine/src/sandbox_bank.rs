@@ -436,7 +436,8 @@ fn file_control(batches: &[Batch]) -> RecordBytes {
 async fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use tokio::io::AsyncWriteExt;
     let tmp = path.with_extension("ach.tmp");
-    let mut f = tokio::fs::File::create(&tmp).await?;
+    // Readable by Inflow's user only: answer files hold account numbers.
+    let mut f = crate::private_fs::file_options_async().open(&tmp).await?;
     f.write_all(bytes).await?;
     f.sync_all().await?;
     drop(f);
@@ -468,7 +469,7 @@ pub async fn deliver_answers(
         if done {
             continue;
         }
-        tokio::fs::create_dir_all(&cfg.inbound_dir).await?;
+        crate::private_fs::create_dir_all_async(&cfg.inbound_dir).await?;
         let name = a.file_name();
         let path = cfg.inbound_dir.join(&name);
         write_atomically(&path, &a.file.to_bytes()).await?;

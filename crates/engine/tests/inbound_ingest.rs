@@ -120,6 +120,7 @@ impl Fixture {
             require_signed_requests: false,
             ach_company_name: Some("ACME".into()),
             ach_company_id: Some("1234567890".into()),
+            allowed_company_names: Vec::new(),
             ach_policy: Default::default(),
             card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
             metadata: Metadata::new(),
@@ -240,6 +241,7 @@ impl Fixture {
             return_trace: None,
             noc_code: None,
             noc_corrected_data: None,
+            noc_correction: None,
             created_at: now,
             updated_at: now,
             submitted_at: Some(now),
@@ -582,6 +584,62 @@ async fn nocs_correct_the_saved_payment_method(backend: TestBackend) {
         assert_eq!(ce.len(), 1);
         assert_eq!(ce[0].event_type, "collection.updated");
         assert_eq!(ce[0].data["object"]["noc"]["code"], code);
+        assert_noc_sealed(&fx, &c, &p, &code, &new_account, &ce[0].data).await;
+    }
+}
+
+/// The NOC's corrected data is kept sealed; the row, the entry log and the
+/// event show the new account number only masked, with the fingerprint of
+/// the corrected payment method.
+async fn assert_noc_sealed(
+    fx: &Fixture,
+    c: &AchCollection,
+    p: &BankPaymentMethod,
+    code: &str,
+    new_account: &str,
+    event: &serde_json::Value,
+) {
+    let masked = c.noc_corrected_data.as_deref().unwrap();
+    let n = c.noc_correction.as_ref().expect("a sealed correction");
+    let raw = fx
+        .vault
+        .open(
+            &n.sealed,
+            &inflow_core::noc::noc_seal_context(c.id.as_str()),
+        )
+        .unwrap();
+    let raw = String::from_utf8(raw).unwrap();
+    let mut tx = fx.store().read().await.unwrap();
+    let entries = tx.ach_returns_of_collection(&c.id).await.unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(entries.len(), 1, "{code}");
+    let entry = &entries[0];
+    assert_eq!(entry.corrected_data.as_deref(), Some(masked), "{code}");
+    let context = inflow_core::noc::return_seal_context(entry.id.as_str());
+    let opened = fx
+        .vault
+        .open(entry.corrected_data_sealed.as_deref().unwrap(), &context)
+        .unwrap();
+    assert_eq!(opened, raw.as_bytes(), "{code}");
+    if matches!(code, "C01" | "C03" | "C06" | "C07") {
+        assert!(raw.contains(new_account), "{code}: sealed {raw:?}");
+        let account = n.account.as_ref().unwrap();
+        assert!(
+            masked.contains(&format!("****{}", account.last4)),
+            "{code}: {masked}"
+        );
+        assert_eq!(account.fingerprint, p.fingerprint, "{code}");
+        assert_eq!(
+            event["object"]["noc"]["correction"]["accountNumber"]["fingerprint"],
+            p.fingerprint
+        );
+    } else {
+        assert_eq!(masked, raw, "{code} carries no account number");
+        assert!(n.account.is_none());
+    }
+    let stored = serde_json::to_string(n).unwrap();
+    for text in [masked, stored.as_str(), &event.to_string()] {
+        assert!(!text.contains(new_account), "{code}: {text}");
     }
 }
 

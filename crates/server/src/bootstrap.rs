@@ -1,10 +1,16 @@
 //! Turning a [`Config`] into a running application state: data directory,
-//! master key, database and migrations, clock, and the first admin key.
+//! master key, database and migrations (and sealing secrets older versions
+//! stored in clear), clock, and the first admin key.
+//!
+//! Everything created under the data directory is its owner's only
+//! (folders `0700`, files `0600`, see [`inflow_engine::private_fs`]), and
+//! start-up tightens what an older version created more openly.
 
 use anyhow::{bail, Context};
 use inflow_core::clock::{SandboxClock, SharedClock, SystemClock};
 use inflow_core::crypto::{MasterKey, Vault};
 use inflow_core::model::ApiKeyRole;
+use inflow_engine::private_fs;
 use inflow_store::Store;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -32,14 +38,7 @@ pub struct Prepared {
 
 /// Write `contents` to a new file readable only by its owner.
 fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts
+    let mut f = private_fs::new_file_options()
         .open(path)
         .with_context(|| format!("creating {}", path.display()))?;
     f.write_all(contents)?;
@@ -59,7 +58,7 @@ pub fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
              (e.g. `openssl rand -base64 32`) and keep it safe; without it no stored account number can be read"
         );
     }
-    std::fs::create_dir_all(&config.data_dir)
+    private_fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let path = config.data_dir.join("master.key");
     if path.exists() {
@@ -81,7 +80,7 @@ pub fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let url = config.database_url();
     if url.starts_with("sqlite:") && config.database_url.is_none() {
-        std::fs::create_dir_all(&config.data_dir)
+        private_fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating {}", config.data_dir.display()))?;
     }
     let store = Store::connect(&url)
@@ -130,7 +129,7 @@ pub fn ach_config(config: &Config) -> anyhow::Result<inflow_engine::config::AchC
     let outbound_dir = config.data_dir.join("ach").join("outbound");
     let inbound_dir = config.data_dir.join("ach").join("inbound");
     for dir in [&outbound_dir, &inbound_dir] {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        private_fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     Ok(inflow_engine::config::AchConfig {
         immediate_destination: routing("immediate_destination", &a.immediate_destination)?,
@@ -205,12 +204,59 @@ pub fn webhook_config(config: &Config) -> anyhow::Result<inflow_engine::webhooks
     })
 }
 
+/// Make the data directory and everything in it its owner's only, as
+/// this version creates them: an older version left folders `0755` and
+/// the database and bank files `0644`. A failure is logged, not fatal
+/// (the operator may share the folder on purpose).
+pub fn secure_data_dir(config: &Config) {
+    match private_fs::tighten(&config.data_dir) {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            data_dir = %config.data_dir.display(),
+            entries = n,
+            "made the data directory's files 0600 and folders 0700 (they were readable by others)"
+        ),
+        Err(e) => tracing::warn!(
+            data_dir = %config.data_dir.display(),
+            error = %e,
+            "could not make every file in the data directory private"
+        ),
+    }
+}
+
+/// Seal the NOC corrected data older versions stored in clear (idempotent).
+pub async fn seal_legacy_secrets(store: &Store, vault: &Vault) -> anyhow::Result<u64> {
+    let report = inflow_engine::inbound::legacy::seal_plaintext_corrected_data(store, vault)
+        .await
+        .context("sealing NOC corrected data stored in clear by an earlier version")?;
+    Ok(report.total())
+}
+
+/// `inflow migrate`: migrations, then the sealing step when there is
+/// anything to seal (which needs the master key). Returns the store and
+/// how many rows were sealed.
+pub async fn migrate(config: &Config) -> anyhow::Result<(Store, u64)> {
+    secure_data_dir(config);
+    let store = open_store(config).await?;
+    let pending = inflow_engine::inbound::legacy::count_plaintext_corrected_data(&store).await?;
+    if pending == 0 {
+        return Ok((store, 0));
+    }
+    let key = master_key(config).context(
+        "the database holds NOC corrected data in clear that must be sealed with the master key",
+    )?;
+    let sealed = seal_legacy_secrets(&store, &Vault::new(&key)).await?;
+    Ok((store, sealed))
+}
+
 pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
+    secure_data_dir(&config);
     let key = master_key(&config)?;
     let ach = Arc::new(ach_config(&config)?);
     let webhook_config = webhook_config(&config)?;
     let store = open_store(&config).await?;
     let vault = Arc::new(Vault::new(&key));
+    seal_legacy_secrets(&store, &vault).await?;
     let (clock, sandbox_clock): (SharedClock, _) = if config.sandbox {
         let c = Arc::new(SandboxClock::default());
         (c.clone(), Some(c))
@@ -330,7 +376,7 @@ async fn ensure_admin_key(state: &AppState) -> anyhow::Result<Option<DemoCredent
         api_key: issued.secret_key,
         signing_secret: issued.signing_secret,
     };
-    std::fs::create_dir_all(&config.data_dir)?;
+    private_fs::create_dir_all(&config.data_dir)?;
     let path = demo_file(config);
     let _ = std::fs::remove_file(&path);
     write_private(&path, serde_json::to_string_pretty(&demo)?.as_bytes())?;

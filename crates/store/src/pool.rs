@@ -48,11 +48,14 @@ impl Store {
     ///
     /// SQLite is opened with WAL, `synchronous=FULL` (every commit is durable
     /// before it returns), foreign keys on and a busy timeout, and the file is
-    /// created if missing.
+    /// created if missing — readable by its owner only (SQLite gives its
+    /// `-wal` and `-shm` files the database file's permissions).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let backend = if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
-                .map_err(|_| StoreError::UnsupportedUrl(url.to_owned()))?
+                .map_err(|_| StoreError::UnsupportedUrl(url.to_owned()))?;
+            create_private_file(opts.get_filename())?;
+            let opts = opts
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
@@ -178,6 +181,26 @@ impl Store {
         }
     }
 
+    /// Make data that was deleted or overwritten unrecoverable from the
+    /// database files, after secrets stored in clear were sealed. SQLite:
+    /// checkpoint and truncate the write-ahead log, rebuild the file
+    /// (`VACUUM`, which drops free pages and the free space in pages) and
+    /// truncate the log again. PostgreSQL keeps old row versions until its
+    /// own vacuum reuses the space; run `VACUUM FULL` there (see
+    /// docs/architecture.md).
+    pub async fn discard_overwritten_data(&self) -> Result<(), StoreError> {
+        if let Backend::Sqlite { writer, .. } = &self.backend {
+            for sql in [
+                "PRAGMA wal_checkpoint(TRUNCATE)",
+                "VACUUM",
+                "PRAGMA wal_checkpoint(TRUNCATE)",
+            ] {
+                sqlx::query(sql).execute(writer).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// A transaction that only reads.
     pub async fn read(&self) -> Result<Tx, StoreError> {
         Ok(match &self.backend {
@@ -209,6 +232,38 @@ impl Store {
             }
             Backend::Postgres(p) => p.close().await,
         }
+    }
+}
+
+/// Create an SQLite database file that does not exist yet with mode 0600,
+/// so that SQLite (which creates files 0644 and gives the `-wal`/`-shm`
+/// files the database's mode) never makes a world-readable copy. In-memory
+/// and URI names are left to SQLite.
+fn create_private_file(path: &std::path::Path) -> Result<(), StoreError> {
+    let name = path.to_string_lossy();
+    if name.is_empty() || name.starts_with("file:") || name == ":memory:" || path.exists() {
+        return Ok(());
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        // Another process created it meanwhile; or the folder is missing,
+        // which SQLite reports better.
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotFound
+            ) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(StoreError::Database(sqlx::Error::Io(e))),
     }
 }
 

@@ -50,6 +50,7 @@ fn customer(name: &str) -> Customer {
         require_signed_requests: false,
         ach_company_name: Some("ACME".into()),
         ach_company_id: Some("1234567890".into()),
+        allowed_company_names: Vec::new(),
         ach_policy: Default::default(),
         card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
         metadata,

@@ -39,6 +39,7 @@ fn customer(name: &str) -> Customer {
         require_signed_requests: false,
         ach_company_name: None,
         ach_company_id: None,
+        allowed_company_names: Vec::new(),
         ach_policy: Default::default(),
         card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
         metadata: Metadata::new(),

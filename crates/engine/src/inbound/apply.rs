@@ -7,9 +7,11 @@ use inflow_core::collection::{AchCollection, AchEntryType, CollectionStatus};
 use inflow_core::crypto::Vault;
 use inflow_core::ids::ReturnId;
 use inflow_core::model::{BankPaymentMethod, PaymentMethodStatus};
+use inflow_core::noc::{noc_seal_context, return_seal_context};
 use inflow_store::repo::returns::{kind, AchReturn};
 use inflow_store::{StoreError, Tx};
 
+use super::corrected::{mask_corrected_data, seal_corrected_data};
 use super::{InboundItem, IngestError, IngestReport, IngestedEntry, BLOCKING_RETURN_CODES};
 use crate::config::AchConfig;
 use crate::events::{collection_event, payment_method_event, status_event};
@@ -48,15 +50,29 @@ pub(super) async fn apply_item(
         Some(id) => Some(tx.get_ach_collection(None, &id).await?),
         None => None,
     };
+    let id = ReturnId::generate(now);
+    // The entry log keeps corrected data masked; sealed under the row id.
+    let (corrected_data, corrected_data_sealed) = match &item.corrected_data {
+        Some(raw) => (
+            Some(mask_corrected_data(
+                &item.code,
+                raw,
+                item.correction.as_ref(),
+            )),
+            Some(vault.seal(raw.as_bytes(), &return_seal_context(id.as_str()))),
+        ),
+        None => (None, None),
+    };
     let record = AchReturn {
-        id: ReturnId::generate(now),
+        id,
         inbound_file_id: file_id.to_owned(),
         kind: item.kind.to_owned(),
         code: item.code.clone(),
         original_trace: item.original_trace.clone(),
         entry_trace: item.entry_trace.clone(),
         amount: item.amount,
-        corrected_data: item.corrected_data.clone(),
+        corrected_data,
+        corrected_data_sealed,
         collection_id: collection.as_ref().map(|c| c.id.clone()),
         matched: collection.is_some(),
         created_at: now,
@@ -213,7 +229,16 @@ async fn apply_noc(
     entry: &mut IngestedEntry,
 ) -> Result<(), IngestError> {
     c.noc_code = Some(item.code.clone());
-    c.noc_corrected_data = item.corrected_data.clone();
+    let sealed = seal_corrected_data(
+        vault,
+        &item.code,
+        item.corrected_data.as_deref().unwrap_or(""),
+        item.correction.as_ref(),
+        &c.routing_number.as_string(),
+        &noc_seal_context(c.id.as_str()),
+    );
+    c.noc_corrected_data = Some(sealed.masked.clone());
+    c.noc_correction = Some(sealed.correction);
     c.updated_at = now;
     tx.update_ach_collection(c).await?;
     collection_event(tx, "collection.updated", c, now).await?;
@@ -236,8 +261,7 @@ async fn apply_noc(
     let Some(correction) = item.correction.as_ref() else {
         report.warnings.push(format!(
             "line {}: NOC {code} corrected data {:?} could not be parsed; payment method {pm_id} not corrected",
-            item.line,
-            item.corrected_data.as_deref().unwrap_or("")
+            item.line, sealed.masked
         ));
         entry
             .outcome

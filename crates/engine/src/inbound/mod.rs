@@ -20,7 +20,8 @@
 //!    that say the account is unusable ([`BLOCKING_RETURN_CODES`]) also
 //!    block the saved payment method (`payment_method.updated`);
 //! 4. a matched NOC sets the collection's `noc_code`/`noc_corrected_data`
-//!    (`collection.updated`) and corrects the saved payment method
+//!    (`collection.updated`) — the corrected data sealed, shown with its
+//!    account number masked ([`corrected`]) — and corrects the saved payment method
 //!    (C01/C02/C03/C05/C06/C07; C04 and C09 are recorded only), re-sealing
 //!    the account number and recomputing last4 and fingerprint
 //!    (`payment_method.updated`). Refused NOCs are recorded only.
@@ -33,6 +34,8 @@
 //! folder `cfg.inbound_dir`, moving each to `processed/` or `rejected/`.
 
 mod apply;
+pub mod corrected;
+pub mod legacy;
 mod watch;
 
 use chrono::{DateTime, NaiveDate, Utc};

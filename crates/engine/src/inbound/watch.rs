@@ -1,6 +1,7 @@
 //! The watched inbound folder: every file dropped into `cfg.inbound_dir` is
 //! ingested, then moved to `processed/` (ingested, or a duplicate) or to
-//! `rejected/` with `<name>.error.txt` beside it listing why. A database
+//! `rejected/` with `<name>.error.txt` beside it listing why; folders are
+//! `0700`, and each file is made `0600` as it is moved. A database
 //! failure leaves the file where it is, to be retried on the next pass.
 //!
 //! Files whose names start with `.` or end in `.tmp`/`.part` are being
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use super::{ingest_inbound, IngestReport};
 use crate::config::AchConfig;
+use crate::private_fs::{create_dir_all_async, make_private, write_async};
 
 /// What happened to one file of the folder.
 #[derive(Debug, Clone, Serialize)]
@@ -62,11 +64,11 @@ pub async fn ingest_inbound_dir(
     now: DateTime<Utc>,
 ) -> std::io::Result<Vec<DirResult>> {
     let dir = &cfg.inbound_dir;
-    tokio::fs::create_dir_all(dir).await?;
+    create_dir_all_async(dir).await?;
     let processed = dir.join("processed");
     let rejected = dir.join("rejected");
-    tokio::fs::create_dir_all(&processed).await?;
-    tokio::fs::create_dir_all(&rejected).await?;
+    create_dir_all_async(&processed).await?;
+    create_dir_all_async(&rejected).await?;
 
     let mut names = Vec::new();
     let mut read = tokio::fs::read_dir(dir).await?;
@@ -127,8 +129,10 @@ pub async fn ingest_inbound_dir(
                 "{}.error.txt",
                 target.file_name().and_then(|n| n.to_str()).unwrap_or(&name)
             ));
-            tokio::fs::write(&note, format!("{}\n", errors.join("\n"))).await?;
+            write_async(&note, format!("{}\n", errors.join("\n")).as_bytes()).await?;
         }
+        // A bank file holds account numbers: kept for its owner only.
+        make_private(&path)?;
         tokio::fs::rename(&path, &target).await?;
         results.push(DirResult {
             file_name: name,

@@ -186,6 +186,7 @@ async fn retry(
         return_trace: None,
         noc_code: None,
         noc_corrected_data: None,
+        noc_correction: None,
         created_at: now,
         updated_at: now,
         submitted_at: None,

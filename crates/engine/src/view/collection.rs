@@ -9,6 +9,7 @@ use inflow_core::model::Metadata;
 use inflow_core::money::Money;
 use serde::Serialize;
 
+use super::noc::{noc_view, NocView};
 use super::time;
 use utoipa::ToSchema;
 
@@ -77,15 +78,6 @@ impl From<&Authorization> for AuthorizationView {
             evidence_ref: a.evidence_ref.clone(),
         }
     }
-}
-
-/// A notification of change received for this collection.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct NocView {
-    pub code: String,
-    pub description: Option<String>,
-    pub corrected_data: Option<String>,
 }
 
 /// The fees charged on a collection, fixed when it was created.
@@ -258,10 +250,12 @@ pub fn collection_view(c: &AchCollection) -> CollectionView {
             .as_deref()
             .and_then(nacha::ReturnCode::parse)
             .map(|r| r.description().to_owned()),
-        noc: c.noc_code.as_ref().map(|code| NocView {
-            code: code.clone(),
-            description: nacha::ChangeCode::parse(code).map(|c| c.description().to_owned()),
-            corrected_data: c.noc_corrected_data.clone(),
+        noc: c.noc_code.as_deref().map(|code| {
+            noc_view(
+                code,
+                c.noc_corrected_data.as_deref(),
+                c.noc_correction.as_ref(),
+            )
         }),
         schedule_id: c.schedule.as_ref().map(|l| l.schedule_id.to_string()),
         occurrence: c.schedule.as_ref().map(|l| l.occurrence),

@@ -4,10 +4,12 @@
 
 mod card;
 mod collection;
+mod noc;
 mod payment_method;
 
 pub use card::*;
 pub use collection::*;
+pub use noc::*;
 pub use payment_method::*;
 
 /// Timestamps as the API writes them: RFC 3339, UTC, milliseconds.

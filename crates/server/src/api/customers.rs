@@ -6,8 +6,8 @@ use axum::response::Response;
 use axum::{Extension, Json};
 use inflow_core::ids::CustomerId;
 use inflow_core::model::{
-    validate_ach_company_id, validate_ach_company_name, validate_email, validate_metadata,
-    AchPolicy, Customer, CustomerKind, CustomerStatus, Metadata,
+    validate_ach_company_id, validate_ach_company_name, validate_allowed_company_names,
+    validate_email, validate_metadata, AchPolicy, Customer, CustomerKind, CustomerStatus, Metadata,
 };
 use inflow_core::text::bounded_text;
 use serde::{Deserialize, Serialize};
@@ -45,6 +45,12 @@ pub struct CreateCustomerRequest {
     pub ach_company_name: Option<String>,
     /// NACHA company identification (10 characters, e.g. `1` + EIN).
     pub ach_company_id: Option<String>,
+    /// Other company names (each ≤16 NACHA characters, at most 20) this
+    /// customer may put on a collection's `companyName`; its own
+    /// `achCompanyName` is always allowed. Anything else is refused with
+    /// `403 company_name_not_allowed`.
+    #[serde(default)]
+    pub allowed_company_names: Vec<String>,
     /// Live debits need a cleared prenote on the payment method first;
     /// debits made while the prenote is out are held until it clears.
     #[serde(default)]
@@ -72,6 +78,8 @@ pub struct UpdateCustomerRequest {
     pub require_signed_requests: Option<bool>,
     pub ach_company_name: Option<String>,
     pub ach_company_id: Option<String>,
+    /// Replace the list of other company names the customer may use (`[]` clears it).
+    pub allowed_company_names: Option<Vec<String>>,
     pub require_prenote: Option<bool>,
     pub web_requires_validated_account: Option<bool>,
     /// Replace the default authorization; `null` removes it.
@@ -98,6 +106,8 @@ pub struct CustomerResponse {
     pub require_signed_requests: bool,
     pub ach_company_name: Option<String>,
     pub ach_company_id: Option<String>,
+    /// Company names the customer may use besides `achCompanyName`.
+    pub allowed_company_names: Vec<String>,
     pub require_prenote: bool,
     pub web_requires_validated_account: bool,
     pub default_authorization: Option<AuthorizationView>,
@@ -121,6 +131,7 @@ impl From<Customer> for CustomerResponse {
             require_signed_requests: c.require_signed_requests,
             ach_company_name: c.ach_company_name,
             ach_company_id: c.ach_company_id,
+            allowed_company_names: c.allowed_company_names,
             require_prenote: c.ach_policy.require_prenote,
             web_requires_validated_account: c.ach_policy.web_requires_validated_account,
             default_authorization: c
@@ -164,6 +175,7 @@ pub async fn create(
         require_signed_requests: body.require_signed_requests,
         ach_company_name: body.ach_company_name,
         ach_company_id: body.ach_company_id,
+        allowed_company_names: body.allowed_company_names,
         ach_policy: AchPolicy {
             require_prenote: body.require_prenote,
             web_requires_validated_account: body.web_requires_validated_account,
@@ -285,6 +297,10 @@ pub async fn update(
             }
             if let Some(n) = body.ach_company_id {
                 c.ach_company_id = Some(validate_ach_company_id("achCompanyId", &n)?);
+            }
+            if let Some(names) = body.allowed_company_names {
+                c.allowed_company_names =
+                    validate_allowed_company_names("allowedCompanyNames", &names)?;
             }
             if let Some(v) = body.require_prenote {
                 c.ach_policy.require_prenote = v;

@@ -407,11 +407,15 @@ pub async fn build_ach_collection(
     };
     let company_name = match req.company_name.as_deref() {
         Some(n) => nacha_text("companyName", n, 16)?,
-        None => customer
-            .ach_company_name
-            .clone()
-            .unwrap_or_else(|| rules.default_company_name.to_owned()),
+        None => customer.company_name_or(rules.default_company_name),
     };
+    if !customer.may_use_company_name(rules.default_company_name, &company_name) {
+        return Err(ApiError::forbidden(
+            "company_name_not_allowed",
+            format!("companyName {company_name:?} is not a company name the operator allowed this customer (allowedCompanyNames)"),
+        )
+        .with_param("companyName"));
+    }
     let company_id = customer
         .ach_company_id
         .clone()
@@ -515,6 +519,7 @@ pub async fn build_ach_collection(
         return_trace: None,
         noc_code: None,
         noc_corrected_data: None,
+        noc_correction: None,
         created_at: now,
         updated_at: now,
         submitted_at: None,

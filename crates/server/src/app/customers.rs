@@ -3,8 +3,9 @@
 use chrono::{DateTime, Utc};
 use inflow_core::ids::CustomerId;
 use inflow_core::model::{
-    validate_ach_company_id, validate_ach_company_name, validate_email, validate_metadata,
-    AchPolicy, Customer, CustomerKind, CustomerStatus, Metadata, DEFAULT_CARD_DAILY_LIMIT,
+    validate_ach_company_id, validate_ach_company_name, validate_allowed_company_names,
+    validate_email, validate_metadata, AchPolicy, Customer, CustomerKind, CustomerStatus, Metadata,
+    DEFAULT_CARD_DAILY_LIMIT,
 };
 use inflow_core::text::bounded_text;
 use inflow_core::ValidationError;
@@ -20,6 +21,8 @@ pub struct NewCustomer {
     pub require_signed_requests: bool,
     pub ach_company_name: Option<String>,
     pub ach_company_id: Option<String>,
+    /// Other company names the customer may put on collections.
+    pub allowed_company_names: Vec<String>,
     pub ach_policy: AchPolicy,
     /// Minor units; `None`: [`DEFAULT_CARD_DAILY_LIMIT`].
     pub card_daily_limit: Option<i64>,
@@ -74,6 +77,10 @@ impl NewCustomer {
                 .as_deref()
                 .map(|n| validate_ach_company_id("achCompanyId", n))
                 .transpose()?,
+            allowed_company_names: validate_allowed_company_names(
+                "allowedCompanyNames",
+                &self.allowed_company_names,
+            )?,
             ach_policy: self.ach_policy,
             card_daily_limit: self.card_daily_limit.unwrap_or(DEFAULT_CARD_DAILY_LIMIT),
             metadata: self.metadata,

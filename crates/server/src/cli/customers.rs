@@ -32,6 +32,10 @@ pub enum CustomersCommand {
         /// NACHA company identification (10 characters, e.g. 1 + EIN).
         #[arg(long)]
         ach_company_id: Option<String>,
+        /// Another company name the customer may put on collections
+        /// (repeat for several; its own --ach-company-name is always allowed).
+        #[arg(long = "allow-company-name", value_name = "NAME")]
+        allowed_company_names: Vec<String>,
         /// Print the created customer as JSON.
         #[arg(long)]
         json: bool,
@@ -60,6 +64,7 @@ pub async fn run(config: Config, cmd: CustomersCommand) -> anyhow::Result<ExitCo
             require_signed_requests,
             ach_company_name,
             ach_company_id,
+            allowed_company_names,
             json,
         } => {
             let new = NewCustomer {
@@ -70,6 +75,7 @@ pub async fn run(config: Config, cmd: CustomersCommand) -> anyhow::Result<ExitCo
                 require_signed_requests,
                 ach_company_name,
                 ach_company_id,
+                allowed_company_names,
                 ach_policy: Default::default(),
                 card_daily_limit: None,
                 metadata: Default::default(),

@@ -102,8 +102,11 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve => serve::run(config).await,
             Command::Migrate => {
-                let store = crate::bootstrap::open_store(&config).await?;
+                let (store, sealed) = crate::bootstrap::migrate(&config).await?;
                 println!("migrations applied ({})", store.backend_name());
+                if sealed > 0 {
+                    println!("sealed {sealed} row(s) of NOC corrected data stored in clear by an earlier version");
+                }
                 Ok(ExitCode::SUCCESS)
             }
             Command::Customers(cmd) => customers::run(config, cmd).await,

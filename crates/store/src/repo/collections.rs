@@ -10,6 +10,7 @@ use inflow_core::ids::{
     AccountId, CollectionId, CounterpartyId, CustomerId, PaymentMethodId, ScheduleId,
 };
 use inflow_core::money::{Currency, Money};
+use inflow_core::noc::NocCorrection;
 use inflow_core::schedule::ScheduleLink;
 
 use crate::codec::{dt, metadata_from, metadata_json, opt_dt, ts};
@@ -70,6 +71,8 @@ pub(crate) struct CollectionRow {
     fee_same_day: i64,
     fee_percentage: i64,
     fee_return: i64,
+    noc_corrected_data_sealed: Option<Vec<u8>>,
+    noc_correction: Option<String>,
 }
 
 fn schedule_link(r: &CollectionRow) -> Result<Option<ScheduleLink>, StoreError> {
@@ -98,11 +101,36 @@ fn json<T: serde::de::DeserializeOwned>(s: &str, what: &str) -> Result<T, StoreE
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
+/// The sealed NOC correction from its JSON column and its sealed bytes.
+fn noc_correction(
+    json_text: Option<&str>,
+    sealed: Option<Vec<u8>>,
+) -> Result<Option<NocCorrection>, StoreError> {
+    let Some(text) = json_text else {
+        return Ok(None);
+    };
+    let mut c: NocCorrection = json(text, "noc_correction")?;
+    c.sealed = sealed.unwrap_or_default();
+    Ok(Some(c))
+}
+
+/// `(noc_correction JSON, noc_corrected_data_sealed)` of a collection.
+pub(crate) fn noc_correction_columns(c: &AchCollection) -> (Option<String>, Option<Vec<u8>>) {
+    match &c.noc_correction {
+        None => (None, None),
+        Some(n) => (
+            Some(serde_json::to_string(n).unwrap_or_else(|_| "{}".into())),
+            Some(n.sealed.clone()).filter(|s| !s.is_empty()),
+        ),
+    }
+}
+
 impl TryFrom<CollectionRow> for AchCollection {
     type Error = StoreError;
     fn try_from(r: CollectionRow) -> Result<Self, StoreError> {
         let currency = Currency::parse("currency", &r.currency)?;
         let schedule = schedule_link(&r)?;
+        let noc = noc_correction(r.noc_correction.as_deref(), r.noc_corrected_data_sealed)?;
         Ok(AchCollection {
             id: CollectionId::from_trusted(r.id),
             customer_id: CustomerId::from_trusted(r.customer_id),
@@ -145,6 +173,7 @@ impl TryFrom<CollectionRow> for AchCollection {
             return_trace: r.return_trace,
             noc_code: r.noc_code,
             noc_corrected_data: r.noc_corrected_data,
+            noc_correction: noc,
             created_at: dt(r.created_at)?,
             updated_at: dt(r.updated_at)?,
             submitted_at: opt_dt(r.submitted_at)?,
@@ -172,7 +201,7 @@ pub(crate) const COLUMNS: &str = "id, customer_id, type, status, status_reason, 
     release_date, authorization_json, company_name, company_id, company_entry_description, addenda, reference, purpose, \
     external_id, metadata, trace_number, file_id, return_code, return_trace, noc_code, noc_corrected_data, created_at, \
     updated_at, submitted_at, completed_at, returned_at, hold_code, schedule_id, occurrence, retry_number, retry_of, \
-    fee_fixed, fee_same_day, fee_percentage, fee_return";
+    fee_fixed, fee_same_day, fee_percentage, fee_return, noc_corrected_data_sealed, noc_correction";
 
 pub(crate) fn history_json(c: &AchCollection) -> String {
     serde_json::to_string(&c.status_history).unwrap_or_else(|_| "[]".into())
@@ -224,8 +253,9 @@ impl Tx {
         let sql = sqlx::AssertSqlSafe(format!(
             "INSERT INTO collections ({COLUMNS}, rail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
              $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, \
-             $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51, $52, 'ach')"
+             $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47, $48, $49, $50, $51, $52, $53, $54, 'ach')"
         ));
+        let (noc_json, noc_sealed) = noc_correction_columns(c);
         on_db!(self, conn => sqlx::query(sql)
             .bind(c.id.as_str())
             .bind(c.customer_id.as_str())
@@ -279,6 +309,8 @@ impl Tx {
             .bind(c.fees.same_day)
             .bind(c.fees.percentage)
             .bind(c.fees.return_fee)
+            .bind(&noc_sealed)
+            .bind(&noc_json)
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
@@ -310,11 +342,13 @@ impl Tx {
         c: &AchCollection,
         expected: Option<CollectionStatus>,
     ) -> Result<bool, StoreError> {
+        let (noc_json, noc_sealed) = noc_correction_columns(c);
         let done = on_db!(self, conn => sqlx::query(
             "UPDATE collections SET status = $2, status_reason = $3, status_history = $4, effective_date = $5, \
              release_date = $6, trace_number = $7, file_id = $8, return_code = $9, return_trace = $10, noc_code = $11, \
              noc_corrected_data = $12, updated_at = $13, submitted_at = $14, completed_at = $15, returned_at = $16, \
-             hold_code = $17 WHERE id = $1 AND ($18 = '' OR status = $18)")
+             hold_code = $17, noc_corrected_data_sealed = $19, noc_correction = $20 \
+             WHERE id = $1 AND ($18 = '' OR status = $18)")
             .bind(c.id.as_str())
             .bind(c.status.as_str())
             .bind(&c.status_reason)
@@ -333,6 +367,8 @@ impl Tx {
             .bind(c.returned_at.map(ts))
             .bind(c.hold.map(|h| h.as_str()))
             .bind(expected.map(|e| e.as_str()).unwrap_or(""))
+            .bind(&noc_sealed)
+            .bind(&noc_json)
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;

@@ -17,6 +17,7 @@ struct CustomerRow {
     require_signed_requests: bool,
     ach_company_name: Option<String>,
     ach_company_id: Option<String>,
+    allowed_company_names: String,
     require_prenote: bool,
     web_requires_validated_account: bool,
     default_authorization: Option<String>,
@@ -39,6 +40,8 @@ impl TryFrom<CustomerRow> for Customer {
             require_signed_requests: r.require_signed_requests,
             ach_company_name: r.ach_company_name,
             ach_company_id: r.ach_company_id,
+            allowed_company_names: serde_json::from_str(&r.allowed_company_names)
+                .map_err(|e| StoreError::Corrupt(format!("allowed_company_names: {e}")))?,
             ach_policy: AchPolicy {
                 require_prenote: r.require_prenote,
                 web_requires_validated_account: r.web_requires_validated_account,
@@ -60,7 +63,12 @@ impl TryFrom<CustomerRow> for Customer {
 const COLUMNS: &str =
     "id, name, kind, email, status, allow_one_time_source, require_signed_requests, \
                        ach_company_name, ach_company_id, require_prenote, web_requires_validated_account, \
-                       default_authorization, card_daily_limit, metadata, created_at, updated_at";
+                       default_authorization, card_daily_limit, metadata, created_at, updated_at, \
+                       allowed_company_names";
+
+fn allowed_company_names_json(c: &Customer) -> String {
+    serde_json::to_string(&c.allowed_company_names).unwrap_or_else(|_| "[]".into())
+}
 
 fn default_authorization_json(c: &Customer) -> Result<Option<String>, StoreError> {
     c.ach_policy
@@ -77,8 +85,8 @@ impl Tx {
         on_db!(self, conn => sqlx::query(
             "INSERT INTO customers (id, name, kind, email, status, allow_one_time_source, require_signed_requests, \
              ach_company_name, ach_company_id, metadata, created_at, updated_at, require_prenote, \
-             web_requires_validated_account, default_authorization, card_daily_limit) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
+             web_requires_validated_account, default_authorization, card_daily_limit, allowed_company_names) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
             .bind(c.id.as_str())
             .bind(&c.name)
             .bind(c.kind.as_str())
@@ -95,6 +103,7 @@ impl Tx {
             .bind(c.ach_policy.web_requires_validated_account)
             .bind(&auth)
             .bind(c.card_daily_limit)
+            .bind(allowed_company_names_json(c))
             .execute(conn).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
@@ -105,7 +114,7 @@ impl Tx {
             "UPDATE customers SET name = $2, email = $3, status = $4, allow_one_time_source = $5, \
              require_signed_requests = $6, ach_company_name = $7, ach_company_id = $8, metadata = $9, \
              updated_at = $10, require_prenote = $11, web_requires_validated_account = $12, \
-             default_authorization = $13, card_daily_limit = $14 WHERE id = $1")
+             default_authorization = $13, card_daily_limit = $14, allowed_company_names = $15 WHERE id = $1")
             .bind(c.id.as_str())
             .bind(&c.name)
             .bind(&c.email)
@@ -120,6 +129,7 @@ impl Tx {
             .bind(c.ach_policy.web_requires_validated_account)
             .bind(&auth)
             .bind(c.card_daily_limit)
+            .bind(allowed_company_names_json(c))
             .execute(conn).await.map(|r| r.rows_affected()))?;
         if done == 0 {
             return Err(StoreError::NotFound);

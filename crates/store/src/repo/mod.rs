@@ -16,6 +16,7 @@ pub mod fee_schedules;
 pub mod idempotency;
 pub mod leases;
 pub mod ledger;
+pub mod noc_sealing;
 pub mod payment_methods;
 pub mod reports;
 pub mod returns;

@@ -60,8 +60,12 @@ pub struct AchReturn {
     pub entry_trace: String,
     /// Minor units (0 for NOCs).
     pub amount: i64,
-    /// NOCs: the corrected data as received (trimmed).
+    /// NOCs: the corrected data as received (trimmed), any account number
+    /// in it masked (`****0001`).
     pub corrected_data: Option<String>,
+    /// NOCs: the corrected data as received, sealed with
+    /// [`inflow_core::noc::return_seal_context`] of the row id.
+    pub corrected_data_sealed: Option<Vec<u8>>,
     pub collection_id: Option<CollectionId>,
     pub matched: bool,
     pub created_at: DateTime<Utc>,
@@ -77,6 +81,7 @@ struct AchReturnRow {
     entry_trace: String,
     amount: i64,
     corrected_data: Option<String>,
+    corrected_data_sealed: Option<Vec<u8>>,
     collection_id: Option<String>,
     matched: bool,
     created_at: i64,
@@ -94,6 +99,7 @@ impl TryFrom<AchReturnRow> for AchReturn {
             entry_trace: r.entry_trace,
             amount: r.amount,
             corrected_data: r.corrected_data,
+            corrected_data_sealed: r.corrected_data_sealed,
             collection_id: r.collection_id.map(CollectionId::from_trusted),
             matched: r.matched,
             created_at: dt(r.created_at)?,
@@ -103,7 +109,7 @@ impl TryFrom<AchReturnRow> for AchReturn {
 
 const RETURN_COLUMNS: &str =
     "id, inbound_file_id, kind, code, original_trace, entry_trace, amount, \
-                              corrected_data, collection_id, matched, created_at";
+                              corrected_data, collection_id, matched, created_at, corrected_data_sealed";
 
 impl Tx {
     /// Record an inbound file. `false` if a file with the same content was
@@ -181,7 +187,7 @@ impl Tx {
     /// trace, entry trace, code) was recorded before, from any file.
     pub async fn insert_ach_return(&mut self, r: &AchReturn) -> Result<bool, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
-            "INSERT INTO ach_returns ({RETURN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+            "INSERT INTO ach_returns ({RETURN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              ON CONFLICT DO NOTHING"
         ));
         let n = on_db!(self, conn => sqlx::query(sql)
@@ -196,6 +202,7 @@ impl Tx {
             .bind(r.collection_id.as_ref().map(|c| c.as_str()))
             .bind(r.matched)
             .bind(ts(r.created_at))
+            .bind(&r.corrected_data_sealed)
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;

@@ -92,6 +92,9 @@ pub struct CreateCollectionRequest {
     /// The payer's authorisation; required unless the customer has a `defaultAuthorization`.
     pub authorization: Option<AuthorizationInput>,
     /// Statement text overrides (NACHA company name ≤16, entry description ≤10).
+    /// The company name is the originator the bank and the payer see: only
+    /// the customer's `achCompanyName` or one of its `allowedCompanyNames`
+    /// (set by the operator); anything else is `403 company_name_not_allowed`.
     pub company_name: Option<String>,
     pub company_entry_description: Option<String>,
     /// Up to 80 characters of payment-related information (not for TEL).
