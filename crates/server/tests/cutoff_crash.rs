@@ -42,7 +42,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use inflow_core::calendar::{eastern_instant, local_date, BankingCalendar};
 use inflow_core::bank::{AccountType, HolderType, RoutingNumber};
 use inflow_core::collection::*;
 use inflow_core::crypto::{sign_request, MasterKey, Vault};
@@ -62,14 +63,28 @@ const PER_ROUND: usize = 300;
 /// What the cutoff logs inside its transaction, just before it commits.
 const FILE_CREATED_LOG: &str = "outbound ACH file created";
 
-/// The banking day of every cutoff: Tuesday 2026-12-01.
+/// The banking day of every cutoff: the first banking day at least two days
+/// after today (US/Eastern) that is followed by two more banking days, so
+/// the sandbox clock only moves forward and every effective date the test
+/// picks (the next one or two calendar days) is a banking day.
 fn cutoff_day() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
+    static DAY: std::sync::OnceLock<NaiveDate> = std::sync::OnceLock::new();
+    *DAY.get_or_init(|| {
+        let calendar = BankingCalendar::federal_reserve();
+        let mut day = local_date(Utc::now()) + chrono::Days::new(2);
+        while !(calendar.is_banking_day(day)
+            && calendar.is_banking_day(day + chrono::Days::new(1))
+            && calendar.is_banking_day(day + chrono::Days::new(2)))
+        {
+            day = day + chrono::Days::new(1);
+        }
+        day
+    })
 }
 
-/// Inflow's "now" during the test: 2026-12-01 12:00 US/Eastern.
+/// Inflow's "now" during the test: noon US/Eastern on [`cutoff_day`].
 fn sandbox_now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 12, 1, 17, 0, 0).unwrap()
+    eastern_instant(cutoff_day(), chrono::NaiveTime::from_hms_opt(12, 0, 0).unwrap())
 }
 
 /// splitmix64: small, seeded, good enough to pick delays and amounts.
