@@ -43,8 +43,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use inflow_core::calendar::{eastern_instant, local_date, BankingCalendar};
 use inflow_core::bank::{AccountType, HolderType, RoutingNumber};
+use inflow_core::calendar::{eastern_instant, local_date, BankingCalendar};
 use inflow_core::collection::*;
 use inflow_core::crypto::{sign_request, MasterKey, Vault};
 use inflow_core::ids::{AccountId, CollectionId, CustomerId};
@@ -84,7 +84,10 @@ fn cutoff_day() -> NaiveDate {
 
 /// Inflow's "now" during the test: noon US/Eastern on [`cutoff_day`].
 fn sandbox_now() -> DateTime<Utc> {
-    eastern_instant(cutoff_day(), chrono::NaiveTime::from_hms_opt(12, 0, 0).unwrap())
+    eastern_instant(
+        cutoff_day(),
+        chrono::NaiveTime::from_hms_opt(12, 0, 0).unwrap(),
+    )
 }
 
 /// splitmix64: small, seeded, good enough to pick delays and amounts.

@@ -79,7 +79,7 @@ impl TransactionCode {
     /// Debit codes (last digit 5-9; ADV 82, 84, 86, 88).
     pub const fn is_debit(self) -> bool {
         if self.0 / 10 == 8 {
-            return self.0 % 2 == 0;
+            return self.0.is_multiple_of(2);
         }
         matches!(self.0 % 10, 5..=9)
     }

@@ -72,7 +72,7 @@ pub fn normalize(line: &[u8]) -> (RawRecord, Option<LineIssue>) {
 fn is_fixed_block(line: &[u8]) -> bool {
     line.len() > RECORD_LEN
         && !line[RECORD_LEN..].iter().all(|&b| b == b' ')
-        && (line.len() % RECORD_LEN == 0 || line.len() >= 2 * RECORD_LEN)
+        && (line.len().is_multiple_of(RECORD_LEN) || line.len() >= 2 * RECORD_LEN)
 }
 
 /// Record iterator over a byte slice.

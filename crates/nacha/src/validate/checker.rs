@@ -213,7 +213,7 @@ impl Checker {
                 "file has no file control".into(),
             );
         }
-        if self.control_seen && self.physical % 10 != 0 && self.opts.require_padding {
+        if self.control_seen && !self.physical.is_multiple_of(10) && self.opts.require_padding {
             self.push(
                 ValidationError::new(
                     0,
