@@ -464,6 +464,7 @@ async fn run_case(store: &Store, ops: Vec<Op>) {
                     reference: None,
                     metadata: Metadata::new(),
                     duplicate_window: None,
+                    capabilities: inflow_engine::cards::CardProcessor::capabilities(&k.processor),
                 };
                 let (c, call) = store
                     .write(move |tx| {

@@ -104,6 +104,7 @@ pub async fn make_call(
                     reference: &call.reference,
                     amount: money(&c, call.amount)?,
                     card: CardData {
+                        payment_method_id: pm.id.as_str(),
                         number: &number,
                         exp_month: pm.exp_month,
                         exp_year: pm.exp_year,
@@ -115,6 +116,7 @@ pub async fn make_call(
                         .approval_code
                         .as_deref()
                         .filter(|_| c.tx_type == CardTxType::Force),
+                    since: call.created_at,
                 })
                 .await
                 .map(Answer::Authorization)

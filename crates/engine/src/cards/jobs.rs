@@ -216,7 +216,13 @@ async fn close_batches(
             }
         };
     for day in closes_between(cfg, last, from, now) {
-        let batch = match processor.settle_batch(day).await {
+        let candidates = {
+            let mut tx = store.read().await?;
+            let refs = tx.unsettled_card_processor_refs(10_000).await?;
+            tx.rollback().await?;
+            refs
+        };
+        let batch = match processor.settle_batch(day, &candidates).await {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(%day, error = %e, "card batch close failed; retrying on the next pass");

@@ -27,8 +27,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::processor::{
-    Approval, AuthorizeOutcome, AuthorizeRequest, BatchSettlement, CardData, CardProcessor,
-    ProcessorError, ProcessorFuture, SettledTransaction,
+    Approval, AuthorizeOutcome, AuthorizeRequest, BatchSettlement, Capabilities, CardData,
+    CardProcessor, ProcessorError, ProcessorFuture, SettledTransaction,
 };
 
 /// The magic card numbers and what they do.
@@ -177,6 +177,14 @@ impl SandboxProcessor {
 }
 
 impl CardProcessor for SandboxProcessor {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            processor: "sandbox",
+            enabled: true,
+            force_with_approval_code: true,
+        }
+    }
+
     fn authorize<'a>(&'a self, req: AuthorizeRequest<'a>) -> ProcessorFuture<'a, AuthorizeOutcome> {
         Box::pin(async move {
             let answer = Self::decide(&req);
@@ -380,7 +388,11 @@ impl CardProcessor for SandboxProcessor {
         })
     }
 
-    fn settle_batch<'a>(&'a self, day: NaiveDate) -> ProcessorFuture<'a, BatchSettlement> {
+    fn settle_batch<'a>(
+        &'a self,
+        day: NaiveDate,
+        _candidates: &'a [String],
+    ) -> ProcessorFuture<'a, BatchSettlement> {
         Box::pin(async move {
             let now = self.clock.now();
             let rows = self

@@ -52,6 +52,8 @@ pub async fn run(
     reserve: Reserve,
     respond: Respond,
 ) -> ApiResult<Response> {
+    inflow_engine::cards::capability::require_enabled(&state.card_processor.capabilities())
+        .map_err(ApiError::from)?;
     let requester = req.key.as_ref().map(|key| CallRequester {
         scope: auth.idempotency_scope(),
         key: key.clone(),

@@ -157,6 +157,7 @@ pub async fn create_card_collection(
         .as_deref()
         .map(|c| Cvc::parse("cvc", c, pm.brand))
         .transpose()?;
+    let capabilities = state.card_processor.capabilities();
     let reserve: Reserve = Box::new(move |tx, requester| {
         Box::pin(async move {
             let destination = tx
@@ -183,6 +184,7 @@ pub async fn create_card_collection(
                 reference,
                 metadata,
                 duplicate_window: (!allow_duplicate).then_some(window),
+                capabilities,
             };
             let (_, call) = reserve::reserve_create(tx, new, requester, now)
                 .await
