@@ -116,7 +116,6 @@ pub async fn make_call(
                         .approval_code
                         .as_deref()
                         .filter(|_| c.tx_type == CardTxType::Force),
-                    since: call.created_at,
                 })
                 .await
                 .map(Answer::Authorization)

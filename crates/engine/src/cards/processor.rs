@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use inflow_core::card::{CardNumber, Cvc};
 use inflow_core::money::Money;
 
@@ -49,9 +49,6 @@ pub struct AuthorizeRequest<'a> {
     pub capture: bool,
     /// A force: the approval code obtained elsewhere (voice/offline authorization).
     pub approval_code: Option<&'a str>,
-    /// When Inflow committed the call: a processor that reconciles by
-    /// looking its transactions up need not look further back.
-    pub since: DateTime<Utc>,
 }
 
 /// An approval.

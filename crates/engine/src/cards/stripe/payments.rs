@@ -11,10 +11,6 @@ use super::client::{Failure, Form};
 use super::tokens::{cvc_result, id_of, Token};
 use super::{currency, declines, err, StripeProcessor};
 
-/// How far back reconciliation looks (charges older than the call are not
-/// its own); Stripe's `created` is in seconds.
-const LOOKBACK_SECS: i64 = 120;
-
 fn declined(code: &str, decline_code: Option<&str>, message: &str) -> AuthorizeOutcome {
     AuthorizeOutcome::Declined {
         code: declines::inflow_code(code, decline_code).into(),
@@ -138,7 +134,7 @@ impl StripeProcessor {
     }
 
     /// The PaymentIntent an earlier try of `req` made, if any: among the
-    /// card's customer's recent charges of that amount, the one whose
+    /// card's customer's latest 100 charges of that amount, the one whose
     /// PaymentIntent carries `req.reference`.
     async fn find_payment(
         &self,
@@ -153,11 +149,10 @@ impl StripeProcessor {
             )
             .await
             .map_err(err)?;
-        let since = req.since.timestamp() - LOOKBACK_SECS;
         let empty = Vec::new();
+        // Newest first at Stripe; the customer is this one card's.
         for ch in charges["data"].as_array().unwrap_or(&empty) {
-            let recent = ch["created"].as_i64().is_some_and(|c| c >= since);
-            if !recent || ch["amount"].as_i64() != Some(req.amount.minor()) {
+            if ch["amount"].as_i64() != Some(req.amount.minor()) {
                 continue;
             }
             let Some(pi_id) = ch["payment_intent"].as_str() else {
