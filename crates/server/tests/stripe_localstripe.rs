@@ -100,7 +100,8 @@ async fn get(app: &TestApp, s: &Setup, id: &str) -> Value {
 async fn payment_intent(ls: &LocalStripe, c: &Value) -> Value {
     let id = c["id"].as_str().unwrap();
     let pis = ls.payment_intents_for(id).await;
-    assert_eq!(pis.len(), 1, "one PaymentIntent for {id}: {pis:?}");
+    let ids: Vec<&Value> = pis.iter().map(|p| &p["id"]).collect();
+    assert_eq!(pis.len(), 1, "one PaymentIntent for {id}: {ids:?}");
     assert_eq!(c["processor"]["reference"], pis[0]["id"]);
     ls.get(&format!("/v1/payment_intents/{}?expand[]=latest_charge", pis[0]["id"].as_str().unwrap()))
         .await
