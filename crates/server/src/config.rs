@@ -151,6 +151,11 @@ pub struct StripeSettings {
     /// A request's answer counts as lost after this long (then 202 and
     /// reconciliation).
     pub timeout_secs: u64,
+    /// The signing secret (`whsec_…`) of the webhook endpoint configured
+    /// at Stripe for `POST /v1/processors/stripe/webhooks` (disputes).
+    /// Without it the endpoint answers 404 and disputes arrive through
+    /// reconciliation only. Never logged.
+    pub webhook_secret: Option<String>,
 }
 
 impl Default for StripeSettings {
@@ -159,6 +164,7 @@ impl Default for StripeSettings {
             secret_key: None,
             api_base: "https://api.stripe.com".into(),
             timeout_secs: 20,
+            webhook_secret: None,
         }
     }
 }
@@ -169,6 +175,10 @@ impl std::fmt::Debug for StripeSettings {
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
             .field("api_base", &self.api_base)
             .field("timeout_secs", &self.timeout_secs)
+            .field(
+                "webhook_secret",
+                &self.webhook_secret.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }

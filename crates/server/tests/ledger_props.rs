@@ -50,6 +50,7 @@ fn schedule() -> FeeSchedule {
         ach_return_fee: 1_500,
         card_percentage_bps: 290,
         card_fixed: 30,
+        card_dispute_fee: 1_500,
     }
 }
 

@@ -12,6 +12,7 @@ use super::call::{make_call, record_attempt, Attempt};
 use super::error::CardError;
 use super::processor::CardProcessor;
 use super::reserve::reserve_void;
+use super::disputes::{self, Applied};
 use super::{postings, CardConfig};
 use crate::events::card_status_event;
 use crate::leases::{
@@ -33,6 +34,8 @@ pub struct CardJobsReport {
     pub authorizations_expired: usize,
     pub batches_closed: usize,
     pub collections_settled: usize,
+    /// Dispute reports that changed a collection (opened or decided).
+    pub disputes_applied: usize,
 }
 
 /// Run everything due by `now` (batch closes in `(from, now]` when none
@@ -62,6 +65,7 @@ pub async fn run_due(
         let mut report = CardJobsReport::default();
         retry_unanswered(store, processor, vault, cfg, now, &mut report).await?;
         expire_authorizations(store, processor, vault, cfg, now, &mut report).await?;
+        reconcile_disputes(store, processor, now, &mut report).await?;
         close_batches(store, processor, cfg, from, now, &mut report).await?;
         Ok::<_, CardError>(report)
     }
@@ -115,6 +119,39 @@ async fn retry_unanswered(
             Err(e) => {
                 tracing::warn!(call = %reference, error = %e, "card processor call retry failed")
             }
+        }
+    }
+    Ok(())
+}
+
+/// Apply every dispute the processor reports (each once, by its id).
+async fn reconcile_disputes(
+    store: &Store,
+    processor: &dyn CardProcessor,
+    now: DateTime<Utc>,
+    report: &mut CardJobsReport,
+) -> Result<(), CardError> {
+    let reports = match processor.disputes().await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "the processor's dispute list is unavailable; retrying on the next pass");
+            return Ok(());
+        }
+    };
+    for r in reports {
+        let id = r.dispute_id.clone();
+        let applied = store
+            .write(move |tx| Box::pin(async move { disputes::apply(tx, &r, now).await }))
+            .await?;
+        match applied {
+            Applied::Opened | Applied::Closed(_) | Applied::OpenedAndClosed(_) => {
+                tracing::info!(dispute = %id, ?applied, "card dispute applied");
+                report.disputes_applied += 1;
+            }
+            Applied::NotDisputable(status) => {
+                tracing::warn!(dispute = %id, %status, "a dispute was reported on a collection that cannot be disputed")
+            }
+            Applied::UnknownPayment | Applied::Busy | Applied::Nothing => {}
         }
     }
     Ok(())

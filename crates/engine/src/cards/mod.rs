@@ -16,6 +16,7 @@
 
 pub mod call;
 pub mod capability;
+pub mod disputes;
 pub mod error;
 pub mod jobs;
 pub mod postings;

@@ -10,6 +10,8 @@ use chrono::NaiveDate;
 use inflow_core::card::{CardNumber, Cvc};
 use inflow_core::money::Money;
 
+use super::disputes::DisputeReport;
+
 /// A processor call in flight.
 pub type ProcessorFuture<'a, T> =
     Pin<Box<dyn Future<Output = Result<T, ProcessorError>> + Send + 'a>>;
@@ -140,6 +142,12 @@ pub trait CardProcessor: Send + Sync {
         day: NaiveDate,
         candidates: &'a [String],
     ) -> ProcessorFuture<'a, BatchSettlement>;
+    /// The disputes (chargebacks) the processor knows of, open or decided,
+    /// for the reconciliation job. A processor without a dispute list
+    /// answers none.
+    fn disputes(&self) -> ProcessorFuture<'_, Vec<DisputeReport>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
 }
 
 /// The processor when card processing is off: every card request is

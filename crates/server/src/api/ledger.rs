@@ -158,6 +158,9 @@ pub struct FeeScheduleBody {
     pub card_percentage_bps: i64,
     #[serde(default)]
     pub card_fixed: i64,
+    /// Charged when a card capture is disputed (kept whatever the outcome).
+    #[serde(default)]
+    pub card_dispute_fee: i64,
 }
 
 impl From<FeeSchedule> for FeeScheduleBody {
@@ -171,6 +174,7 @@ impl From<FeeSchedule> for FeeScheduleBody {
             ach_return_fee: s.ach_return_fee,
             card_percentage_bps: s.card_percentage_bps,
             card_fixed: s.card_fixed,
+            card_dispute_fee: s.card_dispute_fee,
         }
     }
 }
@@ -186,6 +190,7 @@ impl From<&FeeScheduleBody> for FeeSchedule {
             ach_return_fee: b.ach_return_fee,
             card_percentage_bps: b.card_percentage_bps,
             card_fixed: b.card_fixed,
+            card_dispute_fee: b.card_dispute_fee,
         }
     }
 }

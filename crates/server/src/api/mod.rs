@@ -137,6 +137,7 @@ fn public_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
+        .routes(routes!(cards::processor_webhooks::stripe_webhook))
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.

@@ -2,7 +2,8 @@
 //! pinned 1.15.10, installed by `scripts/ensure-localstripe.sh`) started
 //! on a free loopback port and stopped when dropped, and a proxy in front
 //! of it that can lose the answer to one request after localstripe did the
-//! work (the connection is closed without a reply).
+//! work (the connection is closed without a reply), or answer what
+//! localstripe lacks (Stripe's dispute list) with recorded Stripe objects.
 
 use std::net::TcpListener as StdListener;
 use std::process::{Child, Command, Stdio};
@@ -102,7 +103,11 @@ impl LocalStripe {
 pub struct LossyProxy {
     pub url: String,
     armed: Arc<Mutex<Option<String>>>,
+    canned: Canned,
 }
+
+/// Answers served instead of localstripe's: (request line prefix, JSON body).
+type Canned = Arc<Mutex<Vec<(String, String)>>>;
 
 impl LossyProxy {
     pub async fn start(upstream: &str) -> LossyProxy {
@@ -110,13 +115,22 @@ impl LossyProxy {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let upstream = upstream.trim_start_matches("http://").to_owned();
         let armed: Arc<Mutex<Option<String>>> = Arc::default();
-        let a = armed.clone();
+        let canned: Canned = Arc::default();
+        let (a, c) = (armed.clone(), canned.clone());
         tokio::spawn(async move {
             while let Ok((conn, _)) = listener.accept().await {
-                tokio::spawn(relay(conn, upstream.clone(), a.clone()));
+                tokio::spawn(relay(conn, upstream.clone(), a.clone(), c.clone()));
             }
         });
-        LossyProxy { url, armed }
+        LossyProxy { url, armed, canned }
+    }
+
+    /// Answer requests starting with `prefix` with `body` (200, JSON)
+    /// instead of localstripe, from now on (replacing an earlier answer).
+    pub fn answer(&self, prefix: &str, body: &Value) {
+        let mut c = self.canned.lock().unwrap();
+        c.retain(|(p, _)| p != prefix);
+        c.push((prefix.to_owned(), body.to_string()));
     }
 
     /// Lose the answer to the next request starting with `prefix`
@@ -140,7 +154,12 @@ fn closing(head: &str) -> String {
     out.join("\r\n")
 }
 
-async fn relay(mut conn: TcpStream, upstream: String, armed: Arc<Mutex<Option<String>>>) {
+async fn relay(
+    mut conn: TcpStream,
+    upstream: String,
+    armed: Arc<Mutex<Option<String>>>,
+    canned: Canned,
+) {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     // One request per connection: head, then Content-Length bytes of body.
@@ -167,6 +186,21 @@ async fn relay(mut conn: TcpStream, upstream: String, armed: Arc<Mutex<Option<St
             Ok(0) | Err(_) => return,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
+    }
+    let recorded = canned
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(p, _)| head.starts_with(p.as_str()))
+        .map(|(_, b)| b.clone());
+    if let Some(body) = recorded {
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = conn.write_all(answer.as_bytes()).await;
+        let _ = conn.shutdown().await;
+        return;
     }
     let mut request = closing(&head).into_bytes();
     request.extend_from_slice(&buf[head_end..]);

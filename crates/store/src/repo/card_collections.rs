@@ -462,7 +462,7 @@ impl Tx {
     ) -> Result<Vec<String>, StoreError> {
         let refs: Vec<String> = on_db!(self, conn => sqlx::query_scalar(
             "SELECT processor_ref FROM card_collections WHERE processor_ref IS NOT NULL \
-             AND status IN ('captured', 'partially_refunded', 'refunded') AND completed_at IS NULL \
+             AND status IN ('captured', 'partially_refunded', 'refunded', 'disputed', 'dispute_won', 'dispute_lost') AND completed_at IS NULL \
              ORDER BY id LIMIT $1")
             .bind(limit)
             .fetch_all(conn)
@@ -486,7 +486,7 @@ impl Tx {
             };
             let sql = sqlx::AssertSqlSafe(format!(
                 "SELECT {COLUMNS} FROM card_collections WHERE processor_ref IN ({source}) \
-                 AND status IN ('captured', 'partially_refunded', 'refunded') AND completed_at IS NULL ORDER BY id"
+                 AND status IN ('captured', 'partially_refunded', 'refunded', 'disputed', 'dispute_won', 'dispute_lost') AND completed_at IS NULL ORDER BY id"
             ));
             let rows: Vec<Row> = on_db!(self, conn => sqlx::query_as(sql)
                 .bind(&list)

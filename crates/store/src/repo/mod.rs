@@ -6,6 +6,7 @@ pub mod ach_work;
 pub mod api_keys;
 pub mod card_calls;
 pub mod card_collections;
+pub mod card_disputes;
 pub mod card_payment_methods;
 pub mod card_processor_tokens;
 pub mod collections;

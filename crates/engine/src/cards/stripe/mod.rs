@@ -21,8 +21,10 @@
 
 mod client;
 pub mod declines;
+pub mod disputes;
 mod operations;
 mod payments;
+pub mod signature;
 mod tokens;
 
 use std::sync::Arc;
@@ -33,6 +35,7 @@ use inflow_core::crypto::Vault;
 use inflow_core::money::Money;
 use inflow_store::Store;
 
+use super::disputes::DisputeReport;
 use super::processor::{
     AuthorizeOutcome, AuthorizeRequest, BatchSettlement, Capabilities, CardData, CardProcessor,
     ProcessorError, ProcessorFuture,
@@ -132,6 +135,10 @@ impl CardProcessor for StripeProcessor {
         candidates: &'a [String],
     ) -> ProcessorFuture<'a, BatchSettlement> {
         Box::pin(self.settled(day, candidates))
+    }
+
+    fn disputes(&self) -> ProcessorFuture<'_, Vec<DisputeReport>> {
+        Box::pin(self.dispute_list())
     }
 }
 
