@@ -52,6 +52,7 @@ pub async fn create_card_collection(
     rail_required: bool,
 ) -> ApiResult<Response> {
     let customer_id = auth.customer_id()?.clone();
+    inflow_engine::cards::capability::require_enabled(&state.card_processor.capabilities())?;
     let body: CreateCardCollectionRequest = parse_json(&req.body)?;
     match (body.rail.as_deref(), rail_required) {
         (Some("card"), _) | (None, false) => {}
