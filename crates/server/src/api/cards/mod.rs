@@ -219,10 +219,16 @@ fn collection_response(s: &Settled) -> ApiResult<(StatusCode, serde_json::Value)
 }
 
 /// Card sale, authorization or force.
+///
+/// What depends on the configured processor: a `force` with an outside
+/// approval code only where the processor offers it (the sandbox does;
+/// Stripe does not: `422 capability_not_supported`, `param: type`, naming
+/// the processor). Without any processor (production mode without one
+/// configured) every card request is `503 card_processing_unavailable`.
 #[utoipa::path(post, path = "/v1/collections/card", tag = "collections", request_body = CreateCardCollectionRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
     responses((status = 201, body = CardCollectionView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn create_card(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -233,7 +239,7 @@ pub async fn create_card(
 
 /// Capture (force) an authorization: all of it, or less (a partial force).
 #[utoipa::path(post, path = "/v1/collections/{id}/capture", tag = "collections", params(("id" = String, Path)), request_body = CaptureRequest,
-    responses((status = 200, body = CardCollectionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CardCollectionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn capture(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -257,7 +263,7 @@ pub async fn capture(
 
 /// Void an authorization, or a capture before settlement.
 #[utoipa::path(post, path = "/v1/collections/{id}/void", tag = "collections", params(("id" = String, Path)), request_body = VoidRequest,
-    responses((status = 200, body = CardCollectionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = CardCollectionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn void(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -285,7 +291,7 @@ pub async fn void(
 
 /// Refund all or part of a captured card collection (`rfd_…`); refunds never add up to more than was captured.
 #[utoipa::path(post, path = "/v1/collections/{id}/refunds", tag = "collections", params(("id" = String, Path)), request_body = RefundRequest,
-    responses((status = 201, body = RefundView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = RefundView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn refund(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
