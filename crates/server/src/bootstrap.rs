@@ -215,8 +215,14 @@ pub fn card_processor(
     vault: &Arc<Vault>,
     clock: &SharedClock,
 ) -> anyhow::Result<Arc<dyn inflow_engine::cards::CardProcessor>> {
-    use inflow_engine::cards::{DisabledProcessor, SandboxProcessor, StripeConfig, StripeProcessor};
-    let default = if config.sandbox { "sandbox" } else { "disabled" };
+    use inflow_engine::cards::{
+        DisabledProcessor, SandboxProcessor, StripeConfig, StripeProcessor,
+    };
+    let default = if config.sandbox {
+        "sandbox"
+    } else {
+        "disabled"
+    };
     let name = config.cards.processor.as_deref().unwrap_or(default);
     match name {
         "sandbox" if !config.sandbox => bail!(

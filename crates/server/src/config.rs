@@ -172,7 +172,10 @@ impl Default for StripeSettings {
 impl std::fmt::Debug for StripeSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StripeSettings")
-            .field("secret_key", &self.secret_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "<redacted>"),
+            )
             .field("api_base", &self.api_base)
             .field("timeout_secs", &self.timeout_secs)
             .field(

@@ -36,9 +36,17 @@ struct Setup {
 
 async fn setup(app: &TestApp) -> Setup {
     let (customer, creds) = app.customer_with_key("Agency", json!({})).await;
-    let body = json!({"cardPercentageBps": 290, "cardFixed": 30, "cardDisputeFee": DISPUTE_FEE}).to_string();
+    let body = json!({"cardPercentageBps": 290, "cardFixed": 30, "cardDisputeFee": DISPUTE_FEE})
+        .to_string();
     let r = app
-        .send(Some(&admin()), Method::PUT, &format!("/v1/fee-schedules/{customer}"), Some(&body), true, &[])
+        .send(
+            Some(&admin()),
+            Method::PUT,
+            &format!("/v1/fee-schedules/{customer}"),
+            Some(&body),
+            true,
+            &[],
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json()["cardDisputeFee"], DISPUTE_FEE, "{}", r.text);
@@ -49,12 +57,20 @@ async fn setup(app: &TestApp) -> Setup {
         .as_str()
         .unwrap()
         .to_owned();
-    Setup { customer, creds, account }
+    Setup {
+        customer,
+        creds,
+        account,
+    }
 }
 
 async fn sale(app: &TestApp, s: &Setup, pm: &str, cents: i64) -> Value {
     let r = app
-        .post(&s.creds, "/v1/collections/card", charge(&s.account, pm, "sale", cents))
+        .post(
+            &s.creds,
+            "/v1/collections/card",
+            charge(&s.account, pm, "sale", cents),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.json()["status"], "captured", "{}", r.text);
@@ -76,27 +92,49 @@ async fn a_sandbox_dispute_reverses_the_capture_and_its_fee_and_is_lost(b: Backe
     let pm = save_card(&app, &s.creds, DISPUTE_LOST).await;
     let c = sale(&app, &s, &pm, 10_000).await;
     let id = c["id"].as_str().unwrap();
-    assert_eq!(balances(&app, &s.creds, &s.account).await, (10_000 - fees(&c), 0, 10_000 - fees(&c)));
+    assert_eq!(
+        balances(&app, &s.creds, &s.account).await,
+        (10_000 - fees(&c), 0, 10_000 - fees(&c))
+    );
 
     // The next reconciliation pass finds the dispute.
     advance_minutes(&app, 1).await;
     assert_eq!(status(&app, &s, id).await, "disputed");
     let lost_so_far = -(fees(&c) + DISPUTE_FEE);
-    assert_eq!(balances(&app, &s.creds, &s.account).await, (0, lost_so_far, lost_so_far));
+    assert_eq!(
+        balances(&app, &s.creds, &s.account).await,
+        (0, lost_so_far, lost_so_far)
+    );
     // Seen again on every pass: applied once.
     advance_minutes(&app, 1).await;
-    assert_eq!(balances(&app, &s.creds, &s.account).await, (0, lost_so_far, lost_so_far));
+    assert_eq!(
+        balances(&app, &s.creds, &s.account).await,
+        (0, lost_so_far, lost_so_far)
+    );
 
     // A day later the dispute is lost: nothing more moves.
     advance_minutes(&app, 24 * 60).await;
     assert_eq!(status(&app, &s, id).await, "dispute_lost");
-    assert_eq!(balances(&app, &s.creds, &s.account).await, (0, lost_so_far, lost_so_far));
+    assert_eq!(
+        balances(&app, &s.creds, &s.account).await,
+        (0, lost_so_far, lost_so_far)
+    );
     let events = events_for(&app, id).await;
-    assert!(events.contains(&"collection.disputed".to_owned()), "{events:?}");
-    assert!(events.contains(&"collection.dispute_lost".to_owned()), "{events:?}");
+    assert!(
+        events.contains(&"collection.disputed".to_owned()),
+        "{events:?}"
+    );
+    assert!(
+        events.contains(&"collection.dispute_lost".to_owned()),
+        "{events:?}"
+    );
     // A refund of a disputed collection is refused.
     let r = app
-        .post(&s.creds, &format!("/v1/collections/{id}/refunds"), json!({}))
+        .post(
+            &s.creds,
+            &format!("/v1/collections/{id}/refunds"),
+            json!({}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
     ledger_is_sound(&app).await;
@@ -110,8 +148,11 @@ async fn a_won_sandbox_dispute_gives_the_amount_back_and_keeps_the_fee(b: Backen
     let id = c["id"].as_str().unwrap();
     // Refunded in part first: only what remains is disputed.
     let r = app
-        .post(&s.creds, &format!("/v1/collections/{id}/refunds"),
-            json!({"amount": {"currency": "USD", "value": "1000"}}))
+        .post(
+            &s.creds,
+            &format!("/v1/collections/{id}/refunds"),
+            json!({"amount": {"currency": "USD", "value": "1000"}}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     advance_minutes(&app, 1).await;
@@ -122,8 +163,14 @@ async fn a_won_sandbox_dispute_gives_the_amount_back_and_keeps_the_fee(b: Backen
     advance_minutes(&app, 24 * 60).await;
     assert_eq!(status(&app, &s, id).await, "dispute_won");
     let (p, a, _) = balances(&app, &s.creds, &s.account).await;
-    assert_eq!(p + a, after_dispute + 3_000, "the disputed amount is back, the fee is kept");
-    assert!(events_for(&app, id).await.contains(&"collection.dispute_won".to_owned()));
+    assert_eq!(
+        p + a,
+        after_dispute + 3_000,
+        "the disputed amount is back, the fee is kept"
+    );
+    assert!(events_for(&app, id)
+        .await
+        .contains(&"collection.dispute_won".to_owned()));
     ledger_is_sound(&app).await;
 }
 
@@ -141,7 +188,11 @@ async fn stripe_app(b: Backend, api_base: &str) -> TestApp {
 
 async fn stripe_sale(app: &TestApp, s: &Setup, cents: i64) -> Value {
     let r = app
-        .post(&s.creds, "/v1/payment-methods", card_body("4242424242424242", Some("123")))
+        .post(
+            &s.creds,
+            "/v1/payment-methods",
+            card_body("4242424242424242", Some("123")),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let pm = r.json()["id"].as_str().unwrap().to_owned();
@@ -163,9 +214,18 @@ async fn post_event(app: &TestApp, event: &Value, secret: &str) -> Reply {
         secret,
         chrono::Utc::now().timestamp(),
     );
-    app.send(None, Method::POST, "/v1/processors/stripe/webhooks", Some(&body), false,
-        &[("stripe-signature", &header), ("content-type", "application/json")])
-        .await
+    app.send(
+        None,
+        Method::POST,
+        "/v1/processors/stripe/webhooks",
+        Some(&body),
+        false,
+        &[
+            ("stripe-signature", &header),
+            ("content-type", "application/json"),
+        ],
+    )
+    .await
 }
 
 async fn a_signed_stripe_dispute_webhook_disputes_the_collection_once(b: Backend) {
@@ -202,10 +262,17 @@ async fn a_signed_stripe_dispute_webhook_disputes_the_collection_once(b: Backend
     let r = post_event(&app, &closed, WEBHOOK_SECRET).await;
     assert_eq!(r.json()["result"], "applied", "{}", r.text);
     assert_eq!(status(&app, &s, id).await, "dispute_won");
-    assert_eq!(balances(&app, &s.creds, &s.account).await.2, before.2 - DISPUTE_FEE);
+    assert_eq!(
+        balances(&app, &s.creds, &s.account).await.2,
+        before.2 - DISPUTE_FEE
+    );
     // Not a dispute event: acknowledged, ignored.
-    let other = json!({"id": "evt_3", "type": "payment_intent.succeeded", "data": {"object": {"id": pi}}});
-    assert_eq!(post_event(&app, &other, WEBHOOK_SECRET).await.json()["result"], "ignored");
+    let other =
+        json!({"id": "evt_3", "type": "payment_intent.succeeded", "data": {"object": {"id": pi}}});
+    assert_eq!(
+        post_event(&app, &other, WEBHOOK_SECRET).await.json()["result"],
+        "ignored"
+    );
     ledger_is_sound(&app).await;
 }
 
@@ -217,9 +284,11 @@ async fn stripe_disputes_found_by_reconciliation_are_applied(b: Backend) {
     let c = stripe_sale(&app, &s, 3_000).await;
     let id = c["id"].as_str().unwrap();
     let pi = c["processor"]["reference"].as_str().unwrap();
-    let list = |status: &str| json!({"object": "list", "url": "/v1/disputes", "has_more": false,
+    let list = |status: &str| {
+        json!({"object": "list", "url": "/v1/disputes", "has_more": false,
         "data": [dispute("dp_recorded_2", pi, 3_000, status),
-                 dispute("dp_unknown", "pi_not_inflows", 100, "needs_response")]});
+                 dispute("dp_unknown", "pi_not_inflows", 100, "needs_response")]})
+    };
     proxy.answer("GET /v1/disputes", &list("needs_response"));
     advance_minutes(&app, 1).await;
     assert_eq!(status(&app, &s, id).await, "disputed");

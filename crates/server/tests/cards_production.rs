@@ -56,7 +56,10 @@ fn production_mode_refuses_to_start_with_the_sandbox_card_processor() {
         if let Some(status) = server.0.try_wait().unwrap() {
             break status;
         }
-        assert!(Instant::now() < deadline, "production mode started with the sandbox card processor");
+        assert!(
+            Instant::now() < deadline,
+            "production mode started with the sandbox card processor"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(!status.success());
@@ -106,9 +109,15 @@ async fn production_mode_without_a_processor_answers_card_requests_503_and_says_
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if let Some(status) = server.0.try_wait().unwrap() {
-            panic!("inflow serve exited ({status}): {}", std::fs::read_to_string(&log).unwrap_or_default());
+            panic!(
+                "inflow serve exited ({status}): {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
         }
-        if reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
+        if reqwest::get(format!("{base}/healthz"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             break;
         }
         assert!(Instant::now() < deadline, "inflow serve did not come up");
@@ -119,20 +128,50 @@ async fn production_mode_without_a_processor_answers_card_requests_503_and_says_
 
     let app = TestApp::attach(base, db, master_key, dir.join("data"));
     let (_, creds) = app.customer_with_key("Agency", json!({})).await;
-    let account = app.post(&creds, "/v1/accounts", json!({"name": "Main"})).await;
+    let account = app
+        .post(&creds, "/v1/accounts", json!({"name": "Main"}))
+        .await;
     assert_eq!(account.status, StatusCode::CREATED, "{}", account.text);
     let account = account.json()["id"].as_str().unwrap().to_owned();
     let saved = app
-        .post(&creds, "/v1/payment-methods", card_body("4242424242424242", Some("123")))
+        .post(
+            &creds,
+            "/v1/payment-methods",
+            card_body("4242424242424242", Some("123")),
+        )
         .await;
-    assert_eq!(saved.status, StatusCode::SERVICE_UNAVAILABLE, "{}", saved.text);
+    assert_eq!(
+        saved.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        saved.text
+    );
     assert_eq!(saved.error_code(), "card_processing_unavailable");
     let sale = app
-        .post(&creds, "/v1/collections/card", charge(&account, "pm_01a2449fdf81726fb88d015029f1041f", "sale", 2_500))
+        .post(
+            &creds,
+            "/v1/collections/card",
+            charge(
+                &account,
+                "pm_01a2449fdf81726fb88d015029f1041f",
+                "sale",
+                2_500,
+            ),
+        )
         .await;
-    assert_eq!(sale.status, StatusCode::SERVICE_UNAVAILABLE, "{}", sale.text);
+    assert_eq!(
+        sale.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        sale.text
+    );
     assert_eq!(sale.error_code(), "card_processing_unavailable");
     let listed = app.get(&creds, "/v1/payment-methods").await;
-    assert_eq!(listed.json()["data"], json!([]), "nothing saved: {}", listed.text);
+    assert_eq!(
+        listed.json()["data"],
+        json!([]),
+        "nothing saved: {}",
+        listed.text
+    );
     drop(server);
 }

@@ -76,7 +76,11 @@ async fn setup(app: &TestApp) -> Setup {
 /// Save a card with its CVC: Stripe's token is made now (the number's one trip).
 async fn save(app: &TestApp, s: &Setup, number: &str) -> String {
     let r = app
-        .post(&s.creds, "/v1/payment-methods", card_body(number, Some("123")))
+        .post(
+            &s.creds,
+            "/v1/payment-methods",
+            card_body(number, Some("123")),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     r.json()["id"].as_str().unwrap().to_owned()
@@ -84,7 +88,11 @@ async fn save(app: &TestApp, s: &Setup, number: &str) -> String {
 
 async fn create(app: &TestApp, s: &Setup, pm: &str, kind: &str, cents: i64) -> Value {
     let r = app
-        .post(&s.creds, "/v1/collections/card", charge(&s.account, pm, kind, cents))
+        .post(
+            &s.creds,
+            "/v1/collections/card",
+            charge(&s.account, pm, kind, cents),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     r.json()
@@ -103,13 +111,18 @@ async fn payment_intent(ls: &LocalStripe, c: &Value) -> Value {
     let ids: Vec<&Value> = pis.iter().map(|p| &p["id"]).collect();
     assert_eq!(pis.len(), 1, "one PaymentIntent for {id}: {ids:?}");
     assert_eq!(c["processor"]["reference"], pis[0]["id"]);
-    ls.get(&format!("/v1/payment_intents/{}?expand[]=latest_charge", pis[0]["id"].as_str().unwrap()))
-        .await
+    ls.get(&format!(
+        "/v1/payment_intents/{}?expand[]=latest_charge",
+        pis[0]["id"].as_str().unwrap()
+    ))
+    .await
 }
 
 /// Refunds localstripe holds for a PaymentIntent that carry an Inflow reference.
 async fn inflow_refunds(ls: &LocalStripe, pi: &str) -> Vec<(String, i64)> {
-    let list = ls.get(&format!("/v1/refunds?payment_intent={pi}&limit=100")).await;
+    let list = ls
+        .get(&format!("/v1/refunds?payment_intent={pi}&limit=100"))
+        .await;
     list["data"]
         .as_array()
         .unwrap()
@@ -125,7 +138,10 @@ async fn past_the_batch_close(app: &TestApp) {
     let now = sandbox_now(app).await;
     let mut day = local_date(now);
     if now + Duration::minutes(1)
-        >= inflow_core::calendar::eastern_instant(day, chrono::NaiveTime::from_hms_opt(22, 0, 0).unwrap())
+        >= inflow_core::calendar::eastern_instant(
+            day,
+            chrono::NaiveTime::from_hms_opt(22, 0, 0).unwrap(),
+        )
     {
         day = day.succ_opt().unwrap();
     }
@@ -142,7 +158,11 @@ async fn a_sale_is_a_captured_payment_intent_settled_from_its_balance_transactio
     assert_eq!(c["status"], "captured", "{c}");
     let pi = payment_intent(&ls, &c).await;
     assert_eq!(
-        (pi["status"].as_str(), pi["amount"].as_i64(), pi["capture_method"].as_str()),
+        (
+            pi["status"].as_str(),
+            pi["amount"].as_i64(),
+            pi["capture_method"].as_str()
+        ),
         (Some("succeeded"), Some(2_500), Some("automatic"))
     );
     assert_eq!(pi["latest_charge"]["captured"], true);
@@ -153,14 +173,19 @@ async fn a_sale_is_a_captured_payment_intent_settled_from_its_balance_transactio
     assert_eq!(pi2["payment_method"], pi["payment_method"]);
     let customer = pi["customer"].as_str().unwrap();
     let pms = ls
-        .get(&format!("/v1/payment_methods?customer={customer}&type=card"))
+        .get(&format!(
+            "/v1/payment_methods?customer={customer}&type=card"
+        ))
         .await;
     assert_eq!(pms["data"].as_array().unwrap().len(), 1, "{pms}");
 
     // Captured: the destination's money is pending until Stripe says available.
     let fees = c["fees"]["total"]["value"].clone();
     let (pending, available, _) = balances(&app, &s.creds, &s.account).await;
-    assert!(pending > 0 && available == 0, "{pending} {available} fees {fees}");
+    assert!(
+        pending > 0 && available == 0,
+        "{pending} {available} fees {fees}"
+    );
     past_the_batch_close(&app).await;
     for id in [&c["id"], &c2["id"]] {
         let done = get(&app, &s, id.as_str().unwrap()).await;
@@ -176,7 +201,11 @@ async fn a_sale_is_a_captured_payment_intent_settled_from_its_balance_transactio
     let (pending, available, _) = balances(&app, &s.creds, &s.account).await;
     assert_eq!(pending, 0);
     let net = |c: &Value| support::ledger::int(&c["totalCreditAmount"]["value"]);
-    assert_eq!(available, net(&get(&app, &s, c["id"].as_str().unwrap()).await) + net(&get(&app, &s, c2["id"].as_str().unwrap()).await));
+    assert_eq!(
+        available,
+        net(&get(&app, &s, c["id"].as_str().unwrap()).await)
+            + net(&get(&app, &s, c2["id"].as_str().unwrap()).await)
+    );
     ledger_is_sound(&app).await;
 }
 
@@ -195,8 +224,11 @@ async fn an_authorization_is_captured_in_part_and_voids_cancel_before_capture(b:
     );
     let id = a["id"].as_str().unwrap();
     let r = app
-        .post(&s.creds, &format!("/v1/collections/{id}/capture"),
-            json!({"amount": {"currency": "USD", "value": "3000"}}))
+        .post(
+            &s.creds,
+            &format!("/v1/collections/{id}/capture"),
+            json!({"amount": {"currency": "USD", "value": "3000"}}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json()["status"], "captured");
@@ -208,7 +240,9 @@ async fn an_authorization_is_captured_in_part_and_voids_cancel_before_capture(b:
     let ch = &pi["latest_charge"];
     let untouched: i64 = ch["amount_refunded"].as_i64().unwrap();
     assert_eq!(ch["amount"].as_i64().unwrap() - untouched, 3_000);
-    assert!(inflow_refunds(&ls, pi["id"].as_str().unwrap()).await.is_empty());
+    assert!(inflow_refunds(&ls, pi["id"].as_str().unwrap())
+        .await
+        .is_empty());
 
     // A void before capture cancels the PaymentIntent.
     let v = create(&app, &s, &pm, "authorization", 700).await;
@@ -240,14 +274,23 @@ async fn refunds_run_to_exhaustion_and_one_more_is_refused_with_nothing_changed(
         let body = json!({"amount": {"currency": "USD", "value": cents}});
         let app = &app;
         let s = &s;
-        async move { app.post(&s.creds, &format!("/v1/collections/{id}/refunds"), body).await }
+        async move {
+            app.post(&s.creds, &format!("/v1/collections/{id}/refunds"), body)
+                .await
+        }
     };
     let mut ours: Vec<(String, i64)> = Vec::new();
     let mut keep = |r: &Reply| {
         let j = r.json();
-        ours.push((j["id"].as_str().unwrap().to_owned(), support::ledger::int(&j["amount"]["value"])));
+        ours.push((
+            j["id"].as_str().unwrap().to_owned(),
+            support::ledger::int(&j["amount"]["value"]),
+        ));
     };
-    for (amount, status) in [("3000", "partially_refunded"), ("3000", "partially_refunded")] {
+    for (amount, status) in [
+        ("3000", "partially_refunded"),
+        ("3000", "partially_refunded"),
+    ] {
         let r = refund(amount).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         keep(&r);
@@ -256,7 +299,12 @@ async fn refunds_run_to_exhaustion_and_one_more_is_refused_with_nothing_changed(
     }
     // More than remains: refused by Inflow, nothing reaches Stripe.
     let over = refund("4001").await;
-    assert_eq!(over.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", over.text);
+    assert_eq!(
+        over.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        over.text
+    );
     assert_eq!(over.error_code(), "amount_exceeds_refundable");
     assert_eq!(inflow_refunds(&ls, &pi_id).await.len(), 2);
 
@@ -283,7 +331,9 @@ async fn refunds_run_to_exhaustion_and_one_more_is_refused_with_nothing_changed(
     ledger_is_sound(&app).await;
 }
 
-async fn a_declining_card_is_declined_with_stripes_code_kept_and_a_force_is_not_offered(b: Backend) {
+async fn a_declining_card_is_declined_with_stripes_code_kept_and_a_force_is_not_offered(
+    b: Backend,
+) {
     let ls = LocalStripe::start().await;
     let app = app_on(b, &ls.url).await;
     let s = setup(&app).await;
@@ -305,7 +355,11 @@ async fn a_declining_card_is_declined_with_stripes_code_kept_and_a_force_is_not_
     assert_eq!(r.error_param().as_deref(), Some("type"));
     assert!(r.text.contains("stripe"), "{}", r.text);
     let all = ls.get("/v1/payment_intents?limit=100").await;
-    assert_eq!(all["data"].as_array().unwrap().len(), 1, "only the declined sale reached Stripe");
+    assert_eq!(
+        all["data"].as_array().unwrap().len(),
+        1,
+        "only the declined sale reached Stripe"
+    );
     ledger_is_sound(&app).await;
 }
 
@@ -320,14 +374,24 @@ async fn a_lost_answer_is_resolved_by_reconciliation_without_a_second_charge(b: 
     proxy.lose_next("POST /v1/payment_intents ");
     let body = charge(&s.account, &pm, "sale", 4_200).to_string();
     let first = app
-        .send(Some(&s.creds), Method::POST, "/v1/collections/card", Some(&body), true,
-            &[("idempotency-key", "lost-1")])
+        .send(
+            Some(&s.creds),
+            Method::POST,
+            "/v1/collections/card",
+            Some(&body),
+            true,
+            &[("idempotency-key", "lost-1")],
+        )
         .await;
     assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.text);
     let c = first.json();
     assert_eq!(c["status"], "pending");
     let id = c["id"].as_str().unwrap();
-    assert_eq!(ls.payment_intents_for(id).await.len(), 1, "Stripe did charge");
+    assert_eq!(
+        ls.payment_intents_for(id).await.len(),
+        1,
+        "Stripe did charge"
+    );
 
     // The reconciliation job asks Stripe and finds that charge.
     advance_minutes(&app, 1).await;
@@ -341,13 +405,22 @@ async fn a_lost_answer_is_resolved_by_reconciliation_without_a_second_charge(b: 
 
     // The client's retry with its key gets the settled answer, no new charge.
     let retry = app
-        .send(Some(&s.creds), Method::POST, "/v1/collections/card", Some(&body), true,
-            &[("idempotency-key", "lost-1")])
+        .send(
+            Some(&s.creds),
+            Method::POST,
+            "/v1/collections/card",
+            Some(&body),
+            true,
+            &[("idempotency-key", "lost-1")],
+        )
         .await;
     assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.text);
     assert_eq!(retry.json()["status"], "captured");
     assert_eq!(ls.payment_intents_for(id).await.len(), 1);
     let (pending, _, _) = balances(&app, &s.creds, &s.account).await;
-    assert_eq!(pending, support::ledger::int(&done["totalCreditAmount"]["value"]));
+    assert_eq!(
+        pending,
+        support::ledger::int(&done["totalCreditAmount"]["value"])
+    );
     ledger_is_sound(&app).await;
 }

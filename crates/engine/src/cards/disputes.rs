@@ -70,7 +70,10 @@ pub async fn apply(
     report: &DisputeReport,
     now: DateTime<Utc>,
 ) -> Result<Applied, CardError> {
-    let Some(c) = tx.card_collection_by_processor_ref(&report.processor_ref).await? else {
+    let Some(c) = tx
+        .card_collection_by_processor_ref(&report.processor_ref)
+        .await?
+    else {
         return Ok(Applied::UnknownPayment);
     };
     let (dispute, opened) = match tx.get_card_dispute(&report.dispute_id).await? {
@@ -139,7 +142,10 @@ async fn open(
         updated_at: now,
     };
     if !tx.insert_card_dispute(&d).await? {
-        return Err(corrupt(format!("dispute {} recorded twice", d.processor_dispute_id)));
+        return Err(corrupt(format!(
+            "dispute {} recorded twice",
+            d.processor_dispute_id
+        )));
     }
     card_status_event(tx, &c, now).await?;
     ledger::post_card_dispute(tx, posting(&c, &d, now)?, fee).await?;
@@ -173,19 +179,28 @@ async fn close(
         DisputeStage::Lost => ("lost", CardStatus::DisputeLost),
         DisputeStage::Open => return Ok(()),
     };
-    if !tx.close_card_dispute(&d.processor_dispute_id, status, now).await? {
+    if !tx
+        .close_card_dispute(&d.processor_dispute_id, status, now)
+        .await?
+    {
         return Ok(());
     }
     let mut c = tx.get_card_collection(None, &d.collection_id).await?;
     let (was, refunded) = (c.status, c.refunded_minor);
     let why = match stage {
-        DisputeStage::Won => format!("dispute {} won: {} given back", d.processor_dispute_id, d.amount),
+        DisputeStage::Won => format!(
+            "dispute {} won: {} given back",
+            d.processor_dispute_id, d.amount
+        ),
         _ => format!("dispute {} lost", d.processor_dispute_id),
     };
     c.transition(to, Some(why), now).map_err(corrupt)?;
     c.updated_at = now;
     if !tx.update_card_collection_if(&c, was, refunded).await? {
-        return Err(corrupt(format!("collection {} changed while its dispute closed", c.id)));
+        return Err(corrupt(format!(
+            "collection {} changed while its dispute closed",
+            c.id
+        )));
     }
     card_status_event(tx, &c, now).await?;
     if stage == DisputeStage::Won {

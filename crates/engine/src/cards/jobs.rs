@@ -9,10 +9,10 @@ use inflow_core::crypto::Vault;
 use inflow_store::{Store, StoreError};
 
 use super::call::{make_call, record_attempt, Attempt};
+use super::disputes::{self, Applied};
 use super::error::CardError;
 use super::processor::CardProcessor;
 use super::reserve::reserve_void;
-use super::disputes::{self, Applied};
 use super::{postings, CardConfig};
 use crate::events::card_status_event;
 use crate::leases::{

@@ -221,14 +221,18 @@ impl Tx {
 
     /// Captured (or settled) transactions whose card the cardholder will
     /// dispute (behaviour `dispute_won` / `dispute_lost`).
-    pub async fn sandbox_card_disputed(&mut self) -> Result<Vec<SandboxCardTransaction>, StoreError> {
+    pub async fn sandbox_card_disputed(
+        &mut self,
+    ) -> Result<Vec<SandboxCardTransaction>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM sandbox_card_transactions \
              WHERE behaviour IN ('dispute_won', 'dispute_lost') AND state IN ('captured', 'settled') \
              ORDER BY processor_ref LIMIT 1000"
         ));
         let rows: Vec<Row> = on_db!(self, conn => sqlx::query_as(sql).fetch_all(conn).await)?;
-        rows.into_iter().map(SandboxCardTransaction::try_from).collect()
+        rows.into_iter()
+            .map(SandboxCardTransaction::try_from)
+            .collect()
     }
 
     /// How many transactions the sandbox recorded for `reference`, and how

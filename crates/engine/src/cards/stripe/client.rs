@@ -192,7 +192,10 @@ mod tests {
         );
         for s in [500, 502, 503, 429, 409] {
             let status = StatusCode::from_u16(s).unwrap();
-            assert!(matches!(classify(status, &json!({})), Failure::NoAnswer(_)), "{s}");
+            assert!(
+                matches!(classify(status, &json!({})), Failure::NoAnswer(_)),
+                "{s}"
+            );
         }
         let bad = json!({"error": {"type": "invalid_request_error", "code": "payment_intent_unexpected_state", "message": "no"}});
         assert!(matches!(

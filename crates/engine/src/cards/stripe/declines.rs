@@ -43,7 +43,11 @@ mod tests {
     #[test]
     fn stripe_decline_codes_map_to_inflow_codes() {
         let cases = [
-            ("card_declined", Some("insufficient_funds"), "insufficient_funds"),
+            (
+                "card_declined",
+                Some("insufficient_funds"),
+                "insufficient_funds",
+            ),
             ("card_declined", Some("generic_decline"), "generic_decline"),
             ("card_declined", Some("do_not_honor"), "generic_decline"),
             ("card_declined", None, "generic_decline"),
@@ -58,7 +62,11 @@ mod tests {
             assert_eq!(inflow_code(code, decline), want, "{code}/{decline:?}");
         }
         assert_eq!(
-            message("Your card was declined.", "card_declined", Some("lost_card")),
+            message(
+                "Your card was declined.",
+                "card_declined",
+                Some("lost_card")
+            ),
             "Your card was declined. [stripe: card_declined/lost_card]"
         );
     }

@@ -23,7 +23,10 @@ pub fn report(dispute: &Value) -> Option<DisputeReport> {
         dispute_id: dispute["id"].as_str()?.to_owned(),
         processor_ref: dispute["payment_intent"].as_str()?.to_owned(),
         amount_minor: dispute["amount"].as_i64().filter(|a| *a > 0)?,
-        reason: dispute["reason"].as_str().unwrap_or("unspecified").to_owned(),
+        reason: dispute["reason"]
+            .as_str()
+            .unwrap_or("unspecified")
+            .to_owned(),
         stage,
     })
 }
@@ -78,7 +81,10 @@ mod tests {
                 stage: DisputeStage::Open,
             }
         );
-        assert_eq!(report(&dispute("under_review")).unwrap().stage, DisputeStage::Open);
+        assert_eq!(
+            report(&dispute("under_review")).unwrap().stage,
+            DisputeStage::Open
+        );
         assert_eq!(report(&dispute("won")).unwrap().stage, DisputeStage::Won);
         assert_eq!(report(&dispute("lost")).unwrap().stage, DisputeStage::Lost);
         assert_eq!(report(&dispute("warning_needs_response")), None);

@@ -108,7 +108,11 @@ impl CardProcessor for StripeProcessor {
         Box::pin(self.authorize_payment(req))
     }
 
-    fn verify<'a>(&'a self, _reference: &'a str, card: CardData<'a>) -> ProcessorFuture<'a, String> {
+    fn verify<'a>(
+        &'a self,
+        _reference: &'a str,
+        card: CardData<'a>,
+    ) -> ProcessorFuture<'a, String> {
         Box::pin(self.verify_card(card))
     }
 

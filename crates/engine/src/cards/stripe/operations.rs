@@ -36,12 +36,20 @@ impl StripeProcessor {
             .map_err(err)
     }
 
-    pub(super) async fn capture_payment(&self, pi: &str, amount: Money) -> Result<(), ProcessorError> {
+    pub(super) async fn capture_payment(
+        &self,
+        pi: &str,
+        amount: Money,
+    ) -> Result<(), ProcessorError> {
         let form: Form = vec![("amount_to_capture".into(), amount.minor().to_string())];
         let key = format!("{pi}:capture");
         match self
             .client
-            .post(&format!("/v1/payment_intents/{pi}/capture"), &form, Some(&key))
+            .post(
+                &format!("/v1/payment_intents/{pi}/capture"),
+                &form,
+                Some(&key),
+            )
             .await
         {
             Ok(_) => Ok(()),
@@ -49,7 +57,9 @@ impl StripeProcessor {
                 // Captured already (a repeated call)? Then this is its answer.
                 let now = self.payment(pi).await?;
                 let done = now["status"].as_str() == Some("succeeded");
-                if done && (captured(&now) == Some(amount.minor()) || now["amount_received"].is_null()) {
+                if done
+                    && (captured(&now) == Some(amount.minor()) || now["amount_received"].is_null())
+                {
                     Ok(())
                 } else {
                     Err(refused(message))
@@ -74,7 +84,11 @@ impl StripeProcessor {
                 let key = format!("{pi}:cancel");
                 match self
                     .client
-                    .post(&format!("/v1/payment_intents/{pi}/cancel"), &Form::new(), Some(&key))
+                    .post(
+                        &format!("/v1/payment_intents/{pi}/cancel"),
+                        &Form::new(),
+                        Some(&key),
+                    )
                     .await
                 {
                     Ok(_) => Ok(()),
@@ -117,13 +131,21 @@ impl StripeProcessor {
         if let Some(a) = amount {
             form.push(("amount".into(), a.to_string()));
         }
-        match self.client.post("/v1/refunds", &form, Some(reference)).await {
+        match self
+            .client
+            .post("/v1/refunds", &form, Some(reference))
+            .await
+        {
             Ok(r) => refund_answer(&r),
             Err(f) => Err(err(f)),
         }
     }
 
-    async fn find_refund(&self, pi: &str, reference: &str) -> Result<Option<Value>, ProcessorError> {
+    async fn find_refund(
+        &self,
+        pi: &str,
+        reference: &str,
+    ) -> Result<Option<Value>, ProcessorError> {
         let list = self
             .client
             .get("/v1/refunds", &[("payment_intent", pi), ("limit", "100")])

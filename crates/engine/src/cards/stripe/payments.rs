@@ -82,7 +82,14 @@ pub fn outcome(pi: &Value) -> Result<AuthorizeOutcome, ProcessorError> {
 
 /// Six characters standing in for an approval code where Stripe shows none.
 fn short_code(id: &str) -> String {
-    let tail: String = id.chars().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect();
+    let tail: String = id
+        .chars()
+        .rev()
+        .take(6)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     tail.to_ascii_uppercase()
 }
 
@@ -120,7 +127,10 @@ impl StripeProcessor {
                 "capture_method".into(),
                 if req.capture { "automatic" } else { "manual" }.into(),
             ),
-            ("metadata[inflow_reference]".into(), req.reference.to_owned()),
+            (
+                "metadata[inflow_reference]".into(),
+                req.reference.to_owned(),
+            ),
             ("expand[]".into(), "latest_charge".into()),
         ];
         match self
@@ -224,7 +234,9 @@ mod tests {
             outcome(&pi).unwrap(),
             AuthorizeOutcome::Declined {
                 code: "insufficient_funds".into(),
-                message: "Your card has insufficient funds. [stripe: card_declined/insufficient_funds]".into()
+                message:
+                    "Your card has insufficient funds. [stripe: card_declined/insufficient_funds]"
+                        .into()
             }
         );
     }

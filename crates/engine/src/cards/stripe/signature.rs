@@ -88,7 +88,10 @@ mod tests {
             verify(&header, body, SECRET, 1_700_001_000, 300),
             Err(SignatureError::Stale)
         );
-        assert_eq!(verify("v1=abc", body, SECRET, 0, 300), Err(SignatureError::Malformed));
+        assert_eq!(
+            verify("v1=abc", body, SECRET, 0, 300),
+            Err(SignatureError::Malformed)
+        );
         // Several v1 signatures (a secret being rolled): one match suffices.
         let both = format!("{header},v1={}", "00".repeat(32));
         assert_eq!(verify(&both, body, SECRET, 1_700_000_000, 300), Ok(()));

@@ -62,7 +62,10 @@ pub fn cvc_result(card: &Value) -> String {
 
 impl StripeProcessor {
     /// The token kept for the card, if one was made.
-    pub(super) async fn token(&self, payment_method_id: &str) -> Result<Option<Token>, ProcessorError> {
+    pub(super) async fn token(
+        &self,
+        payment_method_id: &str,
+    ) -> Result<Option<Token>, ProcessorError> {
         let sealed = {
             let mut tx = self.store.read().await.map_err(store_err)?;
             let sealed = tx
@@ -78,8 +81,12 @@ impl StripeProcessor {
         let opened = self
             .vault
             .open(&sealed, &context(payment_method_id))
-            .map_err(|_| ProcessorError::Rejected("the sealed Stripe card token cannot be opened".into()))?;
-        Ok(String::from_utf8(opened).ok().and_then(|s| Token::decode(&s)))
+            .map_err(|_| {
+                ProcessorError::Rejected("the sealed Stripe card token cannot be opened".into())
+            })?;
+        Ok(String::from_utf8(opened)
+            .ok()
+            .and_then(|s| Token::decode(&s)))
     }
 
     /// Make the card's customer and payment method at Stripe and keep them
