@@ -422,5 +422,28 @@ async fn a_lost_answer_is_resolved_by_reconciliation_without_a_second_charge(b: 
         pending,
         support::ledger::int(&done["totalCreditAmount"]["value"])
     );
+
+    // Another lost answer, resolved at once by the client's keyed retry.
+    proxy.lose_next("POST /v1/payment_intents ");
+    let body = charge(&s.account, &pm, "sale", 1_700).to_string();
+    let send = || {
+        app.send(
+            Some(&s.creds),
+            Method::POST,
+            "/v1/collections/card",
+            Some(&body),
+            true,
+            &[("idempotency-key", "lost-2")],
+        )
+    };
+    let first = send().await;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.text);
+    let id2 = first.json()["id"].as_str().unwrap().to_owned();
+    let retry = send().await;
+    assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.text);
+    assert_eq!(retry.json()["status"], "captured");
+    assert_eq!(ls.payment_intents_for(&id2).await.len(), 1, "charged once");
+    let charges = ls.get(&format!("/v1/charges?customer={customer}")).await;
+    assert_eq!(charges["data"].as_array().unwrap().len(), 2);
     ledger_is_sound(&app).await;
 }

@@ -51,6 +51,10 @@ pub struct AuthorizeRequest<'a> {
     pub capture: bool,
     /// A force: the approval code obtained elsewhere (voice/offline authorization).
     pub approval_code: Option<&'a str>,
+    /// An earlier attempt may have reached the processor (a retry, by the
+    /// client or the reconciliation job): a processor that deduplicates by
+    /// looking up what the reference left does so only then.
+    pub retry: bool,
 }
 
 /// An approval.

@@ -105,8 +105,11 @@ impl StripeProcessor {
         }
         let token = match self.token(req.card.payment_method_id).await? {
             Some(t) => {
-                if let Some(pi) = self.find_payment(&t, &req).await? {
-                    return outcome(&pi);
+                // Only a retry can find what an earlier try left.
+                if req.retry {
+                    if let Some(pi) = self.find_payment(&t, &req).await? {
+                        return outcome(&pi);
+                    }
                 }
                 t
             }
