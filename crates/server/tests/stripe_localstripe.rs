@@ -253,6 +253,24 @@ async fn an_authorization_is_captured_in_part_and_voids_cancel_before_capture(b:
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json()["status"], "voided");
     assert_eq!(payment_intent(&ls, &v).await["status"], "canceled");
+
+    // A void after capture (not yet settled): Stripe cannot cancel a
+    // captured PaymentIntent, so the connector refunds all of it.
+    let sold = create(&app, &s, &pm, "sale", 900).await;
+    let sid = sold["id"].as_str().unwrap();
+    let r = app
+        .post(&s.creds, &format!("/v1/collections/{sid}/void"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["status"], "voided");
+    let spi = sold["processor"]["reference"].as_str().unwrap();
+    let refunds = inflow_refunds(&ls, spi).await;
+    assert_eq!(refunds.len(), 1, "{refunds:?}");
+    assert!(
+        refunds[0].0.starts_with(&format!("{sid}:void:")),
+        "{refunds:?}"
+    );
+    assert_eq!(refunds[0].1, 900);
     let (pending, _, _) = balances(&app, &s.creds, &s.account).await;
     assert_eq!(
         pending,

@@ -145,10 +145,13 @@ async fn attempt(
                 .map(Answer::Authorization)
         }
         CardOperation::Capture => processor
-            .capture(&processor_ref, money(&c, call.amount)?)
+            .capture(&processor_ref, &call.reference, money(&c, call.amount)?)
             .await
             .map(|_| Answer::Captured),
-        CardOperation::Void => processor.void(&processor_ref).await.map(|_| Answer::Voided),
+        CardOperation::Void => processor
+            .void(&processor_ref, &call.reference)
+            .await
+            .map(|_| Answer::Voided),
         CardOperation::Refund => processor
             .refund(&processor_ref, &call.reference, money(&c, call.amount)?)
             .await

@@ -125,10 +125,16 @@ pub trait CardProcessor: Send + Sync {
     /// Check a card without moving money (zero-amount verification); answers
     /// the security-code result: `pass`, `fail` or `unchecked`.
     fn verify<'a>(&'a self, reference: &'a str, card: CardData<'a>) -> ProcessorFuture<'a, String>;
-    /// Capture `amount` (≤ the authorized amount) of an authorization.
-    fn capture<'a>(&'a self, processor_ref: &'a str, amount: Money) -> ProcessorFuture<'a, ()>;
+    /// Capture `amount` (≤ the authorized amount) of an authorization;
+    /// `reference` is Inflow's for this call (its idempotency key).
+    fn capture<'a>(
+        &'a self,
+        processor_ref: &'a str,
+        reference: &'a str,
+        amount: Money,
+    ) -> ProcessorFuture<'a, ()>;
     /// Release an authorization or cancel a capture not yet settled.
-    fn void<'a>(&'a self, processor_ref: &'a str) -> ProcessorFuture<'a, ()>;
+    fn void<'a>(&'a self, processor_ref: &'a str, reference: &'a str) -> ProcessorFuture<'a, ()>;
     /// Refund `amount` of a captured transaction; `reference` is the refund's
     /// id. Answers the processor's reference for the refund.
     fn refund<'a>(
@@ -179,10 +185,10 @@ impl CardProcessor for DisabledProcessor {
     fn verify<'a>(&'a self, _: &'a str, _: CardData<'a>) -> ProcessorFuture<'a, String> {
         off()
     }
-    fn capture<'a>(&'a self, _: &'a str, _: Money) -> ProcessorFuture<'a, ()> {
+    fn capture<'a>(&'a self, _: &'a str, _: &'a str, _: Money) -> ProcessorFuture<'a, ()> {
         off()
     }
-    fn void<'a>(&'a self, _: &'a str) -> ProcessorFuture<'a, ()> {
+    fn void<'a>(&'a self, _: &'a str, _: &'a str) -> ProcessorFuture<'a, ()> {
         off()
     }
     fn refund<'a>(&'a self, _: &'a str, _: &'a str, _: Money) -> ProcessorFuture<'a, String> {

@@ -276,7 +276,12 @@ impl CardProcessor for SandboxProcessor {
         })
     }
 
-    fn capture<'a>(&'a self, processor_ref: &'a str, amount: Money) -> ProcessorFuture<'a, ()> {
+    fn capture<'a>(
+        &'a self,
+        processor_ref: &'a str,
+        _reference: &'a str,
+        amount: Money,
+    ) -> ProcessorFuture<'a, ()> {
         Box::pin(async move {
             if amount.minor() == REFUSED_AMOUNT {
                 return Err(ProcessorError::Rejected(
@@ -327,7 +332,7 @@ impl CardProcessor for SandboxProcessor {
         })
     }
 
-    fn void<'a>(&'a self, processor_ref: &'a str) -> ProcessorFuture<'a, ()> {
+    fn void<'a>(&'a self, processor_ref: &'a str, _reference: &'a str) -> ProcessorFuture<'a, ()> {
         Box::pin(async move {
             let t = self.transaction(processor_ref).await?;
             match t.state.as_str() {

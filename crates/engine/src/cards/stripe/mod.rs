@@ -116,12 +116,17 @@ impl CardProcessor for StripeProcessor {
         Box::pin(self.verify_card(card))
     }
 
-    fn capture<'a>(&'a self, processor_ref: &'a str, amount: Money) -> ProcessorFuture<'a, ()> {
-        Box::pin(self.capture_payment(processor_ref, amount))
+    fn capture<'a>(
+        &'a self,
+        processor_ref: &'a str,
+        reference: &'a str,
+        amount: Money,
+    ) -> ProcessorFuture<'a, ()> {
+        Box::pin(self.capture_payment(processor_ref, reference, amount))
     }
 
-    fn void<'a>(&'a self, processor_ref: &'a str) -> ProcessorFuture<'a, ()> {
-        Box::pin(self.void_payment(processor_ref))
+    fn void<'a>(&'a self, processor_ref: &'a str, reference: &'a str) -> ProcessorFuture<'a, ()> {
+        Box::pin(self.void_payment(processor_ref, reference))
     }
 
     fn refund<'a>(

@@ -39,16 +39,16 @@ impl StripeProcessor {
     pub(super) async fn capture_payment(
         &self,
         pi: &str,
+        reference: &str,
         amount: Money,
     ) -> Result<(), ProcessorError> {
         let form: Form = vec![("amount_to_capture".into(), amount.minor().to_string())];
-        let key = format!("{pi}:capture");
         match self
             .client
             .post(
                 &format!("/v1/payment_intents/{pi}/capture"),
                 &form,
-                Some(&key),
+                Some(reference),
             )
             .await
         {
@@ -70,24 +70,24 @@ impl StripeProcessor {
     }
 
     /// Before capture: cancel. After capture (Stripe cannot cancel a
-    /// captured PaymentIntent): refund all of it, under the reference
-    /// `{pi}:void`.
-    pub(super) async fn void_payment(&self, pi: &str) -> Result<(), ProcessorError> {
+    /// captured PaymentIntent): refund all of it, the Refund carrying the
+    /// void's reference.
+    pub(super) async fn void_payment(
+        &self,
+        pi: &str,
+        reference: &str,
+    ) -> Result<(), ProcessorError> {
         let now = self.payment(pi).await?;
         match now["status"].as_str().unwrap_or_default() {
             "canceled" => Ok(()),
-            "succeeded" => {
-                let reference = format!("{pi}:void");
-                self.refund_once(pi, &reference, None).await.map(|_| ())
-            }
+            "succeeded" => self.refund_once(pi, reference, None).await.map(|_| ()),
             _ => {
-                let key = format!("{pi}:cancel");
                 match self
                     .client
                     .post(
                         &format!("/v1/payment_intents/{pi}/cancel"),
                         &Form::new(),
-                        Some(&key),
+                        Some(reference),
                     )
                     .await
                 {
