@@ -53,7 +53,8 @@ pub struct LedgerEntryView {
     /// Always `ledger_entry`.
     pub object: &'static str,
     pub transaction_id: String,
-    /// `ach_submitted`, `ach_completed`, `ach_returned`, `ach_return_fee`, `ach_reversed`, `card_captured`, `card_refunded`.
+    /// `ach_submitted`, `ach_completed`, `ach_returned`, `ach_return_fee`, `ach_reversed`, `card_captured`,
+    /// `card_settled`, `card_refunded`, `card_voided`, `card_disputed`, `card_dispute_fee`, `card_dispute_won`.
     pub transaction_type: String,
     /// `pending` or `available`.
     pub balance: &'static str,
