@@ -139,6 +139,16 @@ async fn reconcile_disputes(
         }
     };
     for r in reports {
+        // Most reports repeat what is recorded: skip those without a write.
+        let known = {
+            let mut tx = store.read().await?;
+            let d = tx.get_card_dispute(&r.dispute_id).await?;
+            tx.rollback().await?;
+            d
+        };
+        if known.is_some_and(|d| d.status != "open" || r.stage == disputes::DisputeStage::Open) {
+            continue;
+        }
         let id = r.dispute_id.clone();
         let applied = store
             .write(move |tx| Box::pin(async move { disputes::apply(tx, &r, now).await }))
