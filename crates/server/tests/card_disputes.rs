@@ -157,6 +157,15 @@ async fn a_sandbox_dispute_reverses_the_capture_and_its_fee_and_is_lost(b: Backe
 async fn a_won_sandbox_dispute_gives_the_amount_back_and_keeps_the_fee(b: Backend) {
     let app = spawn_app(b).await;
     let s = setup(&app).await;
+    let info = app.get(&s.creds, "/v1/card-processor").await.json();
+    assert_eq!(
+        (
+            &info["processor"],
+            &info["capabilities"]["forceWithApprovalCode"]
+        ),
+        (&json!("sandbox"), &json!(true)),
+        "{info}"
+    );
     let pm = save_card(&app, &s.creds, DISPUTE_WON).await;
     let c = sale(&app, &s, &pm, 4_000).await;
     let id = c["id"].as_str().unwrap();

@@ -133,6 +133,9 @@ async fn production_mode_without_a_processor_answers_card_requests_503_and_says_
         .await;
     assert_eq!(account.status, StatusCode::CREATED, "{}", account.text);
     let account = account.json()["id"].as_str().unwrap().to_owned();
+    let info = app.get(&creds, "/v1/card-processor").await;
+    assert_eq!(info.json()["processor"], "none", "{}", info.text);
+    assert_eq!(info.json()["enabled"], false, "{}", info.text);
     let saved = app
         .post(
             &creds,

@@ -363,7 +363,14 @@ async fn a_declining_card_is_declined_with_stripes_code_kept_and_a_force_is_not_
     assert!(message.contains("[stripe: card_declined]"), "{message}");
     assert_eq!(balances(&app, &s.creds, &s.account).await, (0, 0, 0));
 
-    // A force with an outside approval code: Stripe does not offer it.
+    // A force with an outside approval code: Stripe does not offer it, and says so.
+    let info = app.get(&s.creds, "/v1/card-processor").await;
+    assert_eq!(info.status, StatusCode::OK, "{}", info.text);
+    assert_eq!(
+        info.json(),
+        json!({"object": "card_processor", "processor": "stripe", "enabled": true,
+            "capabilities": {"forceWithApprovalCode": false}})
+    );
     let visa = save(&app, &s, VISA).await;
     let mut body = charge(&s.account, &visa, "force", 900);
     body["approvalCode"] = json!("A1B2C3");

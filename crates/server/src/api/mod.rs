@@ -108,6 +108,7 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cards::capture))
         .routes(routes!(cards::void))
         .routes(routes!(cards::refund))
+        .routes(routes!(cards::processor_info::get))
         .routes(routes!(schedules::create, schedules::list))
         .routes(routes!(schedules::get, schedules::update))
         .routes(routes!(schedules::pause))

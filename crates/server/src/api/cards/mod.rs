@@ -4,6 +4,7 @@
 pub mod flow;
 pub mod input;
 pub mod payment_method;
+pub mod processor_info;
 pub mod processor_webhooks;
 
 use axum::extract::{Path, State};
