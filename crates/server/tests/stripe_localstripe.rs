@@ -470,5 +470,54 @@ async fn a_lost_answer_is_resolved_by_reconciliation_without_a_second_charge(b: 
     assert_eq!(ls.payment_intents_for(&id2).await.len(), 1, "charged once");
     let charges = ls.get(&format!("/v1/charges?customer={customer}")).await;
     assert_eq!(charges["data"].as_array().unwrap().len(), 2);
+
+    // A partial capture whose answer is lost: the job finds it captured.
+    let auth = create(&app, &s, &pm, "authorization", 5_000).await;
+    let aid = auth["id"].as_str().unwrap().to_owned();
+    let api = auth["processor"]["reference"].as_str().unwrap().to_owned();
+    proxy.lose_next(&format!("POST /v1/payment_intents/{api}/capture "));
+    let r = app
+        .post(
+            &s.creds,
+            &format!("/v1/collections/{aid}/capture"),
+            json!({"amount": {"currency": "USD", "value": "3500"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    assert_eq!(
+        payment_intent(&ls, &auth).await["status"],
+        "succeeded",
+        "Stripe captured"
+    );
+    advance_minutes(&app, 1).await;
+    let captured = get(&app, &s, &aid).await;
+    assert_eq!(
+        (
+            captured["status"].as_str(),
+            captured["capturedAmount"]["value"].as_str()
+        ),
+        (Some("captured"), Some("3500")),
+        "{captured}"
+    );
+
+    // A refund whose answer is lost: the job finds the Refund by its reference.
+    proxy.lose_next("POST /v1/refunds ");
+    let r = app
+        .post(
+            &s.creds,
+            &format!("/v1/collections/{aid}/refunds"),
+            json!({"amount": {"currency": "USD", "value": "1000"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    assert_eq!(r.json()["status"], "pending");
+    let rid = r.json()["id"].as_str().unwrap().to_owned();
+    advance_minutes(&app, 1).await;
+    assert_eq!(get(&app, &s, &aid).await["status"], "partially_refunded");
+    assert_eq!(
+        inflow_refunds(&ls, &api).await,
+        vec![(rid, 1_000)],
+        "refunded once"
+    );
     ledger_is_sound(&app).await;
 }
