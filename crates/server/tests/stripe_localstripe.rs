@@ -1,10 +1,11 @@
 //! The Stripe connector against a real fake Stripe (localstripe 1.15.10),
 //! over Inflow's HTTP API, on both backends: sale, authorization and a
-//! partial capture, void before capture, refunds to exhaustion and one
-//! more, a declining card, a force refused by capability, a lost answer
-//! resolved by reconciliation with one charge, the batch close from
-//! Stripe's balance transactions — and Inflow's ledger tied to what
-//! localstripe reports.
+//! partial capture, voids before and after capture, refunds to exhaustion
+//! and one more, a declining card, a force refused by capability, lost
+//! answers (sale, partial capture, refund) resolved by reconciliation or
+//! the client's keyed retry and done once, the batch close from Stripe's
+//! balance transactions — and Inflow's ledger tied to what localstripe
+//! reports.
 //!
 //! What localstripe 1.15.10 lacks, and how it is covered instead:
 //! - `Idempotency-Key` is ignored: the connector's own lookup (the card's
