@@ -11,9 +11,11 @@
 //! | refund | Refund with `amount`, as many as the capture allows |
 //! | force with an outside approval code | not offered (`capability_not_supported`) |
 //! | batch close | a capture settles when its balance transaction is `available` |
+//! | disputes | `GET /v1/disputes` (reconciliation) and `charge.dispute.*` webhooks ([`signature`]) |
 //!
 //! Every request that moves money carries Inflow's call reference as its
-//! `Idempotency-Key` and in `metadata[inflow_reference]`; before making a
+//! `Idempotency-Key` (PaymentIntents and Refunds also in
+//! `metadata[inflow_reference]`); on a retry, before making a
 //! PaymentIntent or Refund again the connector looks for the one a lost
 //! answer left behind (the card's customer's charges; the payment's
 //! refunds), so a retry never charges twice even where idempotency keys
