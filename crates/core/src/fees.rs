@@ -37,6 +37,10 @@ pub struct FeeSchedule {
     pub card_percentage_bps: i64,
     /// Card: fixed fee per capture.
     pub card_fixed: i64,
+    /// Card: charged when a capture is disputed (chargeback), kept whatever
+    /// the dispute's outcome.
+    #[serde(default)]
+    pub card_dispute_fee: i64,
 }
 
 impl FeeSchedule {
@@ -49,6 +53,7 @@ impl FeeSchedule {
             ("achPercentageMax", self.ach_percentage_max),
             ("achReturnFee", self.ach_return_fee),
             ("cardFixed", self.card_fixed),
+            ("cardDisputeFee", self.card_dispute_fee),
         ];
         for (field, v) in money {
             if !(0..=MAX_FEE_MINOR).contains(&v) {
@@ -159,6 +164,7 @@ mod tests {
             ach_return_fee: 1_500,
             card_percentage_bps: 290,
             card_fixed: 30,
+            card_dispute_fee: 1_500,
         }
     }
 

@@ -445,3 +445,78 @@ fn card_head<'a>(kind: &'static str, p: &'a CardPosting<'a>) -> Head<'a> {
         now: p.now,
     }
 }
+
+/// Card dispute opened (reference: the processor's dispute id): Dr the
+/// destination *amount* — from what the collection still has pending, the
+/// rest from available — and Cr card clearing *amount* (the processor took
+/// it back); then Dr destination available *fee*, Cr fee revenue (the
+/// dispute fee, kept whatever the outcome).
+pub async fn post_card_dispute(
+    tx: &mut Tx,
+    p: CardPosting<'_>,
+    dispute_fee: i64,
+) -> Result<(), StoreError> {
+    let (cur, amount) = (p.amount.currency(), p.amount.minor());
+    let pending = LedgerAccount::pending(p.destination, cur);
+    let nets = tx.ledger_nets_for_collection(p.collection_id).await?;
+    let from_pending = nets
+        .get(&pending.id())
+        .copied()
+        .unwrap_or(0)
+        .clamp(0, amount);
+    let available = LedgerAccount::available(p.destination, cur);
+    let head = card_head("card_disputed", &p);
+    let t = build(
+        head,
+        [
+            entry(pending, Direction::Debit, from_pending),
+            entry(available.clone(), Direction::Debit, amount - from_pending),
+            entry(
+                LedgerAccount::operator(kind::CARD_CLEARING, cur),
+                Direction::Credit,
+                amount,
+            ),
+        ],
+    );
+    let mut fee_head = card_head("card_dispute_fee", &p);
+    fee_head.gross = dispute_fee;
+    let fee = build(
+        fee_head,
+        [
+            entry(available, Direction::Debit, dispute_fee),
+            entry(
+                LedgerAccount::operator(kind::FEE_REVENUE, cur),
+                Direction::Credit,
+                dispute_fee,
+            ),
+        ],
+    );
+    let posts: Vec<_> = [t, fee]
+        .into_iter()
+        .filter(|t| !t.entries.is_empty())
+        .collect();
+    tx.post_ledger_transactions(&posts).await
+}
+
+/// Card dispute won (reference: the processor's dispute id): the processor
+/// gives the amount back — Dr card clearing, Cr destination available.
+pub async fn post_card_dispute_won(tx: &mut Tx, p: CardPosting<'_>) -> Result<(), StoreError> {
+    let (cur, amount) = (p.amount.currency(), p.amount.minor());
+    let head = card_head("card_dispute_won", &p);
+    let t = build(
+        head,
+        [
+            entry(
+                LedgerAccount::operator(kind::CARD_CLEARING, cur),
+                Direction::Debit,
+                amount,
+            ),
+            entry(
+                LedgerAccount::available(p.destination, cur),
+                Direction::Credit,
+                amount,
+            ),
+        ],
+    );
+    tx.post_ledger_transactions(&[t]).await
+}

@@ -249,6 +249,64 @@ pub async fn migrate(config: &Config) -> anyhow::Result<(Store, u64)> {
     Ok((store, sealed))
 }
 
+/// The card processor the configuration names. Production mode never
+/// simulates: it refuses to start with the sandbox processor, and without
+/// any processor it starts with card processing off (503
+/// `card_processing_unavailable`), saying so.
+pub fn card_processor(
+    config: &Config,
+    store: &Store,
+    vault: &Arc<Vault>,
+    clock: &SharedClock,
+) -> anyhow::Result<Arc<dyn inflow_engine::cards::CardProcessor>> {
+    use inflow_engine::cards::{
+        DisabledProcessor, SandboxProcessor, StripeConfig, StripeProcessor,
+    };
+    let default = if config.sandbox {
+        "sandbox"
+    } else {
+        "disabled"
+    };
+    let name = config.cards.processor.as_deref().unwrap_or(default);
+    match name {
+        "sandbox" if !config.sandbox => bail!(
+            "cards.processor = \"sandbox\" in production mode (sandbox = false): the sandbox processor moves no money, \
+             so production refuses it. Set cards.processor = \"stripe\" with cards.stripe.secret_key \
+             (INFLOW_CARDS__STRIPE__SECRET_KEY), or \"disabled\" to run without cards"
+        ),
+        "sandbox" => Ok(Arc::new(SandboxProcessor::new(store.clone(), clock.clone()))),
+        "disabled" => {
+            tracing::warn!(
+                "card processing is DISABLED: no card processor is configured (cards.processor); \
+                 card requests answer 503 card_processing_unavailable"
+            );
+            Ok(Arc::new(DisabledProcessor))
+        }
+        "stripe" => {
+            let s = &config.cards.stripe;
+            let key = s.secret_key.as_deref().filter(|k| !k.trim().is_empty()).context(
+                "cards.processor = \"stripe\" needs cards.stripe.secret_key (INFLOW_CARDS__STRIPE__SECRET_KEY)",
+            )?;
+            if !config.sandbox && key.starts_with("sk_test_") {
+                tracing::warn!("the Stripe secret key is a test-mode key (sk_test_…): Stripe moves no real money with it");
+            }
+            if s.timeout_secs == 0 {
+                bail!("cards.stripe.timeout_secs must be at least 1");
+            }
+            let cfg = StripeConfig {
+                api_base: s.api_base.clone(),
+                secret_key: key.to_owned(),
+                timeout: std::time::Duration::from_secs(s.timeout_secs),
+            };
+            let p = StripeProcessor::new(&cfg, store.clone(), vault.clone())
+                .map_err(|e| anyhow::anyhow!(e))?;
+            tracing::info!(api = %s.api_base, "card processor: stripe");
+            Ok(Arc::new(p))
+        }
+        other => bail!("cards.processor must be sandbox, stripe or disabled, not {other:?}"),
+    }
+}
+
 pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     secure_data_dir(&config);
     let key = master_key(&config)?;
@@ -278,9 +336,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         .context("starting the webhook dispatcher")?,
     );
     let card_config = card_config(&config)?;
-    let card_processor: Arc<dyn inflow_engine::cards::CardProcessor> = Arc::new(
-        inflow_engine::cards::SandboxProcessor::new(store.clone(), clock.clone()),
-    );
+    let card_processor = card_processor(&config, &store, &vault, &clock)?;
     let state = AppState {
         webhooks,
         ach,

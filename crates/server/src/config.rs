@@ -120,6 +120,12 @@ pub struct CardSettings {
     /// When the processor's daily batch closes, `HH:MM` US/Eastern;
     /// captured collections settle (`completed`) then.
     pub batch_close: String,
+    /// `sandbox`, `stripe` or `disabled`. Unset: the sandbox processor in
+    /// sandbox mode, `disabled` in production (card requests answer 503).
+    /// Production mode refuses to start with `sandbox`.
+    pub processor: Option<String>,
+    /// `[cards.stripe]`, used when `processor = "stripe"`.
+    pub stripe: StripeSettings,
 }
 
 impl Default for CardSettings {
@@ -127,7 +133,56 @@ impl Default for CardSettings {
         Self {
             authorization_ttl_days: 7,
             batch_close: "22:00".into(),
+            processor: None,
+            stripe: StripeSettings::default(),
         }
+    }
+}
+
+/// One Stripe account (`[cards.stripe]`, `INFLOW_CARDS__STRIPE__<FIELD>`).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StripeSettings {
+    /// `sk_live_…` or `sk_test_…`; better given in the environment
+    /// (`INFLOW_CARDS__STRIPE__SECRET_KEY`). Never logged.
+    pub secret_key: Option<String>,
+    /// Stripe's API (a localstripe in tests).
+    pub api_base: String,
+    /// A request's answer counts as lost after this long (then 202 and
+    /// reconciliation).
+    pub timeout_secs: u64,
+    /// The signing secret (`whsec_…`) of the webhook endpoint configured
+    /// at Stripe for `POST /v1/processors/stripe/webhooks` (disputes).
+    /// Without it the endpoint answers 404 and disputes arrive through
+    /// reconciliation only. Never logged.
+    pub webhook_secret: Option<String>,
+}
+
+impl Default for StripeSettings {
+    fn default() -> Self {
+        Self {
+            secret_key: None,
+            api_base: "https://api.stripe.com".into(),
+            timeout_secs: 20,
+            webhook_secret: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for StripeSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeSettings")
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("api_base", &self.api_base)
+            .field("timeout_secs", &self.timeout_secs)
+            .field(
+                "webhook_secret",
+                &self.webhook_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
     }
 }
 

@@ -50,6 +50,7 @@ fn schedule() -> FeeSchedule {
         ach_return_fee: 1_500,
         card_percentage_bps: 290,
         card_fixed: 30,
+        card_dispute_fee: 1_500,
     }
 }
 
@@ -466,6 +467,7 @@ async fn run_case(store: &Store, ops: Vec<Op>) {
                     reference: None,
                     metadata: Metadata::new(),
                     duplicate_window: None,
+                    capabilities: inflow_engine::cards::CardProcessor::capabilities(&k.processor),
                 };
                 let (c, call) = store
                     .write(move |tx| {

@@ -22,6 +22,9 @@ CardStatus, "card collection status" {
     Voided => "voided",
     PartiallyRefunded => "partially_refunded",
     Refunded => "refunded",
+    Disputed => "disputed",
+    DisputeWon => "dispute_won",
+    DisputeLost => "dispute_lost",
 });
 
 string_enum!(
@@ -49,6 +52,8 @@ impl CardStatus {
                 | (Captured, Completed | Voided | PartiallyRefunded | Refunded)
                 | (Completed, PartiallyRefunded | Refunded)
                 | (PartiallyRefunded, PartiallyRefunded | Refunded | Completed)
+                | (Captured | Completed | PartiallyRefunded, Disputed)
+                | (Disputed, DisputeWon | DisputeLost)
         )
     }
 
@@ -64,7 +69,11 @@ impl CardStatus {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            CardStatus::Declined | CardStatus::Voided | CardStatus::Refunded
+            CardStatus::Declined
+                | CardStatus::Voided
+                | CardStatus::Refunded
+                | CardStatus::DisputeWon
+                | CardStatus::DisputeLost
         )
     }
 }

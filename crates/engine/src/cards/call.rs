@@ -66,13 +66,36 @@ fn money(c: &CardCollection, minor: i64) -> Result<Money, CardError> {
 
 /// Make `call` at the processor. `cvc` is passed on an authorization when the
 /// request that made it (or its retry) carried one; the reconciliation job
-/// has none.
+/// has none. The call may have been attempted before.
 pub async fn make_call(
     store: &Store,
     processor: &dyn CardProcessor,
     vault: &Vault,
     call: &ProcessorCall,
     cvc: Option<&Cvc>,
+) -> Result<Attempt, CardError> {
+    attempt(store, processor, vault, call, cvc, true).await
+}
+
+/// [`make_call`] for a call just reserved by the caller itself: nothing
+/// can have reached the processor yet.
+pub async fn make_first_call(
+    store: &Store,
+    processor: &dyn CardProcessor,
+    vault: &Vault,
+    call: &ProcessorCall,
+    cvc: Option<&Cvc>,
+) -> Result<Attempt, CardError> {
+    attempt(store, processor, vault, call, cvc, false).await
+}
+
+async fn attempt(
+    store: &Store,
+    processor: &dyn CardProcessor,
+    vault: &Vault,
+    call: &ProcessorCall,
+    cvc: Option<&Cvc>,
+    retry: bool,
 ) -> Result<Attempt, CardError> {
     let (c, pm) = {
         let mut tx = store.read().await?;
@@ -104,6 +127,7 @@ pub async fn make_call(
                     reference: &call.reference,
                     amount: money(&c, call.amount)?,
                     card: CardData {
+                        payment_method_id: pm.id.as_str(),
                         number: &number,
                         exp_month: pm.exp_month,
                         exp_year: pm.exp_year,
@@ -115,15 +139,19 @@ pub async fn make_call(
                         .approval_code
                         .as_deref()
                         .filter(|_| c.tx_type == CardTxType::Force),
+                    retry,
                 })
                 .await
                 .map(Answer::Authorization)
         }
         CardOperation::Capture => processor
-            .capture(&processor_ref, money(&c, call.amount)?)
+            .capture(&processor_ref, &call.reference, money(&c, call.amount)?)
             .await
             .map(|_| Answer::Captured),
-        CardOperation::Void => processor.void(&processor_ref).await.map(|_| Answer::Voided),
+        CardOperation::Void => processor
+            .void(&processor_ref, &call.reference)
+            .await
+            .map(|_| Answer::Voided),
         CardOperation::Refund => processor
             .refund(&processor_ref, &call.reference, money(&c, call.amount)?)
             .await

@@ -22,6 +22,10 @@ pub enum CardError {
         message: String,
         param: &'static str,
     },
+    /// 503: card processing is off on this node (production mode without a
+    /// real processor).
+    #[error("card processing is unavailable: {0}")]
+    ProcessingUnavailable(String),
     #[error(transparent)]
     Processor(#[from] ProcessorError),
     #[error(transparent)]

@@ -9,6 +9,7 @@ use inflow_core::crypto::Vault;
 use inflow_store::{Store, StoreError};
 
 use super::call::{make_call, record_attempt, Attempt};
+use super::disputes::{self, Applied};
 use super::error::CardError;
 use super::processor::CardProcessor;
 use super::reserve::reserve_void;
@@ -33,6 +34,8 @@ pub struct CardJobsReport {
     pub authorizations_expired: usize,
     pub batches_closed: usize,
     pub collections_settled: usize,
+    /// Dispute reports that changed a collection (opened or decided).
+    pub disputes_applied: usize,
 }
 
 /// Run everything due by `now` (batch closes in `(from, now]` when none
@@ -62,6 +65,7 @@ pub async fn run_due(
         let mut report = CardJobsReport::default();
         retry_unanswered(store, processor, vault, cfg, now, &mut report).await?;
         expire_authorizations(store, processor, vault, cfg, now, &mut report).await?;
+        reconcile_disputes(store, processor, now, &mut report).await?;
         close_batches(store, processor, cfg, from, now, &mut report).await?;
         Ok::<_, CardError>(report)
     }
@@ -115,6 +119,49 @@ async fn retry_unanswered(
             Err(e) => {
                 tracing::warn!(call = %reference, error = %e, "card processor call retry failed")
             }
+        }
+    }
+    Ok(())
+}
+
+/// Apply every dispute the processor reports (each once, by its id).
+async fn reconcile_disputes(
+    store: &Store,
+    processor: &dyn CardProcessor,
+    now: DateTime<Utc>,
+    report: &mut CardJobsReport,
+) -> Result<(), CardError> {
+    let reports = match processor.disputes().await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "the processor's dispute list is unavailable; retrying on the next pass");
+            return Ok(());
+        }
+    };
+    for r in reports {
+        // Most reports repeat what is recorded: skip those without a write.
+        let known = {
+            let mut tx = store.read().await?;
+            let d = tx.get_card_dispute(&r.dispute_id).await?;
+            tx.rollback().await?;
+            d
+        };
+        if known.is_some_and(|d| d.status != "open" || r.stage == disputes::DisputeStage::Open) {
+            continue;
+        }
+        let id = r.dispute_id.clone();
+        let applied = store
+            .write(move |tx| Box::pin(async move { disputes::apply(tx, &r, now).await }))
+            .await?;
+        match applied {
+            Applied::Opened | Applied::Closed(_) | Applied::OpenedAndClosed(_) => {
+                tracing::info!(dispute = %id, ?applied, "card dispute applied");
+                report.disputes_applied += 1;
+            }
+            Applied::NotDisputable(status) => {
+                tracing::warn!(dispute = %id, %status, "a dispute was reported on a collection that cannot be disputed")
+            }
+            Applied::UnknownPayment | Applied::Busy | Applied::Nothing => {}
         }
     }
     Ok(())
@@ -216,7 +263,13 @@ async fn close_batches(
             }
         };
     for day in closes_between(cfg, last, from, now) {
-        let batch = match processor.settle_batch(day).await {
+        let candidates = {
+            let mut tx = store.read().await?;
+            let refs = tx.unsettled_card_processor_refs(10_000).await?;
+            tx.rollback().await?;
+            refs
+        };
+        let batch = match processor.settle_batch(day, &candidates).await {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(%day, error = %e, "card batch close failed; retrying on the next pass");

@@ -15,19 +15,23 @@
 //! expired authorizations and closes the processor's daily batch.
 
 pub mod call;
+pub mod capability;
+pub mod disputes;
 pub mod error;
 pub mod jobs;
 pub mod postings;
 pub mod processor;
 pub mod reserve;
 pub mod sandbox;
+pub mod stripe;
 
 use chrono::NaiveTime;
 
 pub use error::CardError;
-pub use processor::{CardProcessor, ProcessorError};
+pub use processor::{Capabilities, CardProcessor, DisabledProcessor, ProcessorError};
 pub use reserve::NewCardCollection;
 pub use sandbox::SandboxProcessor;
+pub use stripe::{StripeConfig, StripeProcessor};
 
 /// How the card rail runs.
 #[derive(Debug, Clone)]

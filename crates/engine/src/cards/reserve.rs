@@ -14,7 +14,9 @@ use inflow_core::model::{Metadata, PaymentMethodStatus};
 use inflow_core::money::Money;
 use inflow_store::{StoreError, Tx};
 
+use super::capability::require_for;
 use super::error::{conflict, unprocessable, CardError};
+use super::processor::Capabilities;
 
 /// A new sale, authorization or force, after request parsing.
 #[derive(Debug, Clone)]
@@ -30,6 +32,8 @@ pub struct NewCardCollection {
     pub metadata: Metadata,
     /// Refuse a recent look-alike (same card, amount and type) unless false.
     pub duplicate_window: Option<Duration>,
+    /// What the configured processor offers (a force needs it).
+    pub capabilities: Capabilities,
 }
 
 fn new_call(
@@ -76,6 +80,7 @@ pub async fn reserve_create(
     requester: Option<CallRequester>,
     now: DateTime<Utc>,
 ) -> Result<(CardCollection, ProcessorCall), CardError> {
+    require_for(&new.capabilities, new.tx_type)?;
     let pm = &new.payment_method;
     if pm.status != PaymentMethodStatus::Active {
         return Err(CardError::Conflict {

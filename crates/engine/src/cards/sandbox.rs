@@ -16,9 +16,12 @@
 //! | 4000000000000044   | partial approval: half the amount         |
 //! | 4000000000000036   | approved, but the first answer to every operation is lost (timeout) |
 //!
+//! | 4000000000000259   | approved, then disputed (fraudulent) once captured; the dispute is lost a day later |
+//! | 4000000000001976   | approved, then disputed once captured; the dispute is won a day later |
+//!
 //! By amount: a capture or refund of exactly 13.13 is refused by the processor.
 
-use chrono::NaiveDate;
+use chrono::{Duration, NaiveDate};
 use inflow_core::clock::SharedClock;
 use inflow_core::money::Money;
 use inflow_store::repo::sandbox_processor::{SandboxCardTransaction, SandboxRefund};
@@ -26,9 +29,10 @@ use inflow_store::{Store, StoreError, Tx};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::disputes::{DisputeReport, DisputeStage};
 use super::processor::{
-    Approval, AuthorizeOutcome, AuthorizeRequest, BatchSettlement, CardData, CardProcessor,
-    ProcessorError, ProcessorFuture, SettledTransaction,
+    Approval, AuthorizeOutcome, AuthorizeRequest, BatchSettlement, Capabilities, CardData,
+    CardProcessor, ProcessorError, ProcessorFuture, SettledTransaction,
 };
 
 /// The magic card numbers and what they do.
@@ -60,12 +64,21 @@ pub const PARTIAL_APPROVAL: &str = "4000000000000044";
 /// did the work and the caller timed out.
 pub const LOST_ANSWER: &str = "4000000000000036";
 
+/// Captured, then disputed by the cardholder; the dispute is lost.
+pub const DISPUTE_LOST: &str = "4000000000000259";
+/// Captured, then disputed by the cardholder; the dispute is won.
+pub const DISPUTE_WON: &str = "4000000000001976";
+/// How long a sandbox dispute stays open before it is decided.
+pub const DISPUTE_DECIDED_AFTER_HOURS: i64 = 24;
+
 /// A capture or refund of exactly this amount (13.13) is refused by the
 /// sandbox processor (not a card decline: the processor says no).
 pub const REFUSED_AMOUNT: i64 = 1_313;
 
 const NORMAL: &str = "normal";
 const LOSES_FIRST_ANSWER: &str = "lost_answer";
+const WILL_BE_DISPUTED_LOST: &str = "dispute_lost";
+const WILL_BE_DISPUTED_WON: &str = "dispute_won";
 
 /// The sandbox processor.
 #[derive(Clone)]
@@ -177,14 +190,23 @@ impl SandboxProcessor {
 }
 
 impl CardProcessor for SandboxProcessor {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            processor: "sandbox",
+            enabled: true,
+            force_with_approval_code: true,
+        }
+    }
+
     fn authorize<'a>(&'a self, req: AuthorizeRequest<'a>) -> ProcessorFuture<'a, AuthorizeOutcome> {
         Box::pin(async move {
             let answer = Self::decide(&req);
             let now = self.clock.now();
-            let behaviour = if req.card.number.expose() == LOST_ANSWER {
-                LOSES_FIRST_ANSWER
-            } else {
-                NORMAL
+            let behaviour = match req.card.number.expose() {
+                LOST_ANSWER => LOSES_FIRST_ANSWER,
+                DISPUTE_LOST => WILL_BE_DISPUTED_LOST,
+                DISPUTE_WON => WILL_BE_DISPUTED_WON,
+                _ => NORMAL,
             };
             let state = match (answer.approved, req.capture) {
                 (false, _) => "declined",
@@ -254,7 +276,12 @@ impl CardProcessor for SandboxProcessor {
         })
     }
 
-    fn capture<'a>(&'a self, processor_ref: &'a str, amount: Money) -> ProcessorFuture<'a, ()> {
+    fn capture<'a>(
+        &'a self,
+        processor_ref: &'a str,
+        _reference: &'a str,
+        amount: Money,
+    ) -> ProcessorFuture<'a, ()> {
         Box::pin(async move {
             if amount.minor() == REFUSED_AMOUNT {
                 return Err(ProcessorError::Rejected(
@@ -305,7 +332,7 @@ impl CardProcessor for SandboxProcessor {
         })
     }
 
-    fn void<'a>(&'a self, processor_ref: &'a str) -> ProcessorFuture<'a, ()> {
+    fn void<'a>(&'a self, processor_ref: &'a str, _reference: &'a str) -> ProcessorFuture<'a, ()> {
         Box::pin(async move {
             let t = self.transaction(processor_ref).await?;
             match t.state.as_str() {
@@ -380,7 +407,39 @@ impl CardProcessor for SandboxProcessor {
         })
     }
 
-    fn settle_batch<'a>(&'a self, day: NaiveDate) -> ProcessorFuture<'a, BatchSettlement> {
+    fn disputes(&self) -> ProcessorFuture<'_, Vec<DisputeReport>> {
+        Box::pin(async move {
+            let now = self.clock.now();
+            let rows = self
+                .books(|tx| Box::pin(async move { tx.sandbox_card_disputed().await }))
+                .await?;
+            Ok(rows
+                .into_iter()
+                .filter(|t| t.captured > t.refunded)
+                .map(|t| {
+                    let decided =
+                        now >= t.created_at + Duration::hours(DISPUTE_DECIDED_AFTER_HOURS);
+                    DisputeReport {
+                        dispute_id: format!("sbx_dp_{}", t.reference),
+                        amount_minor: t.captured - t.refunded,
+                        reason: "fraudulent".into(),
+                        stage: match (decided, t.behaviour.as_str()) {
+                            (false, _) => DisputeStage::Open,
+                            (true, WILL_BE_DISPUTED_WON) => DisputeStage::Won,
+                            (true, _) => DisputeStage::Lost,
+                        },
+                        processor_ref: t.processor_ref,
+                    }
+                })
+                .collect())
+        })
+    }
+
+    fn settle_batch<'a>(
+        &'a self,
+        day: NaiveDate,
+        _candidates: &'a [String],
+    ) -> ProcessorFuture<'a, BatchSettlement> {
         Box::pin(async move {
             let now = self.clock.now();
             let rows = self

@@ -53,7 +53,8 @@ pub struct LedgerEntryView {
     /// Always `ledger_entry`.
     pub object: &'static str,
     pub transaction_id: String,
-    /// `ach_submitted`, `ach_completed`, `ach_returned`, `ach_return_fee`, `ach_reversed`, `card_captured`, `card_refunded`.
+    /// `ach_submitted`, `ach_completed`, `ach_returned`, `ach_return_fee`, `ach_reversed`, `card_captured`,
+    /// `card_settled`, `card_refunded`, `card_voided`, `card_disputed`, `card_dispute_fee`, `card_dispute_won`.
     pub transaction_type: String,
     /// `pending` or `available`.
     pub balance: &'static str,
@@ -158,6 +159,9 @@ pub struct FeeScheduleBody {
     pub card_percentage_bps: i64,
     #[serde(default)]
     pub card_fixed: i64,
+    /// Charged when a card capture is disputed (kept whatever the outcome).
+    #[serde(default)]
+    pub card_dispute_fee: i64,
 }
 
 impl From<FeeSchedule> for FeeScheduleBody {
@@ -171,6 +175,7 @@ impl From<FeeSchedule> for FeeScheduleBody {
             ach_return_fee: s.ach_return_fee,
             card_percentage_bps: s.card_percentage_bps,
             card_fixed: s.card_fixed,
+            card_dispute_fee: s.card_dispute_fee,
         }
     }
 }
@@ -186,6 +191,7 @@ impl From<&FeeScheduleBody> for FeeSchedule {
             ach_return_fee: b.ach_return_fee,
             card_percentage_bps: b.card_percentage_bps,
             card_fixed: b.card_fixed,
+            card_dispute_fee: b.card_dispute_fee,
         }
     }
 }

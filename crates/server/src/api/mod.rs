@@ -108,6 +108,7 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cards::capture))
         .routes(routes!(cards::void))
         .routes(routes!(cards::refund))
+        .routes(routes!(cards::processor_info::get))
         .routes(routes!(schedules::create, schedules::list))
         .routes(routes!(schedules::get, schedules::update))
         .routes(routes!(schedules::pause))
@@ -137,6 +138,7 @@ fn public_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
+        .routes(routes!(cards::processor_webhooks::stripe_webhook))
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.

@@ -44,7 +44,8 @@ pub struct SettlementLine {
     pub submitted: CountAmount,
     /// Collections that completed (gross).
     pub completed: CountAmount,
-    /// Collections returned (also late) or reversed (gross).
+    /// Collections returned (also late) or reversed, card refunds, voids and
+    /// disputes (gross).
     pub returned: CountAmount,
     /// Net fee revenue: fees charged, less fees given back on reversals, plus return fees.
     pub fees: String,
@@ -149,7 +150,9 @@ pub async fn settlement_report(
         let slot = match p.kind.as_str() {
             "ach_submitted" | "card_captured" => &mut a.submitted,
             "ach_completed" | "card_settled" => &mut a.completed,
-            "ach_returned" | "ach_reversed" | "card_refunded" | "card_voided" => &mut a.returned,
+            "ach_returned" | "ach_reversed" | "card_refunded" | "card_voided" | "card_disputed" => {
+                &mut a.returned
+            }
             _ => continue,
         };
         slot.0 += p.count;

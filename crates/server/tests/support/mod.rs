@@ -7,6 +7,7 @@ pub mod ach;
 pub mod card;
 pub mod leaks;
 pub mod ledger;
+pub mod localstripe;
 pub mod receiver;
 
 use inflow_core::crypto::{sign_request, MasterKey};

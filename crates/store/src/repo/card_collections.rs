@@ -454,6 +454,22 @@ impl Tx {
         Ok(())
     }
 
+    /// Processor references of captured collections not yet settled,
+    /// oldest first: what a batch close asks the processor about.
+    pub async fn unsettled_card_processor_refs(
+        &mut self,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let refs: Vec<String> = on_db!(self, conn => sqlx::query_scalar(
+            "SELECT processor_ref FROM card_collections WHERE processor_ref IS NOT NULL \
+             AND status IN ('captured', 'partially_refunded', 'refunded', 'disputed', 'dispute_won', 'dispute_lost') AND completed_at IS NULL \
+             ORDER BY id LIMIT $1")
+            .bind(limit)
+            .fetch_all(conn)
+            .await)?;
+        Ok(refs)
+    }
+
     /// Card collections with this processor reference that a batch close
     /// may settle (captured, or partly refunded, and not yet settled).
     pub async fn settleable_card_collections(
@@ -470,7 +486,7 @@ impl Tx {
             };
             let sql = sqlx::AssertSqlSafe(format!(
                 "SELECT {COLUMNS} FROM card_collections WHERE processor_ref IN ({source}) \
-                 AND status IN ('captured', 'partially_refunded', 'refunded') AND completed_at IS NULL ORDER BY id"
+                 AND status IN ('captured', 'partially_refunded', 'refunded', 'disputed', 'dispute_won', 'dispute_lost') AND completed_at IS NULL ORDER BY id"
             ));
             let rows: Vec<Row> = on_db!(self, conn => sqlx::query_as(sql)
                 .bind(&list)

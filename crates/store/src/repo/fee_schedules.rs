@@ -11,7 +11,7 @@ use crate::{on_db, StoreError, Tx};
 /// The key of the operator's default schedule.
 pub const DEFAULT_KEY: &str = "default";
 
-type Row = (i64, i64, i64, i64, i64, i64, i64, i64);
+type Row = (i64, i64, i64, i64, i64, i64, i64, i64, i64);
 
 fn from_row(r: Row) -> FeeSchedule {
     FeeSchedule {
@@ -23,6 +23,7 @@ fn from_row(r: Row) -> FeeSchedule {
         ach_return_fee: r.5,
         card_percentage_bps: r.6,
         card_fixed: r.7,
+        card_dispute_fee: r.8,
     }
 }
 
@@ -31,7 +32,7 @@ impl Tx {
     pub async fn get_fee_schedule(&mut self, key: &str) -> Result<Option<FeeSchedule>, StoreError> {
         let row: Option<Row> = on_db!(self, conn => sqlx::query_as(
             "SELECT ach_fixed, ach_same_day_surcharge, ach_percentage_bps, ach_percentage_min, ach_percentage_max, \
-             ach_return_fee, card_percentage_bps, card_fixed FROM fee_schedules WHERE customer_id = $1")
+             ach_return_fee, card_percentage_bps, card_fixed, card_dispute_fee FROM fee_schedules WHERE customer_id = $1")
             .bind(key)
             .fetch_optional(conn)
             .await)?;
@@ -62,13 +63,13 @@ impl Tx {
     ) -> Result<(), StoreError> {
         on_db!(self, conn => sqlx::query(
             "INSERT INTO fee_schedules (customer_id, ach_fixed, ach_same_day_surcharge, ach_percentage_bps, \
-             ach_percentage_min, ach_percentage_max, ach_return_fee, card_percentage_bps, card_fixed, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (customer_id) DO UPDATE SET \
+             ach_percentage_min, ach_percentage_max, ach_return_fee, card_percentage_bps, card_fixed, card_dispute_fee, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (customer_id) DO UPDATE SET \
              ach_fixed = excluded.ach_fixed, ach_same_day_surcharge = excluded.ach_same_day_surcharge, \
              ach_percentage_bps = excluded.ach_percentage_bps, ach_percentage_min = excluded.ach_percentage_min, \
              ach_percentage_max = excluded.ach_percentage_max, ach_return_fee = excluded.ach_return_fee, \
              card_percentage_bps = excluded.card_percentage_bps, card_fixed = excluded.card_fixed, \
-             updated_at = excluded.updated_at")
+             card_dispute_fee = excluded.card_dispute_fee, updated_at = excluded.updated_at")
             .bind(key)
             .bind(s.ach_fixed)
             .bind(s.ach_same_day_surcharge)
@@ -78,6 +79,7 @@ impl Tx {
             .bind(s.ach_return_fee)
             .bind(s.card_percentage_bps)
             .bind(s.card_fixed)
+            .bind(s.card_dispute_fee)
             .bind(ts(now))
             .execute(conn)
             .await

@@ -219,6 +219,22 @@ impl Tx {
         Ok(rows)
     }
 
+    /// Captured (or settled) transactions whose card the cardholder will
+    /// dispute (behaviour `dispute_won` / `dispute_lost`).
+    pub async fn sandbox_card_disputed(
+        &mut self,
+    ) -> Result<Vec<SandboxCardTransaction>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM sandbox_card_transactions \
+             WHERE behaviour IN ('dispute_won', 'dispute_lost') AND state IN ('captured', 'settled') \
+             ORDER BY processor_ref LIMIT 1000"
+        ));
+        let rows: Vec<Row> = on_db!(self, conn => sqlx::query_as(sql).fetch_all(conn).await)?;
+        rows.into_iter()
+            .map(SandboxCardTransaction::try_from)
+            .collect()
+    }
+
     /// How many transactions the sandbox recorded for `reference`, and how
     /// many refunds for its transaction (to prove nothing was done twice).
     pub async fn sandbox_card_counts(&mut self, reference: &str) -> Result<(i64, i64), StoreError> {

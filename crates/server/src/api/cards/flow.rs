@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Duration;
 use inflow_core::card::{CallRequester, CallState, Cvc, ProcessorCall};
-use inflow_engine::cards::call::{make_call, record_attempt, Settled};
+use inflow_engine::cards::call::{make_call, make_first_call, record_attempt, Settled};
 use inflow_store::Tx;
 
 use crate::error::{ApiError, ApiResult, ErrorType};
@@ -52,6 +52,8 @@ pub async fn run(
     reserve: Reserve,
     respond: Respond,
 ) -> ApiResult<Response> {
+    inflow_engine::cards::capability::require_enabled(&state.card_processor.capabilities())
+        .map_err(ApiError::from)?;
     let requester = req.key.as_ref().map(|key| CallRequester {
         scope: auth.idempotency_scope(),
         key: key.clone(),
@@ -69,9 +71,10 @@ pub async fn run(
     let ttl = Duration::hours(i64::from(state.config.idempotency_ttl_hours));
     let since = state.clock.now() - ttl;
     let found = requester.clone();
-    let call = state
+    // `fresh`: reserved by this request, so never attempted before.
+    let (call, fresh) = state
         .store
-        .write(move |tx: &mut Tx| -> TxFuture<'_, ProcessorCall> {
+        .write(move |tx: &mut Tx| -> TxFuture<'_, (ProcessorCall, bool)> {
             Box::pin(async move {
                 if let Some(r) = &found {
                     if let Some(call) = tx.processor_call_for_key(&r.scope, &r.key, since).await? {
@@ -85,26 +88,22 @@ pub async fn run(
                             )
                             .with_param("Idempotency-Key"));
                         }
-                        return Ok(call);
+                        return Ok((call, false));
                     }
                 }
-                reserve(tx, found).await
+                Ok((reserve(tx, found).await?, true))
             })
         })
         .await?;
 
     // 2. Call the processor, unless the answer is already in.
     let attempt = if call.state == CallState::Pending {
-        Some(
-            make_call(
-                &state.store,
-                state.card_processor.as_ref(),
-                &state.vault,
-                &call,
-                cvc.as_ref(),
-            )
-            .await?,
-        )
+        let (store, processor, vault) = (&state.store, state.card_processor.as_ref(), &state.vault);
+        Some(if fresh {
+            make_first_call(store, processor, vault, &call, cvc.as_ref()).await?
+        } else {
+            make_call(store, processor, vault, &call, cvc.as_ref()).await?
+        })
     } else {
         None
     };

@@ -104,6 +104,12 @@ impl From<CardError> for ApiError {
                 message,
             )
             .with_param(param),
+            CardError::ProcessingUnavailable(m) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorType::ApiError,
+                "card_processing_unavailable",
+                m,
+            ),
             CardError::Processor(ProcessorError::Unavailable(_)) => {
                 let mut e = ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,

@@ -4,6 +4,8 @@
 pub mod flow;
 pub mod input;
 pub mod payment_method;
+pub mod processor_info;
+pub mod processor_webhooks;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -51,6 +53,7 @@ pub async fn create_card_collection(
     rail_required: bool,
 ) -> ApiResult<Response> {
     let customer_id = auth.customer_id()?.clone();
+    inflow_engine::cards::capability::require_enabled(&state.card_processor.capabilities())?;
     let body: CreateCardCollectionRequest = parse_json(&req.body)?;
     match (body.rail.as_deref(), rail_required) {
         (Some("card"), _) | (None, false) => {}
@@ -157,6 +160,7 @@ pub async fn create_card_collection(
         .as_deref()
         .map(|c| Cvc::parse("cvc", c, pm.brand))
         .transpose()?;
+    let capabilities = state.card_processor.capabilities();
     let reserve: Reserve = Box::new(move |tx, requester| {
         Box::pin(async move {
             let destination = tx
@@ -183,6 +187,7 @@ pub async fn create_card_collection(
                 reference,
                 metadata,
                 duplicate_window: (!allow_duplicate).then_some(window),
+                capabilities,
             };
             let (_, call) = reserve::reserve_create(tx, new, requester, now)
                 .await
@@ -215,10 +220,16 @@ fn collection_response(s: &Settled) -> ApiResult<(StatusCode, serde_json::Value)
 }
 
 /// Card sale, authorization or force.
+///
+/// What depends on the configured processor: a `force` with an outside
+/// approval code only where the processor offers it (the sandbox does;
+/// Stripe does not: `422 capability_not_supported`, `param: type`, naming
+/// the processor). Without any processor (production mode without one
+/// configured) every card request is `503 card_processing_unavailable`.
 #[utoipa::path(post, path = "/v1/collections/card", tag = "collections", request_body = CreateCardCollectionRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
     responses((status = 201, body = CardCollectionView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn create_card(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -229,7 +240,7 @@ pub async fn create_card(
 
 /// Capture (force) an authorization: all of it, or less (a partial force).
 #[utoipa::path(post, path = "/v1/collections/{id}/capture", tag = "collections", params(("id" = String, Path)), request_body = CaptureRequest,
-    responses((status = 200, body = CardCollectionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CardCollectionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn capture(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -253,7 +264,7 @@ pub async fn capture(
 
 /// Void an authorization, or a capture before settlement.
 #[utoipa::path(post, path = "/v1/collections/{id}/void", tag = "collections", params(("id" = String, Path)), request_body = VoidRequest,
-    responses((status = 200, body = CardCollectionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = CardCollectionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn void(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -281,7 +292,7 @@ pub async fn void(
 
 /// Refund all or part of a captured card collection (`rfd_…`); refunds never add up to more than was captured.
 #[utoipa::path(post, path = "/v1/collections/{id}/refunds", tag = "collections", params(("id" = String, Path)), request_body = RefundRequest,
-    responses((status = 201, body = RefundView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = RefundView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn refund(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,

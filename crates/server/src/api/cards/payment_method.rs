@@ -43,6 +43,7 @@ pub async fn create(
         external_id,
         metadata,
     } = common;
+    inflow_engine::cards::capability::require_enabled(&state.card_processor.capabilities())?;
     let now = state.clock.now();
     let number = CardNumber::parse("card.number", &card.number)?;
     let expiry = Expiry::parse(card.exp_month, card.exp_year, now.date_naive()).map_err(|e| {
@@ -101,6 +102,7 @@ pub async fn create(
             .verify(
                 pm.id.as_str(),
                 CardData {
+                    payment_method_id: pm.id.as_str(),
                     number: &number,
                     exp_month: pm.exp_month,
                     exp_year: pm.exp_year,
