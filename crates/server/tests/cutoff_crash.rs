@@ -173,6 +173,7 @@ impl Harness {
                 ach_company_id: Some(company_id.into()),
                 ach_policy: AchPolicy::default(),
                 card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
+                ach_limits: Default::default(),
                 metadata: Metadata::new(),
                 created_at: now,
                 updated_at: now,

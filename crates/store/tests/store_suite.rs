@@ -52,6 +52,7 @@ fn customer(name: &str) -> Customer {
         ach_company_id: Some("1234567890".into()),
         ach_policy: Default::default(),
         card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
+        ach_limits: Default::default(),
         metadata,
         created_at: DateTimeMicros::trunc(now),
         updated_at: DateTimeMicros::trunc(now),

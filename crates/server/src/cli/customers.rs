@@ -72,6 +72,7 @@ pub async fn run(config: Config, cmd: CustomersCommand) -> anyhow::Result<ExitCo
                 ach_company_id,
                 ach_policy: Default::default(),
                 card_daily_limit: None,
+                ach_limits: Default::default(),
                 metadata: Default::default(),
             };
             let mut tx = store.begin().await?;

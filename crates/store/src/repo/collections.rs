@@ -72,6 +72,18 @@ pub(crate) struct CollectionRow {
     fee_return: i64,
 }
 
+impl CollectionRow {
+    /// Id, customer id and raw status history: what is left to work with
+    /// when the rest of the row cannot be read.
+    pub(crate) fn identity(&self) -> (String, String, String) {
+        (
+            self.id.clone(),
+            self.customer_id.clone(),
+            self.status_history.clone(),
+        )
+    }
+}
+
 fn schedule_link(r: &CollectionRow) -> Result<Option<ScheduleLink>, StoreError> {
     match (&r.schedule_id, r.occurrence, r.retry_number) {
         (None, _, _) => Ok(None),
