@@ -84,7 +84,13 @@ pub async fn check_debit_totals(
         .ach_debit_totals_since(&customer.id, day_start, month_start)
         .await?;
     let checks = [
-        (limits.daily_debit_max, day, "dailyDebitMax", "daily", "today"),
+        (
+            limits.daily_debit_max,
+            day,
+            "dailyDebitMax",
+            "daily",
+            "today",
+        ),
         (
             limits.monthly_debit_max,
             month,

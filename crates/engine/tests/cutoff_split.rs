@@ -337,7 +337,11 @@ async fn assert_fails_alone(
     bad: &CollectionId,
     why: &str,
 ) {
-    assert_eq!(filed_ids(s), sorted(ordinary), "the ordinary entries are filed");
+    assert_eq!(
+        filed_ids(s),
+        sorted(ordinary),
+        "the ordinary entries are filed"
+    );
     w.check_files(s).await;
     let (status, reason) = w.status(bad).await;
     assert_eq!(status, CollectionStatus::Failed);
@@ -474,7 +478,10 @@ async fn when_file_id_modifiers_run_out_the_largest_entries_wait(b: TestBackend)
 async fn an_amount_beyond_the_entry_field_fails_alone(b: TestBackend) {
     let w = world(b).await;
     let ordinary = w.ordinary(3).await;
-    let bad = w.insert(vec![w.debit("ACME UTILITIES", 500)]).await.remove(0);
+    let bad = w
+        .insert(vec![w.debit("ACME UTILITIES", 500)])
+        .await
+        .remove(0);
     w.tamper(format!(
         "UPDATE collections SET amount = 10000000000 WHERE id = '{bad}'"
     ))
@@ -505,7 +512,10 @@ async fn an_amount_beyond_the_entry_field_fails_alone(b: TestBackend) {
 async fn an_unreadable_row_fails_alone(b: TestBackend) {
     let w = world(b).await;
     let ordinary = w.ordinary(2).await;
-    let bad = w.insert(vec![w.debit("ACME UTILITIES", 500)]).await.remove(0);
+    let bad = w
+        .insert(vec![w.debit("ACME UTILITIES", 500)])
+        .await
+        .remove(0);
     w.tamper(format!(
         "UPDATE collections SET routing_number = '123' WHERE id = '{bad}'"
     ))

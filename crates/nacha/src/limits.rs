@@ -72,7 +72,10 @@ mod tests {
 
     #[test]
     fn each_control_field_overflows_one_past_its_width() {
-        assert_eq!(batch_overflow(999_999, MAX_TOTAL_AMOUNT, MAX_TOTAL_AMOUNT), None);
+        assert_eq!(
+            batch_overflow(999_999, MAX_TOTAL_AMOUNT, MAX_TOTAL_AMOUNT),
+            None
+        );
         assert!(batch_overflow(1_000_000, 0, 0).is_some());
         assert!(batch_overflow(1, MAX_TOTAL_AMOUNT + 1, 0).is_some());
         assert!(batch_overflow(1, 0, MAX_TOTAL_AMOUNT + 1).is_some());

@@ -23,9 +23,7 @@
 //! assert_eq!(p.files[1].batches, vec![vec![100]]);
 //! ```
 
-use crate::limits::{
-    batch_overflow, file_overflow, MAX_ENTRY_AMOUNT, MAX_TOTAL_AMOUNT,
-};
+use crate::limits::{batch_overflow, file_overflow, MAX_ENTRY_AMOUNT, MAX_TOTAL_AMOUNT};
 
 /// What the planner needs to know of one entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -382,7 +380,10 @@ mod tests {
     #[test]
     fn the_block_count_caps_a_file() {
         let (records, _) = fill_one_file(true);
-        assert!(records <= MAX_RECORDS && records + 1 > MAX_RECORDS, "{records}");
+        assert!(
+            records <= MAX_RECORDS && records + 1 > MAX_RECORDS,
+            "{records}"
+        );
     }
 
     #[test]

@@ -145,7 +145,10 @@ async fn huge_debits_of_one_customer_do_not_stop_a_manual_cutoff(b: Backend) {
     let files = cutoff["files"].as_array().unwrap();
     assert_eq!(files.len(), 2, "{cutoff}");
     assert_eq!(cutoff["failed"], json!([]));
-    let entries: i64 = files.iter().map(|f| f["entryCount"].as_i64().unwrap()).sum();
+    let entries: i64 = files
+        .iter()
+        .map(|f| f["entryCount"].as_i64().unwrap())
+        .sum();
     assert_eq!(entries, 103);
     for f in files {
         assert_eq!(f["status"], "written");
@@ -179,7 +182,10 @@ async fn huge_debits_of_one_customer_do_not_stop_a_manual_cutoff(b: Backend) {
     assert_eq!(big.status(&app, &huge[0]).await["status"], "returned");
     assert_eq!(big.status(&app, &huge[100]).await["status"], "completed");
     assert_eq!(other.status(&app, &ordinary[0]).await["status"], "returned");
-    assert_eq!(other.status(&app, &ordinary[1]).await["status"], "completed");
+    assert_eq!(
+        other.status(&app, &ordinary[1]).await["status"],
+        "completed"
+    );
 }
 
 async fn huge_debits_of_one_customer_do_not_stop_the_scheduler(b: Backend) {

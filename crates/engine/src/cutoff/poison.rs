@@ -91,7 +91,10 @@ pub(super) async fn fail_unreadable(
     now: DateTime<Utc>,
 ) -> Result<Option<FailedEntry>, AchError> {
     tracing::error!(collection_id = %u.id, reason = %u.reason, "collection cannot be read; failed");
-    let reason = format!("cannot be filed: the stored collection cannot be read ({})", u.reason);
+    let reason = format!(
+        "cannot be filed: the stored collection cannot be read ({})",
+        u.reason
+    );
     let history = match serde_json::from_str::<Vec<StatusChange>>(&u.status_history) {
         Ok(mut h) => {
             h.push(StatusChange {

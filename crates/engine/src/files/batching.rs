@@ -70,4 +70,3 @@ pub(crate) fn file_batches<'k>(
         )),
     }
 }
-

@@ -38,8 +38,18 @@ impl AchLimitsInput {
     pub fn apply(&self, limits: &mut AchLimits) -> ApiResult<()> {
         let mut next = *limits;
         let fields = [
-            (&self.per_entry_max, &mut next.per_entry_max, "perEntryMax", MAX_MINOR),
-            (&self.daily_debit_max, &mut next.daily_debit_max, "dailyDebitMax", MAX_ACH_LIMIT),
+            (
+                &self.per_entry_max,
+                &mut next.per_entry_max,
+                "perEntryMax",
+                MAX_MINOR,
+            ),
+            (
+                &self.daily_debit_max,
+                &mut next.daily_debit_max,
+                "dailyDebitMax",
+                MAX_ACH_LIMIT,
+            ),
             (
                 &self.monthly_debit_max,
                 &mut next.monthly_debit_max,
@@ -152,7 +162,11 @@ mod tests {
             ("perEntryMax", "10000000000", "achLimits.perEntryMax.value"),
             ("dailyDebitMax", "01", "achLimits.dailyDebitMax.value"),
             ("monthlyDebitMax", "1e3", "achLimits.monthlyDebitMax.value"),
-            ("monthlyDebitMax", "1000000000000000", "achLimits.monthlyDebitMax.value"),
+            (
+                "monthlyDebitMax",
+                "1000000000000000",
+                "achLimits.monthlyDebitMax.value",
+            ),
         ];
         for (field, value, param) in cases {
             let v: AchLimitsInput = serde_json::from_value(

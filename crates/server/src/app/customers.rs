@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use inflow_core::ids::CustomerId;
 use inflow_core::model::{
     validate_ach_company_id, validate_ach_company_name, validate_email, validate_metadata,
-    AchLimits, AchPolicy, Customer, CustomerKind, CustomerStatus, Metadata, DEFAULT_CARD_DAILY_LIMIT,
+    AchLimits, AchPolicy, Customer, CustomerKind, CustomerStatus, Metadata,
+    DEFAULT_CARD_DAILY_LIMIT,
 };
 use inflow_core::text::bounded_text;
 use inflow_core::ValidationError;

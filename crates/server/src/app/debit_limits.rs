@@ -23,7 +23,13 @@ pub async fn check_debit_totals(
     if c.entry_type != AchEntryType::Debit {
         return Ok(());
     }
-    inflow_engine::limits::check_debit_totals(tx, customer, ach.debit_limits, c.amount.minor(), now)
-        .await?;
+    inflow_engine::limits::check_debit_totals(
+        tx,
+        customer,
+        ach.debit_limits,
+        c.amount.minor(),
+        now,
+    )
+    .await?;
     Ok(())
 }

@@ -336,17 +336,15 @@ impl OccurrenceFactory for ScheduleRules {
             let debit = schedule_debit(&req.schedule, req.effective_date, req.amount);
             let rules = collection_rules(&self.state);
             let built = match build_ach_collection(tx, &customer, debit, &rules, now).await {
-                Ok(c) => {
-                    crate::app::debit_limits::check_debit_totals(
-                        tx,
-                        &customer,
-                        &self.state.ach,
-                        &c,
-                        now,
-                    )
-                    .await
-                    .map(|()| c)
-                }
+                Ok(c) => crate::app::debit_limits::check_debit_totals(
+                    tx,
+                    &customer,
+                    &self.state.ach,
+                    &c,
+                    now,
+                )
+                .await
+                .map(|()| c),
                 Err(e) => Err(e),
             };
             match built {
