@@ -159,9 +159,7 @@ impl Planner {
                     self.file.credit + c,
                 )
                 .is_some());
-        let placement = if !self.started {
-            Placement::NewFile
-        } else if file_full {
+        let placement = if !self.started || file_full {
             Placement::NewFile
         } else if new_batch {
             Placement::NewBatch
