@@ -43,7 +43,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use inflow_core::bank::{AccountType, HolderType, RoutingNumber};
 use inflow_core::collection::*;
 use inflow_core::crypto::{sign_request, MasterKey, Vault};
@@ -67,14 +67,30 @@ const FILE_CREATED_LOG: &str = "outbound ACH file created";
 /// cutoff of the test.
 const MAX_ENTRIES_PER_FILE: usize = 200;
 
-/// The banking day of every cutoff: Tuesday 2026-12-01.
+/// The banking day of every cutoff: the first one at least two days ahead
+/// of the wall clock whose next two days are banking days too (the sandbox
+/// clock can only be set ahead of the wall clock).
 fn cutoff_day() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
+    static DAY: std::sync::LazyLock<NaiveDate> = std::sync::LazyLock::new(|| {
+        let cal = inflow_core::calendar::BankingCalendar::federal_reserve();
+        let mut day = inflow_core::calendar::local_date(Utc::now()) + chrono::Days::new(2);
+        while !(cal.is_banking_day(day)
+            && cal.is_banking_day(day + chrono::Days::new(1))
+            && cal.is_banking_day(day + chrono::Days::new(2)))
+        {
+            day = day + chrono::Days::new(1);
+        }
+        day
+    });
+    *DAY
 }
 
-/// Inflow's "now" during the test: 2026-12-01 12:00 US/Eastern.
+/// Inflow's "now" during the test: 12:00 US/Eastern on [`cutoff_day`].
 fn sandbox_now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 12, 1, 17, 0, 0).unwrap()
+    inflow_core::calendar::eastern_instant(
+        cutoff_day(),
+        chrono::NaiveTime::from_hms_opt(12, 0, 0).unwrap(),
+    )
 }
 
 /// splitmix64: small, seeded, good enough to pick delays and amounts.
