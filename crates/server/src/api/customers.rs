@@ -109,7 +109,7 @@ pub struct CustomerResponse {
     pub web_requires_validated_account: bool,
     pub default_authorization: Option<AuthorizationView>,
     pub card_daily_limit: MoneyView,
-    /// The customer's own ACH debit limits; `null`: the operator's default.
+    /// The customer's own ACH debit limits (a `null` limit: the operator's default applies).
     pub ach_limits: AchLimitsView,
     #[schema(value_type = Object)]
     pub metadata: Metadata,
