@@ -154,7 +154,7 @@ async fn fail_all(
     entries: &mut Vec<Keyed>,
     mut poisoned: Vec<(usize, String)>,
 ) -> Result<Vec<FailedEntry>, AchError> {
-    poisoned.sort_by(|a, b| b.0.cmp(&a.0));
+    poisoned.sort_by_key(|p| std::cmp::Reverse(p.0));
     let mut failed = Vec::with_capacity(poisoned.len());
     for (i, reason) in poisoned {
         let (_, c) = entries.remove(i);
