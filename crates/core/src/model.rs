@@ -117,6 +117,9 @@ pub struct Customer {
     /// The most one card may be charged per US/Eastern day for this
     /// customer, in USD minor units.
     pub card_daily_limit: i64,
+    /// Limits on this customer's ACH debits; `None` fields take the
+    /// operator's defaults (`[ach]` configuration).
+    pub ach_limits: AchLimits,
     pub metadata: Metadata,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -142,6 +145,34 @@ impl Customer {
             || self.allowed_company_names.iter().any(|a| a == name)
     }
 }
+
+/// Limits on a customer's ACH debits, in USD minor units. On a customer a
+/// `None` field means "the operator's default"; in the defaults (and once
+/// resolved with [`AchLimits::or`]) it means "no limit".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AchLimits {
+    /// The largest single debit.
+    pub per_entry_max: Option<i64>,
+    /// The most the debits created in one US/Eastern day may add up to.
+    pub daily_debit_max: Option<i64>,
+    /// The most the debits created in one US/Eastern calendar month may add up to.
+    pub monthly_debit_max: Option<i64>,
+}
+
+impl AchLimits {
+    /// Each limit of `self`, or else of `defaults`.
+    pub fn or(self, defaults: AchLimits) -> AchLimits {
+        AchLimits {
+            per_entry_max: self.per_entry_max.or(defaults.per_entry_max),
+            daily_debit_max: self.daily_debit_max.or(defaults.daily_debit_max),
+            monthly_debit_max: self.monthly_debit_max.or(defaults.monthly_debit_max),
+        }
+    }
+}
+
+/// The largest value a debit limit may be set to, in minor units (15
+/// digits; a daily or monthly total may be far above one entry's maximum).
+pub const MAX_ACH_LIMIT: i64 = 999_999_999_999_999;
 
 /// A new customer's per-card daily limit: $24,999.99, the cap the first
 /// reference system puts on one card per day.

@@ -57,6 +57,8 @@ async fn main() {
         cutoffs: CutoffSchedule::default(),
         effective_date_horizon_days: 365,
         sandbox_bank: false,
+        max_entries_per_file: inflow_engine::config::DEFAULT_MAX_ENTRIES_PER_FILE,
+        debit_limits: Default::default(),
     };
 
     // Tuesday 2026-12-01: its standard cutoff takes everything released by then.
@@ -75,6 +77,7 @@ async fn main() {
         allowed_company_names: Vec::new(),
         ach_policy: AchPolicy::default(),
         card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
+        ach_limits: Default::default(),
         metadata: Metadata::new(),
         created_at: now,
         updated_at: now,
@@ -196,16 +199,23 @@ async fn main() {
     let started = Instant::now();
     let summary = run_cutoff(&db.store, &vault, &cfg, &cutoff, cutoff.at)
         .await
-        .expect("cutoff")
-        .expect("a file");
+        .expect("cutoff");
     let elapsed = started.elapsed();
-    let path = cfg.outbound_dir.join(&summary.file_name);
-    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let size: u64 = summary
+        .files
+        .iter()
+        .map(|f| {
+            std::fs::metadata(cfg.outbound_dir.join(&f.file_name))
+                .map(|m| m.len())
+                .unwrap_or(0)
+        })
+        .sum();
+    let names: Vec<&str> = summary.files.iter().map(|f| f.file_name.as_str()).collect();
     println!(
         "{backend:?}: cutoff of {} collections ({} batches) -> {} ({:.1} MB) in {:.2?}",
-        summary.entry_count,
-        summary.batch_count,
-        summary.file_name,
+        summary.files.iter().map(|f| f.entry_count).sum::<i64>(),
+        summary.files.iter().map(|f| f.batch_count).sum::<i64>(),
+        names.join(", "),
         size as f64 / 1e6,
         elapsed
     );

@@ -2,6 +2,7 @@
 
 use inflow_core::bank::RoutingNumber;
 use inflow_core::calendar::{BankingCalendar, CutoffSchedule};
+use inflow_core::model::AchLimits;
 use std::path::PathBuf;
 
 /// The originating bank (ODFI) and where files go.
@@ -29,4 +30,13 @@ pub struct AchConfig {
     pub effective_date_horizon_days: u32,
     /// Run the simulated bank that answers outbound files with returns and NOCs.
     pub sandbox_bank: bool,
+    /// The most entries one outbound file may hold; a cutoff with more
+    /// writes several files (at least 1).
+    pub max_entries_per_file: u64,
+    /// Debit limits for customers that have none of their own (`None`: no limit).
+    pub debit_limits: AchLimits,
 }
+
+/// The default [`AchConfig::max_entries_per_file`]: 100,000 entries, a file
+/// of about 10 MB.
+pub const DEFAULT_MAX_ENTRIES_PER_FILE: u64 = 100_000;

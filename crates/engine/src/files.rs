@@ -25,6 +25,9 @@ use sha2::{Digest, Sha256};
 
 use crate::config::AchConfig;
 
+mod batching;
+pub(crate) use batching::{entry_addenda, file_batches, plan_entry, BatchKey};
+
 /// What can go wrong in the outbound ACH work (cutoffs, files, settlement).
 #[derive(Debug, thiserror::Error)]
 pub enum AchError {
@@ -141,29 +144,6 @@ pub fn individual_id(c: &AchCollection) -> String {
     id[id.len().saturating_sub(15)..].to_ascii_uppercase()
 }
 
-/// The batch a collection goes in: company name, company id, SEC code,
-/// entry description and effective date (all batches are 225, debits only).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct BatchKey {
-    pub company_name: String,
-    pub company_id: String,
-    pub sec_code: &'static str,
-    pub description: String,
-    pub effective_date: NaiveDate,
-}
-
-impl BatchKey {
-    pub(crate) fn of(c: &AchCollection) -> Self {
-        BatchKey {
-            company_name: nacha_text(&c.company_name, 16),
-            company_id: nacha_text(&c.company_id, 10),
-            sec_code: c.sec_code.as_str(),
-            description: nacha_text(&c.company_entry_description, 10),
-            effective_date: c.effective_date,
-        }
-    }
-}
-
 fn nacha_date(d: NaiveDate) -> nacha::Date {
     nacha::Date::new(d.year() as u16, d.month() as u8, d.day() as u8)
 }
@@ -203,6 +183,15 @@ pub fn build_file_bytes(
     file: &AchFile,
     collections: &[AchCollection],
 ) -> Result<Vec<u8>, AchError> {
+    build_file(vault, file, collections).map(|(bytes, _)| bytes)
+}
+
+/// [`build_file_bytes`], with the number of batches the file has.
+pub(crate) fn build_file(
+    vault: &Vault,
+    file: &AchFile,
+    collections: &[AchCollection],
+) -> Result<(Vec<u8>, i64), AchError> {
     let fail = |reason: String| AchError::Build {
         file_id: file.id.clone(),
         reason,
@@ -255,12 +244,7 @@ pub fn build_file_bytes(
         if name.is_empty() {
             name = "RECEIVER".into();
         }
-        let addenda = c
-            .addenda
-            .as_deref()
-            .filter(|_| c.sec_code.allows_addenda())
-            .map(|a| nacha_text(a, 80))
-            .filter(|a| !a.is_empty());
+        let addenda = entry_addenda(c);
         prepared.push(Prepared {
             account,
             name,
@@ -283,16 +267,22 @@ pub fn build_file_bytes(
     header.creation_time = Some((created_local.hour() as u8, created_local.minute() as u8));
     let mut file_builder = Some(nacha::FileBuilder::new(header));
 
-    // Consecutive collections with the same key form a batch: traces were
-    // allocated in key order, so this reproduces the cutoff's grouping.
+    // The batches: consecutive collections of one key, split where a
+    // control field would overflow — the cutoff's own split, since traces
+    // were allocated in its order (see `nacha::plan`).
     let keys: Vec<BatchKey> = sorted.iter().map(|c| BatchKey::of(c)).collect();
-    let mut i = 0;
+    let entries = keys.iter().zip(&prepared).zip(&sorted).map(|((k, p), c)| {
+        let amount = u64::try_from(entry_amount(c)).unwrap_or(u64::MAX);
+        (k, plan_entry(amount, p.addenda.is_some()))
+    });
+    let batches = file_batches(entries).map_err(fail)?;
     let mut batch: Option<nacha::BatchBuilder> = None;
-    while i < sorted.len() {
-        let key = &keys[i];
+    for members in &batches {
+        let first = members[0];
+        let key = &keys[first];
         let spec = nacha::BatchSpec::new(
             nacha::ServiceClass::DebitsOnly,
-            nacha_sec(sorted[i].sec_code),
+            nacha_sec(sorted[first].sec_code),
             &key.company_name,
             &key.company_id,
             &key.description,
@@ -304,7 +294,7 @@ pub fn build_file_bytes(
             (None, Some(fb)) => fb.batch(spec),
             (None, None) => return Err(fail("builder lost".into())),
         };
-        while i < sorted.len() && keys[i] == *key {
+        for &i in members {
             let c = sorted[i];
             let p = &prepared[i];
             let amount =
@@ -324,7 +314,6 @@ pub fn build_file_bytes(
                 e = e.addenda(a);
             }
             b = b.entry(e);
-            i += 1;
         }
         batch = Some(b);
     }
@@ -334,14 +323,15 @@ pub fn build_file_bytes(
         (None, None) => return Err(fail("builder lost".into())),
     }
     .map_err(|e| fail(e.to_string()))?;
-    built.to_checked_bytes().map_err(|errs| {
+    let bytes = built.to_checked_bytes().map_err(|errs| {
         fail(
             errs.iter()
                 .map(|e| e.to_string())
                 .collect::<Vec<_>>()
                 .join("; "),
         )
-    })
+    })?;
+    Ok((bytes, batches.len() as i64))
 }
 
 /// Hex SHA-256.

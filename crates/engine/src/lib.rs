@@ -8,10 +8,13 @@
 //!   payment methods, the watched inbound folder) and [`sandbox_bank`] (the
 //!   simulated bank answering outbound files for magic account numbers).
 //! - Outbound ACH: [`release`] (scheduled → pending), [`cutoff`] (pending →
-//!   submitted, one file per cutoff), [`files`] (NACHA bytes, atomic
+//!   submitted, split into as many files as the
+//!   NACHA fields and `max_entries_per_file` need; an entry that cannot be
+//!   filed fails alone), [`files`] (NACHA bytes, atomic
 //!   writes), [`settlement`] (submitted → processing → completed),
 //!   [`leases`] (multi-node job leases) and [`scheduler`] (the tick that
 //!   runs them all in time order).
+//! - [`limits`]: a customer's ACH debit limits (per entry, daily, monthly).
 //! - Account validation: [`prenotes`] (a cleared prenote validates the
 //!   account, a returned one fails it) and [`holds`] (what releases or
 //!   fails an `on_hold` collection).
@@ -34,6 +37,7 @@ pub mod holds;
 pub mod inbound;
 pub mod leases;
 pub mod ledger;
+pub mod limits;
 pub mod prenotes;
 pub mod private_fs;
 pub mod release;

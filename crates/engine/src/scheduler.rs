@@ -19,7 +19,7 @@ use inflow_core::crypto::Vault;
 use inflow_store::{Store, StoreError, Tx};
 
 use crate::config::AchConfig;
-use crate::cutoff::{cutoff_in_tx, CreatedFile, FileSummary};
+use crate::cutoff::{cutoff_in_tx, CutoffSummary, CutoffWork, FileSummary};
 use crate::files::{write_pending_files, AchError, WrittenFile};
 use crate::leases::{with_lease, CUTOFF_LEASE, JOB_LEASE_WAIT, SCHEDULER_LEASE};
 use crate::release::{release_due, release_in_tx};
@@ -35,8 +35,8 @@ pub struct CutoffRun {
     pub kind: CutoffKind,
     /// Collections released (scheduled → pending) just before it.
     pub released: usize,
-    /// The file it created, if any entry was due.
-    pub file: Option<FileSummary>,
+    /// What it filed, failed and deferred.
+    pub summary: CutoffSummary,
 }
 
 /// What a tick did.
@@ -55,7 +55,7 @@ pub struct TickReport {
 impl TickReport {
     /// The files the tick's cutoffs created.
     pub fn files(&self) -> impl Iterator<Item = &FileSummary> {
-        self.cutoffs.iter().filter_map(|c| c.file.as_ref())
+        self.cutoffs.iter().flat_map(|c| c.summary.files.iter())
     }
 }
 
@@ -130,10 +130,8 @@ async fn tick_unleased(
             run_scheduled_cutoff(store, vault, cfg, cutoff)
         })
         .await?;
-        if let Some((run, created)) = run {
-            if let Some(created) = created {
-                files_written.push(created.write(store, cfg).await?);
-            }
+        if let Some((run, work)) = run {
+            files_written.extend(work.write(store, cfg).await?);
             runs.push(run);
         }
     }
@@ -158,7 +156,7 @@ async fn run_scheduled_cutoff(
     vault: &Vault,
     cfg: &AchConfig,
     cutoff: Cutoff,
-) -> Result<Option<(CutoffRun, Option<CreatedFile>)>, AchError> {
+) -> Result<Option<(CutoffRun, CutoffWork)>, AchError> {
     let (vault, cfg) = (vault.clone(), cfg.clone());
     store
         .write(move |tx| {
@@ -179,16 +177,16 @@ async fn run_scheduled_cutoff(
                         break;
                     }
                 }
-                let created = cutoff_in_tx(tx, &vault, &cfg, &cutoff, cutoff.at).await?;
+                let work = cutoff_in_tx(tx, &vault, &cfg, &cutoff, cutoff.at).await?;
                 tx.put_setting(LAST_TICK_SETTING, &format_instant(cutoff.at))
                     .await?;
                 let run = CutoffRun {
                     at: cutoff.at,
                     kind: cutoff.kind,
                     released,
-                    file: created.as_ref().map(|c| c.summary.clone()),
+                    summary: work.summary.clone(),
                 };
-                Ok(Some((run, created)))
+                Ok(Some((run, work)))
             })
         })
         .await

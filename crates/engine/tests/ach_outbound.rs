@@ -110,6 +110,8 @@ fn config(outbound: &Path) -> AchConfig {
         cutoffs: CutoffSchedule::default(),
         effective_date_horizon_days: 365,
         sandbox_bank: false,
+        max_entries_per_file: inflow_engine::config::DEFAULT_MAX_ENTRIES_PER_FILE,
+        debit_limits: Default::default(),
     }
 }
 
@@ -132,6 +134,7 @@ async fn world(backend: TestBackend) -> World {
         allowed_company_names: Vec::new(),
         ach_policy: Default::default(),
         card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
+        ach_limits: Default::default(),
         metadata: Metadata::new(),
         created_at: now,
         updated_at: now,
@@ -303,11 +306,14 @@ impl World {
             .expect("a cutoff of that kind on that day")
     }
 
+    /// Run a cutoff that makes at most one file, and return it.
     async fn run(&self, date: NaiveDate, kind: CutoffKind) -> Option<FileSummary> {
         let c = self.cutoff(date, kind);
-        run_cutoff(self.store(), &self.vault, &self.cfg, &c, c.at)
+        let mut s = run_cutoff(self.store(), &self.vault, &self.cfg, &c, c.at)
             .await
-            .unwrap()
+            .unwrap();
+        assert!(s.files.len() <= 1, "{:?}", s.files);
+        s.files.pop()
     }
 }
 
@@ -606,7 +612,10 @@ async fn concurrent_cutoffs_never_file_a_collection_twice(b: TestBackend) {
         run_cutoff(w.store(), &w.vault, &w.cfg, &cutoff, cutoff.at),
         run_cutoff(&other, &w.vault, &w.cfg, &cutoff, cutoff.at),
     );
-    let filed: Vec<FileSummary> = [a.unwrap(), b2.unwrap()].into_iter().flatten().collect();
+    let filed: Vec<FileSummary> = [a.unwrap(), b2.unwrap()]
+        .into_iter()
+        .flat_map(|s| s.files)
+        .collect();
     let total: usize = filed.iter().map(|f| f.collection_ids.len()).sum();
     assert_eq!(total, 30, "every collection filed exactly once");
     let mut seen: Vec<String> = filed

@@ -71,6 +71,8 @@ fn config(dir: &std::path::Path) -> AchConfig {
         cutoffs: CutoffSchedule::default(),
         effective_date_horizon_days: 365,
         sandbox_bank: true,
+        max_entries_per_file: inflow_engine::config::DEFAULT_MAX_ENTRIES_PER_FILE,
+        debit_limits: Default::default(),
     }
 }
 
@@ -123,6 +125,7 @@ impl Fixture {
             allowed_company_names: Vec::new(),
             ach_policy: Default::default(),
             card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
+            ach_limits: Default::default(),
             metadata: Metadata::new(),
             created_at: now,
             updated_at: now,

@@ -11,6 +11,8 @@
 //!   findings are errors or warnings ([`Severity`]); [`ValidateOptions::strict`]
 //!   makes every warning an error (used for every file Inflow writes,
 //!   [`NachaFile::to_checked_bytes`]).
+//! * Split entries into batches and files that fit the control fields:
+//!   [`plan::plan`] ([`limits`] lists the field limits).
 //! * Codes: [`ReturnCode`], [`ChangeCode`], [`CorrectedData`].
 //! * CLI reports: [`report::inspect`], [`report::validate_report`].
 #![deny(missing_docs)]
@@ -18,7 +20,9 @@
 pub mod builder;
 pub mod codes;
 pub mod field;
+pub mod limits;
 pub mod model;
+pub mod plan;
 pub mod reader;
 pub mod record;
 pub mod report;

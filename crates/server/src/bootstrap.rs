@@ -126,6 +126,24 @@ pub fn ach_config(config: &Config) -> anyhow::Result<inflow_engine::config::AchC
             a.immediate_origin
         );
     }
+    if !(1..=nacha::limits::MAX_RECORDS).contains(&a.max_entries_per_file) {
+        bail!(
+            "ach.max_entries_per_file must be 1 to {}",
+            nacha::limits::MAX_RECORDS
+        );
+    }
+    let limit = |field: &str, v: Option<i64>| match v {
+        Some(n) if !(0..=inflow_core::model::MAX_ACH_LIMIT).contains(&n) => Err(anyhow::anyhow!(
+            "ach.{field} must be 0 to {} (minor units), got {n}",
+            inflow_core::model::MAX_ACH_LIMIT
+        )),
+        v => Ok(v),
+    };
+    let debit_limits = inflow_core::model::AchLimits {
+        per_entry_max: limit("default_per_entry_max", a.default_per_entry_max)?,
+        daily_debit_max: limit("default_daily_debit_max", a.default_daily_debit_max)?,
+        monthly_debit_max: limit("default_monthly_debit_max", a.default_monthly_debit_max)?,
+    };
     let outbound_dir = config.data_dir.join("ach").join("outbound");
     let inbound_dir = config.data_dir.join("ach").join("inbound");
     for dir in [&outbound_dir, &inbound_dir] {
@@ -145,6 +163,8 @@ pub fn ach_config(config: &Config) -> anyhow::Result<inflow_engine::config::AchC
         cutoffs,
         effective_date_horizon_days: a.effective_date_horizon_days,
         sandbox_bank: config.sandbox,
+        max_entries_per_file: a.max_entries_per_file,
+        debit_limits,
     })
 }
 

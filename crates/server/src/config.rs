@@ -45,6 +45,18 @@ pub struct AchSettings {
     pub effective_date_horizon_days: u32,
     /// Window for duplicate detection, in hours.
     pub duplicate_window_hours: u32,
+    /// The most entries one outbound NACHA file may hold; a cutoff with
+    /// more writes several files.
+    pub max_entries_per_file: u64,
+    /// Largest single ACH debit, in minor units, for customers without
+    /// their own `achLimits.perEntryMax` (unset: no limit beyond NACHA's
+    /// $99,999,999.99).
+    pub default_per_entry_max: Option<i64>,
+    /// Most a customer's ACH debits created in one US/Eastern day may add
+    /// up to, in minor units, unless the customer has its own (unset: no limit).
+    pub default_daily_debit_max: Option<i64>,
+    /// The same per US/Eastern calendar month.
+    pub default_monthly_debit_max: Option<i64>,
 }
 
 impl Default for AchSettings {
@@ -64,6 +76,10 @@ impl Default for AchSettings {
             prenote_wait_banking_days: 3,
             effective_date_horizon_days: 365,
             duplicate_window_hours: 24,
+            max_entries_per_file: inflow_engine::config::DEFAULT_MAX_ENTRIES_PER_FILE,
+            default_per_entry_max: None,
+            default_daily_debit_max: None,
+            default_monthly_debit_max: None,
         }
     }
 }

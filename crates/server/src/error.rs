@@ -202,6 +202,21 @@ impl From<inflow_engine::files::AchError> for ApiError {
     }
 }
 
+impl From<inflow_engine::limits::LimitExceeded> for ApiError {
+    fn from(e: inflow_engine::limits::LimitExceeded) -> Self {
+        ApiError::conflict("limit_exceeded", e.message).with_param("amount.value")
+    }
+}
+
+impl From<inflow_engine::limits::LimitError> for ApiError {
+    fn from(e: inflow_engine::limits::LimitError) -> Self {
+        match e {
+            inflow_engine::limits::LimitError::Exceeded(x) => x.into(),
+            inflow_engine::limits::LimitError::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<inflow_engine::schedules::ScheduleError> for ApiError {
     fn from(e: inflow_engine::schedules::ScheduleError) -> Self {
         use inflow_engine::schedules::ScheduleError as E;

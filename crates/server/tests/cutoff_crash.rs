@@ -4,7 +4,8 @@
 //!
 //! Each round inserts a few hundred new `pending` collections (several
 //! companies, SEC codes, descriptions and effective dates, so files have
-//! many batches) while the server is stopped, starts it, asks for a cutoff
+//! many batches; at most [`MAX_ENTRIES_PER_FILE`] per file, so each cutoff
+//! writes several files in its one transaction) while the server is stopped, starts it, asks for a cutoff
 //! and kills the process after a random delay (a seeded PRNG; the seed is
 //! printed, and `INFLOW_CRASH_SEED` replays the same choices, though not the
 //! same timing) that spreads from "before the request is handled" to "after
@@ -44,7 +45,6 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use inflow_core::bank::{AccountType, HolderType, RoutingNumber};
-use inflow_core::calendar::{eastern_instant, local_date, BankingCalendar};
 use inflow_core::collection::*;
 use inflow_core::crypto::{sign_request, MasterKey, Vault};
 use inflow_core::ids::{AccountId, CollectionId, CustomerId};
@@ -60,31 +60,34 @@ const ADMIN_SECRET: &str = "iss_crash_test_bootstrap_admin_signing_secret";
 const KILL_ROUNDS: usize = 10;
 /// New pending collections per round.
 const PER_ROUND: usize = 300;
-/// What the cutoff logs inside its transaction, just before it commits.
+/// What the cutoff logs inside its transaction for each file, before it commits.
 const FILE_CREATED_LOG: &str = "outbound ACH file created";
+/// `[ach] max_entries_per_file` of the server: a round's cutoff writes two
+/// files or more, and the day's 36 File ID Modifiers still cover every
+/// cutoff of the test.
+const MAX_ENTRIES_PER_FILE: usize = 200;
 
-/// The banking day of every cutoff: the first banking day at least two days
-/// after today (US/Eastern) that is followed by two more banking days, so
-/// the sandbox clock only moves forward and every effective date the test
-/// picks (the next one or two calendar days) is a banking day.
+/// The banking day of every cutoff: the first one at least two days ahead
+/// of the wall clock whose next two days are banking days too (the sandbox
+/// clock can only be set ahead of the wall clock).
 fn cutoff_day() -> NaiveDate {
-    static DAY: std::sync::OnceLock<NaiveDate> = std::sync::OnceLock::new();
-    *DAY.get_or_init(|| {
-        let calendar = BankingCalendar::federal_reserve();
-        let mut day = local_date(Utc::now()) + chrono::Days::new(2);
-        while !(calendar.is_banking_day(day)
-            && calendar.is_banking_day(day + chrono::Days::new(1))
-            && calendar.is_banking_day(day + chrono::Days::new(2)))
+    static DAY: std::sync::LazyLock<NaiveDate> = std::sync::LazyLock::new(|| {
+        let cal = inflow_core::calendar::BankingCalendar::federal_reserve();
+        let mut day = inflow_core::calendar::local_date(Utc::now()) + chrono::Days::new(2);
+        while !(cal.is_banking_day(day)
+            && cal.is_banking_day(day + chrono::Days::new(1))
+            && cal.is_banking_day(day + chrono::Days::new(2)))
         {
             day = day + chrono::Days::new(1);
         }
         day
-    })
+    });
+    *DAY
 }
 
-/// Inflow's "now" during the test: noon US/Eastern on [`cutoff_day`].
+/// Inflow's "now" during the test: 12:00 US/Eastern on [`cutoff_day`].
 fn sandbox_now() -> DateTime<Utc> {
-    eastern_instant(
+    inflow_core::calendar::eastern_instant(
         cutoff_day(),
         chrono::NaiveTime::from_hms_opt(12, 0, 0).unwrap(),
     )
@@ -192,6 +195,7 @@ impl Harness {
                 allowed_company_names: Vec::new(),
                 ach_policy: AchPolicy::default(),
                 card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
+                ach_limits: Default::default(),
                 metadata: Metadata::new(),
                 created_at: now,
                 updated_at: now,
@@ -379,6 +383,10 @@ impl Harness {
             .env("INFLOW_BOOTSTRAP_ADMIN_KEY", ADMIN_KEY)
             .env("INFLOW_BOOTSTRAP_ADMIN_SIGNING_SECRET", ADMIN_SECRET)
             .env("INFLOW_SCHEDULER_INTERVAL_SECS", "0")
+            .env(
+                "INFLOW_ACH__MAX_ENTRIES_PER_FILE",
+                MAX_ENTRIES_PER_FILE.to_string(),
+            )
             .env("RUST_LOG", "info")
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -714,20 +722,24 @@ impl Harness {
             points.before_commit += 1;
             return "before the cutoff committed";
         }
-        assert_eq!(files.len(), files_before + 1, "one cutoff, one file");
-        // Newest first.
-        match files[0].status.as_str() {
-            STATUS_CREATED => {
+        // Newest first: the files of the cutoff that was killed.
+        let new = &files[..files.len() - files_before];
+        assert!(
+            new.len() > 1,
+            "a cutoff of more than {MAX_ENTRIES_PER_FILE} entries writes several files"
+        );
+        match new.iter().find(|f| f.status == STATUS_CREATED) {
+            Some(f) => {
                 points.committed_not_written += 1;
-                if self.outbound_dir().join(&files[0].file_name).exists() {
-                    "after commit, bytes on disk, before the file was marked written"
+                if self.outbound_dir().join(&f.file_name).exists() {
+                    "after commit, some bytes on disk, before every file was marked written"
                 } else {
-                    "after commit, before the bytes were on disk"
+                    "after commit, before all the bytes were on disk"
                 }
             }
-            _ => {
+            None => {
                 points.after_written += 1;
-                "after the file was written"
+                "after the files were written"
             }
         }
     }

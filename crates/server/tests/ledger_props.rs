@@ -224,6 +224,7 @@ async fn setup(store: &Store, n: usize) -> (CustomerId, Vec<AccountId>) {
         allowed_company_names: Vec::new(),
         ach_policy: Default::default(),
         card_daily_limit: 1_000_000_000_000,
+        ach_limits: Default::default(),
         metadata: Metadata::new(),
         created_at: t,
         updated_at: t,

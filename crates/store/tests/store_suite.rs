@@ -53,6 +53,7 @@ fn customer(name: &str) -> Customer {
         allowed_company_names: Vec::new(),
         ach_policy: Default::default(),
         card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
+        ach_limits: Default::default(),
         metadata,
         created_at: DateTimeMicros::trunc(now),
         updated_at: DateTimeMicros::trunc(now),

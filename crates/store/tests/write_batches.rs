@@ -42,6 +42,7 @@ fn customer(name: &str) -> Customer {
         allowed_company_names: Vec::new(),
         ach_policy: Default::default(),
         card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
+        ach_limits: Default::default(),
         metadata: Metadata::new(),
         created_at: now,
         updated_at: now,

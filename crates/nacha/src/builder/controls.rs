@@ -1,7 +1,9 @@
 //! Control records computed by the builder: batch controls (entry/addenda
 //! count, entry hash, debit/credit totals) and the file control (batch
 //! count, block count, counts, hash, totals). Nothing here is taken from
-//! callers.
+//! callers; a tally too large for its field is an error
+//! ([`crate::limits`]), never silently truncated (only the entry hash is
+//! cut to its rightmost 10 digits, as the rules say).
 
 use super::{BuildError, PendingBatch};
 use crate::codes::TransactionCode;
@@ -32,10 +34,8 @@ pub(super) fn finish(
                 cr += amt;
             }
         }
-        if c > 999_999 || d > 999_999_999_999 || cr > 999_999_999_999 {
-            return Err(BuildError::TooLarge(
-                "batch counts or totals overflow the batch control",
-            ));
+        if let Some(why) = crate::limits::batch_overflow(c, d, cr) {
+            return Err(BuildError::TooLarge(why));
         }
         let hb = &pb.header;
         let mut r = record::blank(b'8');
@@ -57,14 +57,10 @@ pub(super) fn finish(
             control: Some(BatchControl(RawRecord::new(r))),
         });
     }
-    if batches.len() > 999_999
-        || count > 99_999_999
-        || debit > 999_999_999_999
-        || credit > 999_999_999_999
+    if let Some(why) =
+        crate::limits::file_overflow(batches.len() as u64, records, count, debit, credit)
     {
-        return Err(BuildError::TooLarge(
-            "file counts or totals overflow the file control",
-        ));
+        return Err(BuildError::TooLarge(why));
     }
     let mut r = record::blank(b'9');
     put_num(&mut r[1..7], batches.len() as u64);

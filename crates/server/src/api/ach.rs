@@ -205,9 +205,38 @@ pub async fn file_content(
         .into_response())
 }
 
+/// A collection a cutoff failed instead of filing.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FailedCollectionView {
+    pub collection_id: String,
+    /// The reason recorded on the collection (`statusReason`).
+    pub reason: String,
+}
+
+/// What a cutoff did.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CutoffView {
+    /// Always `ach_cutoff`.
+    pub object: &'static str,
+    /// The files created, in File ID Modifier order: several when the due
+    /// entries overflow one file's control totals or `max_entries_per_file`.
+    pub files: Vec<AchFileView>,
+    /// Collections that cannot be written to a NACHA file, now `failed`
+    /// (each with a `collection.failed` event); everything else was filed.
+    pub failed: Vec<FailedCollectionView>,
+    /// Collections left `pending` for the next cutoff because the day's 36
+    /// File ID Modifiers ran out.
+    pub deferred: Vec<String>,
+}
+
 /// Run a standard cutoff now: every due pending collection goes into a file (operator keys).
+///
+/// Answers 201 when at least one file was created, else 200 (nothing was
+/// due, or nothing due could be filed).
 #[utoipa::path(post, path = "/v1/ach/cutoffs", tag = "ach",
-    responses((status = 201, body = AchFileView), (status = 200, description = "Nothing was due"), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = CutoffView), (status = 200, body = CutoffView, description = "No file was created"), (status = 409, body = ErrorBody)))]
 pub async fn run_cutoff_now(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -243,15 +272,29 @@ pub async fn run_cutoff_now(
     inflow_engine::files::write_pending_files(&state.store, &state.vault, &state.ach)
         .await
         .map_err(fail)?;
-    match summary {
-        Some(s) => {
-            let f = state.store.read().await?.get_ach_file(&s.file_id).await?;
-            Ok((StatusCode::CREATED, Json(AchFileView::from(f))).into_response())
-        }
-        None => Ok((
-            StatusCode::OK,
-            Json(serde_json::json!({"file": null, "message": "no collection was due"})),
-        )
-            .into_response()),
+    let mut files = Vec::with_capacity(summary.files.len());
+    let mut tx = state.store.read().await?;
+    for s in &summary.files {
+        files.push(AchFileView::from(tx.get_ach_file(&s.file_id).await?));
     }
+    tx.rollback().await?;
+    let status = if files.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let view = CutoffView {
+        object: "ach_cutoff",
+        files,
+        failed: summary
+            .failed
+            .into_iter()
+            .map(|f| FailedCollectionView {
+                collection_id: f.collection_id,
+                reason: f.reason,
+            })
+            .collect(),
+        deferred: summary.deferred,
+    };
+    Ok((status, Json(view)).into_response())
 }

@@ -13,6 +13,7 @@ use inflow_core::text::bounded_text;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::api::ach_limits::{AchLimitsInput, AchLimitsView};
 use crate::api::collections::AuthorizationInput;
 use crate::api::common::{time, to_json, ListResponse, MoneyInput, PageParams};
 use crate::app::customers::{create_customer, CreateCustomerError, NewCustomer};
@@ -63,6 +64,9 @@ pub struct CreateCustomerRequest {
     /// The most one card may be charged per US/Eastern day (sales,
     /// authorizations and forces not declined or voided). Default 24999.99 USD.
     pub card_daily_limit: Option<MoneyInput>,
+    /// Limits on the customer's ACH debits; absent or `null` fields take
+    /// the operator's defaults.
+    pub ach_limits: Option<AchLimitsInput>,
     #[serde(default)]
     #[schema(value_type = Object)]
     pub metadata: Metadata,
@@ -87,6 +91,9 @@ pub struct UpdateCustomerRequest {
     #[schema(value_type = Option<AuthorizationInput>)]
     pub default_authorization: Option<Option<AuthorizationInput>>,
     pub card_daily_limit: Option<MoneyInput>,
+    /// Change limits on the customer's ACH debits: a value sets one, `null`
+    /// returns it to the operator's default, an absent field leaves it.
+    pub ach_limits: Option<AchLimitsInput>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Metadata>,
 }
@@ -112,6 +119,8 @@ pub struct CustomerResponse {
     pub web_requires_validated_account: bool,
     pub default_authorization: Option<AuthorizationView>,
     pub card_daily_limit: MoneyView,
+    /// The customer's own ACH debit limits (a `null` limit: the operator's default applies).
+    pub ach_limits: AchLimitsView,
     #[schema(value_type = Object)]
     pub metadata: Metadata,
     pub created_at: String,
@@ -140,6 +149,7 @@ impl From<Customer> for CustomerResponse {
                 .as_ref()
                 .map(AuthorizationView::from),
             card_daily_limit: Money::usd_clamped(c.card_daily_limit).into(),
+            ach_limits: c.ach_limits.into(),
             metadata: c.metadata,
             created_at: time(c.created_at),
             updated_at: time(c.updated_at),
@@ -189,6 +199,13 @@ pub async fn create(
             .as_ref()
             .map(card_daily_limit)
             .transpose()?,
+        ach_limits: {
+            let mut l = Default::default();
+            if let Some(input) = &body.ach_limits {
+                input.apply(&mut l)?;
+            }
+            l
+        },
         metadata: body.metadata,
     };
     let now = state.clock.now();
@@ -315,6 +332,9 @@ pub async fn update(
             }
             if let Some(l) = &body.card_daily_limit {
                 c.card_daily_limit = card_daily_limit(l)?;
+            }
+            if let Some(l) = &body.ach_limits {
+                l.apply(&mut c.ach_limits)?;
             }
             if let Some(m) = body.metadata {
                 validate_metadata("metadata", &m)?;

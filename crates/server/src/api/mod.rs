@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod ach;
+pub mod ach_limits;
 pub mod api_keys;
 pub mod cards;
 pub mod collections;

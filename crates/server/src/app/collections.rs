@@ -265,6 +265,11 @@ pub async fn build_ach_collection(
                 "amount.value",
             ))
         }
+        AchEntryType::Debit => inflow_engine::limits::check_per_entry(
+            customer,
+            rules.ach.debit_limits,
+            req.amount.minor(),
+        )?,
         _ => {}
     }
     let fees = tx

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use inflow_core::ids::CustomerId;
 use inflow_core::model::{
     validate_ach_company_id, validate_ach_company_name, validate_allowed_company_names,
-    validate_email, validate_metadata, AchPolicy, Customer, CustomerKind, CustomerStatus, Metadata,
-    DEFAULT_CARD_DAILY_LIMIT,
+    validate_email, validate_metadata, AchLimits, AchPolicy, Customer, CustomerKind,
+    CustomerStatus, Metadata, DEFAULT_CARD_DAILY_LIMIT,
 };
 use inflow_core::text::bounded_text;
 use inflow_core::ValidationError;
@@ -26,6 +26,8 @@ pub struct NewCustomer {
     pub ach_policy: AchPolicy,
     /// Minor units; `None`: [`DEFAULT_CARD_DAILY_LIMIT`].
     pub card_daily_limit: Option<i64>,
+    /// `None` fields: the operator's defaults.
+    pub ach_limits: AchLimits,
     pub metadata: Metadata,
 }
 
@@ -83,6 +85,7 @@ impl NewCustomer {
             )?,
             ach_policy: self.ach_policy,
             card_daily_limit: self.card_daily_limit.unwrap_or(DEFAULT_CARD_DAILY_LIMIT),
+            ach_limits: self.ach_limits,
             metadata: self.metadata,
             created_at: now,
             updated_at: now,

@@ -5,5 +5,6 @@ pub mod ach_jobs;
 pub mod api_keys;
 pub mod collections;
 pub mod customers;
+pub mod debit_limits;
 pub mod schedules;
 pub mod webhooks;

@@ -335,7 +335,19 @@ impl OccurrenceFactory for ScheduleRules {
             let customer = tx.get_customer(&req.schedule.customer_id).await?;
             let debit = schedule_debit(&req.schedule, req.effective_date, req.amount);
             let rules = collection_rules(&self.state);
-            match build_ach_collection(tx, &customer, debit, &rules, now).await {
+            let built = match build_ach_collection(tx, &customer, debit, &rules, now).await {
+                Ok(c) => crate::app::debit_limits::check_debit_totals(
+                    tx,
+                    &customer,
+                    &self.state.ach,
+                    &c,
+                    now,
+                )
+                .await
+                .map(|()| c),
+                Err(e) => Err(e),
+            };
+            match built {
                 Ok(c) => Ok(c),
                 Err(e) if e.status.is_client_error() => Err(Refusal::Refused(e.message)),
                 Err(e) => Err(Refusal::Store(StoreError::Corrupt(format!(

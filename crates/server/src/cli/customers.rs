@@ -78,6 +78,7 @@ pub async fn run(config: Config, cmd: CustomersCommand) -> anyhow::Result<ExitCo
                 allowed_company_names,
                 ach_policy: Default::default(),
                 card_daily_limit: None,
+                ach_limits: Default::default(),
                 metadata: Default::default(),
             };
             let mut tx = store.begin().await?;

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
 
 use inflow_core::collection::{AchCollection, CollectionStatus, HoldCode};
-use inflow_core::ids::{AccountId, CollectionId, PaymentMethodId};
+use inflow_core::ids::{AccountId, CollectionId, CustomerId, PaymentMethodId};
 
 use crate::codec::ts;
 use crate::repo::collections::{history_json, CollectionRow, COLUMNS};
@@ -20,6 +20,27 @@ pub enum CutoffSelection {
     SameDay { date: NaiveDate },
     /// The standard cutoff of `date`: every entry released by then.
     Standard { date: NaiveDate },
+}
+
+/// A due row that cannot be read back into a collection (corrupt data, such
+/// as an amount beyond the entry field): what the cutoff needs to fail it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableCollection {
+    pub id: CollectionId,
+    pub customer_id: CustomerId,
+    /// The stored status history, as stored (it may be the unreadable part).
+    pub status_history: String,
+    /// Why the row could not be read.
+    pub reason: String,
+}
+
+/// The collections a cutoff takes.
+#[derive(Debug, Default)]
+pub struct DueCollections {
+    /// In id order.
+    pub collections: Vec<AchCollection>,
+    /// Rows that could not be read; the cutoff fails them one by one.
+    pub unreadable: Vec<UnreadableCollection>,
 }
 
 fn ids(v: Vec<String>) -> Vec<CollectionId> {
@@ -126,11 +147,12 @@ impl Tx {
         self.load_ach_collections(&ids(v)).await
     }
 
-    /// The pending collections a cutoff takes, whole, in id order.
+    /// The pending collections a cutoff takes, whole, in id order; a row
+    /// that cannot be read is set aside instead of failing the query.
     pub async fn ach_collections_due_rows(
         &mut self,
         selection: CutoffSelection,
-    ) -> Result<Vec<AchCollection>, StoreError> {
+    ) -> Result<DueCollections, StoreError> {
         let (same_day, date) = match selection {
             CutoffSelection::SameDay { date } => (true, date),
             CutoffSelection::Standard { date } => (false, date),
@@ -144,7 +166,46 @@ impl Tx {
             .bind(i64::from(same_day))
             .fetch_all(conn)
             .await)?;
-        rows.into_iter().map(AchCollection::try_from).collect()
+        let mut due = DueCollections {
+            collections: Vec::with_capacity(rows.len()),
+            unreadable: Vec::new(),
+        };
+        for row in rows {
+            let (id, customer_id, status_history) = row.identity();
+            match AchCollection::try_from(row) {
+                Ok(c) => due.collections.push(c),
+                Err(e) => due.unreadable.push(UnreadableCollection {
+                    id: CollectionId::from_trusted(id),
+                    customer_id: CustomerId::from_trusted(customer_id),
+                    status_history,
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        Ok(due)
+    }
+
+    /// Fail a pending collection whose row cannot be read, writing only
+    /// its status, reason, history (`history_json`) and `updated_at`.
+    /// `false` if it was no longer pending.
+    pub async fn fail_unreadable_collection(
+        &mut self,
+        id: &CollectionId,
+        reason: &str,
+        history_json: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        let n = on_db!(self, conn => sqlx::query(
+            "UPDATE collections SET status = 'failed', status_reason = $2, status_history = $3, updated_at = $4 \
+             WHERE id = $1 AND status = 'pending'")
+            .bind(id.as_str())
+            .bind(reason)
+            .bind(history_json)
+            .bind(ts(now))
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
     }
 
     /// [`Tx::update_ach_collection_if`] for many collections in a few

@@ -75,6 +75,18 @@ pub(crate) struct CollectionRow {
     noc_correction: Option<String>,
 }
 
+impl CollectionRow {
+    /// Id, customer id and raw status history: what is left to work with
+    /// when the rest of the row cannot be read.
+    pub(crate) fn identity(&self) -> (String, String, String) {
+        (
+            self.id.clone(),
+            self.customer_id.clone(),
+            self.status_history.clone(),
+        )
+    }
+}
+
 fn schedule_link(r: &CollectionRow) -> Result<Option<ScheduleLink>, StoreError> {
     match (&r.schedule_id, r.occurrence, r.retry_number) {
         (None, _, _) => Ok(None),

@@ -1,7 +1,7 @@
 //! Customers: the businesses and agencies the operator serves.
 
 use inflow_core::ids::CustomerId;
-use inflow_core::model::{AchPolicy, Customer, CustomerKind, CustomerStatus};
+use inflow_core::model::{AchLimits, AchPolicy, Customer, CustomerKind, CustomerStatus};
 
 use crate::codec::{dt, metadata_from, metadata_json, ts};
 use crate::{on_db, ListQuery, Page, StoreError, Tx};
@@ -22,6 +22,9 @@ struct CustomerRow {
     web_requires_validated_account: bool,
     default_authorization: Option<String>,
     card_daily_limit: i64,
+    ach_per_entry_max: Option<i64>,
+    ach_daily_debit_max: Option<i64>,
+    ach_monthly_debit_max: Option<i64>,
     metadata: String,
     created_at: i64,
     updated_at: i64,
@@ -53,6 +56,11 @@ impl TryFrom<CustomerRow> for Customer {
                     .map_err(|e| StoreError::Corrupt(format!("default_authorization: {e}")))?,
             },
             card_daily_limit: r.card_daily_limit,
+            ach_limits: AchLimits {
+                per_entry_max: r.ach_per_entry_max,
+                daily_debit_max: r.ach_daily_debit_max,
+                monthly_debit_max: r.ach_monthly_debit_max,
+            },
             metadata: metadata_from(&r.metadata)?,
             created_at: dt(r.created_at)?,
             updated_at: dt(r.updated_at)?,
@@ -63,8 +71,8 @@ impl TryFrom<CustomerRow> for Customer {
 const COLUMNS: &str =
     "id, name, kind, email, status, allow_one_time_source, require_signed_requests, \
                        ach_company_name, ach_company_id, require_prenote, web_requires_validated_account, \
-                       default_authorization, card_daily_limit, metadata, created_at, updated_at, \
-                       allowed_company_names";
+                       default_authorization, card_daily_limit, ach_per_entry_max, ach_daily_debit_max, \
+                       ach_monthly_debit_max, metadata, created_at, updated_at, allowed_company_names";
 
 fn allowed_company_names_json(c: &Customer) -> String {
     serde_json::to_string(&c.allowed_company_names).unwrap_or_else(|_| "[]".into())
@@ -85,8 +93,9 @@ impl Tx {
         on_db!(self, conn => sqlx::query(
             "INSERT INTO customers (id, name, kind, email, status, allow_one_time_source, require_signed_requests, \
              ach_company_name, ach_company_id, metadata, created_at, updated_at, require_prenote, \
-             web_requires_validated_account, default_authorization, card_daily_limit, allowed_company_names) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
+             web_requires_validated_account, default_authorization, card_daily_limit, allowed_company_names, \
+             ach_per_entry_max, ach_daily_debit_max, ach_monthly_debit_max) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)")
             .bind(c.id.as_str())
             .bind(&c.name)
             .bind(c.kind.as_str())
@@ -104,6 +113,9 @@ impl Tx {
             .bind(&auth)
             .bind(c.card_daily_limit)
             .bind(allowed_company_names_json(c))
+            .bind(c.ach_limits.per_entry_max)
+            .bind(c.ach_limits.daily_debit_max)
+            .bind(c.ach_limits.monthly_debit_max)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
@@ -114,7 +126,8 @@ impl Tx {
             "UPDATE customers SET name = $2, email = $3, status = $4, allow_one_time_source = $5, \
              require_signed_requests = $6, ach_company_name = $7, ach_company_id = $8, metadata = $9, \
              updated_at = $10, require_prenote = $11, web_requires_validated_account = $12, \
-             default_authorization = $13, card_daily_limit = $14, allowed_company_names = $15 WHERE id = $1")
+             default_authorization = $13, card_daily_limit = $14, allowed_company_names = $15, \
+             ach_per_entry_max = $16, ach_daily_debit_max = $17, ach_monthly_debit_max = $18 WHERE id = $1")
             .bind(c.id.as_str())
             .bind(&c.name)
             .bind(&c.email)
@@ -130,6 +143,9 @@ impl Tx {
             .bind(&auth)
             .bind(c.card_daily_limit)
             .bind(allowed_company_names_json(c))
+            .bind(c.ach_limits.per_entry_max)
+            .bind(c.ach_limits.daily_debit_max)
+            .bind(c.ach_limits.monthly_debit_max)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         if done == 0 {
             return Err(StoreError::NotFound);

@@ -18,6 +18,7 @@ pub use create::{AuthorizationInput, CreateCollectionRequest, OneTimeSourceInput
 
 use crate::api::common::to_json;
 use crate::app::collections::{build_ach_collection, insert_collection, Rules};
+use crate::app::debit_limits::check_debit_totals;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::auth::Auth;
 use crate::http::body::parse_json;
@@ -48,6 +49,7 @@ async fn create_collection(
                 duplicate_window: Duration::hours(i64::from(st.config.ach.duplicate_window_hours)),
             };
             let collection = build_ach_collection(tx, &customer, new, &rules, now).await?;
+            check_debit_totals(tx, &customer, &st.ach, &collection, now).await?;
             insert_collection(tx, &collection).await?;
             Ok((StatusCode::CREATED, to_json(&collection_view(&collection))?))
         })
