@@ -15,6 +15,7 @@ pub mod fees;
 pub mod ids;
 pub mod model;
 pub mod money;
+pub mod request_signature;
 pub mod schedule;
 pub mod text;
 pub mod webhook;

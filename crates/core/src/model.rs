@@ -113,6 +113,8 @@ pub struct Customer {
     /// The most one card may be charged per US/Eastern day for this
     /// customer, in USD minor units.
     pub card_daily_limit: i64,
+    /// The customer's own keys may issue API keys (operator-granted).
+    pub can_manage_api_keys: bool,
     pub metadata: Metadata,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -134,6 +136,8 @@ pub struct ApiKey {
     pub signing_secret_sealed: Vec<u8>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Unsigned requests with this key are refused.
+    pub require_signed_requests: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -74,6 +74,7 @@ async fn main() {
         ach_company_id: Some("1234567890".into()),
         ach_policy: AchPolicy::default(),
         card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
+        can_manage_api_keys: false,
         metadata: Metadata::new(),
         created_at: now,
         updated_at: now,

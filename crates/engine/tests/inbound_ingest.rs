@@ -122,6 +122,7 @@ impl Fixture {
             ach_company_id: Some("1234567890".into()),
             ach_policy: Default::default(),
             card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
+            can_manage_api_keys: false,
             metadata: Metadata::new(),
             created_at: now,
             updated_at: now,

@@ -222,6 +222,7 @@ async fn setup(store: &Store, n: usize) -> (CustomerId, Vec<AccountId>) {
         ach_company_id: Some("1234567890".into()),
         ach_policy: Default::default(),
         card_daily_limit: 1_000_000_000_000,
+        can_manage_api_keys: false,
         metadata: Metadata::new(),
         created_at: t,
         updated_at: t,

@@ -24,20 +24,21 @@ async fn one_idempotency_key_raced_across_two_nodes_creates_one_object() {
             second_base.clone()
         };
         tasks.push(tokio::spawn(async move {
-            let ts = now_ts();
-            let sig = inflow_core::crypto::sign_request(
+            let mut request = app
+                .client
+                .post(format!("{base}/v1/payment-methods"))
+                .header("authorization", format!("Bearer {}", creds.key));
+            for (k, v) in signature_headers(
                 &creds.secret,
-                &ts,
                 "POST",
                 "/v1/payment-methods",
                 body.as_bytes(),
-            );
-            let r = app
-                .client
-                .post(format!("{base}/v1/payment-methods"))
-                .header("authorization", format!("Bearer {}", creds.key))
-                .header("x-timestamp", ts)
-                .header("x-signature", sig)
+                Some("two-nodes"),
+                None,
+            ) {
+                request = request.header(k, v);
+            }
+            let r = request
                 .header("idempotency-key", "two-nodes")
                 .header("content-type", "application/json")
                 .body(body)

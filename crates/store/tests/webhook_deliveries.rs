@@ -47,6 +47,7 @@ async fn customer(store: &Store) -> CustomerId {
         ach_company_id: None,
         ach_policy: Default::default(),
         card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
+        can_manage_api_keys: false,
         metadata: Metadata::new(),
         created_at: now,
         updated_at: now,

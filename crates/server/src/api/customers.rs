@@ -57,6 +57,9 @@ pub struct CreateCustomerRequest {
     /// The most one card may be charged per US/Eastern day (sales,
     /// authorizations and forces not declined or voided). Default 24999.99 USD.
     pub card_daily_limit: Option<MoneyInput>,
+    /// The customer's own keys may issue API keys (`POST /v1/api-keys`). Default false.
+    #[serde(default)]
+    pub can_manage_api_keys: bool,
     #[serde(default)]
     #[schema(value_type = Object)]
     pub metadata: Metadata,
@@ -79,6 +82,7 @@ pub struct UpdateCustomerRequest {
     #[schema(value_type = Option<AuthorizationInput>)]
     pub default_authorization: Option<Option<AuthorizationInput>>,
     pub card_daily_limit: Option<MoneyInput>,
+    pub can_manage_api_keys: Option<bool>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Metadata>,
 }
@@ -102,6 +106,8 @@ pub struct CustomerResponse {
     pub web_requires_validated_account: bool,
     pub default_authorization: Option<AuthorizationView>,
     pub card_daily_limit: MoneyView,
+    /// The customer's own keys may issue API keys.
+    pub can_manage_api_keys: bool,
     #[schema(value_type = Object)]
     pub metadata: Metadata,
     pub created_at: String,
@@ -129,6 +135,7 @@ impl From<Customer> for CustomerResponse {
                 .as_ref()
                 .map(AuthorizationView::from),
             card_daily_limit: Money::usd_clamped(c.card_daily_limit).into(),
+            can_manage_api_keys: c.can_manage_api_keys,
             metadata: c.metadata,
             created_at: time(c.created_at),
             updated_at: time(c.updated_at),
@@ -177,6 +184,7 @@ pub async fn create(
             .as_ref()
             .map(card_daily_limit)
             .transpose()?,
+        can_manage_api_keys: body.can_manage_api_keys,
         metadata: body.metadata,
     };
     let now = state.clock.now();
@@ -299,6 +307,9 @@ pub async fn update(
             }
             if let Some(l) = &body.card_daily_limit {
                 c.card_daily_limit = card_daily_limit(l)?;
+            }
+            if let Some(v) = body.can_manage_api_keys {
+                c.can_manage_api_keys = v;
             }
             if let Some(m) = body.metadata {
                 validate_metadata("metadata", &m)?;

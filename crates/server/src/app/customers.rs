@@ -23,6 +23,8 @@ pub struct NewCustomer {
     pub ach_policy: AchPolicy,
     /// Minor units; `None`: [`DEFAULT_CARD_DAILY_LIMIT`].
     pub card_daily_limit: Option<i64>,
+    /// The customer's keys may issue API keys.
+    pub can_manage_api_keys: bool,
     pub metadata: Metadata,
 }
 
@@ -76,6 +78,7 @@ impl NewCustomer {
                 .transpose()?,
             ach_policy: self.ach_policy,
             card_daily_limit: self.card_daily_limit.unwrap_or(DEFAULT_CARD_DAILY_LIMIT),
+            can_manage_api_keys: self.can_manage_api_keys,
             metadata: self.metadata,
             created_at: now,
             updated_at: now,

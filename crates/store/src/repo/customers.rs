@@ -21,6 +21,7 @@ struct CustomerRow {
     web_requires_validated_account: bool,
     default_authorization: Option<String>,
     card_daily_limit: i64,
+    can_manage_api_keys: bool,
     metadata: String,
     created_at: i64,
     updated_at: i64,
@@ -50,6 +51,7 @@ impl TryFrom<CustomerRow> for Customer {
                     .map_err(|e| StoreError::Corrupt(format!("default_authorization: {e}")))?,
             },
             card_daily_limit: r.card_daily_limit,
+            can_manage_api_keys: r.can_manage_api_keys,
             metadata: metadata_from(&r.metadata)?,
             created_at: dt(r.created_at)?,
             updated_at: dt(r.updated_at)?,
@@ -60,7 +62,7 @@ impl TryFrom<CustomerRow> for Customer {
 const COLUMNS: &str =
     "id, name, kind, email, status, allow_one_time_source, require_signed_requests, \
                        ach_company_name, ach_company_id, require_prenote, web_requires_validated_account, \
-                       default_authorization, card_daily_limit, metadata, created_at, updated_at";
+                       default_authorization, card_daily_limit, can_manage_api_keys, metadata, created_at, updated_at";
 
 fn default_authorization_json(c: &Customer) -> Result<Option<String>, StoreError> {
     c.ach_policy
@@ -77,8 +79,8 @@ impl Tx {
         on_db!(self, conn => sqlx::query(
             "INSERT INTO customers (id, name, kind, email, status, allow_one_time_source, require_signed_requests, \
              ach_company_name, ach_company_id, metadata, created_at, updated_at, require_prenote, \
-             web_requires_validated_account, default_authorization, card_daily_limit) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
+             web_requires_validated_account, default_authorization, card_daily_limit, can_manage_api_keys) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
             .bind(c.id.as_str())
             .bind(&c.name)
             .bind(c.kind.as_str())
@@ -95,6 +97,7 @@ impl Tx {
             .bind(c.ach_policy.web_requires_validated_account)
             .bind(&auth)
             .bind(c.card_daily_limit)
+            .bind(c.can_manage_api_keys)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
@@ -105,7 +108,7 @@ impl Tx {
             "UPDATE customers SET name = $2, email = $3, status = $4, allow_one_time_source = $5, \
              require_signed_requests = $6, ach_company_name = $7, ach_company_id = $8, metadata = $9, \
              updated_at = $10, require_prenote = $11, web_requires_validated_account = $12, \
-             default_authorization = $13, card_daily_limit = $14 WHERE id = $1")
+             default_authorization = $13, card_daily_limit = $14, can_manage_api_keys = $15 WHERE id = $1")
             .bind(c.id.as_str())
             .bind(&c.name)
             .bind(&c.email)
@@ -120,6 +123,7 @@ impl Tx {
             .bind(c.ach_policy.web_requires_validated_account)
             .bind(&auth)
             .bind(c.card_daily_limit)
+            .bind(c.can_manage_api_keys)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         if done == 0 {
             return Err(StoreError::NotFound);
