@@ -1,9 +1,11 @@
 //! Issuing and revoking API keys. The secret key and its signing secret are
 //! returned once; the key is stored hashed and the signing secret sealed.
 //!
-//! Each issue and revocation writes an event (`api_key.created`,
-//! `api_key.revoked`) in the same transaction, naming who did it and never
-//! carrying a secret: the audit trail until a dedicated one exists.
+//! Each issue and revocation writes an operator event (`api_key.created`,
+//! `api_key.revoked`, no customer: operator keys see it in `GET /v1/events`,
+//! customers and their webhooks do not) in the same transaction, naming who
+//! did it and never carrying a secret: the audit trail until a dedicated one
+//! exists.
 
 use chrono::{DateTime, Utc};
 use inflow_core::crypto::{api_key_hash, generate_api_key, generate_signing_secret, Vault};
@@ -86,7 +88,9 @@ async fn key_event(
         .map_err(|e| StoreError::Corrupt(format!("API key view: {e}")))?;
     tx.insert_event(&Event {
         id: EventId::generate(now),
-        customer_id: key.customer_id.clone(),
+        // Operator events: kept out of the customer's event list and webhooks
+        // (`data.object.customerId` names the customer).
+        customer_id: None,
         event_type: format!("api_key.{what}"),
         object_id: key.id.to_string(),
         data: serde_json::json!({ "object": view, "actor": actor.to_json() }),
