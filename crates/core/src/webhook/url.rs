@@ -181,14 +181,12 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         let [c, d] = s[2].to_be_bytes();
         return is_public_v4(Ipv4Addr::new(a, b, c, d));
     }
-    !(
-        // IETF protocol assignments 2001::/23: Teredo 2001::/32, benchmarking
-        // 2001:2::/48, ORCHID 2001:10::/28 and 2001:20::/28, …
-        (s[0] == 0x2001 && s[1] < 0x0200)
-        // Documentation 2001:db8::/32 and 3fff::/20.
-        || (s[0] == 0x2001 && s[1] == 0x0db8)
-        || (s[0] == 0x3fff && s[1] < 0x1000)
-    )
+    // IETF protocol assignments 2001::/23: Teredo 2001::/32, benchmarking
+    // 2001:2::/48, ORCHID 2001:10::/28 and 2001:20::/28, …
+    let ietf_protocol = s[0] == 0x2001 && s[1] < 0x0200;
+    // Documentation 2001:db8::/32 and 3fff::/20.
+    let documentation = (s[0] == 0x2001 && s[1] == 0x0db8) || (s[0] == 0x3fff && s[1] < 0x1000);
+    !(ietf_protocol || documentation)
 }
 
 #[cfg(test)]
