@@ -7,8 +7,8 @@
 //!   without decrypting anything.
 //! - API keys are random 256-bit tokens stored only as SHA-256 hashes (a slow
 //!   password hash buys nothing for keys with this much entropy).
-//! - Request signatures are hex HMAC-SHA256 over
-//!   `timestamp \n METHOD \n path-with-query \n body`, compared in constant time.
+//! - Request signatures live in [`crate::request_signature`] (v1 helpers are
+//!   re-exported here).
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -178,55 +178,8 @@ pub fn sha256(bytes: &[u8]) -> Vec<u8> {
     Sha256::digest(bytes).to_vec()
 }
 
-fn signature_mac(
-    secret: &str,
-    timestamp: &str,
-    method: &str,
-    path_and_query: &str,
-    body: &[u8],
-) -> HmacSha256 {
-    let mut mac = <HmacSha256 as Mac>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(timestamp.as_bytes());
-    mac.update(b"\n");
-    mac.update(method.as_bytes());
-    mac.update(b"\n");
-    mac.update(path_and_query.as_bytes());
-    mac.update(b"\n");
-    mac.update(body);
-    mac
-}
-
-/// Hex HMAC-SHA256 signature of a request, as clients compute it.
-pub fn sign_request(
-    secret: &str,
-    timestamp: &str,
-    method: &str,
-    path_and_query: &str,
-    body: &[u8],
-) -> String {
-    hex::encode(
-        signature_mac(secret, timestamp, method, path_and_query, body)
-            .finalize()
-            .into_bytes(),
-    )
-}
-
-/// Constant-time check of a client's hex signature.
-pub fn verify_request_signature(
-    secret: &str,
-    timestamp: &str,
-    method: &str,
-    path_and_query: &str,
-    body: &[u8],
-    signature_hex: &str,
-) -> bool {
-    let Ok(sig) = hex::decode(signature_hex.trim()) else {
-        return false;
-    };
-    signature_mac(secret, timestamp, method, path_and_query, body)
-        .verify_slice(&sig)
-        .is_ok()
-}
+/// v1 request signatures (deprecated; see [`crate::request_signature`]).
+pub use crate::request_signature::{sign_request, verify_request_signature};
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,7 @@ pub mod ids;
 pub mod model;
 pub mod money;
 pub mod noc;
+pub mod request_signature;
 pub mod schedule;
 pub mod text;
 pub mod webhook;

@@ -120,6 +120,8 @@ pub struct Customer {
     /// Limits on this customer's ACH debits; `None` fields take the
     /// operator's defaults (`[ach]` configuration).
     pub ach_limits: AchLimits,
+    /// The customer's own keys may issue API keys (operator-granted).
+    pub can_manage_api_keys: bool,
     pub metadata: Metadata,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -190,6 +192,8 @@ pub struct ApiKey {
     pub signing_secret_sealed: Vec<u8>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Unsigned requests with this key are refused.
+    pub require_signed_requests: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -78,6 +78,7 @@ async fn main() {
         ach_policy: AchPolicy::default(),
         card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
         ach_limits: Default::default(),
+        can_manage_api_keys: false,
         metadata: Metadata::new(),
         created_at: now,
         updated_at: now,

@@ -137,6 +137,7 @@ mod tests {
             allowed_company_names: Vec::new(),
             ach_policy: Default::default(),
             card_daily_limit: 0,
+            can_manage_api_keys: false,
             ach_limits: limits,
             metadata: Default::default(),
             created_at: now,

@@ -115,6 +115,7 @@ async fn world(backend: TestBackend) -> World {
         ach_company_id: Some("1234567890".into()),
         ach_policy: Default::default(),
         card_daily_limit: DEFAULT_CARD_DAILY_LIMIT,
+        can_manage_api_keys: false,
         allowed_company_names: Vec::new(),
         ach_limits: Default::default(),
         metadata: Metadata::new(),

@@ -58,6 +58,7 @@ fn customer(now: DateTime<Utc>) -> Customer {
         allowed_company_names: Vec::new(),
         ach_policy: Default::default(),
         card_daily_limit: DEFAULT_CARD_DAILY_LIMIT,
+        can_manage_api_keys: false,
         ach_limits: Default::default(),
         metadata: Metadata::new(),
         created_at: now,

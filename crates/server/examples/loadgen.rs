@@ -59,7 +59,7 @@ struct Args {
     payment_method: String,
 }
 
-/// A signed POST with a fresh idempotency key; `true` on 201.
+/// A signed (v2) POST with a fresh idempotency key and nonce; `true` on 201.
 async fn signed_post(
     client: &reqwest::Client,
     args: &Args,
@@ -68,16 +68,27 @@ async fn signed_post(
     body: String,
 ) -> bool {
     let ts = chrono::Utc::now().timestamp().to_string();
-    let sig = inflow_core::crypto::sign_request(&args.secret, &ts, "POST", path, body.as_bytes());
+    let idempotency_key = format!("load-{}-{n}", std::process::id());
+    let nonce = format!("n{n}");
+    let sig = inflow_core::request_signature::sign_v2(
+        &args.secret,
+        &inflow_core::request_signature::SignedRequest {
+            timestamp: &ts,
+            nonce: &nonce,
+            method: "POST",
+            path_and_query: path,
+            idempotency_key: &idempotency_key,
+            customer: "",
+            body: body.as_bytes(),
+        },
+    );
     client
         .post(format!("{}{path}", args.url))
         .header("authorization", format!("Bearer {}", args.key))
         .header("x-timestamp", ts)
+        .header("x-nonce", nonce)
         .header("x-signature", sig)
-        .header(
-            "idempotency-key",
-            format!("load-{}-{n}", std::process::id()),
-        )
+        .header("idempotency-key", idempotency_key)
         .header("content-type", "application/json")
         .body(body)
         .send()

@@ -20,8 +20,9 @@
 use axum::body::Bytes;
 use clap::{Parser, ValueEnum};
 use hdrhistogram::Histogram;
-use inflow_core::crypto::{sign_request, MasterKey};
+use inflow_core::crypto::MasterKey;
 use inflow_core::ids::EventId;
+use inflow_core::request_signature::{sign_v2, SignedRequest};
 use inflow_store::repo::events::Event;
 use inflow_store::testing::{TestBackend, TestDb};
 use serde_json::{json, Value};
@@ -99,12 +100,25 @@ impl Api {
     ) -> Value {
         let body = body.to_string();
         let ts = chrono::Utc::now().timestamp().to_string();
-        let sig = sign_request(secret, &ts, "POST", path, body.as_bytes());
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        let sig = sign_v2(
+            secret,
+            &SignedRequest {
+                timestamp: &ts,
+                nonce: &nonce,
+                method: "POST",
+                path_and_query: path,
+                idempotency_key: "",
+                customer: customer.unwrap_or(""),
+                body: body.as_bytes(),
+            },
+        );
         let mut req = self
             .client
             .post(format!("{}{path}", self.base))
             .header("authorization", format!("Bearer {key}"))
             .header("x-timestamp", ts)
+            .header("x-nonce", nonce)
             .header("x-signature", sig)
             .header("content-type", "application/json")
             .body(body);

@@ -17,7 +17,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::app::api_keys::{issue_api_key, KeyRequest};
+use crate::app::api_keys::{issue_api_key, Actor, KeyRequest};
 use crate::config::Config;
 use crate::state::AppState;
 
@@ -345,6 +345,11 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         std::time::Duration::from_secs(config.auth_cache_ttl_secs),
     ));
     let wall_clock: SharedClock = Arc::new(SystemClock);
+    let replay = Arc::new(crate::http::replay::ReplayMemory::for_store(
+        &store,
+        config.signature_replay_capacity,
+        wall_clock.now(),
+    ));
     let webhooks = Arc::new(
         inflow_engine::webhooks::Dispatcher::new(
             store.clone(),
@@ -368,6 +373,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         sandbox_clock,
         config: Arc::new(config),
         in_flight: Default::default(),
+        replay,
         card_processor,
         cards: Arc::new(card_config),
     };
@@ -420,6 +426,8 @@ async fn ensure_admin_key(state: &AppState) -> anyhow::Result<Option<DemoCredent
                 sandbox: config.sandbox,
                 fixed_key: Some(key.clone()),
                 fixed_signing_secret: config.bootstrap_admin_signing_secret.clone(),
+                require_signed_requests: false,
+                actor: Actor::Startup,
             },
             now,
         )
@@ -443,6 +451,8 @@ async fn ensure_admin_key(state: &AppState) -> anyhow::Result<Option<DemoCredent
             sandbox: true,
             fixed_key: None,
             fixed_signing_secret: None,
+            require_signed_requests: false,
+            actor: Actor::Startup,
         },
         now,
     )

@@ -218,6 +218,18 @@ pub struct Config {
     pub idempotency_ttl_hours: u32,
     /// Allowed distance between a signed request's `X-Timestamp` and now.
     pub signature_tolerance_secs: i64,
+    /// Operator (admin) keys must sign every request. Default (unset): on in
+    /// production mode, off in sandbox mode. A key created with
+    /// `requireSignedRequests` must sign whatever this says.
+    pub require_signed_operator_requests: Option<bool>,
+    /// Accept deprecated v1 signatures (bare hex), and then only on requests
+    /// without `Idempotency-Key` or `Inflow-Customer`. Default (unset): on in
+    /// sandbox mode, off in production mode.
+    pub accept_v1_signatures: Option<bool>,
+    /// The most accepted signatures a SQLite node remembers (replay memory;
+    /// PostgreSQL nodes share a table instead). When full, the oldest are
+    /// forgotten and requests signed before them are refused.
+    pub signature_replay_capacity: usize,
     /// How long authentication lookups are cached (0 disables). Changes made
     /// on this node take effect at once; on other nodes within this time.
     pub auth_cache_ttl_secs: u64,
@@ -285,6 +297,9 @@ impl Default for Config {
             log_format: LogFormat::Text,
             idempotency_ttl_hours: 24,
             signature_tolerance_secs: 300,
+            require_signed_operator_requests: None,
+            accept_v1_signatures: None,
+            signature_replay_capacity: 500_000,
             max_body_bytes: 1024 * 1024,
             max_ach_file_bytes: 64 * 1024 * 1024,
             auth_cache_ttl_secs: 5,
@@ -317,6 +332,17 @@ impl Config {
         fig.extract().map_err(Box::new)
     }
 
+    /// Must operator keys sign? (See `require_signed_operator_requests`.)
+    pub fn operator_requests_must_be_signed(&self) -> bool {
+        self.require_signed_operator_requests
+            .unwrap_or(!self.sandbox)
+    }
+
+    /// Are v1 signatures still accepted? (See `accept_v1_signatures`.)
+    pub fn v1_signatures_accepted(&self) -> bool {
+        self.accept_v1_signatures.unwrap_or(self.sandbox)
+    }
+
     pub fn database_url(&self) -> String {
         self.database_url
             .clone()
@@ -333,6 +359,26 @@ mod tests {
         let c = Config::default();
         assert!(c.sandbox);
         assert_eq!(c.database_url(), "sqlite://./inflow-data/inflow.db");
+    }
+
+    #[test]
+    fn production_mode_defaults_to_signed_operator_requests_and_v2_only() {
+        let sandbox = Config::default();
+        assert!(!sandbox.operator_requests_must_be_signed());
+        assert!(sandbox.v1_signatures_accepted());
+        let production = Config {
+            sandbox: false,
+            ..Config::default()
+        };
+        assert!(production.operator_requests_must_be_signed());
+        assert!(!production.v1_signatures_accepted());
+        let relaxed = Config {
+            require_signed_operator_requests: Some(false),
+            accept_v1_signatures: Some(true),
+            ..production
+        };
+        assert!(!relaxed.operator_requests_must_be_signed());
+        assert!(relaxed.v1_signatures_accepted());
     }
 
     #[test]

@@ -129,26 +129,41 @@ async fn webhook_loop(state: AppState, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Periodic upkeep: purge expired idempotency records.
+/// Periodic upkeep: every minute, forget request signatures whose window
+/// has passed; every ten minutes, purge expired idempotency records.
 async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    let mut minutes: u64 = 0;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
-        let purged = async {
-            let mut tx = state.store.begin().await?;
-            let n = tx.purge_expired_idempotency_keys(state.clock.now()).await?;
-            tx.commit().await?;
-            Ok::<_, inflow_store::StoreError>(n)
-        }
-        .await;
-        match purged {
+        let tolerance = state.config.signature_tolerance_secs;
+        match state.replay.purge(state.wall_clock.now(), tolerance).await {
             Ok(0) => {}
-            Ok(n) => tracing::info!(purged = n, "expired idempotency records removed"),
-            Err(e) => tracing::warn!(error = %e, "idempotency purge failed"),
+            Ok(n) => tracing::debug!(forgotten = n, "expired request signatures forgotten"),
+            Err(e) => tracing::warn!(error = %e, "forgetting expired request signatures failed"),
         }
+        minutes += 1;
+        if minutes % 10 == 1 {
+            purge_idempotency_records(&state).await;
+        }
+    }
+}
+
+async fn purge_idempotency_records(state: &AppState) {
+    let purged = async {
+        let mut tx = state.store.begin().await?;
+        let n = tx.purge_expired_idempotency_keys(state.clock.now()).await?;
+        tx.commit().await?;
+        Ok::<_, inflow_store::StoreError>(n)
+    }
+    .await;
+    match purged {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(purged = n, "expired idempotency records removed"),
+        Err(e) => tracing::warn!(error = %e, "idempotency purge failed"),
     }
 }
 

@@ -23,6 +23,8 @@ pub struct AppState {
     pub ach: Arc<inflow_engine::config::AchConfig>,
     /// API keys and customers recently used to authenticate.
     pub auth_cache: Arc<crate::http::auth_cache::AuthCache>,
+    /// Request signatures already accepted (shared on PostgreSQL).
+    pub replay: Arc<crate::http::replay::ReplayMemory>,
     /// Idempotency keys being processed on this node.
     pub in_flight: Arc<crate::http::idempotency::InFlight>,
     /// Delivers webhooks (the background loop and the sandbox clock use it).

@@ -46,7 +46,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, NaiveDate, Utc};
 use inflow_core::bank::{AccountType, HolderType, RoutingNumber};
 use inflow_core::collection::*;
-use inflow_core::crypto::{sign_request, MasterKey, Vault};
+use inflow_core::crypto::{MasterKey, Vault};
 use inflow_core::ids::{AccountId, CollectionId, CustomerId};
 use inflow_core::model::*;
 use inflow_core::money::{Currency, Money};
@@ -196,6 +196,7 @@ impl Harness {
                 ach_policy: AchPolicy::default(),
                 card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
                 ach_limits: Default::default(),
+                can_manage_api_keys: false,
                 metadata: Metadata::new(),
                 created_at: now,
                 updated_at: now,
@@ -492,12 +493,27 @@ impl Harness {
     /// `POST /v1/ach/cutoffs`, signed by the bootstrap admin.
     fn cutoff_request(&self) -> reqwest::RequestBuilder {
         let path = "/v1/ach/cutoffs";
-        let ts = Utc::now().timestamp().to_string();
-        let sig = sign_request(ADMIN_SECRET, &ts, "POST", path, b"");
-        self.client
+        let request = self
+            .client
             .post(format!("{}{path}", self.base))
-            .header("authorization", format!("Bearer {ADMIN_KEY}"))
+            .header("authorization", format!("Bearer {ADMIN_KEY}"));
+        let ts = Utc::now().timestamp().to_string();
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        let sig = inflow_core::request_signature::sign_v2(
+            ADMIN_SECRET,
+            &inflow_core::request_signature::SignedRequest {
+                timestamp: &ts,
+                nonce: &nonce,
+                method: "POST",
+                path_and_query: path,
+                idempotency_key: "",
+                customer: "",
+                body: b"",
+            },
+        );
+        request
             .header("x-timestamp", ts)
+            .header("x-nonce", nonce)
             .header("x-signature", sig)
     }
 

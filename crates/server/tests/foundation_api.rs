@@ -215,7 +215,9 @@ async fn operator_only_endpoints_refuse_customer_keys(b: Backend) {
 
 async fn replayed_idempotent_post_returns_the_identical_body(b: Backend) {
     let app = spawn_app(b).await;
-    let (_, creds) = app.customer_with_key("Acme", json!({})).await;
+    let (_, creds) = app
+        .customer_with_key("Acme", json!({"canManageApiKeys": true}))
+        .await;
     let body = bank_pm_body("000123456789").to_string();
     let key = [("idempotency-key", "pm-create-1")];
     let first = app

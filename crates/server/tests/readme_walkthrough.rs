@@ -126,6 +126,14 @@ fn the_readme_walkthrough_works_verbatim() {
         "exactly one payment method after the replay\n{stdout}"
     );
     assert!(
+        stdout.lines().any(|l| l.trim() == "signature_replayed"),
+        "the copied signed request is refused\n{stdout}"
+    );
+    assert!(
+        stdout.contains("the operator sees 1 payment method(s)"),
+        "{stdout}"
+    );
+    assert!(
         !stdout.contains("000123456789"),
         "the account number must never come back"
     );

@@ -1,5 +1,6 @@
 //! Two `inflow serve` processes on one PostgreSQL database: an idempotency key
-//! raced across both nodes still creates exactly one object.
+//! raced across both nodes still creates exactly one object, and a request
+//! signature accepted by one node is refused by the other.
 
 mod support;
 
@@ -24,20 +25,21 @@ async fn one_idempotency_key_raced_across_two_nodes_creates_one_object() {
             second_base.clone()
         };
         tasks.push(tokio::spawn(async move {
-            let ts = now_ts();
-            let sig = inflow_core::crypto::sign_request(
+            let mut request = app
+                .client
+                .post(format!("{base}/v1/payment-methods"))
+                .header("authorization", format!("Bearer {}", creds.key));
+            for (k, v) in signature_headers(
                 &creds.secret,
-                &ts,
                 "POST",
                 "/v1/payment-methods",
                 body.as_bytes(),
-            );
-            let r = app
-                .client
-                .post(format!("{base}/v1/payment-methods"))
-                .header("authorization", format!("Bearer {}", creds.key))
-                .header("x-timestamp", ts)
-                .header("x-signature", sig)
+                Some("two-nodes"),
+                None,
+            ) {
+                request = request.header(k, v);
+            }
+            let r = request
                 .header("idempotency-key", "two-nodes")
                 .header("content-type", "application/json")
                 .body(body)
@@ -67,5 +69,49 @@ async fn one_idempotency_key_raced_across_two_nodes_creates_one_object() {
         1,
         "exactly one object across both nodes"
     );
+    second.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signature_accepted_by_one_node_is_refused_by_the_other() {
+    let app = spawn_app(Backend::Postgres).await;
+    let second = start_node(&app.db.url, &app.master_key, &app.data_dir).await;
+    let (_, creds) = app.customer_with_key("Acme", json!({})).await;
+    let body = json!({"name": "Payer", "kind": "individual"}).to_string();
+    let headers = signature_headers(
+        &creds.secret,
+        "POST",
+        "/v1/counterparties",
+        body.as_bytes(),
+        None,
+        None,
+    );
+    let send = |base: String| {
+        let (client, creds, body, headers) = (
+            app.client.clone(),
+            creds.clone(),
+            body.clone(),
+            headers.clone(),
+        );
+        async move {
+            let mut req = client
+                .post(format!("{base}/v1/counterparties"))
+                .header("authorization", format!("Bearer {}", creds.key))
+                .header("content-type", "application/json")
+                .body(body);
+            for (k, v) in headers {
+                req = req.header(k, v);
+            }
+            let r = req.send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (status, text) = send(app.base.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{text}");
+    let (status, text) = send(format!("http://{}", second.addr)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
+    assert!(text.contains("signature_replayed"), "{text}");
+    let list = app.get(&creds, "/v1/counterparties").await.json();
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
     second.shutdown().await;
 }

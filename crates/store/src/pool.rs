@@ -29,7 +29,7 @@ pub(crate) enum Backend {
 /// A handle to the database. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
-    backend: Backend,
+    pub(crate) backend: Backend,
     /// Woken after every [`Store::write`] commits (see [`Store::commit_signal`]).
     commits: Arc<Notify>,
 }

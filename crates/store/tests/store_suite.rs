@@ -33,6 +33,7 @@ on_both_backends!(
     the_idempotency_lock_admits_one_transaction_at_a_time,
     an_idempotency_record_commits_or_vanishes_with_its_effect,
     expired_idempotency_keys_are_purged,
+    a_signature_is_remembered_once_and_forgotten_after_it_expires,
     rolled_back_transactions_leave_nothing_behind,
 );
 
@@ -54,6 +55,7 @@ fn customer(name: &str) -> Customer {
         ach_policy: Default::default(),
         card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
         ach_limits: Default::default(),
+        can_manage_api_keys: true,
         metadata,
         created_at: DateTimeMicros::trunc(now),
         updated_at: DateTimeMicros::trunc(now),
@@ -354,6 +356,41 @@ async fn expired_idempotency_keys_are_purged(backend: TestBackend) {
         .await
         .unwrap()
         .is_some());
+}
+
+async fn a_signature_is_remembered_once_and_forgotten_after_it_expires(backend: TestBackend) {
+    let db = TestDb::new(backend).await;
+    let t0 = Utc::now();
+    let store = &db.store;
+    assert!(store.remember_signature(b"sig-a", t0).await.unwrap());
+    assert!(!store.remember_signature(b"sig-a", t0).await.unwrap());
+    assert!(store
+        .remember_signature(b"sig-b", t0 + Duration::minutes(10))
+        .await
+        .unwrap());
+    assert_eq!(
+        store
+            .purge_seen_signatures(t0 + Duration::minutes(5))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(!store
+        .remember_signature(b"sig-b", t0 + Duration::minutes(10))
+        .await
+        .unwrap());
+    // Concurrent inserts of one digest: exactly one wins.
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.remember_signature(b"sig-c", t0).await.unwrap() })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        won += usize::from(t.await.unwrap());
+    }
+    assert_eq!(won, 1);
 }
 
 async fn rolled_back_transactions_leave_nothing_behind(backend: TestBackend) {

@@ -39,6 +39,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "schedule.completed",
     "schedule.stopped",
     "webhook_endpoint.disabled",
+    "api_key.created",
+    "api_key.revoked",
 ];
 
 /// The most entries an endpoint may list.

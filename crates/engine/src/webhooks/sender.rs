@@ -6,7 +6,9 @@
 //! names itself, keeping only public addresses (a name re-pointed at
 //! 127.0.0.1 after the endpoint was created is refused at delivery time).
 
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -56,16 +58,40 @@ impl std::fmt::Debug for Sender {
     }
 }
 
+/// Looks up the addresses of a host name: the system resolver, or a test's.
+pub type Lookup = Arc<
+    dyn Fn(String) -> Pin<Box<dyn Future<Output = std::io::Result<Vec<IpAddr>>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// The operating system's resolver.
+pub fn system_lookup() -> Lookup {
+    Arc::new(|host: String| {
+        Box::pin(async move {
+            Ok(tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .map(|a| a.ip())
+                .collect())
+        })
+    })
+}
+
 /// Resolves names to their public addresses only.
-struct PublicOnly;
+struct PublicOnly {
+    lookup: Lookup,
+}
 
 impl Resolve for PublicOnly {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
+        let lookup = (self.lookup)(host.clone());
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+            let addrs: Vec<SocketAddr> = lookup
                 .await?
-                .filter(|a| is_public_ip(a.ip()))
+                .into_iter()
+                .filter(|ip| is_public_ip(*ip))
+                .map(|ip| SocketAddr::new(ip, 0))
                 .collect();
             if addrs.is_empty() {
                 return Err(format!(
@@ -80,6 +106,16 @@ impl Resolve for PublicOnly {
 
 impl Sender {
     pub fn new(timeout: Duration, allow_private: bool) -> Result<Self, reqwest::Error> {
+        Self::with_lookup(timeout, allow_private, system_lookup())
+    }
+
+    /// [`Sender::new`] resolving names with `lookup` (in production mode;
+    /// sandbox mode uses the HTTP client's own resolver).
+    pub fn with_lookup(
+        timeout: Duration,
+        allow_private: bool,
+        lookup: Lookup,
+    ) -> Result<Self, reqwest::Error> {
         let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -88,7 +124,7 @@ impl Sender {
             .user_agent(concat!("Inflow-Webhooks/", env!("CARGO_PKG_VERSION")))
             .pool_idle_timeout(Duration::from_secs(60));
         if !allow_private {
-            builder = builder.dns_resolver(Arc::new(PublicOnly));
+            builder = builder.dns_resolver(Arc::new(PublicOnly { lookup }));
         }
         Ok(Self {
             client: builder.build()?,
@@ -226,5 +262,53 @@ mod tests {
             matches!(&o, SendOutcome::Failed { status: None, error } if error.starts_with("connection failed")),
             "{o:?}"
         );
+    }
+
+    /// A production sender whose resolver answers `ips` for every name.
+    fn resolving_to(ips: Vec<IpAddr>) -> Sender {
+        let lookup: Lookup = Arc::new(move |_host: String| {
+            let ips = ips.clone();
+            Box::pin(async move { Ok(ips) })
+        });
+        Sender::with_lookup(Duration::from_secs(2), false, lookup).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_name_resolving_to_a_wrapped_private_address_is_refused_at_delivery_time() {
+        for ip in [
+            "::127.0.0.1",
+            "::a9fe:a9fe",
+            "2002:7f00:1::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::5db8:d822",
+            "fec0::1",
+        ] {
+            let sender = resolving_to(vec![ip.parse().unwrap()]);
+            let (o, _) = sender.send(outgoing("http://hooks.example.com:9/x")).await;
+            assert!(
+                matches!(&o, SendOutcome::Failed { status: None, error }
+                    if error.contains("resolves only to private")),
+                "{ip}: {o:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_wrapped_private_address_literal_is_refused_at_delivery_time() {
+        let sender = resolving_to(Vec::new());
+        for url in [
+            "http://[::127.0.0.1]:9/x",
+            "http://[::a9fe:a9fe]/x",
+            "http://[2002:a00:1::1]/x",
+            "http://[fec0::1]/x",
+        ] {
+            let (o, _) = sender.send(outgoing(url)).await;
+            assert!(
+                matches!(&o, SendOutcome::Failed { status: None, error }
+                    if error.contains("not a public address")),
+                "{url}: {o:?}"
+            );
+        }
     }
 }

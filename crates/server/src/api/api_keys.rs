@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::common::{time, to_json, ListResponse, PageParams};
-use crate::app::api_keys::{issue_api_key, IssueKeyError, IssuedKey, KeyRequest};
+use crate::app::api_keys::{
+    issue_api_key, revoke_api_key, Actor, IssueKeyError, IssuedKey, KeyRequest, RevokeKeyError,
+};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::auth::Auth;
 use crate::http::body::{parse_json, parse_query};
@@ -26,6 +28,9 @@ pub struct CreateApiKeyRequest {
     pub role: Option<ApiKeyRole>,
     /// The customer the key belongs to; defaults to the customer the request acts for.
     pub customer_id: Option<String>,
+    /// Refuse this key's unsigned requests (operator keys too). Default false.
+    #[serde(default)]
+    pub require_signed_requests: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -39,6 +44,8 @@ pub struct ApiKeyResponse {
     pub customer_id: Option<String>,
     /// The first characters of the key, to tell keys apart.
     pub prefix: String,
+    /// Unsigned requests with this key are refused.
+    pub require_signed_requests: bool,
     pub created_at: String,
     pub revoked_at: Option<String>,
 }
@@ -52,6 +59,7 @@ impl From<ApiKey> for ApiKeyResponse {
             role: k.role,
             customer_id: k.customer_id.map(|c| c.to_string()),
             prefix: k.prefix,
+            require_signed_requests: k.require_signed_requests,
             created_at: time(k.created_at),
             revoked_at: k.revoked_at.map(time),
         }
@@ -92,8 +100,10 @@ impl From<IssueKeyError> for ApiError {
     }
 }
 
-/// Issue an API key. Customer keys can issue keys for their own customer;
-/// operator keys can issue keys for any customer, and admin keys.
+/// Issue an API key. Operator keys can issue keys for any customer, and
+/// admin keys; a customer's keys can issue keys for their own customer only
+/// if the operator granted it (`canManageApiKeys`), else
+/// `403 api_key_management_not_allowed`. Writes an `api_key.created` event.
 #[utoipa::path(post, path = "/v1/api-keys", tag = "api-keys", request_body = CreateApiKeyRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
     responses((status = 201, body = CreatedApiKeyResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
@@ -102,6 +112,12 @@ pub async fn create(
     Extension(auth): Extension<Auth>,
     req: WriteRequest,
 ) -> ApiResult<Response> {
+    if !auth.is_admin() && !auth.customer()?.can_manage_api_keys {
+        return Err(ApiError::forbidden(
+            "api_key_management_not_allowed",
+            "this customer's keys may not issue API keys; the operator can allow it with canManageApiKeys",
+        ));
+    }
     let body: CreateApiKeyRequest = parse_json(&req.body)?;
     let role = body.role.unwrap_or(ApiKeyRole::Customer);
     let customer_id = match role {
@@ -134,6 +150,8 @@ pub async fn create(
         sandbox: state.config.sandbox,
         fixed_key: None,
         fixed_signing_secret: None,
+        require_signed_requests: body.require_signed_requests,
+        actor: Actor::ApiKey(auth.key_id.clone()),
     };
     let now = state.clock.now();
     let vault = state.vault.clone();
@@ -197,7 +215,8 @@ pub async fn get(
     Ok(Json(visible_key(&state, &auth, &id).await?.into()))
 }
 
-/// Revoke a key; it stops working at once. The last active admin key cannot be revoked.
+/// Revoke a key; it stops working at once. The last active admin key cannot
+/// be revoked. Writes an `api_key.revoked` event.
 #[utoipa::path(post, path = "/v1/api-keys/{id}/revoke", tag = "api-keys", params(("id" = String, Path)),
     responses((status = 200, body = ApiKeyResponse), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn revoke(
@@ -208,19 +227,18 @@ pub async fn revoke(
 ) -> ApiResult<Response> {
     let key = visible_key(&state, &auth, &id).await?;
     let now = state.clock.now();
+    let actor = Actor::ApiKey(auth.key_id.clone());
     let response = run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
-            if key.role == ApiKeyRole::Admin
-                && key.revoked_at.is_none()
-                && tx.count_active_admin_keys().await? <= 1
-            {
-                return Err(ApiError::conflict(
-                    "last_admin_key",
-                    "the last active admin key cannot be revoked; issue another first",
-                ));
-            }
-            tx.revoke_api_key(&key.id, now).await?;
-            let key = tx.get_api_key(&key.id, None).await?;
+            let key = revoke_api_key(tx, &key, &actor, now)
+                .await
+                .map_err(|e| match e {
+                    RevokeKeyError::LastAdminKey => ApiError::conflict(
+                        "last_admin_key",
+                        "the last active admin key cannot be revoked; issue another first",
+                    ),
+                    RevokeKeyError::Store(s) => s.into(),
+                })?;
             Ok((StatusCode::OK, to_json(&ApiKeyResponse::from(key))?))
         })
     })

@@ -67,6 +67,9 @@ pub struct CreateCustomerRequest {
     /// Limits on the customer's ACH debits; absent or `null` fields take
     /// the operator's defaults.
     pub ach_limits: Option<AchLimitsInput>,
+    /// The customer's own keys may issue API keys (`POST /v1/api-keys`). Default false.
+    #[serde(default)]
+    pub can_manage_api_keys: bool,
     #[serde(default)]
     #[schema(value_type = Object)]
     pub metadata: Metadata,
@@ -94,6 +97,7 @@ pub struct UpdateCustomerRequest {
     /// Change limits on the customer's ACH debits: a value sets one, `null`
     /// returns it to the operator's default, an absent field leaves it.
     pub ach_limits: Option<AchLimitsInput>,
+    pub can_manage_api_keys: Option<bool>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Metadata>,
 }
@@ -121,6 +125,8 @@ pub struct CustomerResponse {
     pub card_daily_limit: MoneyView,
     /// The customer's own ACH debit limits (a `null` limit: the operator's default applies).
     pub ach_limits: AchLimitsView,
+    /// The customer's own keys may issue API keys.
+    pub can_manage_api_keys: bool,
     #[schema(value_type = Object)]
     pub metadata: Metadata,
     pub created_at: String,
@@ -150,6 +156,7 @@ impl From<Customer> for CustomerResponse {
                 .map(AuthorizationView::from),
             card_daily_limit: Money::usd_clamped(c.card_daily_limit).into(),
             ach_limits: c.ach_limits.into(),
+            can_manage_api_keys: c.can_manage_api_keys,
             metadata: c.metadata,
             created_at: time(c.created_at),
             updated_at: time(c.updated_at),
@@ -206,6 +213,7 @@ pub async fn create(
             }
             l
         },
+        can_manage_api_keys: body.can_manage_api_keys,
         metadata: body.metadata,
     };
     let now = state.clock.now();
@@ -335,6 +343,9 @@ pub async fn update(
             }
             if let Some(l) = &body.ach_limits {
                 l.apply(&mut c.ach_limits)?;
+            }
+            if let Some(v) = body.can_manage_api_keys {
+                c.can_manage_api_keys = v;
             }
             if let Some(m) = body.metadata {
                 validate_metadata("metadata", &m)?;

@@ -38,8 +38,10 @@ use crate::state::AppState;
     info(
         title = "Inflow",
         description = "Self-hosted collections gateway: ACH debits and card transactions over a signed REST API.\n\n\
-Authenticate with `Authorization: Bearer <api key>`. Signed requests add `X-Timestamp` (unix seconds, ±300 s) and \
-`X-Signature` = hex HMAC-SHA256 of `timestamp\\nMETHOD\\npath?query\\nbody` with the key's signing secret. \
+Authenticate with `Authorization: Bearer <api key>`. Signed requests add `X-Timestamp` (unix seconds, ±300 s), \
+`X-Nonce` (optional, ≤128 visible ASCII characters) and `X-Signature: v2=<hex>`, the HMAC-SHA256 under the key's signing secret of \
+`v2\\n<timestamp>\\n<nonce>\\n<METHOD>\\n<path?query>\\n<Idempotency-Key>\\n<Inflow-Customer>\\n<body>` \
+(absent headers as empty lines). Each signature is accepted once (`401 signature_replayed`). \
 Every POST accepts `Idempotency-Key`. Errors are `{\"error\":{\"type\",\"code\",\"message\",\"param\",\"requestId\"}}`.\n\n\
 Webhooks are POSTed with `Inflow-Event-Id`, `Inflow-Event-Type`, `Inflow-Timestamp` and `Inflow-Signature: t=<unix>,v1=<hex>`, \
 where each `v1` is HMAC-SHA256 of `<t>.<raw body>` under the endpoint's secret (two during a secret rotation); \

@@ -1,12 +1,21 @@
-//! Issuing API keys. The secret key and its signing secret are returned once;
-//! the key is stored hashed and the signing secret sealed.
+//! Issuing and revoking API keys. The secret key and its signing secret are
+//! returned once; the key is stored hashed and the signing secret sealed.
+//!
+//! Each issue and revocation writes an operator event (`api_key.created`,
+//! `api_key.revoked`, no customer: operator keys see it in `GET /v1/events`,
+//! customers and their webhooks do not) in the same transaction, naming who
+//! did it and never carrying a secret: the audit trail until a dedicated one
+//! exists.
 
 use chrono::{DateTime, Utc};
 use inflow_core::crypto::{api_key_hash, generate_api_key, generate_signing_secret, Vault};
-use inflow_core::ids::{ApiKeyId, CustomerId};
+use inflow_core::ids::{ApiKeyId, CustomerId, EventId};
 use inflow_core::model::{ApiKey, ApiKeyRole};
 use inflow_core::ValidationError;
+use inflow_store::repo::events::Event;
 use inflow_store::{StoreError, Tx};
+
+use crate::api::api_keys::ApiKeyResponse;
 
 /// A key just created, with the two secrets that are shown only now.
 #[derive(Clone)]
@@ -40,6 +49,54 @@ pub struct KeyRequest {
     /// Use this key instead of a random one (the bootstrap admin key).
     pub fixed_key: Option<String>,
     pub fixed_signing_secret: Option<String>,
+    /// Refuse this key's unsigned requests.
+    pub require_signed_requests: bool,
+    /// Who asked, for the audit event.
+    pub actor: Actor,
+}
+
+/// Who issued or revoked a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// A request made with this API key.
+    ApiKey(ApiKeyId),
+    /// The `inflow` command line (direct database access).
+    Cli,
+    /// `inflow serve` at start-up (bootstrap or sandbox demo key).
+    Startup,
+}
+
+impl Actor {
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            Actor::ApiKey(id) => serde_json::json!({"type": "api_key", "id": id.as_str()}),
+            Actor::Cli => serde_json::json!({"type": "cli"}),
+            Actor::Startup => serde_json::json!({"type": "startup"}),
+        }
+    }
+}
+
+/// Record `api_key.<what>` about `key` (as `GET /v1/api-keys/{id}` shows it).
+async fn key_event(
+    tx: &mut Tx,
+    what: &str,
+    key: &ApiKey,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let view = serde_json::to_value(ApiKeyResponse::from(key.clone()))
+        .map_err(|e| StoreError::Corrupt(format!("API key view: {e}")))?;
+    tx.insert_event(&Event {
+        id: EventId::generate(now),
+        // Operator events: kept out of the customer's event list and webhooks
+        // (`data.object.customerId` names the customer).
+        customer_id: None,
+        event_type: format!("api_key.{what}"),
+        object_id: key.id.to_string(),
+        data: serde_json::json!({ "object": view, "actor": actor.to_json() }),
+        created_at: now,
+    })
+    .await
 }
 
 pub const MIN_FIXED_KEY_LEN: usize = 24;
@@ -101,11 +158,41 @@ pub async fn issue_api_key(
         key_hash: api_key_hash(&secret_key),
         created_at: now,
         revoked_at: None,
+        require_signed_requests: req.require_signed_requests,
     };
     tx.insert_api_key(&api_key).await?;
+    key_event(tx, "created", &api_key, &req.actor, now).await?;
     Ok(IssuedKey {
         api_key,
         secret_key,
         signing_secret,
     })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RevokeKeyError {
+    #[error("the last active admin key cannot be revoked")]
+    LastAdminKey,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Revoke `key` (idempotent for a key already revoked) and record it. The
+/// last active admin key cannot be revoked: the operator would be locked out.
+pub async fn revoke_api_key(
+    tx: &mut Tx,
+    key: &ApiKey,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<ApiKey, RevokeKeyError> {
+    if key.revoked_at.is_some() {
+        return Ok(key.clone());
+    }
+    if key.role == ApiKeyRole::Admin && tx.count_active_admin_keys().await? <= 1 {
+        return Err(RevokeKeyError::LastAdminKey);
+    }
+    tx.revoke_api_key(&key.id, now).await?;
+    let revoked = tx.get_api_key(&key.id, None).await?;
+    key_event(tx, "revoked", &revoked, actor, now).await?;
+    Ok(revoked)
 }

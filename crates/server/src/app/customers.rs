@@ -28,6 +28,8 @@ pub struct NewCustomer {
     pub card_daily_limit: Option<i64>,
     /// `None` fields: the operator's defaults.
     pub ach_limits: AchLimits,
+    /// The customer's keys may issue API keys.
+    pub can_manage_api_keys: bool,
     pub metadata: Metadata,
 }
 
@@ -86,6 +88,7 @@ impl NewCustomer {
             ach_policy: self.ach_policy,
             card_daily_limit: self.card_daily_limit.unwrap_or(DEFAULT_CARD_DAILY_LIMIT),
             ach_limits: self.ach_limits,
+            can_manage_api_keys: self.can_manage_api_keys,
             metadata: self.metadata,
             created_at: now,
             updated_at: now,

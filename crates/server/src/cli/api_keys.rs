@@ -7,7 +7,7 @@ use inflow_core::model::ApiKeyRole;
 use std::process::ExitCode;
 
 use crate::api::api_keys::CreatedApiKeyResponse;
-use crate::app::api_keys::{issue_api_key, KeyRequest};
+use crate::app::api_keys::{issue_api_key, Actor, KeyRequest};
 use crate::config::Config;
 
 #[derive(Debug, Subcommand)]
@@ -25,6 +25,11 @@ pub enum ApiKeysCommand {
         /// A label for people.
         #[arg(long, default_value = "API key")]
         name: String,
+        /// Refuse the key's unsigned requests. (Operator keys must sign
+        /// anyway while `require_signed_operator_requests` is on, the
+        /// production default.)
+        #[arg(long)]
+        require_signed: bool,
         /// Print the key as JSON.
         #[arg(long)]
         json: bool,
@@ -36,6 +41,7 @@ pub async fn run(config: Config, cmd: ApiKeysCommand) -> anyhow::Result<ExitCode
         customer,
         admin,
         name,
+        require_signed,
         json,
     } = cmd;
     let vault = Vault::new(&crate::bootstrap::master_key(&config)?);
@@ -59,6 +65,8 @@ pub async fn run(config: Config, cmd: ApiKeysCommand) -> anyhow::Result<ExitCode
             sandbox: config.sandbox,
             fixed_key: None,
             fixed_signing_secret: None,
+            require_signed_requests: require_signed,
+            actor: Actor::Cli,
         },
         inflow_core::clock::Clock::now(&inflow_core::clock::SystemClock),
     )

@@ -26,6 +26,9 @@ pub enum CustomersCommand {
         /// Reject the customer's unsigned requests.
         #[arg(long)]
         require_signed_requests: bool,
+        /// Let the customer's own keys issue API keys.
+        #[arg(long)]
+        can_manage_api_keys: bool,
         /// NACHA company name (≤16 characters).
         #[arg(long)]
         ach_company_name: Option<String>,
@@ -62,6 +65,7 @@ pub async fn run(config: Config, cmd: CustomersCommand) -> anyhow::Result<ExitCo
             email,
             allow_one_time_source,
             require_signed_requests,
+            can_manage_api_keys,
             ach_company_name,
             ach_company_id,
             allowed_company_names,
@@ -79,6 +83,7 @@ pub async fn run(config: Config, cmd: CustomersCommand) -> anyhow::Result<ExitCo
                 ach_policy: Default::default(),
                 card_daily_limit: None,
                 ach_limits: Default::default(),
+                can_manage_api_keys,
                 metadata: Default::default(),
             };
             let mut tx = store.begin().await?;

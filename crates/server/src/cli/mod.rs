@@ -4,6 +4,7 @@ mod ach;
 mod api_keys;
 mod customers;
 mod ledger;
+mod requests;
 mod serve;
 mod webhooks;
 
@@ -54,12 +55,24 @@ pub enum Command {
     /// Webhook tools for integrators (no server or database needed).
     #[command(subcommand)]
     Webhooks(webhooks::WebhooksCommand),
+    /// Request-signing tools for integrators (no server or database needed).
+    #[command(subcommand)]
+    Requests(requests::RequestsCommand),
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Webhooks(cmd) = cli.command {
         return match webhooks::run(cmd) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    if let Command::Requests(cmd) = cli.command {
+        return match requests::run(cmd) {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("error: {e:#}");
@@ -112,7 +125,7 @@ pub fn main() -> ExitCode {
             Command::Customers(cmd) => customers::run(config, cmd).await,
             Command::ApiKeys(cmd) => api_keys::run(config, cmd).await,
             Command::Ledger(cmd) => ledger::run(config, cmd).await,
-            Command::Ach(_) | Command::Webhooks(_) => {
+            Command::Ach(_) | Command::Webhooks(_) | Command::Requests(_) => {
                 unreachable!("handled before the runtime starts")
             }
         }

@@ -1,21 +1,25 @@
 //! Authentication of `/v1` requests: the bearer API key, the customer the
-//! request acts for, and (when present or required) the request signature.
+//! request acts for, and (when present or required) the request signature
+//! (checked in [`crate::http::signature`]). A signature is required when the
+//! key says so, when its customer does, or — for operator keys — when
+//! `require_signed_operator_requests` is on (production mode's default).
 //!
 //! The body is buffered here, once, because the signature covers it; the
 //! handler receives the same bytes.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use inflow_core::crypto::{api_key_hash, verify_request_signature};
+use inflow_core::crypto::api_key_hash;
 use inflow_core::ids::{ApiKeyId, CustomerId};
 use inflow_core::model::{ApiKeyRole, Customer, CustomerStatus};
 use inflow_store::StoreError;
 
 use crate::error::{ApiError, ApiResult};
 use crate::http::body::body_too_large;
+use crate::http::signature::{self, Accepted, V1_DEPRECATION_HEADER};
 use crate::state::AppState;
 
 pub const CUSTOMER_HEADER: &str = "inflow-customer";
@@ -72,12 +76,23 @@ impl Auth {
 
 pub async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     match check(&state, req).await {
-        Ok(req) => next.run(req).await,
+        Ok((req, false)) => next.run(req).await,
+        Ok((req, true)) => {
+            let mut response = next.run(req).await;
+            response.headers_mut().insert(
+                V1_DEPRECATION_HEADER,
+                HeaderValue::from_static(
+                    "v1 signatures are deprecated; sign with X-Signature: v2=<hex> (see the README)",
+                ),
+            );
+            response
+        }
         Err(e) => e.into_response(),
     }
 }
 
-async fn check(state: &AppState, req: Request) -> ApiResult<Request> {
+/// The authenticated request, and whether it was signed the deprecated (v1) way.
+async fn check(state: &AppState, req: Request) -> ApiResult<(Request, bool)> {
     let (mut parts, body) = req.into_parts();
     let key = bearer_token(&parts.headers)?;
 
@@ -142,75 +157,22 @@ async fn check(state: &AppState, req: Request) -> ApiResult<Request> {
         .await
         .map_err(|_| body_too_large(limit))?;
 
-    let signature_required = api_key.role == ApiKeyRole::Customer
-        && customer.as_ref().is_some_and(|c| c.require_signed_requests);
-    let signature = parts.headers.get("x-signature");
-    if signature.is_some() || signature_required {
-        let Some(signature) = signature else {
-            return Err(ApiError::unauthenticated(
-                "signature_missing",
-                "this customer requires signed requests: send X-Timestamp and X-Signature",
-            ));
+    let signature_required = api_key.require_signed_requests
+        || match api_key.role {
+            ApiKeyRole::Customer => customer.as_ref().is_some_and(|c| c.require_signed_requests),
+            ApiKeyRole::Admin => state.config.operator_requests_must_be_signed(),
         };
-        let timestamp = parts
-            .headers
-            .get("x-timestamp")
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                ApiError::unauthenticated(
-                    "signature_missing",
-                    "X-Signature needs an X-Timestamp header",
-                )
-            })?;
-        let ts: i64 = timestamp.parse().map_err(|_| {
-            ApiError::unauthenticated("timestamp_invalid", "X-Timestamp must be unix seconds")
-        })?;
-        let now = state.wall_clock.now().timestamp();
-        let tolerance = state.config.signature_tolerance_secs;
-        if (now - ts).abs() > tolerance {
-            return Err(ApiError::unauthenticated(
-                "timestamp_out_of_range",
-                format!(
-                    "X-Timestamp is {}s from the server's time; allowed: ±{tolerance}s",
-                    now - ts
-                ),
-            ));
-        }
-        let secret = state
-            .vault
-            .open(&api_key.signing_secret_sealed, api_key.id.as_str())
-            .map_err(|_| {
-                tracing::error!(key_id = %api_key.id, "signing secret cannot be decrypted with the configured master key");
-                ApiError::internal()
-            })?;
-        let secret = String::from_utf8(secret).map_err(|_| ApiError::internal())?;
-        let path_and_query = parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/");
-        let sig = signature.to_str().unwrap_or("");
-        if !verify_request_signature(
-            &secret,
-            timestamp,
-            parts.method.as_str(),
-            path_and_query,
-            &bytes,
-            sig,
-        ) {
-            return Err(ApiError::unauthenticated(
-                "signature_invalid",
-                "X-Signature does not match: expected hex HMAC-SHA256 of \"timestamp\\nMETHOD\\npath?query\\nbody\" with the key's signing secret",
-            ));
-        }
-    }
+    let accepted = signature::check(state, &api_key, &parts, &bytes, signature_required).await?;
 
     parts.extensions.insert(Auth {
         key_id: api_key.id,
         role: api_key.role,
         customer,
     });
-    Ok(Request::from_parts(parts, Body::from(bytes)))
+    Ok((
+        Request::from_parts(parts, Body::from(bytes)),
+        accepted == Some(Accepted::V1),
+    ))
 }
 
 fn bearer_token(headers: &HeaderMap) -> ApiResult<&str> {

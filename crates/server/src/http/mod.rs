@@ -6,4 +6,6 @@ pub mod auth;
 pub mod auth_cache;
 pub mod body;
 pub mod idempotency;
+pub mod replay;
 pub mod request_id;
+pub mod signature;

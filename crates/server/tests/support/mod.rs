@@ -10,7 +10,8 @@ pub mod ledger;
 pub mod localstripe;
 pub mod receiver;
 
-use inflow_core::crypto::{sign_request, MasterKey};
+use inflow_core::crypto::MasterKey;
+use inflow_core::request_signature::{sign_v2, SignedRequest};
 use inflow_server::config::Config;
 use inflow_server::server::RunningServer;
 use inflow_store::testing::{TestBackend, TestDb};
@@ -176,6 +177,36 @@ pub fn now_ts() -> String {
     chrono::Utc::now().timestamp().to_string()
 }
 
+/// `X-Timestamp`, a fresh `X-Nonce` and a v2 `X-Signature` for a request.
+pub fn signature_headers(
+    secret: &str,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    idempotency_key: Option<&str>,
+    customer: Option<&str>,
+) -> [(&'static str, String); 3] {
+    let ts = now_ts();
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    let sig = sign_v2(
+        secret,
+        &SignedRequest {
+            timestamp: &ts,
+            nonce: &nonce,
+            method,
+            path_and_query: path,
+            idempotency_key: idempotency_key.unwrap_or(""),
+            customer: customer.unwrap_or(""),
+            body,
+        },
+    );
+    [
+        ("x-timestamp", ts),
+        ("x-nonce", nonce),
+        ("x-signature", sig),
+    ]
+}
+
 impl TestApp {
     /// The running server's state (store, clock, ACH settings).
     pub fn state(&self) -> &inflow_server::state::AppState {
@@ -218,15 +249,23 @@ impl TestApp {
                 req = req.header("inflow-customer", cus);
             }
             if sign {
-                let ts = now_ts();
-                let sig = sign_request(
+                let header = |name: &str| {
+                    extra
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                        .map(|(_, v)| *v)
+                };
+                let customer = header("inflow-customer").or(c.acting_for.as_deref());
+                for (k, v) in signature_headers(
                     &c.secret,
-                    &ts,
                     method.as_str(),
                     path,
                     body.unwrap_or("").as_bytes(),
-                );
-                req = req.header("x-timestamp", ts).header("x-signature", sig);
+                    header("idempotency-key"),
+                    customer,
+                ) {
+                    req = req.header(k, v);
+                }
             }
         }
         for (k, v) in extra {

@@ -17,6 +17,7 @@ struct ApiKeyRow {
     signing_secret_sealed: Vec<u8>,
     created_at: i64,
     revoked_at: Option<i64>,
+    require_signed_requests: bool,
 }
 
 impl TryFrom<ApiKeyRow> for ApiKey {
@@ -32,18 +33,19 @@ impl TryFrom<ApiKeyRow> for ApiKey {
             signing_secret_sealed: r.signing_secret_sealed,
             created_at: dt(r.created_at)?,
             revoked_at: opt_dt(r.revoked_at)?,
+            require_signed_requests: r.require_signed_requests,
         })
     }
 }
 
-const COLUMNS: &str =
-    "id, customer_id, role, name, prefix, key_hash, signing_secret_sealed, created_at, revoked_at";
+const COLUMNS: &str = "id, customer_id, role, name, prefix, key_hash, signing_secret_sealed, \
+                       created_at, revoked_at, require_signed_requests";
 
 impl Tx {
     pub async fn insert_api_key(&mut self, k: &ApiKey) -> Result<(), StoreError> {
         on_db!(self, conn => sqlx::query(
-            "INSERT INTO api_keys (id, customer_id, role, name, prefix, key_hash, signing_secret_sealed, created_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            "INSERT INTO api_keys (id, customer_id, role, name, prefix, key_hash, signing_secret_sealed, created_at, revoked_at, \
+             require_signed_requests) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
             .bind(k.id.as_str())
             .bind(k.customer_id.as_ref().map(|c| c.as_str()))
             .bind(k.role.as_str())
@@ -53,6 +55,7 @@ impl Tx {
             .bind(&k.signing_secret_sealed)
             .bind(ts(k.created_at))
             .bind(k.revoked_at.map(ts))
+            .bind(k.require_signed_requests)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         Ok(())
     }

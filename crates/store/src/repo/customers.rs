@@ -25,6 +25,7 @@ struct CustomerRow {
     ach_per_entry_max: Option<i64>,
     ach_daily_debit_max: Option<i64>,
     ach_monthly_debit_max: Option<i64>,
+    can_manage_api_keys: bool,
     metadata: String,
     created_at: i64,
     updated_at: i64,
@@ -61,6 +62,7 @@ impl TryFrom<CustomerRow> for Customer {
                 daily_debit_max: r.ach_daily_debit_max,
                 monthly_debit_max: r.ach_monthly_debit_max,
             },
+            can_manage_api_keys: r.can_manage_api_keys,
             metadata: metadata_from(&r.metadata)?,
             created_at: dt(r.created_at)?,
             updated_at: dt(r.updated_at)?,
@@ -72,7 +74,8 @@ const COLUMNS: &str =
     "id, name, kind, email, status, allow_one_time_source, require_signed_requests, \
                        ach_company_name, ach_company_id, require_prenote, web_requires_validated_account, \
                        default_authorization, card_daily_limit, ach_per_entry_max, ach_daily_debit_max, \
-                       ach_monthly_debit_max, metadata, created_at, updated_at, allowed_company_names";
+                       ach_monthly_debit_max, metadata, created_at, updated_at, allowed_company_names, \
+                       can_manage_api_keys";
 
 fn allowed_company_names_json(c: &Customer) -> String {
     serde_json::to_string(&c.allowed_company_names).unwrap_or_else(|_| "[]".into())
@@ -94,8 +97,8 @@ impl Tx {
             "INSERT INTO customers (id, name, kind, email, status, allow_one_time_source, require_signed_requests, \
              ach_company_name, ach_company_id, metadata, created_at, updated_at, require_prenote, \
              web_requires_validated_account, default_authorization, card_daily_limit, allowed_company_names, \
-             ach_per_entry_max, ach_daily_debit_max, ach_monthly_debit_max) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)")
+             ach_per_entry_max, ach_daily_debit_max, ach_monthly_debit_max, can_manage_api_keys) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)")
             .bind(c.id.as_str())
             .bind(&c.name)
             .bind(c.kind.as_str())
@@ -116,6 +119,7 @@ impl Tx {
             .bind(c.ach_limits.per_entry_max)
             .bind(c.ach_limits.daily_debit_max)
             .bind(c.ach_limits.monthly_debit_max)
+            .bind(c.can_manage_api_keys)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
@@ -127,7 +131,8 @@ impl Tx {
              require_signed_requests = $6, ach_company_name = $7, ach_company_id = $8, metadata = $9, \
              updated_at = $10, require_prenote = $11, web_requires_validated_account = $12, \
              default_authorization = $13, card_daily_limit = $14, allowed_company_names = $15, \
-             ach_per_entry_max = $16, ach_daily_debit_max = $17, ach_monthly_debit_max = $18 WHERE id = $1")
+             ach_per_entry_max = $16, ach_daily_debit_max = $17, ach_monthly_debit_max = $18, \
+             can_manage_api_keys = $19 WHERE id = $1")
             .bind(c.id.as_str())
             .bind(&c.name)
             .bind(&c.email)
@@ -146,6 +151,7 @@ impl Tx {
             .bind(c.ach_limits.per_entry_max)
             .bind(c.ach_limits.daily_debit_max)
             .bind(c.ach_limits.monthly_debit_max)
+            .bind(c.can_manage_api_keys)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         if done == 0 {
             return Err(StoreError::NotFound);

@@ -25,5 +25,6 @@ pub mod reports;
 pub mod returns;
 pub mod sandbox_processor;
 pub mod schedules;
+pub mod seen_signatures;
 pub mod webhook_deliveries;
 pub mod webhook_endpoints;
