@@ -17,6 +17,11 @@
 //! every batch and are unique across files (until the sequence wraps after
 //! 9,999,999 entries).
 //!
+//! Before anything is built, every due entry is checked against the live
+//! status of its customer, destination account, payment method and schedule
+//! in one query (`crate::eligibility::screen`): an ineligible one is held
+//! or failed, with its event, and left out of the file.
+//!
 //! Two cutoffs at once (two nodes) cannot file one collection twice: the
 //! job holds the `ach.cutoff` lease, its transaction takes a job lock
 //! (PostgreSQL advisory lock), and each collection moves only if it is still
@@ -133,7 +138,10 @@ pub(crate) async fn cutoff_in_tx(
         CutoffKind::SameDay { .. } => CutoffSelection::SameDay { date: cutoff.date },
         CutoffKind::Standard => CutoffSelection::Standard { date: cutoff.date },
     };
-    let mut due = tx.ach_collections_due_rows(selection).await?;
+    let due = tx.ach_collections_due_rows(selection).await?;
+    // Defence in depth: only entries whose customer, destination account and
+    // payment method are active now go into the file.
+    let mut due = crate::eligibility::screen(tx, due, "not filed at the cutoff", now).await?;
     if due.is_empty() {
         return Ok(None);
     }
