@@ -335,7 +335,10 @@ mod tests {
         ));
         assert_eq!(change(&state(Pending, None, active()), None), None);
         assert_eq!(
-            change(&state(OnHold, Some(HoldCode::CustomerSuspended), active()), None),
+            change(
+                &state(OnHold, Some(HoldCode::CustomerSuspended), active()),
+                None
+            ),
             Some(Change::Release)
         );
     }

@@ -123,7 +123,10 @@ async fn an_unblocked_destination_releases_its_held_debit_and_a_closed_one_fails
     assert_eq!(status_and_code(&released), ("pending", None), "{released}");
     let id = held["id"].as_str().unwrap();
     let events = events_for(&s.app, id).await;
-    assert_eq!(events.last().map(String::as_str), Some("collection.pending"));
+    assert_eq!(
+        events.last().map(String::as_str),
+        Some("collection.pending")
+    );
 
     // Blocked, then closed: the held debit fails instead of waiting forever.
     s.account_status("blocked").await;
@@ -133,7 +136,10 @@ async fn an_unblocked_destination_releases_its_held_debit_and_a_closed_one_fails
     for c in [&released, &second] {
         let c = s.get(c).await;
         assert_eq!(status_and_code(&c), ("failed", None), "{c}");
-        assert!(c["statusReason"].as_str().unwrap().contains("closed"), "{c}");
+        assert!(
+            c["statusReason"].as_str().unwrap().contains("closed"),
+            "{c}"
+        );
         let events = events_for(&s.app, c["id"].as_str().unwrap()).await;
         assert_eq!(events.last().map(String::as_str), Some("collection.failed"));
     }
@@ -150,11 +156,17 @@ async fn a_debit_made_before_its_destination_was_blocked_is_held_then_failed_nev
     assert_eq!(debit["status"], "pending");
     s.account_status("blocked").await;
     let c = s.get(&debit).await;
-    assert_eq!(status_and_code(&c), ("on_hold", Some("destination_blocked")));
+    assert_eq!(
+        status_and_code(&c),
+        ("on_hold", Some("destination_blocked"))
+    );
     // The next cutoffs pass it by.
     advance_days(&s.app, 5).await;
     let c = s.get(&debit).await;
-    assert_eq!(status_and_code(&c), ("on_hold", Some("destination_blocked")));
+    assert_eq!(
+        status_and_code(&c),
+        ("on_hold", Some("destination_blocked"))
+    );
     assert_never_filed(&c);
 
     s.account_status("closed").await;
@@ -182,7 +194,8 @@ async fn a_payment_method_set_inactive_holds_its_pending_debit_until_it_is_activ
     advance_days(&s.app, 5).await;
     assert_never_filed(&s.get(&debit).await);
 
-    s.patch_ok(&s.creds, &path, json!({"status": "active"})).await;
+    s.patch_ok(&s.creds, &path, json!({"status": "active"}))
+        .await;
     let c = s.get(&debit).await;
     assert_eq!(status_and_code(&c), ("pending", None), "{c}");
     advance_days(&s.app, 5).await;
@@ -239,7 +252,11 @@ async fn an_operator_key_cannot_collect_for_a_suspended_customer(b: Backend) {
     );
     let r = s
         .app
-        .post(&s.op, "/v1/collections/card", charge(&s.dest, &card, "sale", 700))
+        .post(
+            &s.op,
+            "/v1/collections/card",
+            charge(&s.dest, &card, "sale", 700),
+        )
         .await;
     assert_eq!(
         (r.status, r.error_code().as_str()),
@@ -310,7 +327,10 @@ async fn a_debit_held_for_two_reasons_is_released_only_when_both_clear(b: Backen
     s.pm_status("inactive").await;
     s.account_status("blocked").await;
     let c = s.get(&debit).await;
-    assert_eq!(status_and_code(&c), ("on_hold", Some("destination_blocked")));
+    assert_eq!(
+        status_and_code(&c),
+        ("on_hold", Some("destination_blocked"))
+    );
 
     s.account_status("active").await;
     let c = s.get(&debit).await;

@@ -119,7 +119,11 @@ async fn setup(app: &TestApp) -> Model {
 }
 
 async fn create_debit(app: &TestApp, m: &mut Model, rng: &mut Rng) {
-    let parties = (rng.below(2) as usize, rng.below(2) as usize, rng.below(2) as usize);
+    let parties = (
+        rng.below(2) as usize,
+        rng.below(2) as usize,
+        rng.below(2) as usize,
+    );
     let (c, a, p) = parties;
     m.next_amount += 1;
     let mut extra = json!({});
@@ -230,7 +234,11 @@ async fn check(app: &TestApp, m: &mut Model, eligible_at_cutoff: Option<&HashSet
         match m.verdict(*parties) {
             Err(()) => assert_eq!(status, "failed", "{ctx}"),
             Ok(Some(code)) => {
-                assert_eq!((status, c["holdCode"].as_str()), ("on_hold", Some(code)), "{ctx}");
+                assert_eq!(
+                    (status, c["holdCode"].as_str()),
+                    ("on_hold", Some(code)),
+                    "{ctx}"
+                );
                 m.held_ever.insert(id.clone());
             }
             Ok(None) => assert!(matches!(status, "pending" | "scheduled"), "{ctx}"),

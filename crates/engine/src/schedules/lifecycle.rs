@@ -162,8 +162,7 @@ pub async fn resume_in_tx(
         let read_next = s.next_occurrence;
         return complete_in_tx(tx, cfg, s, read_next, now).await;
     }
-    schedule_event(tx, cfg, "schedule.resumed", s, now)
-        .await
+    schedule_event(tx, cfg, "schedule.resumed", s, now).await
 }
 
 /// On resume: held collections of `s` that nothing else holds go back to

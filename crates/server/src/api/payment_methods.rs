@@ -15,8 +15,8 @@ use inflow_core::model::{
     PaymentMethodStatus, PaymentMethodType, ValidationMethod, ValidationStatus,
 };
 use inflow_core::text::bounded_text;
-use inflow_engine::{holds, status_changes};
 use inflow_engine::view::{payment_method_view, PaymentMethodView};
+use inflow_engine::{holds, status_changes};
 use inflow_store::repo::payment_methods::PaymentMethodFilter;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};

@@ -141,9 +141,7 @@ async fn resolve_source(
             tx.lock_collection_payment_method(&pm_id).await?;
             tx.get_bank_payment_method(&customer.id, &pm_id)
                 .await
-                .map_err(|_| {
-                    ApiError::not_found("payment method").with_param("paymentMethodId")
-                })?
+                .map_err(|_| ApiError::not_found("payment method").with_param("paymentMethodId"))?
         }
         Source::PaymentMethodExternalId(ext) => {
             let filter = inflow_store::repo::payment_methods::PaymentMethodFilter {
@@ -151,7 +149,11 @@ async fn resolve_source(
                 ..Default::default()
             };
             let found = tx
-                .list_bank_payment_methods(&customer.id, &filter, &inflow_store::ListQuery::first(1))
+                .list_bank_payment_methods(
+                    &customer.id,
+                    &filter,
+                    &inflow_store::ListQuery::first(1),
+                )
                 .await?
                 .data
                 .into_iter()

@@ -47,7 +47,8 @@ pub enum UnfiledScope<'a> {
 /// Collections looked up by id per statement (as one JSON array).
 const IDS_PER_STATEMENT: usize = 5_000;
 
-const SELECT: &str = "SELECT c.id, c.status, c.hold_code, cu.status, a.status, pm.status, s.status \
+const SELECT: &str =
+    "SELECT c.id, c.status, c.hold_code, cu.status, a.status, pm.status, s.status \
     FROM collections c \
     JOIN customers cu ON cu.id = c.customer_id \
     JOIN accounts a ON a.id = c.destination_account_id \
@@ -93,7 +94,8 @@ fn decode(r: Row) -> Result<CollectionState, StoreError> {
 }
 
 impl Tx {
-    /// Every unfiled ACH collection in `scope` with its parties' state, by id.
+    /// Every unfiled ACH collection in `scope` with its parties' state, in
+    /// no particular order.
     pub async fn unfiled_ach_states(
         &mut self,
         scope: UnfiledScope<'_>,
@@ -104,9 +106,10 @@ impl Tx {
             UnfiledScope::Customer(c) => ("customer_id", c.as_str()),
             UnfiledScope::Schedule(s) => ("schedule_id", s.as_str()),
         };
-        let sql = format!(
-            "{SELECT} WHERE c.{column} = $1 AND {UNFILED} AND c.rail = 'ach' ORDER BY c.id"
-        );
+        // No ORDER BY: with one, SQLite prefers `collections_customer
+        // (customer_id, id)` — every collection the customer ever made — to
+        // the partial index of its unfiled ones.
+        let sql = format!("{SELECT} WHERE c.{column} = $1 AND {UNFILED} AND c.rail = 'ach'");
         let rows: Vec<Row> = on_db!(self, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(id)
             .fetch_all(conn)
@@ -128,10 +131,9 @@ impl Tx {
         let sql = format!("{SELECT} WHERE c.id IN ({ids_of})");
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(IDS_PER_STATEMENT) {
-            let payload = serde_json::Value::from(
-                chunk.iter().map(|id| id.as_str()).collect::<Vec<_>>(),
-            )
-            .to_string();
+            let payload =
+                serde_json::Value::from(chunk.iter().map(|id| id.as_str()).collect::<Vec<_>>())
+                    .to_string();
             let rows: Vec<Row> = on_db!(self, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(payload)
                 .fetch_all(conn)
