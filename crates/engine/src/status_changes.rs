@@ -12,6 +12,10 @@
 //! - when the thing stops being `active`, its active recurring schedules
 //!   **pause** with the reason (`schedule.paused`); resuming them is the
 //!   customer's decision (`POST /v1/schedules/{id}/resume`).
+//!
+//! Order: schedules first (their row locks), then the thing's exclusive
+//! party lock ([`Tx::lock_party_changes`]: collections being created for it
+//! commit first), then its unfiled collections are read and moved.
 
 use chrono::{DateTime, Utc};
 use inflow_core::ids::ScheduleId;
@@ -43,6 +47,7 @@ pub async fn destination_status_changed(
         let ids = tx.active_schedules_for_account(&account.id).await?;
         pause_all(tx, cfg, ids, &what, now).await?;
     }
+    tx.lock_party_changes(account.id.as_str()).await?;
     let scope = UnfiledScope::Account(&account.id);
     Ok(holds::follow(tx, cfg, scope, &what, now).await?)
 }
@@ -72,6 +77,7 @@ pub async fn payment_method_status_changed(
         let ids = tx.active_schedules_for_payment_method(&pm.id).await?;
         pause_all(tx, cfg, ids, &what, now).await?;
     }
+    tx.lock_party_changes(pm.id.as_str()).await?;
     let scope = UnfiledScope::PaymentMethod(&pm.id);
     Ok(holds::follow(tx, cfg, scope, &what, now).await?)
 }
@@ -91,6 +97,7 @@ pub async fn payment_method_blocked_by_return(
     let what = format!("payment method {} is blocked: ACH return {reason}", pm.id);
     let ids = tx.active_schedules_for_payment_method(&pm.id).await?;
     pause_all(tx, cfg, ids, &what, now).await?;
+    tx.lock_party_changes(pm.id.as_str()).await?;
     let scope = UnfiledScope::PaymentMethod(&pm.id);
     Ok(holds::fail_unfiled(tx, cfg, scope, &what, now).await?)
 }
@@ -111,6 +118,7 @@ pub async fn customer_status_changed(
         let ids = tx.active_schedules_for_customer(&customer.id).await?;
         pause_all(tx, cfg, ids, &what, now).await?;
     }
+    tx.lock_party_changes(customer.id.as_str()).await?;
     let scope = UnfiledScope::Customer(&customer.id);
     Ok(holds::follow(tx, cfg, scope, &what, now).await?)
 }

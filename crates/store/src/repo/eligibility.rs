@@ -4,9 +4,9 @@
 //! query (a join), whether for one account's collections or for every
 //! entry of a 100k-entry cutoff.
 //!
-//! Also the share locks a new collection takes on those rows (PostgreSQL),
-//! so a concurrent status change waits for the collection to commit and
-//! then sees it.
+//! Also the party locks that keep a new collection and a status change of
+//! one of its parties apart (PostgreSQL advisory locks): the change waits
+//! for collections being created to commit, then finds them.
 
 use inflow_core::collection::{CollectionStatus, HoldCode};
 use inflow_core::ids::{AccountId, CollectionId, CustomerId, PaymentMethodId, ScheduleId};
@@ -145,52 +145,59 @@ impl Tx {
         Ok(out)
     }
 
-    /// Share-lock the customer and destination account a new collection
-    /// depends on (PostgreSQL; SQLite serialises writers anyway) and return
-    /// the customer's status as of now. A status change of either waits
-    /// for the new collection to commit, then finds it among the
-    /// collections it moves. Read the account after this.
+    /// Take the shared party locks of a new collection's customer and
+    /// destination account and return the customer's status as of now
+    /// (PostgreSQL; SQLite serialises writers anyway). Read the account
+    /// after this. See [`Tx::lock_party_changes`].
     pub async fn lock_collection_parties(
         &mut self,
         customer: &CustomerId,
         account: &AccountId,
     ) -> Result<CustomerStatus, StoreError> {
-        let sql = format!("SELECT status FROM customers WHERE id = $1{}", share(self));
-        let status: Option<String> = on_db!(self, conn => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        self.party_lock(customer.as_str(), false).await?;
+        self.party_lock(account.as_str(), false).await?;
+        let status: Option<String> = on_db!(self, conn => sqlx::query_scalar(
+            "SELECT status FROM customers WHERE id = $1")
             .bind(customer.as_str())
             .fetch_optional(conn)
             .await)?;
         let status = status.ok_or(StoreError::NotFound)?;
-        self.share_lock("accounts", account.as_str()).await?;
         Ok(CustomerStatus::parse("customer status", &status)?)
     }
 
-    /// Share-lock a payment method a new collection debits (see
-    /// [`Tx::lock_collection_parties`]). Read the payment method after this.
+    /// The shared party lock of a payment method a new collection debits
+    /// (see [`Tx::lock_collection_parties`]). Read the payment method after this.
     pub async fn lock_collection_payment_method(
         &mut self,
         pm: &PaymentMethodId,
     ) -> Result<(), StoreError> {
-        self.share_lock("payment_methods", pm.as_str()).await
+        self.party_lock(pm.as_str(), false).await
     }
 
-    async fn share_lock(&mut self, table: &'static str, id: &str) -> Result<(), StoreError> {
-        if matches!(self, Tx::Sqlite(_)) {
+    /// The exclusive party lock of a customer, destination account or
+    /// payment method (`id`) whose status has changed, taken before its
+    /// unfiled collections are read: it waits for every collection being
+    /// created for it to commit (they hold the shared lock), and new ones
+    /// wait for this transaction and then read the new status. PostgreSQL
+    /// transaction-scoped advisory locks: no row is written, and the lock
+    /// can be taken after the status row was updated (row locks would
+    /// be taken at the update, before any schedule lock — a deadlock with
+    /// the schedules job, which locks a schedule before creating its
+    /// collection).
+    pub async fn lock_party_changes(&mut self, id: &str) -> Result<(), StoreError> {
+        self.party_lock(id, true).await
+    }
+
+    async fn party_lock(&mut self, id: &str, exclusive: bool) -> Result<(), StoreError> {
+        let Tx::Postgres(t) = self else {
             return Ok(());
-        }
-        let sql = format!("SELECT id FROM {table} WHERE id = $1 FOR SHARE");
-        on_db!(self, conn => sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(conn)
-            .await)?;
+        };
+        let sql = if exclusive {
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 7003))"
+        } else {
+            "SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 7003))"
+        };
+        sqlx::query(sql).bind(id).execute(&mut **t).await?;
         Ok(())
-    }
-}
-
-/// The row-lock clause that keeps a row from changing under a reader.
-fn share(tx: &Tx) -> &'static str {
-    match tx {
-        Tx::Sqlite(_) => "",
-        Tx::Postgres(_) => " FOR SHARE",
     }
 }
