@@ -82,7 +82,8 @@ pub fn verdict(p: &Parties) -> Verdict {
 }
 
 /// Check `collections` (all in one status, `scheduled` or `pending`)
-/// against their parties' state with one query per few thousand; hold or
+/// against their parties' state with one query per few thousand (returning
+/// only those with a party not active); hold or
 /// fail the ineligible ones in `tx` (with `collection.on_hold` /
 /// `collection.failed`, the reason prefixed by `context`) and return the
 /// eligible ones. A collection another transaction moved meanwhile is in
@@ -98,7 +99,7 @@ pub async fn screen(
     };
     let ids: Vec<_> = collections.iter().map(|c| c.id.clone()).collect();
     let mut verdicts: HashMap<String, Verdict> = tx
-        .ach_states(&ids)
+        .ach_states_not_all_active(&ids)
         .await?
         .into_iter()
         .map(|s| (s.id.to_string(), verdict(&s.parties)))

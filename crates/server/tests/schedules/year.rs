@@ -219,10 +219,7 @@ async fn a_year_of_schedules(b: Backend) {
     let s = w.schedule(&id(&sinactive)).await;
     assert_eq!(s["status"], "paused", "{s}");
     assert!(
-        s["statusReason"]
-            .as_str()
-            .unwrap()
-            .ends_with("is inactive"),
+        s["statusReason"].as_str().unwrap().ends_with("is inactive"),
         "{s}"
     );
     assert_eq!(collections(&s).len(), 0);
