@@ -113,7 +113,7 @@ async fn resolve_source(
     id: &CollectionId,
     vault: &Vault,
 ) -> Result<ResolvedSource, ApiError> {
-    let pm = match source {
+    let (pm_id, param) = match source {
         Source::OneTime(s) => {
             if customer.kind != CustomerKind::Business || !customer.allow_one_time_source {
                 return Err(ApiError::forbidden(
@@ -137,12 +137,7 @@ async fn resolve_source(
                 validation: None,
             });
         }
-        Source::PaymentMethod(pm_id) => {
-            tx.lock_collection_payment_method(&pm_id).await?;
-            tx.get_bank_payment_method(&customer.id, &pm_id)
-                .await
-                .map_err(|_| ApiError::not_found("payment method").with_param("paymentMethodId"))?
-        }
+        Source::PaymentMethod(pm_id) => (pm_id, "paymentMethodId"),
         Source::PaymentMethodExternalId(ext) => {
             let filter = inflow_store::repo::payment_methods::PaymentMethodFilter {
                 external_id: Some(ext),
@@ -161,11 +156,15 @@ async fn resolve_source(
                 .ok_or_else(|| {
                     ApiError::not_found("payment method").with_param("paymentMethodExternalId")
                 })?;
-            // Locked, then read again: the status checked below is current.
-            tx.lock_collection_payment_method(&found.id).await?;
-            tx.get_bank_payment_method(&customer.id, &found.id).await?
+            (found.id, "paymentMethodExternalId")
         }
     };
+    // Locked, then read: the status checked below is current.
+    tx.lock_collection_payment_method(&pm_id).await?;
+    let pm = tx
+        .get_bank_payment_method(&customer.id, &pm_id)
+        .await
+        .map_err(|_| ApiError::not_found("payment method").with_param(param))?;
     if pm.status != PaymentMethodStatus::Active {
         return Err(ApiError::conflict(
             "payment_method_not_active",
@@ -347,20 +346,17 @@ pub async fn build_ach_collection(
     .map_err(timing_error)?;
 
     let destination_id = AccountId::parse("destinationAccountId", &req.destination_account_id)?;
-    // Locked before they are read, so a concurrent status change of the
-    // customer or the account waits for this collection and then moves it.
-    if tx
+    // Locked before they are read: a concurrent status change of the
+    // customer or the account waits for this collection, then moves it.
+    let status = tx
         .lock_collection_parties(&customer.id, &destination_id)
-        .await?
-        != CustomerStatus::Active
-    {
-        return Err(ApiError::conflict(
-            "customer_suspended",
-            format!(
-                "customer {} is suspended; no collection can be made for it",
-                customer.id
-            ),
-        ));
+        .await?;
+    if status != CustomerStatus::Active {
+        let why = format!(
+            "customer {} is suspended; no collection can be made for it",
+            customer.id
+        );
+        return Err(ApiError::conflict("customer_suspended", why));
     }
     let destination = tx
         .get_account(&customer.id, &destination_id)
