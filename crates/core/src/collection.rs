@@ -44,9 +44,17 @@ string_enum!(
     /// WEB/TEL payment type code: a single entry or one of a recurring series.
     PaymentType, "payment type" { Single => "single", Recurring => "recurring" });
 string_enum!(
-    /// Why an `on_hold` collection waits, which decides what releases it.
-    HoldCode, "hold code" {
-        DestinationBlocked => "destination_blocked", PrenotePending => "prenote_pending" });
+/// Why an `on_hold` collection waits, which decides what releases it.
+/// A collection held for several reasons shows the first that applies;
+/// it is released only when every reason has cleared.
+HoldCode, "hold code" {
+    DestinationBlocked => "destination_blocked",
+    PrenotePending => "prenote_pending",
+    CustomerSuspended => "customer_suspended",
+    PaymentMethodBlocked => "payment_method_blocked",
+    PaymentMethodInactive => "payment_method_inactive",
+    SchedulePaused => "schedule_paused",
+});
 string_enum!(
     /// How the payer authorised the debit (the originator's proof).
     AuthorizationType, "authorization type" { Written => "written", Phone => "phone", Online => "online" });

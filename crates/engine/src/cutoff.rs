@@ -28,6 +28,11 @@
 //! transaction) and everything else is filed. Files are built and validated
 //! whole; their entries are checked one by one only when a file fails.
 //!
+//! Before anything is built, every due entry is checked against the live
+//! status of its customer, destination account, payment method and schedule
+//! in one query (`crate::eligibility::screen`): an ineligible one is held
+//! or failed, with its event, and left out of the file.
+//!
 //! Two cutoffs at once (two nodes) cannot file one collection twice: the
 //! job holds the `ach.cutoff` lease, its transaction takes a job lock
 //! (PostgreSQL advisory lock), and each collection moves only if it is still
@@ -185,7 +190,10 @@ pub(crate) async fn cutoff_in_tx(
             .failed
             .extend(poison::fail_unreadable(tx, u, now).await?);
     }
-    let mut due = due.collections;
+    // Defence in depth: only entries whose customer, destination account and
+    // payment method are active now go into the file.
+    let mut due =
+        crate::eligibility::screen(tx, due.collections, "not filed at the cutoff", now).await?;
     if due.is_empty() {
         return Ok(work);
     }

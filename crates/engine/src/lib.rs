@@ -18,6 +18,10 @@
 //! - Account validation: [`prenotes`] (a cleared prenote validates the
 //!   account, a returned one fails it) and [`holds`] (what releases or
 //!   fails an `on_hold` collection).
+//! - Eligibility: [`eligibility`] (may an unfiled collection move toward a
+//!   file, given its customer, destination account, payment method and
+//!   schedule; also checked inside the cutoff) and [`status_changes`] (what
+//!   a status change of one of those does to its collections and schedules).
 //! - [`webhooks`]: the dispatcher that delivers events to webhook endpoints
 //!   (signed, retried with backoff, ordered per object).
 //!
@@ -31,6 +35,7 @@
 pub mod cards;
 pub mod config;
 pub mod cutoff;
+pub mod eligibility;
 pub mod events;
 pub mod files;
 pub mod holds;
@@ -45,5 +50,6 @@ pub mod sandbox_bank;
 pub mod scheduler;
 pub mod schedules;
 pub mod settlement;
+pub mod status_changes;
 pub mod view;
 pub mod webhooks;

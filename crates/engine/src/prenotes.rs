@@ -53,6 +53,7 @@ pub async fn cleared(
 /// `prenote` has just been returned with `reason` (`R03: No account…`).
 pub async fn returned(
     tx: &mut Tx,
+    cfg: &AchConfig,
     prenote: &AchCollection,
     reason: &str,
     now: DateTime<Utc>,
@@ -76,6 +77,7 @@ pub async fn returned(
     payment_method_event(tx, &pm, now).await?;
     holds::fail(
         tx,
+        cfg,
         HoldCode::PrenotePending,
         Some(pm_id),
         None,

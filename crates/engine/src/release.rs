@@ -1,6 +1,7 @@
 //! Release: a deferred (`scheduled`) collection becomes `pending` once its
 //! release date — the banking day whose cutoff first carries it — arrives
-//! (US/Eastern date).
+//! (US/Eastern date), if it is still eligible (`crate::eligibility`);
+//! otherwise it is held or failed instead.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use inflow_core::calendar::local_date;
@@ -8,6 +9,7 @@ use inflow_core::collection::CollectionStatus;
 use inflow_store::{Store, Tx};
 
 use crate::config::AchConfig;
+use crate::eligibility::screen;
 use crate::events::status_event;
 use crate::files::AchError;
 
@@ -15,8 +17,10 @@ use crate::files::AchError;
 const CHUNK: i64 = 500;
 
 /// Move up to `limit` `scheduled` collections with `release_date <= today`
-/// to `pending` (history and `collection.pending` event) in `tx`; returns
-/// how many moved.
+/// to `pending` (history and `collection.pending` event) in `tx` — or, if
+/// their customer, destination account, payment method or schedule does not
+/// allow it now, to `on_hold`/`failed` ([`crate::eligibility::screen`]);
+/// returns how many left `scheduled`.
 pub(crate) async fn release_in_tx(
     tx: &mut Tx,
     today: NaiveDate,
@@ -24,8 +28,10 @@ pub(crate) async fn release_in_tx(
     limit: i64,
 ) -> Result<usize, AchError> {
     let ids = tx.ach_collections_due_for_release(today, limit).await?;
-    let mut moved = 0;
-    for c in tx.load_ach_collections(&ids).await? {
+    let due = tx.load_ach_collections(&ids).await?;
+    let eligible = screen(tx, due, "not released", now).await?;
+    let mut moved = ids.len() - eligible.len();
+    for c in eligible {
         let mut c = c;
         c.transition(
             CollectionStatus::Pending,

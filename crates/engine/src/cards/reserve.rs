@@ -10,7 +10,7 @@ use inflow_core::card::{
     CardStatus, CardTxType, PendingOperation, ProcessorCall, RefundStatus,
 };
 use inflow_core::ids::{AccountId, CollectionId, CustomerId, RefundId};
-use inflow_core::model::{Metadata, PaymentMethodStatus};
+use inflow_core::model::{CustomerStatus, Metadata, PaymentMethodStatus};
 use inflow_core::money::Money;
 use inflow_store::{StoreError, Tx};
 
@@ -89,6 +89,16 @@ pub async fn reserve_create(
             param: Some("paymentMethodId"),
         });
     }
+    let customer = tx.get_customer(&new.customer_id).await?;
+    if customer.status != CustomerStatus::Active {
+        return Err(conflict(
+            "customer_suspended",
+            format!(
+                "customer {} is suspended; no collection can be made for it",
+                customer.id
+            ),
+        ));
+    }
     tx.lock_card(&new.customer_id, &pm.fingerprint).await?;
     if let Some(window) = new.duplicate_window {
         if let Some(first) = tx
@@ -108,7 +118,6 @@ pub async fn reserve_create(
             });
         }
     }
-    let customer = tx.get_customer(&new.customer_id).await?;
     let day_start = eastern_instant(local_date(now), NaiveTime::MIN);
     let used = tx
         .card_total_since(&new.customer_id, &pm.fingerprint, day_start)

@@ -16,6 +16,7 @@ use super::{InboundItem, IngestError, IngestReport, IngestedEntry, BLOCKING_RETU
 use crate::config::AchConfig;
 use crate::events::{collection_event, payment_method_event, status_event};
 use crate::schedules::{after_return, AppliedReturn};
+use crate::status_changes::payment_method_blocked_by_return;
 
 /// Returns are accepted up to 60 calendar days after the settlement
 /// (effective) date — the longest window NACHA gives (unauthorised
@@ -183,11 +184,13 @@ async fn apply_return(
     report.collections_changed += 1;
     entry.outcome.push("collection returned".into());
     if c.entry_type == AchEntryType::Prenote {
-        crate::prenotes::returned(tx, c, &reason, now).await?;
+        crate::prenotes::returned(tx, cfg, c, &reason, now).await?;
         entry.outcome.push("account validation failed".into());
     }
 
     let mut blocked = None;
+    // The saved account the return says cannot be debited any more.
+    let mut unusable = None;
     if BLOCKING_RETURN_CODES.contains(&item.code.as_str()) {
         if let Some(pm_id) = c.payment_method_id.clone() {
             let mut pm = tx.get_bank_payment_method(&c.customer_id, &pm_id).await?;
@@ -199,12 +202,13 @@ async fn apply_return(
                 payment_method_event(tx, &pm, now).await?;
                 report.payment_methods_updated += 1;
                 entry.outcome.push("payment method blocked".into());
-                blocked = Some(pm);
+                blocked = Some(pm.clone());
             } else {
                 entry
                     .outcome
                     .push("payment method was already blocked".into());
             }
+            unusable = Some(pm);
         }
     }
     let applied = AppliedReturn {
@@ -216,6 +220,16 @@ async fn apply_return(
     entry
         .outcome
         .extend(after_return(tx, vault, cfg, applied, now).await?);
+    // After the schedule rules, so a schedule this return stops has its
+    // collections cancelled; whatever else is unfiled on the account fails.
+    if let Some(pm) = unusable {
+        let failed = payment_method_blocked_by_return(tx, cfg, &pm, &reason, now).await?;
+        if failed > 0 {
+            entry.outcome.push(format!(
+                "{failed} other collection(s) on the payment method not yet in a file failed"
+            ));
+        }
+    }
     Ok(())
 }
 

@@ -18,7 +18,9 @@
 //!    with the code, the return trace and a reason like
 //!    `R01: Insufficient funds`, plus a `collection.returned` event; codes
 //!    that say the account is unusable ([`BLOCKING_RETURN_CODES`]) also
-//!    block the saved payment method (`payment_method.updated`);
+//!    block the saved payment method (`payment_method.updated`) and fail
+//!    every other collection on it not yet in a file
+//!    ([`crate::status_changes::payment_method_blocked_by_return`]);
 //! 4. a matched NOC sets the collection's `noc_code`/`noc_corrected_data`
 //!    (`collection.updated`) — the corrected data sealed, shown with its
 //!    account number masked ([`corrected`]) — and corrects the saved payment method

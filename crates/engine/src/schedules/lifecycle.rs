@@ -3,10 +3,12 @@
 //! the collections already created for it:
 //!
 //! - **pause**: created collections not yet in a file (`scheduled`,
-//!   `pending`) go `on_hold` ("schedule paused");
+//!   `pending`) go `on_hold` (`schedule_paused`, "schedule paused");
 //! - **resume**: run dates that can no longer be met are skipped; held
-//!   collections whose effective date can still be met go back to
-//!   `scheduled`/`pending`, the others are cancelled (skipped);
+//!   collections nothing else holds (destination, payment method, customer,
+//!   prenote: see `crate::eligibility`) go back to `scheduled`/`pending` if
+//!   their effective date can still be met and are cancelled (skipped)
+//!   otherwise; the others stay held with the code of what holds them;
 //! - **cancel** / **stop**: every collection not yet in a file is cancelled.
 //!
 //! The API and the workers share these functions, so a schedule changes
@@ -14,15 +16,17 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use inflow_core::calendar::{local_date, plan_entry, ProcessingMode};
-use inflow_core::collection::{AchCollection, CollectionStatus};
-use inflow_core::ids::EventId;
+use inflow_core::collection::{AchCollection, CollectionStatus, HoldCode};
+use inflow_core::ids::{CollectionId, EventId};
 use inflow_core::schedule::{Schedule, ScheduleStatus};
+use inflow_store::repo::eligibility::UnfiledScope;
 use inflow_store::repo::events::Event;
 use inflow_store::Tx;
 
 use super::view::schedule_view;
 use super::ScheduleError;
 use crate::config::AchConfig;
+use crate::eligibility::{verdict, Verdict};
 use crate::events::status_event;
 
 /// The reason held collections carry while their schedule is paused.
@@ -95,7 +99,8 @@ async fn cancel_unfiled(
     Ok(())
 }
 
-/// `active` → `paused`; unfiled collections go on hold.
+/// `active` → `paused`; unfiled collections go on hold (`schedule_paused`,
+/// or the code of another reason that holds them too).
 pub async fn pause_in_tx(
     tx: &mut Tx,
     cfg: &AchConfig,
@@ -105,22 +110,10 @@ pub async fn pause_in_tx(
 ) -> Result<(), ScheduleError> {
     let read_next = s.next_occurrence;
     s.transition(ScheduleStatus::Paused, Some(reason), now)?;
-    for c in tx.schedule_collections(&s.id).await? {
-        if matches!(
-            c.status,
-            CollectionStatus::Scheduled | CollectionStatus::Pending
-        ) {
-            move_collection(
-                tx,
-                c,
-                CollectionStatus::OnHold,
-                PAUSED_HOLD_REASON.to_owned(),
-                now,
-            )
-            .await?;
-        }
-    }
+    // Saved first: the holds read the schedule's status with its collections.
     save(tx, s, read_next).await?;
+    let scope = UnfiledScope::Schedule(&s.id);
+    crate::holds::follow(tx, cfg, scope, PAUSED_HOLD_REASON, now).await?;
     schedule_event(tx, cfg, "schedule.paused", s, now).await
 }
 
@@ -141,7 +134,8 @@ pub(crate) fn earliest_effective_date(
 }
 
 /// `paused` → `active`: skip run dates that can no longer be met, release or
-/// skip held collections, and complete the schedule if nothing is left.
+/// skip held collections nothing else holds, and complete the schedule if
+/// nothing is left.
 pub async fn resume_in_tx(
     tx: &mut Tx,
     cfg: &AchConfig,
@@ -160,12 +154,37 @@ pub async fn resume_in_tx(
         n += 1;
     }
     s.set_next_occurrence(&cfg.calendar, n);
-    for c in tx.schedule_collections(&s.id).await? {
-        if c.status != CollectionStatus::OnHold
-            || c.status_reason.as_deref() != Some(PAUSED_HOLD_REASON)
-        {
-            continue;
-        }
+    // Saved first: the holds read the schedule's status with its collections.
+    save(tx, s, read_next).await?;
+    release_held(tx, cfg, s, now).await?;
+    if s.all_created() {
+        schedule_event(tx, cfg, "schedule.resumed", s, now).await?;
+        let read_next = s.next_occurrence;
+        return complete_in_tx(tx, cfg, s, read_next, now).await;
+    }
+    schedule_event(tx, cfg, "schedule.resumed", s, now).await
+}
+
+/// On resume: held collections of `s` that nothing else holds go back to
+/// `scheduled`/`pending` if their effective date can still be met and are
+/// cancelled (skipped) otherwise; the others stay held, with the code of
+/// what still holds them.
+async fn release_held(
+    tx: &mut Tx,
+    cfg: &AchConfig,
+    s: &Schedule,
+    now: DateTime<Utc>,
+) -> Result<(), ScheduleError> {
+    let free: Vec<CollectionId> = tx
+        .unfiled_ach_states(UnfiledScope::Schedule(&s.id))
+        .await?
+        .into_iter()
+        .filter(|c| c.status == CollectionStatus::OnHold)
+        .filter(|c| c.hold != Some(HoldCode::PrenotePending))
+        .filter(|c| verdict(&c.parties) == Verdict::Eligible)
+        .map(|c| c.id)
+        .collect();
+    for c in tx.load_ach_collections(&free).await? {
         let plan = plan_entry(
             &cfg.calendar,
             &cfg.cutoffs,
@@ -197,14 +216,9 @@ pub async fn resume_in_tx(
             }
         }
     }
-    if s.all_created() {
-        save(tx, s, read_next).await?;
-        schedule_event(tx, cfg, "schedule.resumed", s, now).await?;
-        let read_next = s.next_occurrence;
-        return complete_in_tx(tx, cfg, s, read_next, now).await;
-    }
-    save(tx, s, read_next).await?;
-    schedule_event(tx, cfg, "schedule.resumed", s, now).await
+    let scope = UnfiledScope::Schedule(&s.id);
+    crate::holds::follow(tx, cfg, scope, "schedule resumed", now).await?;
+    Ok(())
 }
 
 /// `active`/`paused` → `cancelled` (by the customer) or `stopped` (by a

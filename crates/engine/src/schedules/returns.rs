@@ -207,6 +207,9 @@ async fn retry(
     };
     tx.insert_ach_collection(&retry).await?;
     collection_event(tx, "collection.created", &retry, now).await?;
+    // Held at once if its customer, destination or payment method is not active.
+    let ids = [retry.id.clone()];
+    crate::holds::follow_collections(tx, cfg, &ids, "retry created", now).await?;
     Ok(format!(
         "retry {n} created as {} effective {}",
         retry.id, retry.effective_date

@@ -2,8 +2,8 @@
 
 use inflow_core::bank::{AccountType, HolderType};
 use inflow_core::collection::{
-    AchCollection, AchEntryType, Authorization, AuthorizationType, CollectionStatus, PaymentType,
-    ProcessingMode, SecCode,
+    AchCollection, AchEntryType, Authorization, AuthorizationType, CollectionStatus, HoldCode,
+    PaymentType, ProcessingMode, SecCode,
 };
 use inflow_core::model::Metadata;
 use inflow_core::money::Money;
@@ -151,6 +151,11 @@ pub struct CollectionView {
     pub total_credit_amount: MoneyView,
     pub status: CollectionStatus,
     pub status_reason: Option<String>,
+    /// While `on_hold`: what it waits for (`customer_suspended`,
+    /// `destination_blocked`, `payment_method_blocked`,
+    /// `payment_method_inactive`, `schedule_paused`, `prenote_pending`);
+    /// `null` otherwise.
+    pub hold_code: Option<HoldCode>,
     pub status_history: Vec<StatusChangeView>,
     /// Whether `POST /v1/collections/{id}/cancel` would succeed now.
     pub cancellable: bool,
@@ -208,6 +213,7 @@ pub fn collection_view(c: &AchCollection) -> CollectionView {
         total_credit_amount: money(cur, c.amount.minor() - charged),
         status: c.status,
         status_reason: c.status_reason.clone(),
+        hold_code: c.hold.filter(|_| c.status == CollectionStatus::OnHold),
         status_history: c
             .status_history
             .iter()

@@ -20,8 +20,7 @@ use crate::http::auth::Auth;
 use crate::http::body::{parse_json, parse_query};
 use crate::http::idempotency::{run_write, WriteRequest};
 use crate::state::AppState;
-use inflow_core::collection::HoldCode;
-use inflow_engine::holds;
+use inflow_engine::status_changes;
 use inflow_store::repo::ledger::Balances;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -202,6 +201,8 @@ pub async fn update(
                 .get_account(&customer_id, &id)
                 .await
                 .map_err(|_| ApiError::not_found("account"))?;
+            // Read before any change: the collections follow the transition.
+            let was = a.status;
             if let Some(name) = body.name {
                 a.name = bounded_text("name", &name, 1, 200)?;
             }
@@ -227,37 +228,9 @@ pub async fn update(
                 validate_metadata("metadata", &m)?;
                 a.metadata = m;
             }
-            let was = a.status;
             a.updated_at = now;
             tx.update_account(&a).await?;
-            // Collections held for this destination follow its status.
-            let held = (HoldCode::DestinationBlocked, None, Some(&a.id));
-            match (was, a.status) {
-                (AccountStatus::Blocked, AccountStatus::Active) => {
-                    holds::release(
-                        tx,
-                        &ach,
-                        held.0,
-                        held.1,
-                        held.2,
-                        "destination account unblocked",
-                        now,
-                    )
-                    .await?;
-                }
-                (from, AccountStatus::Closed) if from != AccountStatus::Closed => {
-                    holds::fail(
-                        tx,
-                        held.0,
-                        held.1,
-                        held.2,
-                        "destination account closed",
-                        now,
-                    )
-                    .await?;
-                }
-                _ => {}
-            }
+            status_changes::destination_status_changed(tx, &ach, &a, was, now).await?;
             let balances = tx.ledger_balances(&a.id).await?;
             Ok((
                 StatusCode::OK,

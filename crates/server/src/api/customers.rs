@@ -23,6 +23,7 @@ use crate::http::body::{parse_json, parse_query};
 use crate::http::idempotency::{run_write, WriteRequest};
 use crate::state::AppState;
 use inflow_core::money::Money;
+use inflow_engine::status_changes;
 use inflow_engine::view::{AuthorizationView, MoneyView};
 
 /// A per-card daily limit: zero or more (zero refuses every card charge).
@@ -289,12 +290,14 @@ pub async fn update(
     let id = CustomerId::parse("id", &id).map_err(|_| ApiError::not_found("customer"))?;
     let body: UpdateCustomerRequest = parse_json(&req.body)?;
     let now = state.clock.now();
+    let ach = state.ach.clone();
     let response = run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
             let mut c = tx
                 .get_customer(&id)
                 .await
                 .map_err(|_| ApiError::not_found("customer"))?;
+            let was = c.status;
             if let Some(name) = body.name {
                 c.name = bounded_text("name", &name, 1, 200)?;
             }
@@ -353,6 +356,9 @@ pub async fn update(
             }
             c.updated_at = now;
             tx.update_customer(&c).await?;
+            // Suspended: unfiled collections held, schedules paused; active
+            // again: released if nothing else holds them.
+            status_changes::customer_status_changed(tx, &ach, &c, was, now).await?;
             Ok((StatusCode::OK, to_json(&CustomerResponse::from(c))?))
         })
     })

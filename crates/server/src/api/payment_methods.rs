@@ -15,8 +15,8 @@ use inflow_core::model::{
     PaymentMethodStatus, PaymentMethodType, ValidationMethod, ValidationStatus,
 };
 use inflow_core::text::bounded_text;
-use inflow_engine::holds;
 use inflow_engine::view::{payment_method_view, PaymentMethodView};
+use inflow_engine::{holds, status_changes};
 use inflow_store::repo::payment_methods::PaymentMethodFilter;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -261,6 +261,7 @@ pub async fn update(
                 .get_bank_payment_method(&customer_id, &id)
                 .await
                 .map_err(|_| ApiError::not_found("payment method"))?;
+            let was = pm.status;
             if let Some(status) = body.status {
                 let touches_block = status == PaymentMethodStatus::Blocked
                     || pm.status == PaymentMethodStatus::Blocked;
@@ -309,6 +310,7 @@ pub async fn update(
             tx.update_bank_payment_method(&pm)
                 .await
                 .map_err(external_id_conflict("payment method"))?;
+            status_changes::payment_method_status_changed(tx, &ach, &pm, was, now).await?;
             if body.validated == Some(true) {
                 holds::release(
                     tx,

@@ -17,7 +17,8 @@ use inflow_core::crypto::Vault;
 use inflow_core::ids::{AccountId, CollectionId, CounterpartyId, PaymentMethodId};
 use inflow_core::model::{
     nacha_text, validate_external_id, validate_metadata, AccountStatus, AccountValidation,
-    Customer, CustomerKind, Metadata, PaymentMethodStatus, ValidationMethod, ValidationStatus,
+    Customer, CustomerKind, CustomerStatus, Metadata, PaymentMethodStatus, ValidationMethod,
+    ValidationStatus,
 };
 use inflow_core::money::Money;
 use inflow_core::text::bounded_text;
@@ -112,7 +113,7 @@ async fn resolve_source(
     id: &CollectionId,
     vault: &Vault,
 ) -> Result<ResolvedSource, ApiError> {
-    let pm = match source {
+    let (pm_id, param) = match source {
         Source::OneTime(s) => {
             if customer.kind != CustomerKind::Business || !customer.allow_one_time_source {
                 return Err(ApiError::forbidden(
@@ -136,25 +137,34 @@ async fn resolve_source(
                 validation: None,
             });
         }
-        Source::PaymentMethod(pm_id) => tx
-            .get_bank_payment_method(&customer.id, &pm_id)
-            .await
-            .map_err(|_| ApiError::not_found("payment method").with_param("paymentMethodId"))?,
+        Source::PaymentMethod(pm_id) => (pm_id, "paymentMethodId"),
         Source::PaymentMethodExternalId(ext) => {
             let filter = inflow_store::repo::payment_methods::PaymentMethodFilter {
                 external_id: Some(ext),
                 ..Default::default()
             };
-            tx.list_bank_payment_methods(&customer.id, &filter, &inflow_store::ListQuery::first(1))
+            let found = tx
+                .list_bank_payment_methods(
+                    &customer.id,
+                    &filter,
+                    &inflow_store::ListQuery::first(1),
+                )
                 .await?
                 .data
                 .into_iter()
                 .next()
                 .ok_or_else(|| {
                     ApiError::not_found("payment method").with_param("paymentMethodExternalId")
-                })?
+                })?;
+            (found.id, "paymentMethodExternalId")
         }
     };
+    // Locked, then read: the status checked below is current.
+    tx.lock_collection_payment_method(&pm_id).await?;
+    let pm = tx
+        .get_bank_payment_method(&customer.id, &pm_id)
+        .await
+        .map_err(|_| ApiError::not_found("payment method").with_param(param))?;
     if pm.status != PaymentMethodStatus::Active {
         return Err(ApiError::conflict(
             "payment_method_not_active",
@@ -341,6 +351,18 @@ pub async fn build_ach_collection(
     .map_err(timing_error)?;
 
     let destination_id = AccountId::parse("destinationAccountId", &req.destination_account_id)?;
+    // Locked before they are read: a concurrent status change of the
+    // customer or the account waits for this collection, then moves it.
+    let status = tx
+        .lock_collection_parties(&customer.id, &destination_id)
+        .await?;
+    if status != CustomerStatus::Active {
+        let why = format!(
+            "customer {} is suspended; no collection can be made for it",
+            customer.id
+        );
+        return Err(ApiError::conflict("customer_suspended", why));
+    }
     let destination = tx
         .get_account(&customer.id, &destination_id)
         .await

@@ -14,6 +14,7 @@ pub mod collections;
 pub mod counterparties;
 pub mod counters;
 pub mod customers;
+pub mod eligibility;
 pub mod events;
 pub mod fee_schedules;
 pub mod idempotency;

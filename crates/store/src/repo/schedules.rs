@@ -300,6 +300,32 @@ impl Tx {
         Ok(v.into_iter().map(ScheduleId::from_trusted).collect())
     }
 
+    /// Active schedules crediting destination account `account`, by id.
+    pub async fn active_schedules_for_account(
+        &mut self,
+        account: &AccountId,
+    ) -> Result<Vec<ScheduleId>, StoreError> {
+        let v: Vec<String> = on_db!(self, conn => sqlx::query_scalar(
+            "SELECT id FROM schedules WHERE destination_account_id = $1 AND status = 'active' ORDER BY id")
+            .bind(account.as_str())
+            .fetch_all(conn)
+            .await)?;
+        Ok(v.into_iter().map(ScheduleId::from_trusted).collect())
+    }
+
+    /// Active schedules of `customer`, by id.
+    pub async fn active_schedules_for_customer(
+        &mut self,
+        customer: &CustomerId,
+    ) -> Result<Vec<ScheduleId>, StoreError> {
+        let v: Vec<String> = on_db!(self, conn => sqlx::query_scalar(
+            "SELECT id FROM schedules WHERE customer_id = $1 AND status = 'active' ORDER BY id")
+            .bind(customer.as_str())
+            .fetch_all(conn)
+            .await)?;
+        Ok(v.into_iter().map(ScheduleId::from_trusted).collect())
+    }
+
     /// Every collection created for `schedule`, by occurrence and retry.
     pub async fn schedule_collections(
         &mut self,
