@@ -33,3 +33,47 @@ fn openapi_document_is_version_3_1_and_describes_every_route() {
         assert!(paths.contains_key(p), "{p} missing from OpenAPI");
     }
 }
+
+/// Every string enum in the document must list the values the API sends and
+/// accepts (`pending`, `same_day`, `WEB`), never the Rust variant names
+/// (`Pending`, `SameDay`, `Web`): a client generated from the spec would
+/// otherwise send values the server refuses.
+#[test]
+fn string_enums_in_the_spec_are_the_values_on_the_wire() {
+    let doc = serde_json::to_value(inflow_server::api::openapi()).unwrap();
+    let mut rust_names = Vec::new();
+    collect_rust_style_enum_values(&doc, "#", &mut rust_names);
+    assert!(
+        rust_names.is_empty(),
+        "enum values in Rust style: {rust_names:?}"
+    );
+
+    let kind = &doc["components"]["schemas"]["CounterpartyKind"]["enum"];
+    assert_eq!(*kind, serde_json::json!(["individual", "business"]));
+}
+
+fn collect_rust_style_enum_values(value: &serde_json::Value, path: &str, found: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(values) = map.get("enum").and_then(|v| v.as_array()) {
+                for v in values.iter().filter_map(|v| v.as_str()) {
+                    let mut chars = v.chars();
+                    let pascal = chars.next().is_some_and(|c| c.is_ascii_uppercase())
+                        && chars.any(|c| c.is_ascii_lowercase());
+                    if pascal {
+                        found.push(format!("{path}: {v}"));
+                    }
+                }
+            }
+            for (key, child) in map {
+                collect_rust_style_enum_values(child, &format!("{path}/{key}"), found);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                collect_rust_style_enum_values(child, &format!("{path}/{i}"), found);
+            }
+        }
+        _ => {}
+    }
+}
