@@ -77,3 +77,44 @@ fn collect_rust_style_enum_values(value: &serde_json::Value, path: &str, found: 
         _ => {}
     }
 }
+
+/// Shapes the spec used to get wrong, each against what the server sends.
+#[test]
+fn spec_describes_what_the_server_sends_for_known_shapes() {
+    let doc = serde_json::to_value(inflow_server::api::openapi()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+
+    for path in ["/healthz", "/readyz"] {
+        assert_eq!(
+            doc["paths"][path]["get"]["security"],
+            serde_json::json!([]),
+            "{path} is public"
+        );
+    }
+
+    // `dayOfMonth` is a number 1–28 or "last" (null when absent), never an object.
+    let day = &schemas["CreateScheduleRequest"]["properties"]["dayOfMonth"];
+    let kinds: Vec<_> = day["oneOf"]
+        .as_array()
+        .expect("dayOfMonth oneOf")
+        .iter()
+        .map(|s| s["type"].clone())
+        .collect();
+    assert_eq!(kinds, ["integer", "string", "null"], "{day}");
+
+    // The fee schedule response carries `object`, `id` and `source` beside the
+    // amounts: no part of it may forbid extra properties.
+    let fees = serde_json::to_string(&schemas["FeeScheduleView"]).unwrap();
+    assert!(!fees.contains("FeeScheduleBody"), "{fees}");
+    assert_eq!(
+        schemas["FeeAmounts"]["additionalProperties"],
+        serde_json::Value::Null
+    );
+
+    // `GET /v1/sandbox/clock` answers `"jobs": null`.
+    let jobs = serde_json::to_string(&schemas["ClockResponse"]["properties"]["jobs"]).unwrap();
+    assert!(
+        jobs.contains("\"null\"") && jobs.contains("JobsReport"),
+        "{jobs}"
+    );
+}
