@@ -118,3 +118,47 @@ fn spec_describes_what_the_server_sends_for_known_shapes() {
         "{jobs}"
     );
 }
+
+/// The layers in front of every handler answer 401/403 (authentication),
+/// 413 (body limit) and 409/422 (`Idempotency-Key`); each operation they
+/// guard documents those answers, and `limit` is 1–200 wherever it appears.
+#[test]
+fn every_operation_documents_the_answers_of_the_shared_layers() {
+    let doc = serde_json::to_value(inflow_server::api::openapi()).unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            let public = op["security"] == serde_json::json!([]);
+            if !public {
+                for status in ["401", "403"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path} lacks {status}"
+                    );
+                }
+            }
+            if op.get("requestBody").is_some() {
+                assert!(responses.contains_key("413"), "{method} {path} lacks 413");
+            }
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                if param["name"] == "limit" {
+                    assert_eq!(param["schema"]["minimum"], 1, "{method} {path}");
+                    assert_eq!(param["schema"]["maximum"], 200, "{method} {path}");
+                }
+                if param["name"] == "Idempotency-Key" {
+                    assert_eq!(param["schema"]["maxLength"], 255, "{method} {path}");
+                    assert!(responses.contains_key("422"), "{method} {path} lacks 422");
+                }
+            }
+        }
+    }
+    let create = &doc["paths"]["/v1/collections/ach"]["post"]["parameters"];
+    assert!(
+        create
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "Idempotency-Key"),
+        "collections/ach takes Idempotency-Key"
+    );
+}

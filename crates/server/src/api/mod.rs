@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod cards;
 pub mod collections;
 pub mod common;
+mod conventions;
 pub mod counterparties;
 pub mod customers;
 pub mod events;
@@ -146,10 +147,11 @@ fn public_routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document, as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+    let (_, mut api) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
         .merge(v1_routes())
         .merge(public_routes())
         .split_for_parts();
+    conventions::apply(&mut api);
     api
 }
 

@@ -40,7 +40,7 @@ fn bad_signature(e: impl std::fmt::Display) -> ApiError {
 }
 
 /// Receive a Stripe event (disputes).
-#[utoipa::path(post, path = "/v1/processors/stripe/webhooks", tag = "collections",
+#[utoipa::path(post, path = "/v1/processors/stripe/webhooks", tag = "collections", security(),
     params(("Stripe-Signature" = String, Header, description = "Stripe's signature of the body")),
     request_body(content = String, content_type = "application/json", description = "A Stripe event"),
     responses((status = 200, body = WebhookReceived), (status = 400, body = ErrorBody),

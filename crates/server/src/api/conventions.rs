@@ -1,0 +1,159 @@
+//! The answers every operation shares, added to the OpenAPI document in one
+//! place rather than repeated on each handler.
+//!
+//! The authentication layer, the body limit and the idempotency extractor
+//! sit in front of every handler, so the statuses they produce (401, 403,
+//! 413, 409/422 for `Idempotency-Key`, 400 for a bad query) can come back
+//! from any operation they guard; a generated client must know them.
+
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{
+    ContentBuilder, HttpMethod, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder,
+};
+
+use crate::http::idempotency::MAX_KEY_LEN;
+
+/// POST operations that do not take `Idempotency-Key`: the inbound upload
+/// and the bank's webhooks deduplicate by content, the cutoff and the clock
+/// are operator actions that are safe to repeat.
+const WITHOUT_IDEMPOTENCY_KEY: &[&str] = &[
+    "/v1/ach/inbound",
+    "/v1/ach/cutoffs",
+    "/v1/sandbox/clock/advance",
+    "/v1/processors/stripe/webhooks",
+];
+
+/// Add the shared parameters and responses to every operation of `api`.
+pub fn apply(api: &mut OpenApi) {
+    for (path, item) in api.paths.paths.iter_mut() {
+        for method in [
+            HttpMethod::Get,
+            HttpMethod::Post,
+            HttpMethod::Put,
+            HttpMethod::Patch,
+            HttpMethod::Delete,
+        ] {
+            let operation = match method {
+                HttpMethod::Get => item.get.as_mut(),
+                HttpMethod::Post => item.post.as_mut(),
+                HttpMethod::Put => item.put.as_mut(),
+                HttpMethod::Patch => item.patch.as_mut(),
+                HttpMethod::Delete => item.delete.as_mut(),
+                _ => None,
+            };
+            if let Some(operation) = operation {
+                apply_to_operation(path, &method, operation);
+            }
+        }
+    }
+}
+
+fn apply_to_operation(path: &str, method: &HttpMethod, operation: &mut Operation) {
+    let public = operation.security.as_ref().is_some_and(|s| s.is_empty());
+    if !public {
+        add_error(
+            operation,
+            "401",
+            "No API key, an unknown or revoked key, or a missing or wrong request signature.",
+        );
+        add_error(
+            operation,
+            "403",
+            "The key may not do this: an operator-only endpoint, or a right the key lacks.",
+        );
+    }
+    if operation.request_body.is_some() {
+        add_error(
+            operation,
+            "400",
+            "The request is invalid; `param` names the field.",
+        );
+        add_error(
+            operation,
+            "413",
+            "The request body is larger than the server accepts.",
+        );
+    }
+    bound_query_parameters(operation);
+    if matches!(method, HttpMethod::Post) && !WITHOUT_IDEMPOTENCY_KEY.contains(&path) {
+        add_idempotency_key(operation);
+    }
+}
+
+/// Any query parameter can be refused; `limit` is 1–200 everywhere.
+fn bound_query_parameters(operation: &mut Operation) {
+    let Some(parameters) = operation.parameters.as_mut() else {
+        return;
+    };
+    let mut has_query = false;
+    for parameter in parameters.iter_mut() {
+        if !matches!(parameter.parameter_in, ParameterIn::Query) {
+            continue;
+        }
+        has_query = true;
+        if parameter.name == "limit" {
+            parameter.schema = Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1))
+                    .maximum(Some(200))
+                    .into(),
+            );
+        }
+    }
+    if has_query {
+        add_error(
+            operation,
+            "400",
+            "A query parameter is invalid; `param` names it.",
+        );
+    }
+}
+
+fn add_idempotency_key(operation: &mut Operation) {
+    let parameters = operation.parameters.get_or_insert_with(Vec::new);
+    parameters.retain(|p| !p.name.eq_ignore_ascii_case("Idempotency-Key"));
+    parameters.push(idempotency_key_parameter());
+    add_error(operation, "409", "A request with this `Idempotency-Key` is still being processed (see `Retry-After`), or the request conflicts with the object's state.");
+    add_error(operation, "422", "This `Idempotency-Key` was already used with a different request, or the request cannot be carried out.");
+}
+
+fn idempotency_key_parameter() -> Parameter {
+    let schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(MAX_KEY_LEN))
+        .pattern(Some(format!("^[!-~]{{1,{MAX_KEY_LEN}}}$")));
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes the request safe to retry: 1 to 255 printable ASCII characters, no spaces. \
+             A retry with the same key and body gets the first answer.",
+        ))
+        .schema(Some(schema))
+        .build()
+}
+
+/// Document `status` with the error object, unless the operation already does.
+fn add_error(operation: &mut Operation, status: &str, description: &str) {
+    operation
+        .responses
+        .responses
+        .entry(status.to_owned())
+        .or_insert_with(|| RefOr::T(error_response(description)));
+}
+
+fn error_response(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+}
