@@ -174,6 +174,10 @@ impl From<StoreError> for ApiError {
                 tracing::info!(constraint = %what, "unique constraint refused a write");
                 ApiError::conflict("conflict", "the request conflicts with an existing object")
             }
+            e if e.is_unavailable() => {
+                tracing::error!(error = %e, "database unavailable");
+                ApiError::unavailable("the database is unavailable; the request changed nothing")
+            }
             other => {
                 tracing::error!(error = %other, "store error");
                 ApiError::internal()
