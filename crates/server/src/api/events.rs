@@ -116,7 +116,7 @@ pub async fn get(
         .await?
         .get_event(scope(&auth).as_ref(), &id)
         .await
-        .map_err(|_| ApiError::not_found("event"))?;
+        .map_err(ApiError::not_found_if_missing("event"))?;
     Ok(Json(event_view(&e)))
 }
 

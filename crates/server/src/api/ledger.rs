@@ -128,7 +128,7 @@ pub async fn list_entries(
     let mut tx = state.store.read().await?;
     tx.get_account(auth.customer_id()?, &id)
         .await
-        .map_err(|_| ApiError::not_found("account"))?;
+        .map_err(ApiError::not_found_if_missing("account"))?;
     let page = tx.list_ledger_entries(&id, before, &query).await?;
     Ok(Json(ListResponse::from_page(
         page,
@@ -256,7 +256,7 @@ pub async fn get_fee_schedule(
     if key != DEFAULT_KEY {
         tx.get_customer(&CustomerId::from_trusted(key.clone()))
             .await
-            .map_err(|_| ApiError::not_found("customer"))?;
+            .map_err(ApiError::not_found_if_missing("customer"))?;
     }
     let (source, schedule) = match tx.get_fee_schedule(&key).await? {
         Some(s) if key == DEFAULT_KEY => ("default", s),
@@ -298,7 +298,7 @@ pub async fn put_fee_schedule(
             } else {
                 tx.get_customer(&CustomerId::from_trusted(key.clone()))
                     .await
-                    .map_err(|_| ApiError::not_found("customer"))?;
+                    .map_err(ApiError::not_found_if_missing("customer"))?;
                 "customer"
             };
             tx.put_fee_schedule(&key, &schedule, now).await?;
