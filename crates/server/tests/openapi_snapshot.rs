@@ -162,3 +162,15 @@ fn every_operation_documents_the_answers_of_the_shared_layers() {
         "collections/ach takes Idempotency-Key"
     );
 }
+
+/// Every `$ref` points at a schema the document defines.
+#[test]
+fn every_schema_reference_resolves() {
+    let doc = serde_json::to_value(inflow_server::api::openapi()).unwrap();
+    let text = doc.to_string();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for part in text.split("\"#/components/schemas/").skip(1) {
+        let name = part.split('"').next().unwrap_or_default();
+        assert!(schemas.contains_key(name), "unresolved $ref {name}");
+    }
+}

@@ -7,11 +7,17 @@
 //! from any operation they guard; a generated client must know them.
 
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{
+    KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+};
 use utoipa::openapi::{
     ContentBuilder, HttpMethod, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder,
 };
 
+use inflow_core::collection::Rail;
+use utoipa::{PartialSchema, ToSchema};
+
+use crate::api::common::CURSOR_PATTERN;
 use crate::http::idempotency::MAX_KEY_LEN;
 
 /// POST operations that do not take `Idempotency-Key`: the inbound upload
@@ -26,6 +32,12 @@ const WITHOUT_IDEMPOTENCY_KEY: &[&str] = &[
 
 /// Add the shared parameters and responses to every operation of `api`.
 pub fn apply(api: &mut OpenApi) {
+    // Query parameters refer to these; no request or response body does.
+    let components = api.components.get_or_insert_with(Default::default);
+    components
+        .schemas
+        .entry(<Rail as ToSchema>::name().into_owned())
+        .or_insert_with(<Rail as PartialSchema>::schema);
     for (path, item) in api.paths.paths.iter_mut() {
         for method in [
             HttpMethod::Get,
@@ -75,14 +87,15 @@ fn apply_to_operation(path: &str, method: &HttpMethod, operation: &mut Operation
             "The request body is larger than the server accepts.",
         );
     }
-    bound_query_parameters(operation);
+    bound_query_parameters(path, operation);
     if matches!(method, HttpMethod::Post) && !WITHOUT_IDEMPOTENCY_KEY.contains(&path) {
         add_idempotency_key(operation);
     }
 }
 
-/// Any query parameter can be refused; `limit` is 1–200 everywhere.
-fn bound_query_parameters(operation: &mut Operation) {
+/// Any query parameter can be refused; each one's schema says what the
+/// server's parser takes (the same parsers serve every list, so one table).
+fn bound_query_parameters(path: &str, operation: &mut Operation) {
     let Some(parameters) = operation.parameters.as_mut() else {
         return;
     };
@@ -92,14 +105,8 @@ fn bound_query_parameters(operation: &mut Operation) {
             continue;
         }
         has_query = true;
-        if parameter.name == "limit" {
-            parameter.schema = Some(
-                ObjectBuilder::new()
-                    .schema_type(Type::Integer)
-                    .minimum(Some(1))
-                    .maximum(Some(200))
-                    .into(),
-            );
+        if let Some(schema) = query_parameter_schema(path, &parameter.name) {
+            parameter.schema = Some(schema);
         }
     }
     if has_query {
@@ -111,10 +118,72 @@ fn bound_query_parameters(operation: &mut Operation) {
     }
 }
 
+/// An object id: its prefix, `_`, then 32 lowercase hex digits.
+fn id_of(prefix: &str) -> RefOr<Schema> {
+    pattern(&format!("^{prefix}_[0-9a-f]{{32}}$"))
+}
+
+fn pattern(regex: &str) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(regex))
+        .into()
+}
+
+fn formatted(format: KnownFormat) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(format)))
+        .into()
+}
+
+fn one_of_enums(names: &[&str]) -> RefOr<Schema> {
+    let mut any = OneOfBuilder::new();
+    for name in names {
+        any = any.item(Ref::from_schema_name(*name));
+    }
+    any.into()
+}
+
+fn query_parameter_schema(path: &str, name: &str) -> Option<RefOr<Schema>> {
+    Some(match (path, name) {
+        (_, "limit") => ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(200))
+            .into(),
+        (_, "startingAfter") => pattern(CURSOR_PATTERN),
+        (_, "customerId") => id_of("cus"),
+        (_, "paymentMethodId") => id_of("pm"),
+        (_, "counterpartyId") => id_of("cpt"),
+        (_, "eventId") => id_of("evt"),
+        (_, "objectId") => pattern("^[a-z]+_[0-9a-f]{32}$"),
+        (_, "createdFrom" | "createdTo") => formatted(KnownFormat::DateTime),
+        (_, "effectiveDateFrom" | "effectiveDateTo" | "date") => formatted(KnownFormat::Date),
+        (_, "last4") => pattern("^[0-9]{4}$"),
+        (_, "rail") => Ref::from_schema_name("Rail").into(),
+        (_, "secCode") => Ref::from_schema_name("SecCode").into(),
+        (_, "brand") => Ref::from_schema_name("CardBrand").into(),
+        ("/v1/collections", "status") => one_of_enums(&["CollectionStatus", "CardStatus"]),
+        ("/v1/collections", "type") => one_of_enums(&["AchEntryType", "CardTxType"]),
+        ("/v1/schedules", "status") => Ref::from_schema_name("ScheduleStatus").into(),
+        ("/v1/webhook-endpoints", "status") => Ref::from_schema_name("EndpointStatus").into(),
+        (_, "status") if path.ends_with("/deliveries") => {
+            Ref::from_schema_name("DeliveryStatus").into()
+        }
+        ("/v1/ach/files", "direction") => ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(["outbound", "inbound"]))
+            .into(),
+        _ => return None,
+    })
+}
+
 fn add_idempotency_key(operation: &mut Operation) {
     let parameters = operation.parameters.get_or_insert_with(Vec::new);
     parameters.retain(|p| !p.name.eq_ignore_ascii_case("Idempotency-Key"));
     parameters.push(idempotency_key_parameter());
+    add_error(operation, "400", "The request is invalid (an `Idempotency-Key` that is not 1–255 printable ASCII characters included); `param` names what.");
     add_error(operation, "409", "A request with this `Idempotency-Key` is still being processed (see `Retry-After`), or the request conflicts with the object's state.");
     add_error(operation, "422", "This `Idempotency-Key` was already used with a different request, or the request cannot be carried out.");
 }
