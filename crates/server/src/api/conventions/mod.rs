@@ -30,8 +30,33 @@ const WITHOUT_IDEMPOTENCY_KEY: &[&str] = &[
     "/v1/processors/stripe/webhooks",
 ];
 
+mod fields;
+
+/// Operations whose body may be left out (every field has a default).
+const OPTIONAL_BODY: &[&str] = &[
+    "/v1/collections/{id}/cancel",
+    "/v1/collections/{id}/capture",
+    "/v1/collections/{id}/void",
+    "/v1/collections/{id}/refunds",
+    "/v1/events/{id}/redeliver",
+    "/v1/webhook-endpoints/{id}/rotate-secret",
+    "/v1/schedules/{id}/cancel",
+    "/v1/schedules/{id}/pause",
+];
+
 /// Add the shared parameters and responses to every operation of `api`.
 pub fn apply(api: &mut OpenApi) {
+    add_shared_answers(api);
+}
+
+/// Write the constraints the server checks by field name into the JSON
+/// document (some of them, like `propertyNames`, have no place in utoipa's
+/// model, so this works on the document as served).
+pub fn constrain_fields(document: &mut serde_json::Value) {
+    fields::constrain(document);
+}
+
+fn add_shared_answers(api: &mut OpenApi) {
     // Query parameters refer to these; no request or response body does.
     let components = api.components.get_or_insert_with(Default::default);
     components
@@ -75,7 +100,22 @@ fn apply_to_operation(path: &str, method: &HttpMethod, operation: &mut Operation
             "The key may not do this: an operator-only endpoint, or a right the key lacks.",
         );
     }
+    if OPTIONAL_BODY.contains(&path) {
+        if let Some(body) = operation.request_body.as_mut() {
+            body.required = Some(Required::False);
+        }
+    }
     if operation.request_body.is_some() {
+        add_error(
+            operation,
+            "404",
+            "The object, or an object the body refers to, does not exist.",
+        );
+        add_error(
+            operation,
+            "409",
+            "The request conflicts with the object's current state.",
+        );
         add_error(
             operation,
             "400",
@@ -152,6 +192,7 @@ fn query_parameter_schema(path: &str, name: &str) -> Option<RefOr<Schema>> {
             .minimum(Some(1))
             .maximum(Some(200))
             .into(),
+        ("/v1/accounts/{id}/entries", "startingAfter") => pattern("^len_[1-9][0-9]{0,17}$"),
         (_, "startingAfter") => pattern(CURSOR_PATTERN),
         (_, "customerId") => id_of("cus"),
         (_, "paymentMethodId") => id_of("pm"),
