@@ -115,6 +115,15 @@ impl ApiError {
         )
     }
 
+    /// For a store lookup: a missing row is `404 no such <what>`; any other
+    /// store failure keeps its own answer (5xx), never a 404.
+    pub fn not_found_if_missing(what: &'static str) -> impl FnOnce(StoreError) -> ApiError {
+        move |e| match e {
+            StoreError::NotFound => ApiError::not_found(what),
+            other => other.into(),
+        }
+    }
+
     pub fn conflict(code: &str, message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::CONFLICT,
@@ -173,6 +182,10 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(what) => {
                 tracing::info!(constraint = %what, "unique constraint refused a write");
                 ApiError::conflict("conflict", "the request conflicts with an existing object")
+            }
+            e if e.is_unavailable() => {
+                tracing::error!(error = %e, "database unavailable");
+                ApiError::unavailable("the database is unavailable; the request changed nothing")
             }
             other => {
                 tracing::error!(error = %other, "store error");

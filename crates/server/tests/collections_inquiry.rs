@@ -275,3 +275,36 @@ async fn a_filter_of_one_rail_with_the_other_rail_is_refused_naming_the_param(b:
         assert_eq!(r.status, StatusCode::OK, "{query}: {}", r.text);
     }
 }
+
+/// A database that fails is a server error, never "no such collection": a
+/// client told 404 would give up on a debit that exists. Renaming the ACH
+/// table makes exactly the lookup fail (the key check and the transaction
+/// still work), which is what an outage in the middle of a request does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_database_is_a_server_error_not_a_not_found() {
+    let app = spawn_app(Backend::Postgres).await;
+    let (_, creds) = app.customer_with_key("Outage", json!({})).await;
+    let account = destination(&app, &creds).await;
+    let pm = make_pm(&app, &creds, "000123456789").await;
+    let c = collect(&app, &creds, &account, &pm, "1500", json!({})).await;
+    let path = format!("/v1/collections/{}", c["id"].as_str().unwrap());
+    assert_eq!(app.get(&creds, &path).await.status, 200);
+
+    let db = sqlx::PgPool::connect(&app.db.url).await.unwrap();
+    sqlx::query("ALTER TABLE collections RENAME TO collections_away")
+        .execute(&db)
+        .await
+        .unwrap();
+    let during = app.get(&creds, &path).await;
+    sqlx::query("ALTER TABLE collections_away RENAME TO collections")
+        .execute(&db)
+        .await
+        .unwrap();
+    assert!(
+        during.status.is_server_error(),
+        "a failed lookup answered {} {}",
+        during.status,
+        during.text
+    );
+    assert_eq!(app.get(&creds, &path).await.status, 200);
+}

@@ -22,6 +22,20 @@ pub enum StoreError {
     Database(sqlx::Error),
 }
 
+impl StoreError {
+    /// The database could not be reached or the writer is gone: a retry
+    /// later may succeed, and nothing was changed.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::WriterStopped
+                | StoreError::Database(
+                    sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+                )
+        )
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {

@@ -322,3 +322,25 @@ impl Recurrence {
 #[cfg(test)]
 #[path = "recurrence_tests.rs"]
 mod tests;
+
+/// The OpenAPI schema of `dayOfMonth` as it is on the wire: a day 1–28 (a
+/// number), the string `"last"`, or null when not given.
+#[cfg(feature = "openapi")]
+pub fn day_of_month_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    let day = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(1))
+        .maximum(Some(28));
+    let last = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["last"]));
+    let absent = ObjectBuilder::new().schema_type(Type::Null);
+    OneOfBuilder::new()
+        .item(day)
+        .item(last)
+        .item(absent)
+        .description(Some("Monthly, quarterly and annual schedules: a day 1–28 (a number) or `\"last\"`; when not given, the day of `startDate`."))
+        .build()
+        .into()
+}

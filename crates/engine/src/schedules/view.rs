@@ -99,7 +99,7 @@ pub struct ScheduleView {
     /// Set when the schedule ends after a number of occurrences.
     pub occurrences: Option<u32>,
     /// A day 1–28 (a number) or `"last"`, when given.
-    #[schema(value_type = Option<Object>, example = "last")]
+    #[schema(schema_with = inflow_core::schedule::recurrence::day_of_month_schema)]
     pub day_of_month: Option<serde_json::Value>,
     /// How many occurrences the schedule has in all.
     pub total_occurrences: u32,

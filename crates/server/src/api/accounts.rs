@@ -175,7 +175,7 @@ pub async fn get(
     let account = tx
         .get_account(auth.customer_id()?, &id)
         .await
-        .map_err(|_| ApiError::not_found("account"))?;
+        .map_err(ApiError::not_found_if_missing("account"))?;
     let balances = tx.ledger_balances(&account.id).await?;
     Ok(Json(AccountResponse::with_balances(account, balances)))
 }
@@ -200,7 +200,7 @@ pub async fn update(
             let mut a = tx
                 .get_account(&customer_id, &id)
                 .await
-                .map_err(|_| ApiError::not_found("account"))?;
+                .map_err(ApiError::not_found_if_missing("account"))?;
             // Read before any change: the collections follow the transition.
             let was = a.status;
             if let Some(name) = body.name {

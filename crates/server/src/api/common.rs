@@ -71,12 +71,10 @@ impl PageParams {
             ));
         }
         let starting_after = match &self.starting_after {
-            Some(c)
-                if c.len() > 64 || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
-            {
+            Some(c) if !is_cursor(c) => {
                 return Err(ApiError::invalid(
                     "invalid_cursor",
-                    "startingAfter must be an object id",
+                    "startingAfter must be the id of the last object of the previous page",
                     "startingAfter",
                 ))
             }
@@ -156,6 +154,48 @@ pub fn external_id_conflict(what: &'static str) -> impl Fn(inflow_store::StoreEr
             .with_param("externalId")
         } else {
             e.into()
+        }
+    }
+}
+
+/// What `startingAfter` may be: an object id as the API shows it (a
+/// lowercase prefix, `_`, then up to 32 lowercase hex digits). Published in
+/// the OpenAPI document as the parameter's pattern.
+pub const CURSOR_PATTERN: &str = "^[a-z]{1,8}_[0-9a-f]{1,32}$";
+
+/// Whether `cursor` matches [`CURSOR_PATTERN`].
+pub fn is_cursor(cursor: &str) -> bool {
+    let Some((prefix, body)) = cursor.split_once('_') else {
+        return false;
+    };
+    (1..=8).contains(&prefix.len())
+        && prefix.bytes().all(|b| b.is_ascii_lowercase())
+        && (1..=32).contains(&body.len())
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+#[cfg(test)]
+mod cursor_tests {
+    use super::is_cursor;
+
+    #[test]
+    fn a_cursor_is_an_object_id_and_nothing_else() {
+        for ok in ["cus_0192f1c4a1b27c3d8e9f00112233aabb", "len_42", "fil_0a"] {
+            assert!(is_cursor(ok), "{ok}");
+        }
+        for bad in [
+            "garbage",
+            "",
+            "cus_",
+            "_00",
+            "CUS_00",
+            "cus_xyz",
+            "cus_00_00",
+            "abcdefghi_00",
+        ] {
+            assert!(!is_cursor(bad), "{bad}");
         }
     }
 }

@@ -73,10 +73,10 @@ pub async fn list(
         }
     };
     let object_id = match p.object_id {
-        Some(o) if o.len() > 64 || !o.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
+        Some(o) if !is_object_id(&o) => {
             return Err(ApiError::invalid(
                 "invalid_id",
-                "objectId must be an object id such as col_…",
+                "objectId must be an object id such as col_ followed by 32 hex digits",
                 "objectId",
             ))
         }
@@ -116,7 +116,7 @@ pub async fn get(
         .await?
         .get_event(scope(&auth).as_ref(), &id)
         .await
-        .map_err(|_| ApiError::not_found("event"))?;
+        .map_err(ApiError::not_found_if_missing("event"))?;
     Ok(Json(event_view(&e)))
 }
 
@@ -173,4 +173,16 @@ pub async fn redeliver(
         })
     })
     .await
+}
+
+/// `<lowercase prefix>_<32 lowercase hex digits>`, the shape of every id.
+fn is_object_id(s: &str) -> bool {
+    s.split_once('_').is_some_and(|(prefix, body)| {
+        !prefix.is_empty()
+            && prefix.bytes().all(|b| b.is_ascii_lowercase())
+            && body.len() == 32
+            && body
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }

@@ -14,7 +14,7 @@ pub struct HealthResponse {
 }
 
 /// The process is up.
-#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = HealthResponse)))]
+#[utoipa::path(get, path = "/healthz", tag = "health", security(), responses((status = 200, body = HealthResponse)))]
 pub async fn healthz() -> Json<HealthResponse> {
     Json(HealthResponse { status: "ok" })
 }
@@ -26,7 +26,7 @@ pub struct ReadyResponse {
 }
 
 /// The database answers.
-#[utoipa::path(get, path = "/readyz", tag = "health",
+#[utoipa::path(get, path = "/readyz", tag = "health", security(),
     responses((status = 200, body = ReadyResponse), (status = 503, body = ErrorBody)))]
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<ReadyResponse>> {
     state.store.ping().await.map_err(|e| {

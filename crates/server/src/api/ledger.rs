@@ -128,7 +128,7 @@ pub async fn list_entries(
     let mut tx = state.store.read().await?;
     tx.get_account(auth.customer_id()?, &id)
         .await
-        .map_err(|_| ApiError::not_found("account"))?;
+        .map_err(ApiError::not_found_if_missing("account"))?;
     let page = tx.list_ledger_entries(&id, before, &query).await?;
     Ok(Json(ListResponse::from_page(
         page,
@@ -164,22 +164,6 @@ pub struct FeeScheduleBody {
     pub card_dispute_fee: i64,
 }
 
-impl From<FeeSchedule> for FeeScheduleBody {
-    fn from(s: FeeSchedule) -> Self {
-        Self {
-            ach_fixed: s.ach_fixed,
-            ach_same_day_surcharge: s.ach_same_day_surcharge,
-            ach_percentage_bps: s.ach_percentage_bps,
-            ach_percentage_min: s.ach_percentage_min,
-            ach_percentage_max: s.ach_percentage_max,
-            ach_return_fee: s.ach_return_fee,
-            card_percentage_bps: s.card_percentage_bps,
-            card_fixed: s.card_fixed,
-            card_dispute_fee: s.card_dispute_fee,
-        }
-    }
-}
-
 impl From<&FeeScheduleBody> for FeeSchedule {
     fn from(b: &FeeScheduleBody) -> Self {
         Self {
@@ -207,7 +191,43 @@ pub struct FeeScheduleView {
     /// `customer` (its own), `default` (the operator's default applies) or `none`.
     pub source: &'static str,
     #[serde(flatten)]
-    pub schedule: FeeScheduleBody,
+    pub schedule: FeeAmounts,
+}
+
+/// The amounts of a fee schedule as returned. The same fields as
+/// [`FeeScheduleBody`], which refuses unknown fields and so cannot be
+/// flattened into a response that adds `object`, `id` and `source`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FeeAmounts {
+    pub ach_fixed: i64,
+    pub ach_same_day_surcharge: i64,
+    pub ach_percentage_bps: i64,
+    /// Lower bound of the percentage fee (0: none).
+    pub ach_percentage_min: i64,
+    /// Upper bound of the percentage fee (0: none).
+    pub ach_percentage_max: i64,
+    pub ach_return_fee: i64,
+    pub card_percentage_bps: i64,
+    pub card_fixed: i64,
+    /// Charged when a card capture is disputed (kept whatever the outcome).
+    pub card_dispute_fee: i64,
+}
+
+impl From<FeeSchedule> for FeeAmounts {
+    fn from(s: FeeSchedule) -> Self {
+        Self {
+            ach_fixed: s.ach_fixed,
+            ach_same_day_surcharge: s.ach_same_day_surcharge,
+            ach_percentage_bps: s.ach_percentage_bps,
+            ach_percentage_min: s.ach_percentage_min,
+            ach_percentage_max: s.ach_percentage_max,
+            ach_return_fee: s.ach_return_fee,
+            card_percentage_bps: s.card_percentage_bps,
+            card_fixed: s.card_fixed,
+            card_dispute_fee: s.card_dispute_fee,
+        }
+    }
 }
 
 /// `default` or a customer id; 404 for anything else.
@@ -236,7 +256,7 @@ pub async fn get_fee_schedule(
     if key != DEFAULT_KEY {
         tx.get_customer(&CustomerId::from_trusted(key.clone()))
             .await
-            .map_err(|_| ApiError::not_found("customer"))?;
+            .map_err(ApiError::not_found_if_missing("customer"))?;
     }
     let (source, schedule) = match tx.get_fee_schedule(&key).await? {
         Some(s) if key == DEFAULT_KEY => ("default", s),
@@ -278,7 +298,7 @@ pub async fn put_fee_schedule(
             } else {
                 tx.get_customer(&CustomerId::from_trusted(key.clone()))
                     .await
-                    .map_err(|_| ApiError::not_found("customer"))?;
+                    .map_err(ApiError::not_found_if_missing("customer"))?;
                 "customer"
             };
             tx.put_fee_schedule(&key, &schedule, now).await?;

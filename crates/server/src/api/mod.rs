@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod cards;
 pub mod collections;
 pub mod common;
+mod conventions;
 pub mod counterparties;
 pub mod customers;
 pub mod events;
@@ -145,12 +146,15 @@ fn public_routes() -> OpenApiRouter<AppState> {
 }
 
 /// The OpenAPI document, as served at `/openapi.json`.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+pub fn openapi() -> serde_json::Value {
+    let (_, mut api) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
         .merge(v1_routes())
         .merge(public_routes())
         .split_for_parts();
-    api
+    conventions::apply(&mut api);
+    let mut document = serde_json::to_value(&api).expect("the OpenAPI document serialises");
+    conventions::constrain_fields(&mut document);
+    document
 }
 
 /// The whole application.
@@ -168,7 +172,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(v1)
         .merge(public)
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
+        .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", spec))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(access_log::log_request))

@@ -296,7 +296,7 @@ pub async fn return_rates(
     let mut tx = state.store.read().await?;
     tx.get_customer(&customer)
         .await
-        .map_err(|_| ApiError::not_found("customer"))?;
+        .map_err(ApiError::not_found_if_missing("customer"))?;
     let entries = tx.debits_submitted_since(&customer, since).await?;
     let by_code: BTreeMap<String, i64> = tx
         .returns_by_code_since(&customer, since)

@@ -29,7 +29,7 @@ pub struct AdvanceClockRequest {
 pub struct ClockResponse {
     /// Inflow's time now (RFC 3339).
     pub now: String,
-    #[schema(value_type = Object)]
+    /// What the background jobs did while the clock advanced; null on `GET`.
     pub jobs: Option<JobsReport>,
 }
 

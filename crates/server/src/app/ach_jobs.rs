@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::state::AppState;
 
 /// What one pass did, for logs and for the clock-advance response.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JobsReport {
     pub occurrences_created: usize,

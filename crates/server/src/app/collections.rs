@@ -164,7 +164,10 @@ async fn resolve_source(
     let pm = tx
         .get_bank_payment_method(&customer.id, &pm_id)
         .await
-        .map_err(|_| ApiError::not_found("payment method").with_param(param))?;
+        .map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("payment method").with_param(param),
+            other => other.into(),
+        })?;
     if pm.status != PaymentMethodStatus::Active {
         return Err(ApiError::conflict(
             "payment_method_not_active",
@@ -384,7 +387,12 @@ pub async fn build_ach_collection(
             let cpt = CounterpartyId::parse("counterpartyId", c)?;
             tx.get_counterparty(&customer.id, &cpt)
                 .await
-                .map_err(|_| ApiError::not_found("counterparty").with_param("counterpartyId"))?;
+                .map_err(|e| match e {
+                    StoreError::NotFound => {
+                        ApiError::not_found("counterparty").with_param("counterpartyId")
+                    }
+                    other => other.into(),
+                })?;
             Some(cpt)
         }
         None => source.counterparty_id.clone(),

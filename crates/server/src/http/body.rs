@@ -24,6 +24,15 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             ApiError::invalid("malformed_json", "the body is not valid JSON", "body")
         });
     }
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+        if let Some(path) = misplaced_array(&value, "") {
+            return Err(ApiError::invalid(
+                "invalid_field",
+                format!("{path}: invalid type: sequence, expected an object"),
+                path,
+            ));
+        }
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
@@ -49,6 +58,111 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         };
         let message = without_echoed_value(&strip_position(&message));
         ApiError::invalid(code, format!("{field}: {message}"), field)
+    })
+}
+
+/// serde accepts a JSON array for a struct (its fields in order), which the
+/// API documents as an object: `{"achLimits": [null, null]}` would pass. A
+/// list is accepted only under a field some schema of the API declares as
+/// an array; the first other one found is returned with its path.
+fn misplaced_array(value: &serde_json::Value, path: &str) -> Option<String> {
+    let serde_json::Value::Object(fields) = value else {
+        return None;
+    };
+    for (name, child) in fields {
+        let here = if path.is_empty() {
+            name.clone()
+        } else {
+            format!("{path}.{name}")
+        };
+        match child {
+            serde_json::Value::Array(items) => {
+                if !array_fields().contains(name.as_str()) {
+                    return Some(here);
+                }
+                for (i, item) in items.iter().enumerate() {
+                    if let Some(found) = misplaced_array(item, &format!("{here}[{i}]")) {
+                        return Some(found);
+                    }
+                }
+            }
+            serde_json::Value::Object(_) if name != "metadata" => {
+                if let Some(found) = misplaced_array(child, &here) {
+                    return Some(found);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The names of the properties that are arrays in the API's schemas.
+fn array_fields() -> &'static std::collections::HashSet<String> {
+    static FIELDS: std::sync::OnceLock<std::collections::HashSet<String>> =
+        std::sync::OnceLock::new();
+    FIELDS.get_or_init(|| {
+        let document = crate::api::openapi();
+        let mut names = std::collections::HashSet::new();
+        collect_array_fields(&document, &document, &mut names);
+        names
+    })
+}
+
+fn collect_array_fields(
+    document: &serde_json::Value,
+    value: &serde_json::Value,
+    names: &mut std::collections::HashSet<String>,
+) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::Object(properties)) = map.get("properties") {
+                for (name, schema) in properties {
+                    if may_be_array(document, schema, 0) {
+                        names.insert(name.clone());
+                    }
+                }
+            }
+            map.values()
+                .for_each(|v| collect_array_fields(document, v, names));
+        }
+        serde_json::Value::Array(items) => items
+            .iter()
+            .for_each(|v| collect_array_fields(document, v, names)),
+        _ => {}
+    }
+}
+
+/// Whether `schema` (following `$ref`s and `oneOf`/`anyOf`/`allOf`) admits a list.
+fn may_be_array(document: &serde_json::Value, schema: &serde_json::Value, depth: u8) -> bool {
+    if depth > 8 {
+        return false;
+    }
+    let is_array = |t: &serde_json::Value| match t {
+        serde_json::Value::String(t) => t == "array",
+        serde_json::Value::Array(ts) => ts.iter().any(|t| t == "array"),
+        _ => false,
+    };
+    if schema.get("type").is_some_and(is_array) {
+        return true;
+    }
+    if let Some(target) = schema
+        .get("$ref")
+        .and_then(|r| r.as_str())
+        .and_then(|r| r.strip_prefix('#'))
+        .and_then(|pointer| document.pointer(pointer))
+    {
+        return may_be_array(document, target, depth + 1);
+    }
+    ["oneOf", "anyOf", "allOf"].iter().any(|k| {
+        schema
+            .get(*k)
+            .and_then(|v| v.as_array())
+            .is_some_and(|items| {
+                items
+                    .iter()
+                    .any(|item| may_be_array(document, item, depth + 1))
+            })
     })
 }
 
@@ -137,6 +251,28 @@ where
 mod tests {
     use super::*;
     use serde::Deserialize;
+
+    #[test]
+    fn a_list_where_the_api_documents_an_object_is_refused_naming_the_field() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Limits {
+            per_entry_max: Option<String>,
+            daily: Option<String>,
+        }
+        #[derive(Debug, Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        #[allow(dead_code)]
+        struct Patch {
+            ach_limits: Option<Limits>,
+            allowed_company_names: Option<Vec<String>>,
+        }
+        let e = parse_json::<Patch>(br#"{"achLimits": [null, null]}"#).unwrap_err();
+        assert_eq!(e.param.as_deref(), Some("achLimits"));
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        let ok = parse_json::<Patch>(br#"{"allowedCompanyNames": ["ACME"], "achLimits": {}}"#);
+        assert!(ok.is_ok(), "{ok:?}");
+    }
 
     #[test]
     fn type_errors_name_the_kind_but_never_repeat_the_value() {

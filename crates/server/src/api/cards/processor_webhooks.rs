@@ -40,7 +40,7 @@ fn bad_signature(e: impl std::fmt::Display) -> ApiError {
 }
 
 /// Receive a Stripe event (disputes).
-#[utoipa::path(post, path = "/v1/processors/stripe/webhooks", tag = "collections",
+#[utoipa::path(post, path = "/v1/processors/stripe/webhooks", tag = "collections", security(),
     params(("Stripe-Signature" = String, Header, description = "Stripe's signature of the body")),
     request_body(content = String, content_type = "application/json", description = "A Stripe event"),
     responses((status = 200, body = WebhookReceived), (status = 400, body = ErrorBody),
@@ -50,6 +50,11 @@ pub async fn stripe_webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<WebhookReceived>> {
+    // A request without a signature is refused as such, configured or not.
+    let header = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| bad_signature("the Stripe-Signature header is missing"))?;
     let secret = state
         .config
         .cards
@@ -58,10 +63,6 @@ pub async fn stripe_webhook(
         .as_deref()
         .filter(|_| state.card_processor.capabilities().processor == stripe_connector::PROCESSOR)
         .ok_or_else(|| ApiError::not_found("Stripe webhook endpoint (not configured)"))?;
-    let header = headers
-        .get("stripe-signature")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| bad_signature("the Stripe-Signature header is missing"))?;
     let now = state.wall_clock.now().timestamp();
     signature::verify(header, &body, secret, now, TOLERANCE_SECS).map_err(bad_signature)?;
     let event: serde_json::Value = serde_json::from_slice(&body)

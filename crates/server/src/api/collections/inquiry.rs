@@ -80,6 +80,10 @@ pub struct CollectionListParams {
 /// (`rail: ach`) or card (`rail: card`).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
+#[schema(discriminator(property_name = "rail", mapping(
+    ("ach" = "#/components/schemas/CollectionView"),
+    ("card" = "#/components/schemas/CardCollectionView")
+)))]
 pub enum CollectionListItem {
     Ach(Box<CollectionView>),
     Card(Box<CardCollectionView>),

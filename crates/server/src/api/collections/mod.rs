@@ -95,7 +95,7 @@ fn parse_id(id: &str) -> ApiResult<CollectionId> {
 
 /// Get a collection.
 #[utoipa::path(get, path = "/v1/collections/{id}", tag = "collections", params(("id" = String, Path)),
-    responses((status = 200, body = CollectionView, description = "An ACH collection, or a card one (`CardCollectionView`, `rail: card`)"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = inquiry::CollectionListItem, description = "An ACH collection (`rail: ach`) or a card one (`rail: card`)"), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -104,13 +104,18 @@ pub async fn get(
     let id = parse_id(&id)?;
     let mut tx = state.store.read().await?;
     let customer = auth.customer_id()?;
-    if let Ok(c) = tx.get_ach_collection(Some(customer), &id).await {
-        return Ok(Json(to_json(&collection_view(&c))?));
+    match tx.get_ach_collection(Some(customer), &id).await {
+        Ok(c) => return Ok(Json(to_json(&collection_view(&c))?)),
+        Err(inflow_store::StoreError::NotFound) => {}
+        Err(other) => return Err(other.into()),
     }
     let c = tx
         .get_card_collection(Some(customer), &id)
         .await
-        .map_err(|_| ApiError::not_found("collection"))?;
+        .map_err(|e| match e {
+            inflow_store::StoreError::NotFound => ApiError::not_found("collection"),
+            other => other.into(),
+        })?;
     Ok(Json(to_json(&inflow_engine::view::card_collection_view(
         &c,
     ))?))

@@ -45,7 +45,7 @@ async fn load_for_change(
 ) -> ApiResult<Schedule> {
     tx.get_schedule(Some(customer), id)
         .await
-        .map_err(|_| ApiError::not_found("schedule"))?;
+        .map_err(ApiError::not_found_if_missing("schedule"))?;
     tx.lock_schedule(id).await?;
     Ok(tx.get_schedule(Some(customer), id).await?)
 }
@@ -107,7 +107,7 @@ pub async fn get(
     let s = tx
         .get_schedule(Some(auth.customer_id()?), &id)
         .await
-        .map_err(|_| ApiError::not_found("schedule"))?;
+        .map_err(ApiError::not_found_if_missing("schedule"))?;
     Ok(Json(render(&mut tx, &state, &s).await?))
 }
 

@@ -45,7 +45,7 @@ pub struct CreateScheduleRequest {
     /// How many times the schedule runs (1–1000); give this or `endDate`.
     pub occurrences: Option<i64>,
     /// Monthly, quarterly, annual: a day 1–28, or `"last"`. Default: the day of `startDate`.
-    #[schema(value_type = Option<Object>, example = "last")]
+    #[schema(schema_with = inflow_core::schedule::recurrence::day_of_month_schema)]
     pub day_of_month: Option<serde_json::Value>,
     /// Statement text (≤ 10 characters); default `PAYMENT`.
     pub company_entry_description: Option<String>,
