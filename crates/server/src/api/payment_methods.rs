@@ -18,7 +18,7 @@ use inflow_core::text::bounded_text;
 use inflow_engine::view::{payment_method_view, PaymentMethodView};
 use inflow_engine::{holds, status_changes};
 use inflow_store::repo::payment_methods::PaymentMethodFilter;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::common::{external_id_conflict, to_json, ListResponse, PageParams};
@@ -86,9 +86,23 @@ pub struct PaymentMethodListParams {
 }
 
 /// Save a bank account to collect from.
+/// A saved payment method as the API returns it: a bank account or a card,
+/// told apart by `type`. (Schema only: each handler renders its own view.)
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[schema(discriminator(property_name = "type", mapping(
+    ("us_bank_account" = "#/components/schemas/PaymentMethodView"),
+    ("card" = "#/components/schemas/CardPaymentMethodView")
+)))]
+#[allow(dead_code)]
+pub enum AnyPaymentMethodView {
+    UsBankAccount(PaymentMethodView),
+    Card(inflow_engine::view::CardPaymentMethodView),
+}
+
 #[utoipa::path(post, path = "/v1/payment-methods", tag = "payment-methods", request_body = CreatePaymentMethodRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
-    responses((status = 201, body = PaymentMethodView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = AnyPaymentMethodView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -219,7 +233,7 @@ fn parse_id(id: &str) -> ApiResult<PaymentMethodId> {
 
 /// Get a payment method.
 #[utoipa::path(get, path = "/v1/payment-methods/{id}", tag = "payment-methods", params(("id" = String, Path)),
-    responses((status = 200, body = PaymentMethodView, description = "A bank account, or a card (`CardPaymentMethodView`)"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = AnyPaymentMethodView, description = "A bank account (`type: us_bank_account`) or a card (`type: card`)"), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
