@@ -5,7 +5,7 @@
 
 use super::checker::{BatchState, Checker, EntryState};
 use super::error::{Rule, Severity, ValidationError};
-use super::fields::{check_fields, check_routing, show};
+use super::fields::{check_fields, check_routing, show, zeros_or_spaces};
 use crate::codes::{SecCode, TransactionCode};
 use crate::field::{self, RecordBytes};
 use crate::record::layout as L;
@@ -181,6 +181,38 @@ impl Checker {
         if trace.is_some() {
             bs.last_trace = trace;
         }
+        if !is_adv && !self.opts.custom_trace_numbers && b[79..87] != bs.odfi {
+            self.push(
+                ValidationError::new(
+                    line,
+                    k,
+                    Rule::TracePrefix,
+                    format!(
+                        "trace number {} does not start with the batch's ODFI identification {}",
+                        show(&b[79..94]),
+                        show(&bs.odfi)
+                    ),
+                )
+                .at(L::entry_detail::TRACE_NUMBER)
+                .values(show(&bs.odfi), show(&b[79..87])),
+            );
+        }
+        if !is_adv && !is_iat && bs.sec.requires_individual_name() && zeros_or_spaces(&b[54..76]) {
+            let f = L::entry_detail::INDIVIDUAL_NAME;
+            self.push(
+                ValidationError::new(
+                    line,
+                    k,
+                    Rule::MandatoryField,
+                    format!(
+                        "individual name is mandatory in a {} batch and must not be all zeros or spaces",
+                        bs.sec
+                    ),
+                )
+                .at(f)
+                .found(show(&b[54..76])),
+            );
+        }
         bs.hash += field::digits(&b[3..11]).unwrap_or(0);
         bs.records += 1;
         bs.entry = Some(EntryState {
@@ -238,6 +270,7 @@ impl Checker {
                 .found(t),
             );
         }
+        self.reserved_description_rules(line, bs, t);
         if bs.sec == SecCode::Cor && !t.is_return_or_noc() {
             self.push(
                 ValidationError::new(
@@ -247,6 +280,44 @@ impl Checker {
                     format!("COR entries must use a return/NOC transaction code, found {t}"),
                 )
                 .field(L::entry_detail::TRANSACTION_CODE.name)
+                .found(t),
+            );
+        }
+    }
+
+    /// A TEL `REVERSAL` batch reverses TEL debits, so it holds only
+    /// credits; `RETURN FEE`, `RETRY PYMT` and `RECLAIM` entries are debits.
+    fn reserved_description_rules(&mut self, line: u64, bs: &BatchState, t: TransactionCode) {
+        let k = RecordKind::EntryDetail;
+        let tcf = L::entry_detail::TRANSACTION_CODE;
+        if t.is_return_or_noc() {
+            return;
+        }
+        if bs.sec == SecCode::Tel && bs.reversal && t.is_debit() {
+            self.push(
+                ValidationError::new(
+                    line,
+                    k,
+                    Rule::ReversalDirection,
+                    format!(
+                        "a TEL REVERSAL batch holds only credits (TEL entries are debits); transaction code {t} is a debit"
+                    ),
+                )
+                .at(tcf)
+                .found(t),
+            );
+        }
+        if let Some(r) = bs.reserved.filter(|r| r.debits_only() && t.is_credit()) {
+            self.push(
+                ValidationError::new(
+                    line,
+                    k,
+                    Rule::ReservedDescription,
+                    format!(
+                        "company entry description {r} is reserved for debit entries; transaction code {t} is a credit"
+                    ),
+                )
+                .at(tcf)
                 .found(t),
             );
         }

@@ -49,6 +49,11 @@ pub struct ValidateOptions {
     pub allow_unordered_trace_numbers: bool,
     /// Accept any `Rnn` return code with two digits ([`Rule::ReturnCode`]).
     pub allow_custom_return_codes: bool,
+    /// Do not require trace numbers to start with the batch's ODFI
+    /// identification ([`Rule::TracePrefix`]), as moov-io/ach's
+    /// `customTraceNumbers` (which also drops the ascending-order check;
+    /// here that is [`Self::allow_unordered_trace_numbers`]).
+    pub custom_trace_numbers: bool,
     /// Skip the check digit of the immediate destination.
     pub skip_destination_check_digit: bool,
     /// Accept a file without a file header ([`Rule::MissingFileHeader`]).
