@@ -198,3 +198,79 @@ fn a_record_longer_than_94_bytes_is_refused_with_its_column() {
         [(Rule::RecordLength, 3, Some(95), None, Severity::Error)]
     );
 }
+
+mod builder {
+    use nacha::*;
+
+    fn rt(s: &str) -> RoutingNumber {
+        RoutingNumber::parse(s).expect("routing")
+    }
+
+    fn build(
+        sec: SecCode,
+        company: &str,
+        desc: &str,
+        tc: TransactionCode,
+        name: &str,
+    ) -> Result<NachaFile, BuildError> {
+        let scc = if tc.is_debit() {
+            ServiceClass::DebitsOnly
+        } else {
+            ServiceClass::CreditsOnly
+        };
+        let mut e = EntrySpec::new(tc, rt("231380104"), "12345", 100, name);
+        if matches!(sec, SecCode::Web | SecCode::Tel) {
+            e.payment_type = Some(PaymentType::Single);
+        }
+        FileBuilder::new(FileHeaderSpec::new(
+            rt("231380104"),
+            "1210428822",
+            "FED",
+            "ACME",
+            Date::new(2025, 1, 3),
+            'A',
+        ))
+        .batch(BatchSpec::new(
+            scc,
+            sec,
+            company,
+            "1234567890",
+            desc,
+            Date::new(2025, 1, 6),
+            rt("121042882"),
+        ))
+        .entry(e)
+        .build()
+    }
+
+    fn field_of(r: Result<NachaFile, BuildError>) -> &'static str {
+        match r {
+            Err(BuildError::Field { field, .. }) => field,
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_builder_refuses_what_the_validator_refuses() {
+        let debit = TransactionCode::CHECKING_DEBIT;
+        assert!(build(SecCode::Ppd, "ACME", "PAYMENT", debit, "JANE DOE").is_ok());
+        assert_eq!(
+            field_of(build(SecCode::Ppd, "0000", "PAYMENT", debit, "JANE")),
+            "company name"
+        );
+        assert_eq!(
+            field_of(build(SecCode::Ppd, "ACME", "0000000000", debit, "JANE")),
+            "company entry description"
+        );
+        assert_eq!(
+            field_of(build(SecCode::Web, "ACME", "PAYMENT", debit, "0000000")),
+            "individual name"
+        );
+        // a CCD receiving company name is not one of the names moov requires
+        assert!(build(SecCode::Ccd, "ACME", "PAYMENT", debit, "0000000").is_ok());
+        assert!(matches!(
+            build(SecCode::Tel, "ACME", "REVERSAL", debit, "JANE"),
+            Err(BuildError::Rule { .. })
+        ));
+    }
+}
