@@ -49,6 +49,7 @@ fn the_base_fixture_and_legitimate_variants_are_clean() {
     clean("zero-receiving-company-ccd.ach");
     clean("tel-reversal-credit.ach");
     clean("return-fee-debit.ach");
+    clean("cie-credit.ach");
 }
 
 #[test]
@@ -92,6 +93,21 @@ fn a_receiver_name_of_only_zeros_or_spaces_is_refused_where_the_sec_code_needs_o
     ] {
         only_error(f, Rule::MandatoryField, 3, 55, "individual name");
     }
+    // CIE (and MTE) entries carry the name at 40-54, as moov reads them
+    only_error(
+        "zero-individual-name-cie.ach",
+        Rule::MandatoryField,
+        3,
+        40,
+        "individual name",
+    );
+    only_error(
+        "blank-account-ppd.ach",
+        Rule::MandatoryField,
+        3,
+        13,
+        "DFI account number",
+    );
     let msg = findings("zero-individual-name-web.ach", &ValidateOptions::default())[0].to_string();
     assert_eq!(
         msg,

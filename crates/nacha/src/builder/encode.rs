@@ -268,9 +268,16 @@ pub(super) fn entry(
         &mut r[12..29],
         e.account_number,
         "DFI account number",
-        true,
+        false,
         &loc,
     )?;
+    if e.account_number.trim().is_empty() {
+        return Err(BuildError::Field {
+            location: loc(),
+            field: "DFI account number",
+            reason: "must not be blank".into(),
+        });
+    }
     put_num(&mut r[29..39], e.amount_cents);
     put_text(
         &mut r[39..54],

@@ -197,21 +197,8 @@ impl Checker {
                 .values(show(&bs.odfi), show(&b[79..87])),
             );
         }
-        if !is_adv && !is_iat && bs.sec.requires_individual_name() && zeros_or_spaces(&b[54..76]) {
-            let f = L::entry_detail::INDIVIDUAL_NAME;
-            self.push(
-                ValidationError::new(
-                    line,
-                    k,
-                    Rule::MandatoryField,
-                    format!(
-                        "individual name is mandatory in a {} batch and must not be all zeros or spaces",
-                        bs.sec
-                    ),
-                )
-                .at(f)
-                .found(show(&b[54..76])),
-            );
+        if !is_adv && !is_iat {
+            self.mandatory_entry_fields(line, &bs, b);
         }
         bs.hash += field::digits(&b[3..11]).unwrap_or(0);
         bs.records += 1;
@@ -319,6 +306,44 @@ impl Checker {
                 )
                 .at(tcf)
                 .found(t),
+            );
+        }
+    }
+
+    /// The DFI account number must not be blank, and the receiver's name
+    /// (positions 55-76; 40-54 in CIE and MTE entries, as moov reads them)
+    /// must not be all zeros or spaces where the SEC code requires one.
+    fn mandatory_entry_fields(&mut self, line: u64, bs: &BatchState, b: &RecordBytes) {
+        let k = RecordKind::EntryDetail;
+        let acct = L::entry_detail::DFI_ACCOUNT_NUMBER;
+        if field::is_blank(acct.span.of(b)) {
+            self.push(
+                ValidationError::new(line, k, Rule::MandatoryField, "DFI account number is blank")
+                    .at(acct),
+            );
+        }
+        if !bs.sec.requires_individual_name() {
+            return;
+        }
+        let (range, column) = if matches!(bs.sec, SecCode::Cie | SecCode::Mte) {
+            (39..54, 40)
+        } else {
+            (54..76, 55)
+        };
+        if zeros_or_spaces(&b[range.clone()]) {
+            self.push(
+                ValidationError::new(
+                    line,
+                    k,
+                    Rule::MandatoryField,
+                    format!(
+                        "individual name is mandatory in a {} batch and must not be all zeros or spaces",
+                        bs.sec
+                    ),
+                )
+                .field(L::entry_detail::INDIVIDUAL_NAME.name)
+                .column(column)
+                .found(show(&b[range])),
             );
         }
     }

@@ -28,11 +28,15 @@ def batch_header(sec="PPD", scc=225, name="ACME", cid="1234567890", desc="PAYMEN
             + a("", 6) + "250106" + "   " + "1" + ODFI + num(1, 7))
 
 
-def entry(tc=27, amount=100, name="JANE DOE", sec="PPD", trace=None, seq=1):
+def entry(tc=27, amount=100, name="JANE DOE", sec="PPD", trace=None, seq=1, account="12345"):
     disc = "S " if sec in ("WEB", "TEL") else "  "
     trace = trace or ODFI + num(seq, 7)
-    return ("6" + str(tc) + RDFI + "4" + a("12345", 17) + num(amount, 10) + a("", 15)
-            + a(name, 22) + disc + "0" + trace)
+    if sec in ("CIE", "MTE"):  # individual name at 40-54, identification at 55-76
+        middle = a(name, 15) + a("ID 1", 22)
+    else:
+        middle = a("", 15) + a(name, 22)
+    return ("6" + str(tc) + RDFI + "4" + a(account, 17) + num(amount, 10) + middle
+            + disc + "0" + trace)
 
 
 def build(sec="PPD", scc=225, name="ACME", cid="1234567890", desc="PAYMENT", entries=None):
@@ -74,6 +78,9 @@ write("autoenroll-ppd.ach", build(desc="AUTOENROLL"))
 write("trace-not-odfi.ach", build(entries=[dict(trace="091000010000001")]))
 write("utf8-name-95-bytes.ach", build(entries=[dict(name="JOSÉ DOE")]))
 write("cjk-name.ach", build(entries=[dict(name="JANE 日本")]))
+write("blank-account-ppd.ach", build(entries=[dict(account="")]))
+write("cie-credit.ach", build(sec="CIE", scc=220, entries=[dict(tc=22)]))
+write("zero-individual-name-cie.ach", build(sec="CIE", scc=220, entries=[dict(tc=22, name="000")]))
 long = build()
 long[2] = long[2] + "XY"
 write("long-record-96.ach", long)
