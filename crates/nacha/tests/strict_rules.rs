@@ -290,3 +290,25 @@ mod builder {
         ));
     }
 }
+
+#[test]
+fn a_batch_mixing_forward_entries_and_returns_is_refused() {
+    for opts in [ValidateOptions::default(), ValidateOptions::strict()] {
+        assert_eq!(
+            summary(&findings("mixed-forward-and-return.ach", &opts)),
+            [(Rule::EntryCategory, 4, None, None, Severity::Error)]
+        );
+    }
+}
+
+#[test]
+fn a_dne_prenote_needs_a_government_originator() {
+    only_error(
+        "dne-prenote-osc1.ach",
+        Rule::OriginatorStatusCode,
+        2,
+        79,
+        "originator status code",
+    );
+    clean("dne-prenote-osc2.ach");
+}

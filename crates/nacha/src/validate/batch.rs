@@ -19,7 +19,7 @@ fn arr<const N: usize>(b: &[u8]) -> [u8; N] {
 
 impl Checker {
     pub(super) fn close_batch_without_control(&mut self) {
-        if let Some(bs) = self.batch.take() {
+        if let Some(mut bs) = self.batch.take() {
             if !self.opts.allow_missing_batch_control {
                 self.err(
                     bs.line,
@@ -29,7 +29,7 @@ impl Checker {
                     "batch has no batch control".into(),
                 );
             }
-            self.finish_entry_of(&bs);
+            self.finish_entry_of(&mut bs);
             self.add_batch_totals(&bs);
         }
     }
@@ -162,6 +162,9 @@ impl Checker {
             batch_number: arr(&b[87..94]),
             reversal: &b[53..63] == b"REVERSAL  ",
             reserved,
+            osc: b[78],
+            dne_reported: false,
+            category: None,
             records: 0,
             hash: 0,
             debit: 0,
@@ -201,7 +204,7 @@ impl Checker {
 
     pub(super) fn batch_control(&mut self, line: u64, b: &RecordBytes) {
         let k = RecordKind::BatchControl;
-        let Some(bs) = self.batch.take() else {
+        let Some(mut bs) = self.batch.take() else {
             self.err(
                 line,
                 k,
@@ -211,7 +214,7 @@ impl Checker {
             );
             return;
         };
-        self.finish_entry_of(&bs);
+        self.finish_entry_of(&mut bs);
         let adv = bs.is_adv();
         check_fields(
             &mut self.errors,

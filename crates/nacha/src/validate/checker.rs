@@ -19,6 +19,26 @@ pub(super) struct EntryState {
     pub(super) addenda: u32,
     pub(super) count05: u32,
     pub(super) trace: Option<u64>,
+    pub(super) category: Category,
+}
+
+/// What an entry is, by its addenda (moov-io/ach's entry category): a
+/// forward entry, a return (addenda 99) or a notification of change (98).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Category {
+    Forward,
+    Return,
+    Noc,
+}
+
+impl std::fmt::Display for Category {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Category::Forward => "forward entry",
+            Category::Return => "return",
+            Category::Noc => "notification of change",
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -33,6 +53,10 @@ pub(super) struct BatchState {
     pub(super) batch_number: [u8; 7],
     pub(super) reversal: bool,
     pub(super) reserved: Option<crate::codes::ReservedDescription>,
+    pub(super) osc: u8,
+    pub(super) dne_reported: bool,
+    /// The first entry's category; later entries (NOCs aside) must match.
+    pub(super) category: Option<Category>,
     pub(super) records: u64,
     pub(super) hash: u64,
     pub(super) debit: u64,
@@ -248,7 +272,7 @@ impl Checker {
 
     /// Ends validation and returns every finding.
     pub fn finish(mut self) -> Vec<ValidationError> {
-        if let Some(bs) = self.batch.take() {
+        if let Some(mut bs) = self.batch.take() {
             if !self.opts.allow_missing_batch_control {
                 self.err(
                     bs.line,
@@ -258,7 +282,7 @@ impl Checker {
                     "batch has no batch control".into(),
                 );
             }
-            self.finish_entry_of(&bs);
+            self.finish_entry_of(&mut bs);
         }
         if !self.header_seen && !self.opts.allow_missing_file_header {
             self.err(

@@ -3,7 +3,7 @@
 //! card expiration (SHR), payment type (WEB/TEL), addenda indicator and
 //! trace number order; plus the end-of-entry addenda checks.
 
-use super::checker::{BatchState, Checker, EntryState};
+use super::checker::{BatchState, Category, Checker, EntryState};
 use super::error::{Rule, Severity, ValidationError};
 use super::fields::{check_fields, check_routing, show, zeros_or_spaces};
 use crate::codes::{SecCode, TransactionCode};
@@ -12,7 +12,8 @@ use crate::record::layout as L;
 use crate::record::RecordKind;
 
 impl Checker {
-    pub(super) fn finish_entry_of(&mut self, bs: &BatchState) {
+    pub(super) fn finish_entry_of(&mut self, bs: &mut BatchState) {
+        self.entry_category(bs);
         if let Some(e) = &bs.entry {
             if e.has_indicator && e.addenda == 0 {
                 let f = L::entry_detail::ADDENDA_RECORD_INDICATOR;
@@ -48,7 +49,7 @@ impl Checker {
             );
             return;
         };
-        self.finish_entry_of(&bs);
+        self.finish_entry_of(&mut bs);
         let is_iat = bs.is_iat;
         let is_adv = bs.is_adv();
         let defs = if is_adv {
@@ -110,6 +111,7 @@ impl Checker {
                     }
                 }
                 self.entry_amount_rules(line, &bs, t, amount);
+                self.dne_originator(&mut bs, t);
                 if t.is_debit() {
                     bs.debit += amount;
                 } else {
@@ -208,6 +210,7 @@ impl Checker {
             addenda: 0,
             count05: 0,
             trace,
+            category: Category::Forward,
         });
         self.batch = Some(bs);
     }
@@ -346,5 +349,51 @@ impl Checker {
                 .found(show(&b[range])),
             );
         }
+    }
+
+    /// A batch holds one category of entry (NOCs aside), as moov-io/ach
+    /// requires: forward entries, or returns — judged when an entry ends.
+    fn entry_category(&mut self, bs: &mut BatchState) {
+        let Some((line, cat)) = bs.entry.as_ref().map(|e| (e.line, e.category)) else {
+            return;
+        };
+        if bs.is_adv() {
+            return;
+        }
+        match bs.category {
+            None => bs.category = Some(cat),
+            Some(first) if cat != Category::Noc && cat != first => self.push(
+                ValidationError::new(
+                    line,
+                    RecordKind::EntryDetail,
+                    Rule::EntryCategory,
+                    format!("a {cat} in a batch whose first entry is a {first}"),
+                )
+                .values(first, cat),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    /// Only a federal agency (originator status code 2) may originate DNE
+    /// prenotes (transaction codes 23 and 33), as moov-io/ach checks.
+    fn dne_originator(&mut self, bs: &mut BatchState, t: TransactionCode) {
+        if bs.sec != SecCode::Dne || bs.osc == b'2' || bs.dne_reported || !matches!(t.0, 23 | 33) {
+            return;
+        }
+        bs.dne_reported = true;
+        self.push(
+            ValidationError::new(
+                bs.line,
+                RecordKind::BatchHeader,
+                Rule::OriginatorStatusCode,
+                format!(
+                    "a DNE batch with prenote {t} must have originator status code 2 (a government agency), found {:?}",
+                    show(&[bs.osc])
+                ),
+            )
+            .at(L::batch_header::ORIGINATOR_STATUS_CODE)
+            .found(show(&[bs.osc])),
+        );
     }
 }

@@ -104,6 +104,8 @@ pub enum Rule {
     /// `RETRY PYMT`, `RECLAIM`, `AUTOENROLL`, …) on a batch whose entries
     /// cannot be that kind of entry.
     ReservedDescription,
+    /// A batch mixing forward entries and returns (NOCs may join either).
+    EntryCategory,
     /// A `REVERSAL` batch whose entries go the wrong way (a TEL reversal
     /// holds only credits: TEL forward entries are debits).
     ReversalDirection,
