@@ -1,5 +1,6 @@
 //! Batch structure: the batch header (service class, SEC code, originator
-//! status, company identification, batch number order), batches closed
+//! status, mandatory company name / identification / entry description,
+//! `AUTOENROLL` outside ENR, batch number order), batches closed
 //! without a control, and batch header vs batch control agreement.
 
 use super::checker::{BatchState, Checker};

@@ -235,20 +235,22 @@ impl Checker {
 
     /// Every byte of a record must be in the NACHA character set (printable
     /// ASCII). Control characters are reported per field (errors); this
-    /// reports the first byte beyond ASCII, once per record. Bytes moov
+    /// reports one byte beyond ASCII per record (the first moov refuses too,
+    /// else the first), counting the others. Bytes moov
     /// accepts (Latin-1 letters and a few symbols) are tolerated → a
     /// warning, an error in strict mode; any other is an error.
     fn check_charset(&mut self, line: u64, kind: RecordKind, rec: &RawRecord) {
         let b = rec.bytes();
-        let Some(p) = b.iter().position(|&c| c >= 0x80) else {
-            return;
+        let beyond = |c: &u8| *c >= 0x80;
+        // The first byte moov refuses too, else the first beyond ASCII.
+        let (p, severity) = match b.iter().position(|c| beyond(c) && !moov_tolerates(*c)) {
+            Some(p) => (p, Severity::Error),
+            None => match b.iter().position(beyond) {
+                Some(p) => (p, self.tolerated()),
+                None => return,
+            },
         };
-        let more = b[p + 1..].iter().filter(|&&c| c >= 0x80).count();
-        let severity = if b.iter().all(|&c| c < 0x80 || moov_tolerates(c)) {
-            self.tolerated()
-        } else {
-            Severity::Error
-        };
+        let more = b.iter().filter(|c| beyond(c)).count() - 1;
         let shown = rec.char_at(p);
         let field = super::fields::field_at(kind, b, p + 1);
         let tail = if more > 0 {

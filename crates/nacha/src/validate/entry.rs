@@ -1,7 +1,9 @@
 //! Entry detail records: transaction code vs SEC code and service class,
 //! amounts (prenotes, live entries, TEL debit-only, COR), RDFI check digit,
-//! card expiration (SHR), payment type (WEB/TEL), addenda indicator and
-//! trace number order; plus the end-of-entry addenda checks.
+//! card expiration (SHR), payment type (WEB/TEL), addenda indicator, trace
+//! number order and ODFI prefix, mandatory account number and receiver
+//! name, reserved descriptions vs direction (TEL reversals, return fees),
+//! DNE originators; plus the end-of-entry checks (addenda, entry category).
 
 use super::checker::{BatchState, Category, Checker, EntryState};
 use super::error::{Rule, Severity, ValidationError};

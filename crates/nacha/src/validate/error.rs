@@ -116,8 +116,10 @@ pub enum Rule {
 /// * [`Severity::Error`]: the file breaks a rule; it is not valid.
 /// * [`Severity::Warning`]: the file disagrees with itself in a way tolerant
 ///   bank parsers (e.g. moov-io/ach) accept, because the value is redundant
-///   and recomputed by the receiver: the file control's tallies, and the
-///   service class vs transaction code inside IAT batches. The file is
+///   and recomputed by the receiver (the file control's tallies, and the
+///   service class vs transaction code inside IAT batches), or because the
+///   parser reads it anyway (Latin-1 bytes beyond ASCII, UTF-8 lines of 94
+///   characters but more bytes). The file is
 ///   valid, but the disagreement is reported. [`super::ValidateOptions::strict`]
 ///   turns every warning into an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]

@@ -10,8 +10,10 @@
 //! **Default mode** accepts what a tolerant bank parser (moov-io/ach)
 //! accepts, but still reports the disagreement as a warning: the file
 //! control's redundant tallies (batch count, block count, entry/addenda
-//! count, entry hash, debit/credit totals) not matching the file, and a
-//! transaction code the service class does not allow inside an IAT batch.
+//! count, entry hash, debit/credit totals) not matching the file, a
+//! transaction code the service class does not allow inside an IAT batch,
+//! bytes beyond ASCII that moov's character check accepts (Latin-1 letters
+//! and a few symbols), and UTF-8 lines of 94 characters but more bytes.
 //! Everything else is an error. **Strict mode** ([`ValidateOptions::strict`])
 //! turns every warning into an error; Inflow checks every file it writes in
 //! strict mode ([`crate::NachaFile::to_checked_bytes`]).
