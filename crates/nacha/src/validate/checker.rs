@@ -241,6 +241,9 @@ impl Checker {
     /// warning, an error in strict mode; any other is an error.
     fn check_charset(&mut self, line: u64, kind: RecordKind, rec: &RawRecord) {
         let b = rec.bytes();
+        if b.is_ascii() {
+            return; // the common case, checked a word at a time
+        }
         let beyond = |c: &u8| *c >= 0x80;
         // The first byte moov refuses too, else the first beyond ASCII.
         let (p, severity) = match b.iter().position(|c| beyond(c) && !moov_tolerates(*c)) {
