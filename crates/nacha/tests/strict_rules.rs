@@ -181,6 +181,14 @@ fn a_utf8_name_is_a_95_byte_record_refused_in_strict_mode_and_flagged_by_default
         default[1].to_string(),
         "line 3, column 95: entry detail: warning: record must be 94 bytes, found 95"
     );
+    // The model read from it says the same.
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/strict/utf8-name-95-bytes.ach");
+    let model = nacha::read(&std::fs::read(path).expect("fixture")).expect("reads");
+    assert_eq!(
+        summary(&model.validate(&ValidateOptions::default())),
+        want(Severity::Warning)
+    );
     // ...and refused in strict mode, which every file Inflow writes passes.
     let strict = findings("utf8-name-95-bytes.ach", &ValidateOptions::strict());
     assert_eq!(summary(&strict), want(Severity::Error));

@@ -123,10 +123,16 @@ impl NachaFile {
     pub fn validate(&self, opts: &ValidateOptions) -> Vec<ValidationError> {
         let mut c = Checker::new(opts);
         for (i, rec) in self.records().enumerate() {
+            // A record read from a UTF-8 line is written back as that line.
+            let issue = rec
+                .source()
+                .map(<[u8]>::len)
+                .filter(|&n| n > crate::field::RECORD_LEN)
+                .map(crate::reader::lines::LineIssue::Multibyte);
             c.check_line(&RawLine {
                 line: i as u64 + 1,
                 record: rec.clone(),
-                issue: None,
+                issue,
             });
         }
         let n = self.record_count() as u64;
