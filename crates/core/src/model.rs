@@ -336,6 +336,13 @@ pub fn validate_ach_company_id(field: &str, s: &str) -> Result<String, Validatio
             "ACH company identification must be exactly 10 letters or digits, commonly `1` followed by the EIN",
         ));
     }
+    if crate::text::zeros_or_spaces(s) {
+        return Err(ValidationError::new(
+            field,
+            "invalid_company_id",
+            format!("{field} must not be all zeros"),
+        ));
+    }
     Ok(s.to_ascii_uppercase())
 }
 
@@ -402,6 +409,12 @@ mod tests {
             "1234567890"
         );
         assert!(validate_ach_company_id("achCompanyId", "123").is_err());
+        assert_eq!(
+            validate_ach_company_id("achCompanyId", "0000000000")
+                .unwrap_err()
+                .message,
+            "achCompanyId must not be all zeros"
+        );
     }
 
     #[test]

@@ -99,6 +99,41 @@ pub struct CutoffSummary {
     pub deferred: Vec<String>,
 }
 
+impl CutoffSummary {
+    /// Adds what another cutoff did.
+    pub fn absorb(&mut self, other: CutoffSummary) {
+        self.files.extend(other.files);
+        self.failed.extend(other.failed);
+        self.deferred.extend(other.deferred);
+    }
+}
+
+/// The cutoffs a manual cutoff at `now` runs, in order: when a same-day
+/// window of today is still ahead, first a same-day cutoff for that window
+/// (today's same-day entries go into a same-day file, not the next day),
+/// then the standard cutoff of today (everything else due). Empty when
+/// today is not a banking day.
+pub fn manual_cutoffs(cfg: &AchConfig, now: DateTime<Utc>) -> Vec<Cutoff> {
+    let today = inflow_core::calendar::local_date(now);
+    if !cfg.calendar.is_banking_day(today) {
+        return Vec::new();
+    }
+    let open_window = cfg
+        .cutoffs
+        .next_same_day_cutoff(&cfg.calendar, now)
+        .filter(|c| c.date == today);
+    let as_now = |kind| Cutoff {
+        at: now,
+        date: today,
+        kind,
+    };
+    open_window
+        .map(|w| as_now(w.kind))
+        .into_iter()
+        .chain(std::iter::once(as_now(CutoffKind::Standard)))
+        .collect()
+}
+
 /// The name of the trace counter for an ODFI.
 pub fn trace_counter_name(cfg: &AchConfig) -> String {
     format!("trace.{}", &cfg.odfi_routing.as_string()[..8])

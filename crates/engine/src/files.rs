@@ -107,27 +107,10 @@ pub fn outbound_file_name(creation_date: NaiveDate, modifier: char) -> String {
 }
 
 /// Text for a NACHA alphanumeric field: upper-cased, accents dropped,
-/// anything outside printable ASCII removed, at most `width` characters.
+/// anything outside printable ASCII removed, at most `width` characters
+/// ([`inflow_core::text::nacha_form`]).
 pub fn nacha_text(s: &str, width: usize) -> String {
-    let mut out = String::with_capacity(width);
-    for c in s.chars() {
-        let mapped = match c {
-            'À'..='Å' | 'à'..='å' => 'A',
-            'Ç' | 'ç' => 'C',
-            'È'..='Ë' | 'è'..='ë' => 'E',
-            'Ì'..='Ï' | 'ì'..='ï' => 'I',
-            'Ñ' | 'ñ' => 'N',
-            'Ò'..='Ö' | 'Ø' | 'ò'..='ö' | 'ø' => 'O',
-            'Ù'..='Ü' | 'ù'..='ü' => 'U',
-            'Ý' | 'ý' | 'ÿ' => 'Y',
-            '\t' | '\n' | '\r' => ' ',
-            c if (' '..='~').contains(&c) => c.to_ascii_uppercase(),
-            _ => continue,
-        };
-        out.push(mapped);
-    }
-    let trimmed: String = out.trim().chars().take(width).collect();
-    trimmed.trim_end().to_owned()
+    inflow_core::text::nacha_form(s, width)
 }
 
 /// The individual identification number of a collection's entry: its

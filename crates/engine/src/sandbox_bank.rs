@@ -37,7 +37,12 @@
 //!
 //! Answer files carry real NACHA return/NOC records (transaction codes
 //! 21/26/31/36, addenda 99 and 98, `COR` batches for NOCs) and pass
-//! Inflow's validator in strict mode.
+//! Inflow's validator in strict mode. As a real RDFI's would, each answer
+//! batch is originated by the returning bank (its routing number is the
+//! batch's ODFI identification and the prefix of every trace number), each
+//! answer entry is addressed to the original ODFI (its receiving DFI
+//! identification), the addenda carry the original trace number and the
+//! returning bank, and trace numbers are unique in the whole file.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use inflow_store::{Store, StoreError};
@@ -266,6 +271,11 @@ pub fn answer(outbound: &[u8], cfg: &AchConfig) -> Result<Vec<SandboxAnswer>, Sa
             }
             r[78] = b'1';
             let rdfi8 = nacha::field::digits(&r[3..11]).unwrap_or(0);
+            // The answer goes back to the original ODFI: its routing number
+            // is the answer entry's receiving DFI identification.
+            let odfi8 = &batch.header.bytes()[79..87];
+            r[3..11].copy_from_slice(odfi8);
+            r[11] = nacha::routing::check_digit(odfi8).map_or(b'0', |d| b'0' + d);
             let group = groups.entry((deliver_on, kind)).or_default();
             let pending = match group
                 .batches
@@ -325,6 +335,8 @@ pub fn answer(outbound: &[u8], cfg: &AchConfig) -> Result<Vec<SandboxAnswer>, Sa
                 .ok_or_else(|| SandboxError::Build("no file header".into()))?
         };
         let mut batches = Vec::new();
+        // Trace numbers are unique in the file: one sequence for every batch.
+        let mut seq = 0u64;
         for (n, p) in group.batches.into_iter().enumerate() {
             let original = &file.batches[p.batch].header;
             let mut h = *original.bytes();
@@ -335,8 +347,9 @@ pub fn answer(outbound: &[u8], cfg: &AchConfig) -> Result<Vec<SandboxAnswer>, Sa
             put_num(&mut h[79..87], p.rdfi8);
             put_num(&mut h[87..94], n as u64 + 1);
             let mut entries = p.entries;
-            for (i, e) in entries.iter_mut().enumerate() {
-                let trace = p.rdfi8 * 10_000_000 + i as u64 + 1;
+            for e in entries.iter_mut() {
+                seq += 1;
+                let trace = p.rdfi8 * 10_000_000 + seq;
                 let mut r = *e.detail.bytes();
                 put_num(&mut r[79..94], trace);
                 e.detail = EntryDetail::from_raw(RawRecord::new(r));

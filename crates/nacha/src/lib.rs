@@ -35,8 +35,8 @@ pub use builder::{
     TraceNumber,
 };
 pub use codes::{
-    ChangeCode, CorrectedData, CorrectedField, Correction, ReturnCategory, ReturnCode,
-    ReturnWindow, SecCode, ServiceClass, TransactionCode,
+    ChangeCode, CorrectedData, CorrectedField, Correction, ReservedDescription, ReturnCategory,
+    ReturnCode, ReturnWindow, SecCode, ServiceClass, TransactionCode,
 };
 pub use model::{Batch, Entry, NachaFile};
 pub use reader::{read, read_from, read_validated, ReadError};

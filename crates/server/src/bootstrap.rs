@@ -34,6 +34,28 @@ pub struct Prepared {
     pub state: AppState,
     /// Set in sandbox mode: the demo admin credentials to print.
     pub demo: Option<DemoCredentials>,
+    /// Set in sandbox mode when this start created the operator key from
+    /// `INFLOW_BOOTSTRAP_ADMIN_KEY`: its credentials, to print (the signing
+    /// secret is generated unless `INFLOW_BOOTSTRAP_ADMIN_SIGNING_SECRET`
+    /// gave it, and shown nowhere else).
+    pub bootstrap: Option<DemoCredentials>,
+}
+
+/// Production mode with `INFLOW_BOOTSTRAP_ADMIN_KEY` needs the key's signing
+/// secret too: operator requests must be signed there, and a generated
+/// secret would be shown nowhere.
+pub fn check_bootstrap_admin(config: &Config) -> anyhow::Result<()> {
+    if !config.sandbox
+        && config.bootstrap_admin_key.is_some()
+        && config.bootstrap_admin_signing_secret.is_none()
+    {
+        bail!(
+            "production mode (sandbox = false) with INFLOW_BOOTSTRAP_ADMIN_KEY needs its signing secret: \
+             set INFLOW_BOOTSTRAP_ADMIN_SIGNING_SECRET (bootstrap_admin_signing_secret) to a secret of your own \
+             (e.g. `openssl rand -hex 32`); Inflow will not generate one it cannot show"
+        );
+    }
+    Ok(())
 }
 
 /// Write `contents` to a new file readable only by its owner.
@@ -330,6 +352,7 @@ pub fn card_processor(
 pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     secure_data_dir(&config);
     let key = master_key(&config)?;
+    check_bootstrap_admin(&config)?;
     let ach = Arc::new(ach_config(&config)?);
     let webhook_config = webhook_config(&config)?;
     let store = open_store(&config).await?;
@@ -392,27 +415,47 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     inflow_engine::files::write_pending_files(&state.store, &state.vault, &state.ach)
         .await
         .map_err(|e| anyhow::anyhow!("writing pending ACH files: {e}"))?;
-    let demo = ensure_admin_key(&state).await?;
-    Ok(Prepared { state, demo })
+    let (demo, bootstrap) = match ensure_admin_key(&state).await? {
+        AdminAccess::Demo(d) => (Some(d), None),
+        AdminAccess::Bootstrap(b) => (None, Some(b)),
+        AdminAccess::Existing => (None, None),
+    };
+    Ok(Prepared {
+        state,
+        demo,
+        bootstrap,
+    })
 }
 
 fn demo_file(config: &Config) -> PathBuf {
     config.data_dir.join("demo-credentials.json")
 }
 
+/// How an operator gets in, for start-up to print.
+enum AdminAccess {
+    /// The sandbox demo key (made now or on an earlier start).
+    Demo(DemoCredentials),
+    /// The key just made from `INFLOW_BOOTSTRAP_ADMIN_KEY` (sandbox mode).
+    Bootstrap(DemoCredentials),
+    /// Nothing to print.
+    Existing,
+}
+
 /// Make sure an operator can get in: the bootstrap key from the environment,
 /// or in sandbox mode a demo key whose credentials are kept beside the data.
-async fn ensure_admin_key(state: &AppState) -> anyhow::Result<Option<DemoCredentials>> {
+async fn ensure_admin_key(state: &AppState) -> anyhow::Result<AdminAccess> {
     let config = &state.config;
     let mut tx = state.store.begin().await?;
     if tx.count_active_admin_keys().await? > 0 {
         drop(tx);
         if config.sandbox {
             if let Ok(text) = std::fs::read_to_string(demo_file(config)) {
-                return Ok(serde_json::from_str(&text).ok());
+                if let Ok(demo) = serde_json::from_str(&text) {
+                    return Ok(AdminAccess::Demo(demo));
+                }
             }
         }
-        return Ok(None);
+        return Ok(AdminAccess::Existing);
     }
     let now = state.clock.now();
     if let Some(key) = &config.bootstrap_admin_key {
@@ -435,11 +478,18 @@ async fn ensure_admin_key(state: &AppState) -> anyhow::Result<Option<DemoCredent
         .context("creating the bootstrap admin key from INFLOW_BOOTSTRAP_ADMIN_KEY")?;
         tx.commit().await?;
         tracing::info!(key_id = %issued.api_key.id, "created the first admin key from INFLOW_BOOTSTRAP_ADMIN_KEY");
-        return Ok(None);
+        if !config.sandbox {
+            return Ok(AdminAccess::Existing);
+        }
+        return Ok(AdminAccess::Bootstrap(DemoCredentials {
+            key_id: issued.api_key.id.to_string(),
+            api_key: issued.secret_key,
+            signing_secret: issued.signing_secret,
+        }));
     }
     if !config.sandbox {
         tracing::warn!("no admin key exists: create one with `inflow api-keys create --admin` or set INFLOW_BOOTSTRAP_ADMIN_KEY");
-        return Ok(None);
+        return Ok(AdminAccess::Existing);
     }
     let issued = issue_api_key(
         &mut tx,
@@ -467,5 +517,5 @@ async fn ensure_admin_key(state: &AppState) -> anyhow::Result<Option<DemoCredent
     let _ = std::fs::remove_file(&path);
     write_private(&path, serde_json::to_string_pretty(&demo)?.as_bytes())?;
     tx.commit().await?;
-    Ok(Some(demo))
+    Ok(AdminAccess::Demo(demo))
 }

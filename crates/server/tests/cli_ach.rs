@@ -79,3 +79,41 @@ fn a_missing_file_is_a_clear_error() {
     assert_eq!(code, 2);
     assert!(err.contains("cannot read /nonexistent/file.ach"), "{err}");
 }
+
+fn strict_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../nacha/tests/data/strict")
+        .join(name)
+}
+
+#[test]
+fn trace_numbers_outside_the_odfi_fail_unless_custom_trace_numbers_is_relaxed() {
+    let file = strict_fixture("trace-not-odfi.ach");
+    let (code, out, _) = inflow(&["ach", "validate", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("line 3, column 80: entry detail: trace number 091000010000001 does not start with the batch's ODFI identification 12104288"),
+        "{out}"
+    );
+    let (code, out, _) = inflow(&[
+        "ach",
+        "validate",
+        "--relax",
+        "custom-trace-numbers",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn strict_validation_refuses_a_utf8_record_the_default_mode_only_flags() {
+    let file = strict_fixture("utf8-name-95-bytes.ach");
+    let (code, out, _) = inflow(&["ach", "validate", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out, _) = inflow(&["ach", "validate", "--strict", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("line 3, column 95: entry detail: record must be 94 bytes, found 95"),
+        "{out}"
+    );
+}

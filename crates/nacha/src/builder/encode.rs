@@ -32,8 +32,8 @@ fn put_text(
     if let Some(c) = v.iter().find(|&&c| !(0x20..=0x7e).contains(&c)) {
         return Err(bad(format!("byte 0x{c:02x} is not printable ASCII")));
     }
-    if required && value.trim().is_empty() {
-        return Err(bad("must not be blank".into()));
+    if required && value.bytes().all(|b| b == b'0' || b == b' ') {
+        return Err(bad("must not be blank or all zeros".into()));
     }
     put_alpha(out, v);
     Ok(())
@@ -221,6 +221,11 @@ pub(super) fn entry(
                 "TEL batches allow credits only with entry description REVERSAL".into(),
             ));
         }
+        if tc.is_debit() && pb.reversal {
+            return Err(rule(
+                "a TEL REVERSAL batch reverses TEL debits: it holds only credits".into(),
+            ));
+        }
     }
     if web_tel != e.payment_type.is_some() {
         return Err(rule(
@@ -263,9 +268,16 @@ pub(super) fn entry(
         &mut r[12..29],
         e.account_number,
         "DFI account number",
-        true,
+        false,
         &loc,
     )?;
+    if e.account_number.trim().is_empty() {
+        return Err(BuildError::Field {
+            location: loc(),
+            field: "DFI account number",
+            reason: "must not be blank".into(),
+        });
+    }
     put_num(&mut r[29..39], e.amount_cents);
     put_text(
         &mut r[39..54],
@@ -278,9 +290,16 @@ pub(super) fn entry(
         &mut r[54..76],
         e.individual_name,
         "individual name",
-        true,
+        pb.sec.requires_individual_name(),
         &loc,
     )?;
+    if e.individual_name.trim().is_empty() {
+        return Err(BuildError::Field {
+            location: loc(),
+            field: "individual name",
+            reason: "must not be blank".into(),
+        });
+    }
     match e.payment_type {
         Some(PaymentType::Recurring) => r[76] = b'R',
         Some(PaymentType::Single) => r[76] = b'S',

@@ -18,6 +18,19 @@ pub enum LineIssue {
     Short(usize),
     /// Line longer than 94 characters with non-space data past 94.
     Long(usize),
+    /// Line of 94 UTF-8 characters that is longer than 94 bytes (holds
+    /// multi-byte characters): the record is 94 positions, but not 94 bytes.
+    Multibyte(usize),
+}
+
+/// The byte that stands for a non-ASCII character at its position in the
+/// normalised record: its Latin-1 value when it has one (U+0080–U+00FF),
+/// else 0x81 (a byte no NACHA field may hold).
+fn stand_in(c: char) -> u8 {
+    u8::try_from(u32::from(c))
+        .ok()
+        .filter(|b| *b >= 0x80)
+        .unwrap_or(0x81)
 }
 
 /// One record cut from the input.
@@ -53,10 +66,14 @@ pub fn normalize(line: &[u8]) -> (RawRecord, Option<LineIssue>) {
             let extra_blank = s.chars().skip(RECORD_LEN).all(|c| c == ' ');
             if chars <= RECORD_LEN || extra_blank {
                 for (slot, c) in rec.iter_mut().zip(s.chars()) {
-                    *slot = if c.is_ascii() { c as u8 } else { 0xFF };
+                    *slot = if c.is_ascii() { c as u8 } else { stand_in(c) };
                 }
-                let issue = (chars < RECORD_LEN).then_some(LineIssue::Short(chars));
-                return (RawRecord::with_source(rec, line.into()), issue);
+                let issue = if chars < RECORD_LEN {
+                    LineIssue::Short(chars)
+                } else {
+                    LineIssue::Multibyte(len)
+                };
+                return (RawRecord::with_source(rec, line.into()), Some(issue));
             }
         }
     }
@@ -289,10 +306,12 @@ mod tests {
     fn maps_utf8_characters_to_single_positions() {
         let mut s = String::from("705");
         s.push('¦');
-        s.push_str(&" ".repeat(90));
+        s.push('日');
+        s.push_str(&" ".repeat(89));
         let lines: Vec<_> = SliceLines::new(s.as_bytes()).collect();
-        assert_eq!(lines[0].issue, None);
-        assert_eq!(lines[0].record.bytes()[3], 0xFF);
+        assert_eq!(lines[0].issue, Some(LineIssue::Multibyte(97)));
+        assert_eq!(lines[0].record.bytes()[3], 0xA6, "Latin-1 value of ¦");
+        assert_eq!(lines[0].record.bytes()[4], 0x81, "no Latin-1 value");
         assert_eq!(lines[0].record.output(), s.as_bytes());
     }
 }

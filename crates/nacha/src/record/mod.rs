@@ -87,7 +87,8 @@ impl std::fmt::Display for RecordKind {
 /// The 94 bytes of one record, plus the original source bytes when the
 /// source line was not exactly those 94 bytes (a line of 94 UTF-8
 /// characters that is longer than 94 bytes). In that case every multi-byte
-/// character is represented in `bytes` by one `0xFF` byte, so field
+/// character is represented in `bytes` by one byte (its Latin-1 value, or
+/// 0x81 when it has none), so field
 /// positions still line up, and writing reproduces the original line.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct RawRecord {
@@ -127,6 +128,20 @@ impl RawRecord {
     /// The original source line when it differed from the 94 bytes.
     pub fn source(&self) -> Option<&[u8]> {
         self.source.as_deref()
+    }
+
+    /// The character at 0-based position `p`, shown for a message: the
+    /// source character (`'é' (U+00E9)`) for a record read from a UTF-8
+    /// line, else the byte (`byte 0xE9`).
+    pub fn char_at(&self, p: usize) -> String {
+        let src = self
+            .source
+            .as_deref()
+            .and_then(|s| std::str::from_utf8(s).ok());
+        match src.and_then(|s| s.chars().nth(p)) {
+            Some(c) => format!("{c:?} (U+{:04X})", u32::from(c)),
+            None => format!("byte 0x{:02X}", self.bytes.get(p).copied().unwrap_or(b' ')),
+        }
     }
 
     /// Bytes of a field.

@@ -2,7 +2,7 @@
 //! addenda and entry-detail sequence numbers, return and change codes and
 //! NOC corrected data.
 
-use super::checker::{Checker, EntryState};
+use super::checker::{Category, Checker, EntryState};
 use super::error::{Rule, ValidationError};
 use super::fields::{check_fields, show};
 use crate::codes::{ChangeCode, CorrectedData, ReturnCode, SecCode};
@@ -41,6 +41,13 @@ impl Checker {
         es.addenda += 1;
         let a = Addenda(rec.clone());
         let kind = a.kind();
+        match kind {
+            AddendaKind::Noc | AddendaKind::RefusedNoc => es.category = Category::Noc,
+            AddendaKind::Return | AddendaKind::DishonoredReturn | AddendaKind::ContestedReturn => {
+                es.category = Category::Return
+            }
+            _ => {}
+        }
         let tf = addenda::TYPE_CODE;
         if !es.has_indicator && es.addenda == 1 {
             self.err(

@@ -1,10 +1,11 @@
 //! Batch structure: the batch header (service class, SEC code, originator
-//! status, company identification, batch number order), batches closed
+//! status, mandatory company name / identification / entry description,
+//! `AUTOENROLL` outside ENR, batch number order), batches closed
 //! without a control, and batch header vs batch control agreement.
 
 use super::checker::{BatchState, Checker};
 use super::error::{Rule, ValidationError};
-use super::fields::{check_fields, show};
+use super::fields::{check_fields, show, zeros_or_spaces};
 use crate::codes::{SecCode, ServiceClass};
 use crate::field::{self, RecordBytes};
 use crate::record::layout as L;
@@ -19,7 +20,7 @@ fn arr<const N: usize>(b: &[u8]) -> [u8; N] {
 
 impl Checker {
     pub(super) fn close_batch_without_control(&mut self) {
-        if let Some(bs) = self.batch.take() {
+        if let Some(mut bs) = self.batch.take() {
             if !self.opts.allow_missing_batch_control {
                 self.err(
                     bs.line,
@@ -29,7 +30,7 @@ impl Checker {
                     "batch has no batch control".into(),
                 );
             }
-            self.finish_entry_of(&bs);
+            self.finish_entry_of(&mut bs);
             self.add_batch_totals(&bs);
         }
     }
@@ -116,14 +117,20 @@ impl Checker {
                 .found(show(&[osc])),
             );
         }
-        if !is_iat && field::is_blank(&b[40..50]) {
-            let f = L::batch_header::COMPANY_IDENTIFICATION;
-            self.err(
-                line,
-                k,
-                Rule::MandatoryField,
-                Some(f.name),
-                "company identification is blank".into(),
+        if !is_iat {
+            self.mandatory_company_fields(line, b);
+        }
+        let reserved = crate::codes::ReservedDescription::of(&b[53..63]);
+        if reserved == Some(crate::codes::ReservedDescription::AutoEnroll) && sec != SecCode::Enr {
+            self.push(
+                ValidationError::new(
+                    line,
+                    k,
+                    Rule::ReservedDescription,
+                    format!("company entry description AUTOENROLL is reserved for ENR batches, not {sec}"),
+                )
+                .at(L::batch_header::COMPANY_ENTRY_DESCRIPTION)
+                .found("AUTOENROLL"),
             );
         }
         let bn = field::digits(&b[87..94]);
@@ -155,6 +162,10 @@ impl Checker {
             odfi: arr(&b[79..87]),
             batch_number: arr(&b[87..94]),
             reversal: &b[53..63] == b"REVERSAL  ",
+            reserved,
+            osc: b[78],
+            dne_reported: false,
+            category: None,
             records: 0,
             hash: 0,
             debit: 0,
@@ -164,9 +175,37 @@ impl Checker {
         });
     }
 
+    /// Company name, company identification and company entry
+    /// description are mandatory: all zeros or all spaces is an error.
+    fn mandatory_company_fields(&mut self, line: u64, b: &RecordBytes) {
+        use L::batch_header as H;
+        for d in [
+            H::COMPANY_NAME,
+            H::COMPANY_IDENTIFICATION,
+            H::COMPANY_ENTRY_DESCRIPTION,
+        ] {
+            let v = d.span.of(b);
+            if zeros_or_spaces(v) {
+                self.push(
+                    ValidationError::new(
+                        line,
+                        RecordKind::BatchHeader,
+                        Rule::MandatoryField,
+                        format!(
+                            "{} is mandatory and must not be all zeros or spaces",
+                            d.name
+                        ),
+                    )
+                    .at(d)
+                    .found(show(v)),
+                );
+            }
+        }
+    }
+
     pub(super) fn batch_control(&mut self, line: u64, b: &RecordBytes) {
         let k = RecordKind::BatchControl;
-        let Some(bs) = self.batch.take() else {
+        let Some(mut bs) = self.batch.take() else {
             self.err(
                 line,
                 k,
@@ -176,7 +215,7 @@ impl Checker {
             );
             return;
         };
-        self.finish_entry_of(&bs);
+        self.finish_entry_of(&mut bs);
         let adv = bs.is_adv();
         check_fields(
             &mut self.errors,

@@ -19,6 +19,26 @@ pub(super) struct EntryState {
     pub(super) addenda: u32,
     pub(super) count05: u32,
     pub(super) trace: Option<u64>,
+    pub(super) category: Category,
+}
+
+/// What an entry is, by its addenda (moov-io/ach's entry category): a
+/// forward entry, a return (addenda 99) or a notification of change (98).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Category {
+    Forward,
+    Return,
+    Noc,
+}
+
+impl std::fmt::Display for Category {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Category::Forward => "forward entry",
+            Category::Return => "return",
+            Category::Noc => "notification of change",
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -32,6 +52,11 @@ pub(super) struct BatchState {
     pub(super) odfi: [u8; 8],
     pub(super) batch_number: [u8; 7],
     pub(super) reversal: bool,
+    pub(super) reserved: Option<crate::codes::ReservedDescription>,
+    pub(super) osc: u8,
+    pub(super) dne_reported: bool,
+    /// The first entry's category; later entries (NOCs aside) must match.
+    pub(super) category: Option<Category>,
     pub(super) records: u64,
     pub(super) hash: u64,
     pub(super) debit: u64,
@@ -44,6 +69,12 @@ impl BatchState {
     pub(super) fn is_adv(&self) -> bool {
         self.sec == SecCode::Adv
     }
+}
+
+/// Non-ASCII bytes moov-io/ach's alphanumeric check accepts (as Latin-1
+/// characters): `À`–`ÿ`, no-break space, `¢`, `¬`, `¦`, `±`.
+fn moov_tolerates(c: u8) -> bool {
+    c >= 0xC0 || matches!(c, 0xA0 | 0xA2 | 0xAC | 0xA6 | 0xB1)
 }
 
 /// Streaming validator state.
@@ -158,32 +189,95 @@ impl Checker {
             ),
         }
         self.any_record = true;
-        // A short line is padded with spaces (as moov does) and reported
-        // only when the padded record has another finding, with the
-        // severity of the worst one; a long line is always an error.
+        self.check_charset(line, kind, rec);
+        self.check_length(line, kind, issue, before);
+    }
+
+    /// A short line is padded with spaces (as moov does) and reported only
+    /// when the padded record has another finding, with the severity of the
+    /// worst one; a long line is always an error; a line of 94 characters
+    /// but more bytes (UTF-8) is tolerated as moov does (it counts
+    /// characters) → a warning, an error in strict mode.
+    fn check_length(
+        &mut self,
+        line: u64,
+        kind: RecordKind,
+        issue: Option<LineIssue>,
+        before: usize,
+    ) {
         let worst = self.errors[before..].iter().map(|e| e.severity).max();
-        let len_msg = match issue {
-            Some(LineIssue::Long(n)) => Some((n, Severity::Error)),
-            Some(LineIssue::Short(n)) => worst.map(|s| (n, s)),
-            None => None,
+        let (n, severity, unit) = match issue {
+            Some(LineIssue::Long(n)) => (n, Severity::Error, "characters"),
+            Some(LineIssue::Short(n)) => match worst {
+                Some(s) => (n, s, "characters"),
+                None => return,
+            },
+            Some(LineIssue::Multibyte(n)) => (n, self.tolerated(), "bytes"),
+            None => return,
         };
-        if let Some((n, severity)) = len_msg {
-            self.push(
-                ValidationError::new(
-                    line,
-                    kind,
-                    Rule::RecordLength,
-                    format!("record must be 94 characters, found {n}"),
-                )
-                .values(94, n)
-                .severity(severity),
-            );
+        let column = if n < crate::field::RECORD_LEN {
+            n + 1
+        } else {
+            crate::field::RECORD_LEN + 1
+        };
+        self.push(
+            ValidationError::new(
+                line,
+                kind,
+                Rule::RecordLength,
+                format!("record must be 94 {unit}, found {n}"),
+            )
+            .values(94, n)
+            .column(column)
+            .severity(severity),
+        );
+    }
+
+    /// Every byte of a record must be in the NACHA character set (printable
+    /// ASCII). Control characters are reported per field (errors); this
+    /// reports one byte beyond ASCII per record (the first moov refuses too,
+    /// else the first), counting the others. Bytes moov
+    /// accepts (Latin-1 letters and a few symbols) are tolerated → a
+    /// warning, an error in strict mode; any other is an error.
+    fn check_charset(&mut self, line: u64, kind: RecordKind, rec: &RawRecord) {
+        let b = rec.bytes();
+        if b.is_ascii() {
+            return; // the common case, checked a word at a time
         }
+        let beyond = |c: &u8| *c >= 0x80;
+        // The first byte moov refuses too, else the first beyond ASCII.
+        let (p, severity) = match b.iter().position(|c| beyond(c) && !moov_tolerates(*c)) {
+            Some(p) => (p, Severity::Error),
+            None => match b.iter().position(beyond) {
+                Some(p) => (p, self.tolerated()),
+                None => return,
+            },
+        };
+        let more = b.iter().filter(|c| beyond(c)).count() - 1;
+        let shown = rec.char_at(p);
+        let field = super::fields::field_at(kind, b, p + 1);
+        let tail = if more > 0 {
+            format!(" (and {more} more)")
+        } else {
+            String::new()
+        };
+        let what = field.map_or_else(|| "record".to_owned(), |f| f.to_owned());
+        let mut e = ValidationError::new(
+            line,
+            kind,
+            Rule::InvalidCharacter,
+            format!("{what} holds {shown}, outside the NACHA character set{tail}"),
+        )
+        .column(p + 1)
+        .found(shown)
+        .severity(severity);
+        e.field = field;
+        self.push(e);
     }
 
     /// Ends validation and returns every finding.
     pub fn finish(mut self) -> Vec<ValidationError> {
-        if let Some(bs) = self.batch.take() {
+        if let Some(mut bs) = self.batch.take() {
             if !self.opts.allow_missing_batch_control {
                 self.err(
                     bs.line,
@@ -193,7 +287,7 @@ impl Checker {
                     "batch has no batch control".into(),
                 );
             }
-            self.finish_entry_of(&bs);
+            self.finish_entry_of(&mut bs);
         }
         if !self.header_seen && !self.opts.allow_missing_file_header {
             self.err(

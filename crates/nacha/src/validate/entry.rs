@@ -1,18 +1,21 @@
 //! Entry detail records: transaction code vs SEC code and service class,
 //! amounts (prenotes, live entries, TEL debit-only, COR), RDFI check digit,
-//! card expiration (SHR), payment type (WEB/TEL), addenda indicator and
-//! trace number order; plus the end-of-entry addenda checks.
+//! card expiration (SHR), payment type (WEB/TEL), addenda indicator, trace
+//! number order and ODFI prefix, mandatory account number and receiver
+//! name, reserved descriptions vs direction (TEL reversals, return fees),
+//! DNE originators; plus the end-of-entry checks (addenda, entry category).
 
-use super::checker::{BatchState, Checker, EntryState};
+use super::checker::{BatchState, Category, Checker, EntryState};
 use super::error::{Rule, Severity, ValidationError};
-use super::fields::{check_fields, check_routing, show};
+use super::fields::{check_fields, check_routing, show, zeros_or_spaces};
 use crate::codes::{SecCode, TransactionCode};
 use crate::field::{self, RecordBytes};
 use crate::record::layout as L;
 use crate::record::RecordKind;
 
 impl Checker {
-    pub(super) fn finish_entry_of(&mut self, bs: &BatchState) {
+    pub(super) fn finish_entry_of(&mut self, bs: &mut BatchState) {
+        self.entry_category(bs);
         if let Some(e) = &bs.entry {
             if e.has_indicator && e.addenda == 0 {
                 let f = L::entry_detail::ADDENDA_RECORD_INDICATOR;
@@ -48,7 +51,7 @@ impl Checker {
             );
             return;
         };
-        self.finish_entry_of(&bs);
+        self.finish_entry_of(&mut bs);
         let is_iat = bs.is_iat;
         let is_adv = bs.is_adv();
         let defs = if is_adv {
@@ -110,6 +113,7 @@ impl Checker {
                     }
                 }
                 self.entry_amount_rules(line, &bs, t, amount);
+                self.dne_originator(&mut bs, t);
                 if t.is_debit() {
                     bs.debit += amount;
                 } else {
@@ -181,6 +185,25 @@ impl Checker {
         if trace.is_some() {
             bs.last_trace = trace;
         }
+        if !is_adv && !self.opts.custom_trace_numbers && b[79..87] != bs.odfi {
+            self.push(
+                ValidationError::new(
+                    line,
+                    k,
+                    Rule::TracePrefix,
+                    format!(
+                        "trace number {} does not start with the batch's ODFI identification {}",
+                        show(&b[79..94]),
+                        show(&bs.odfi)
+                    ),
+                )
+                .at(L::entry_detail::TRACE_NUMBER)
+                .values(show(&bs.odfi), show(&b[79..87])),
+            );
+        }
+        if !is_adv && !is_iat {
+            self.mandatory_entry_fields(line, &bs, b);
+        }
         bs.hash += field::digits(&b[3..11]).unwrap_or(0);
         bs.records += 1;
         bs.entry = Some(EntryState {
@@ -189,6 +212,7 @@ impl Checker {
             addenda: 0,
             count05: 0,
             trace,
+            category: Category::Forward,
         });
         self.batch = Some(bs);
     }
@@ -238,6 +262,7 @@ impl Checker {
                 .found(t),
             );
         }
+        self.reserved_description_rules(line, bs, t);
         if bs.sec == SecCode::Cor && !t.is_return_or_noc() {
             self.push(
                 ValidationError::new(
@@ -250,5 +275,127 @@ impl Checker {
                 .found(t),
             );
         }
+    }
+
+    /// A TEL `REVERSAL` batch reverses TEL debits, so it holds only
+    /// credits; `RETURN FEE`, `RETRY PYMT` and `RECLAIM` entries are debits.
+    fn reserved_description_rules(&mut self, line: u64, bs: &BatchState, t: TransactionCode) {
+        let k = RecordKind::EntryDetail;
+        let tcf = L::entry_detail::TRANSACTION_CODE;
+        if t.is_return_or_noc() {
+            return;
+        }
+        if bs.sec == SecCode::Tel && bs.reversal && t.is_debit() {
+            self.push(
+                ValidationError::new(
+                    line,
+                    k,
+                    Rule::ReversalDirection,
+                    format!(
+                        "a TEL REVERSAL batch holds only credits (TEL entries are debits); transaction code {t} is a debit"
+                    ),
+                )
+                .at(tcf)
+                .found(t),
+            );
+        }
+        if let Some(r) = bs.reserved.filter(|r| r.debits_only() && t.is_credit()) {
+            self.push(
+                ValidationError::new(
+                    line,
+                    k,
+                    Rule::ReservedDescription,
+                    format!(
+                        "company entry description {r} is reserved for debit entries; transaction code {t} is a credit"
+                    ),
+                )
+                .at(tcf)
+                .found(t),
+            );
+        }
+    }
+
+    /// The DFI account number must not be blank, and the receiver's name
+    /// (positions 55-76; 40-54 in CIE and MTE entries, as moov reads them)
+    /// must not be all zeros or spaces where the SEC code requires one.
+    fn mandatory_entry_fields(&mut self, line: u64, bs: &BatchState, b: &RecordBytes) {
+        let k = RecordKind::EntryDetail;
+        let acct = L::entry_detail::DFI_ACCOUNT_NUMBER;
+        if field::is_blank(acct.span.of(b)) {
+            self.push(
+                ValidationError::new(line, k, Rule::MandatoryField, "DFI account number is blank")
+                    .at(acct),
+            );
+        }
+        if !bs.sec.requires_individual_name() {
+            return;
+        }
+        let (range, column) = if matches!(bs.sec, SecCode::Cie | SecCode::Mte) {
+            (39..54, 40)
+        } else {
+            (54..76, 55)
+        };
+        if zeros_or_spaces(&b[range.clone()]) {
+            self.push(
+                ValidationError::new(
+                    line,
+                    k,
+                    Rule::MandatoryField,
+                    format!(
+                        "individual name is mandatory in a {} batch and must not be all zeros or spaces",
+                        bs.sec
+                    ),
+                )
+                .field(L::entry_detail::INDIVIDUAL_NAME.name)
+                .column(column)
+                .found(show(&b[range])),
+            );
+        }
+    }
+
+    /// A batch holds one category of entry (NOCs aside), as moov-io/ach
+    /// requires: forward entries, or returns — judged when an entry ends.
+    fn entry_category(&mut self, bs: &mut BatchState) {
+        let Some((line, cat)) = bs.entry.as_ref().map(|e| (e.line, e.category)) else {
+            return;
+        };
+        if bs.is_adv() {
+            return;
+        }
+        match bs.category {
+            None => bs.category = Some(cat),
+            Some(first) if cat != Category::Noc && cat != first => self.push(
+                ValidationError::new(
+                    line,
+                    RecordKind::EntryDetail,
+                    Rule::EntryCategory,
+                    format!("a {cat} in a batch whose first entry is a {first}"),
+                )
+                .values(first, cat),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    /// Only a federal agency (originator status code 2) may originate DNE
+    /// prenotes (transaction codes 23 and 33), as moov-io/ach checks.
+    fn dne_originator(&mut self, bs: &mut BatchState, t: TransactionCode) {
+        if bs.sec != SecCode::Dne || bs.osc == b'2' || bs.dne_reported || !matches!(t.0, 23 | 33) {
+            return;
+        }
+        bs.dne_reported = true;
+        self.push(
+            ValidationError::new(
+                bs.line,
+                RecordKind::BatchHeader,
+                Rule::OriginatorStatusCode,
+                format!(
+                    "a DNE batch with prenote {t} must have originator status code 2 (a government agency), found {:?}",
+                    show(&[bs.osc])
+                ),
+            )
+            .at(L::batch_header::ORIGINATOR_STATUS_CODE)
+            .found(show(&[bs.osc])),
+        );
     }
 }

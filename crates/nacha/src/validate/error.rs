@@ -27,7 +27,8 @@ pub enum Rule {
     MissingBatchControl,
     /// Records after the file control that are not padding.
     DataAfterFileControl,
-    /// Control character in a field.
+    /// A byte outside the NACHA character set (control characters, and
+    /// anything beyond printable ASCII).
     InvalidCharacter,
     /// Field must be digits.
     NotNumeric,
@@ -99,6 +100,15 @@ pub enum Rule {
     CorrectedData,
     /// Invalid immediate origin.
     ImmediateOrigin,
+    /// A company entry description NACHA reserves (`RETURN FEE`,
+    /// `RETRY PYMT`, `RECLAIM`, `AUTOENROLL`, …) on a batch whose entries
+    /// cannot be that kind of entry.
+    ReservedDescription,
+    /// A batch mixing forward entries and returns (NOCs may join either).
+    EntryCategory,
+    /// A `REVERSAL` batch whose entries go the wrong way (a TEL reversal
+    /// holds only credits: TEL forward entries are debits).
+    ReversalDirection,
 }
 
 /// How serious a finding is.
@@ -106,8 +116,10 @@ pub enum Rule {
 /// * [`Severity::Error`]: the file breaks a rule; it is not valid.
 /// * [`Severity::Warning`]: the file disagrees with itself in a way tolerant
 ///   bank parsers (e.g. moov-io/ach) accept, because the value is redundant
-///   and recomputed by the receiver: the file control's tallies, and the
-///   service class vs transaction code inside IAT batches. The file is
+///   and recomputed by the receiver (the file control's tallies, and the
+///   service class vs transaction code inside IAT batches), or because the
+///   parser reads it anyway (Latin-1 bytes beyond ASCII, UTF-8 lines of 94
+///   characters but more bytes). The file is
 ///   valid, but the disagreement is reported. [`super::ValidateOptions::strict`]
 ///   turns every warning into an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -134,6 +146,11 @@ pub struct ValidationError {
     /// 1-based line number (record number for files without newlines);
     /// 0 for file-level findings with no line.
     pub line: u64,
+    /// 1-based column (position in the record) where the problem starts,
+    /// when it is about a position: the offending byte, the first byte past
+    /// 94, or the start of the field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
     /// Kind of record the finding is about.
     pub record: RecordKind,
     /// Field name, if the finding is about one field.
@@ -152,8 +169,10 @@ pub struct ValidationError {
 
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line > 0 {
-            write!(f, "line {}: ", self.line)?;
+        match (self.line, self.column) {
+            (0, _) => {}
+            (l, Some(c)) => write!(f, "line {l}, column {c}: ")?,
+            (l, None) => write!(f, "line {l}: ")?,
         }
         write!(f, "{}: ", self.record)?;
         if self.severity == Severity::Warning {
@@ -168,6 +187,7 @@ impl ValidationError {
     pub fn new(line: u64, record: RecordKind, rule: Rule, message: impl Into<String>) -> Self {
         ValidationError {
             line,
+            column: None,
             record,
             field: None,
             rule,
@@ -205,6 +225,17 @@ impl ValidationError {
         self.expected = Some(expected.to_string());
         self.found = Some(found.to_string());
         self
+    }
+
+    /// Sets the 1-based column.
+    pub fn column(mut self, column: usize) -> Self {
+        self.column = u32::try_from(column).ok();
+        self
+    }
+
+    /// Sets the field name and the column where the field starts.
+    pub fn at(self, def: crate::record::layout::FieldDef) -> Self {
+        self.field(def.name).column(def.span.start)
     }
 
     /// Sets only the found value.

@@ -19,6 +19,35 @@ pub(crate) fn show(bytes: &[u8]) -> String {
     s
 }
 
+/// The name of the field holding 1-based position `pos` of a record of
+/// `kind`, for the layouts the validator knows without batch context
+/// (addenda types are told apart by their type code).
+pub(crate) fn field_at(kind: RecordKind, rec: &RecordBytes, pos: usize) -> Option<&'static str> {
+    use crate::record::layout as L;
+    let defs: &[FieldDef] = match kind {
+        RecordKind::FileHeader => L::file_header::ALL,
+        RecordKind::BatchHeader => L::batch_header::ALL,
+        RecordKind::EntryDetail => L::entry_detail::ALL,
+        RecordKind::BatchControl => L::batch_control::ALL,
+        RecordKind::FileControl => L::file_control::ALL,
+        RecordKind::Addenda => return addenda_field_at(rec, pos),
+        _ => return None,
+    };
+    defs.iter()
+        .find(|d| (d.span.start..d.span.start + d.span.len).contains(&pos))
+        .map(|d| d.name)
+}
+
+fn addenda_field_at(rec: &RecordBytes, pos: usize) -> Option<&'static str> {
+    (&rec[1..3] == b"05" && (4..=83).contains(&pos)).then_some("payment related information")
+}
+
+/// True when a mandatory alphanumeric field holds nothing but zeros and
+/// spaces (moov's "contains only spaces and zeros").
+pub(crate) fn zeros_or_spaces(v: &[u8]) -> bool {
+    v.iter().all(|&b| b == b'0' || b == b' ')
+}
+
 /// Checks every non-special field of `defs` and pushes findings.
 pub(crate) fn check_fields(
     out: &mut Vec<ValidationError>,

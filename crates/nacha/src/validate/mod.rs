@@ -10,8 +10,10 @@
 //! **Default mode** accepts what a tolerant bank parser (moov-io/ach)
 //! accepts, but still reports the disagreement as a warning: the file
 //! control's redundant tallies (batch count, block count, entry/addenda
-//! count, entry hash, debit/credit totals) not matching the file, and a
-//! transaction code the service class does not allow inside an IAT batch.
+//! count, entry hash, debit/credit totals) not matching the file, a
+//! transaction code the service class does not allow inside an IAT batch,
+//! bytes beyond ASCII that moov's character check accepts (Latin-1 letters
+//! and a few symbols), and UTF-8 lines of 94 characters but more bytes.
 //! Everything else is an error. **Strict mode** ([`ValidateOptions::strict`])
 //! turns every warning into an error; Inflow checks every file it writes in
 //! strict mode ([`crate::NachaFile::to_checked_bytes`]).
@@ -49,6 +51,11 @@ pub struct ValidateOptions {
     pub allow_unordered_trace_numbers: bool,
     /// Accept any `Rnn` return code with two digits ([`Rule::ReturnCode`]).
     pub allow_custom_return_codes: bool,
+    /// Do not require trace numbers to start with the batch's ODFI
+    /// identification ([`Rule::TracePrefix`]), as moov-io/ach's
+    /// `customTraceNumbers` (which also drops the ascending-order check;
+    /// here that is [`Self::allow_unordered_trace_numbers`]).
+    pub custom_trace_numbers: bool,
     /// Skip the check digit of the immediate destination.
     pub skip_destination_check_digit: bool,
     /// Accept a file without a file header ([`Rule::MissingFileHeader`]).
@@ -116,10 +123,16 @@ impl NachaFile {
     pub fn validate(&self, opts: &ValidateOptions) -> Vec<ValidationError> {
         let mut c = Checker::new(opts);
         for (i, rec) in self.records().enumerate() {
+            // A record read from a UTF-8 line is written back as that line.
+            let issue = rec
+                .source()
+                .map(<[u8]>::len)
+                .filter(|&n| n > crate::field::RECORD_LEN)
+                .map(crate::reader::lines::LineIssue::Multibyte);
             c.check_line(&RawLine {
                 line: i as u64 + 1,
                 record: rec.clone(),
-                issue: None,
+                issue,
             });
         }
         let n = self.record_count() as u64;

@@ -231,10 +231,12 @@ pub struct CutoffView {
     pub deferred: Vec<String>,
 }
 
-/// Run a standard cutoff now: every due pending collection goes into a file (operator keys).
+/// Run a cutoff now: every due pending collection goes into a file (operator keys).
 ///
-/// Answers 201 when at least one file was created, else 200 (nothing was
-/// due, or nothing due could be filed).
+/// While a same-day window of today is still ahead, today's same-day
+/// entries go into a same-day file for that window first; everything else
+/// due goes into the standard file. Answers 201 when at least one file was
+/// created, else 200 (nothing was due, or nothing due could be filed).
 #[utoipa::path(post, path = "/v1/ach/cutoffs", tag = "ach",
     responses((status = 201, body = CutoffView), (status = 200, body = CutoffView, description = "No file was created"), (status = 409, body = ErrorBody)))]
 pub async fn run_cutoff_now(
@@ -244,7 +246,8 @@ pub async fn run_cutoff_now(
     auth.require_admin()?;
     let now = state.clock.now();
     let today = inflow_core::calendar::local_date(now);
-    if !state.ach.calendar.is_banking_day(today) {
+    let cutoffs = inflow_engine::cutoff::manual_cutoffs(&state.ach, now);
+    if cutoffs.is_empty() {
         return Err(ApiError::conflict(
             "not_a_banking_day",
             format!(
@@ -253,11 +256,6 @@ pub async fn run_cutoff_now(
             ),
         ));
     }
-    let cutoff = inflow_core::calendar::Cutoff {
-        at: now,
-        date: today,
-        kind: inflow_core::calendar::CutoffKind::Standard,
-    };
     let fail = |e: inflow_engine::files::AchError| {
         tracing::error!(error = %e, "manual cutoff failed");
         ApiError::internal()
@@ -265,10 +263,14 @@ pub async fn run_cutoff_now(
     inflow_engine::release::release_due(&state.store, &state.ach, now)
         .await
         .map_err(fail)?;
-    let summary =
-        inflow_engine::cutoff::run_cutoff(&state.store, &state.vault, &state.ach, &cutoff, now)
-            .await
-            .map_err(fail)?;
+    let mut summary = inflow_engine::cutoff::CutoffSummary::default();
+    for cutoff in &cutoffs {
+        summary.absorb(
+            inflow_engine::cutoff::run_cutoff(&state.store, &state.vault, &state.ach, cutoff, now)
+                .await
+                .map_err(fail)?,
+        );
+    }
     inflow_engine::files::write_pending_files(&state.store, &state.vault, &state.ach)
         .await
         .map_err(fail)?;

@@ -14,7 +14,7 @@ use inflow_core::model::{
     validate_external_id, validate_metadata, AccountValidation, BankPaymentMethod, Metadata,
     PaymentMethodStatus, PaymentMethodType, ValidationMethod, ValidationStatus,
 };
-use inflow_core::text::bounded_text;
+use inflow_core::text::{bounded_text, validate_holder_name};
 use inflow_engine::view::{payment_method_view, PaymentMethodView};
 use inflow_engine::{holds, status_changes};
 use inflow_store::repo::payment_methods::PaymentMethodFilter;
@@ -137,7 +137,7 @@ pub async fn create(
     })?;
     let routing = RoutingNumber::parse("usBankAccount.routingNumber", &bank.routing_number)?;
     let number = AccountNumber::parse("usBankAccount.accountNumber", &bank.account_number)?;
-    let holder_name = bounded_text("usBankAccount.holderName", &bank.holder_name, 1, 22 * 4)?;
+    let holder_name = validate_holder_name("usBankAccount.holderName", &bank.holder_name, 22 * 4)?;
     let counterparty_id = body
         .counterparty_id
         .as_deref()
@@ -293,7 +293,7 @@ pub async fn update(
                     .transpose()?;
             }
             if let Some(name) = body.holder_name {
-                pm.holder_name = bounded_text("holderName", &name, 1, 88)?;
+                pm.holder_name = validate_holder_name("holderName", &name, 88)?;
             }
             if let Some(ext) = body.external_id {
                 pm.external_id = Some(validate_external_id("externalId", &ext)?);

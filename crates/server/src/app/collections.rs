@@ -16,12 +16,12 @@ use inflow_core::collection::{
 use inflow_core::crypto::Vault;
 use inflow_core::ids::{AccountId, CollectionId, CounterpartyId, PaymentMethodId};
 use inflow_core::model::{
-    nacha_text, validate_external_id, validate_metadata, AccountStatus, AccountValidation,
-    Customer, CustomerKind, CustomerStatus, Metadata, PaymentMethodStatus, ValidationMethod,
-    ValidationStatus,
+    nacha_text, validate_ach_company_name, validate_external_id, validate_metadata, AccountStatus,
+    AccountValidation, Customer, CustomerKind, CustomerStatus, Metadata, PaymentMethodStatus,
+    ValidationMethod, ValidationStatus,
 };
 use inflow_core::money::Money;
-use inflow_core::text::bounded_text;
+use inflow_core::text::{bounded_text, validate_entry_description, validate_holder_name};
 use inflow_engine::config::AchConfig;
 use inflow_store::{StoreError, Tx};
 
@@ -123,7 +123,7 @@ async fn resolve_source(
             }
             let routing = RoutingNumber::parse("oneTimeSource.routingNumber", &s.routing_number)?;
             let number = AccountNumber::parse("oneTimeSource.accountNumber", &s.account_number)?;
-            let holder_name = bounded_text("oneTimeSource.holderName", &s.holder_name, 1, 88)?;
+            let holder_name = validate_holder_name("oneTimeSource.holderName", &s.holder_name, 88)?;
             return Ok(ResolvedSource {
                 payment_method_id: None,
                 counterparty_id: None,
@@ -441,7 +441,7 @@ pub async fn build_ach_collection(
         None => None,
     };
     let company_name = match req.company_name.as_deref() {
-        Some(n) => nacha_text("companyName", n, 16)?,
+        Some(n) => validate_ach_company_name("companyName", n)?,
         None => customer.company_name_or(rules.default_company_name),
     };
     if !customer.may_use_company_name(rules.default_company_name, &company_name) {
@@ -456,7 +456,7 @@ pub async fn build_ach_collection(
         .clone()
         .unwrap_or_else(|| rules.default_company_id.to_owned());
     let company_entry_description = match req.company_entry_description.as_deref() {
-        Some(d) => nacha_text("companyEntryDescription", d, 10)?,
+        Some(d) => validate_entry_description("companyEntryDescription", d)?,
         None if req.entry_type == AchEntryType::Prenote => "PRENOTE".to_owned(),
         None => "PAYMENT".to_owned(),
     };

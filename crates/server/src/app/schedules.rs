@@ -11,12 +11,12 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use inflow_core::calendar::{local_date, plan_entry, ProcessingMode};
 use inflow_core::collection::{AchCollection, AchEntryType, Authorization, PaymentType, SecCode};
 use inflow_core::ids::{PaymentMethodId, ScheduleId};
-use inflow_core::model::{nacha_text, validate_external_id, validate_metadata, Customer, Metadata};
+use inflow_core::model::{validate_external_id, validate_metadata, Customer, Metadata};
 use inflow_core::money::Money;
 use inflow_core::schedule::{
     AmountChange, Recurrence, RetryPolicy, Schedule, ScheduleStatus, ScheduleStatusChange,
 };
-use inflow_core::text::bounded_text;
+use inflow_core::text::{bounded_text, validate_entry_description};
 use inflow_engine::schedules::{schedule_event, OccurrenceFactory, OccurrenceRequest, Refusal};
 use inflow_store::{StoreError, Tx, WriteFuture};
 
@@ -154,15 +154,8 @@ pub async fn build_schedule(
     let description = req
         .company_entry_description
         .as_deref()
-        .map(|d| nacha_text("companyEntryDescription", d, 10))
+        .map(|d| validate_entry_description("companyEntryDescription", d))
         .transpose()?;
-    if description.as_deref() == Some(inflow_core::schedule::RETRY_ENTRY_DESCRIPTION) {
-        return Err(ApiError::invalid(
-            "reserved_entry_description",
-            "RETRY PYMT is reserved for retries of returned entries",
-            "companyEntryDescription",
-        ));
-    }
     let cal = &rules.ach.calendar;
     let first_run = req.recurrence.run_date(cal, 1).ok_or_else(|| {
         ApiError::invalid("invalid_date", "startDate is out of range", "startDate")

@@ -29,6 +29,11 @@ pub enum AchCommand {
         /// Relax a named rule (repeatable), for bank files known to break it.
         #[arg(long, value_enum, value_name = "RULE")]
         relax: Vec<Relax>,
+        /// Strict mode (what every file Inflow writes passes): findings that
+        /// are warnings by default (file control tallies, Latin-1 bytes and
+        /// UTF-8 records over 94 bytes that moov-io/ach tolerates) are errors.
+        #[arg(long)]
+        strict: bool,
     },
 }
 
@@ -42,10 +47,16 @@ pub enum Relax {
     MissingFileHeader,
     MissingFileControl,
     MissingBatchControl,
+    /// Trace numbers need not start with the batch's ODFI identification
+    /// (moov-io/ach's `customTraceNumbers`).
+    CustomTraceNumbers,
 }
 
-fn options(relax: &[Relax]) -> ValidateOptions {
-    let mut o = ValidateOptions::default();
+fn options(relax: &[Relax], strict: bool) -> ValidateOptions {
+    let mut o = ValidateOptions {
+        strict,
+        ..ValidateOptions::default()
+    };
     for r in relax {
         match r {
             Relax::UnorderedBatchNumbers => o.allow_unordered_batch_numbers = true,
@@ -55,6 +66,7 @@ fn options(relax: &[Relax]) -> ValidateOptions {
             Relax::MissingFileHeader => o.allow_missing_file_header = true,
             Relax::MissingFileControl => o.allow_missing_file_control = true,
             Relax::MissingBatchControl => o.allow_missing_batch_control = true,
+            Relax::CustomTraceNumbers => o.custom_trace_numbers = true,
         }
     }
     o
@@ -73,9 +85,14 @@ pub fn run(cmd: AchCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        AchCommand::Validate { file, json, relax } => {
+        AchCommand::Validate {
+            file,
+            json,
+            relax,
+            strict,
+        } => {
             let bytes = read(&file)?;
-            let report = validate_report(&bytes, &options(&relax));
+            let report = validate_report(&bytes, &options(&relax, strict));
             if json {
                 super::print_json(&report)?;
             } else {

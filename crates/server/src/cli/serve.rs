@@ -30,6 +30,13 @@ pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
         println!("    API key:        {}", demo.api_key);
         println!("    Signing secret: {}", demo.signing_secret);
     }
+    if let Some(b) = &prepared.bootstrap {
+        println!(
+            "  Operator key created from INFLOW_BOOTSTRAP_ADMIN_KEY (sandbox only; shown once):"
+        );
+        println!("    Key id:         {}", b.key_id);
+        println!("    Signing secret: {}", b.signing_secret);
+    }
     tracing::info!(addr = %running.addr, mode, "listening");
     running.run_until_signal().await;
     Ok(ExitCode::SUCCESS)

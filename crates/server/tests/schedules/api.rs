@@ -92,6 +92,16 @@ async fn bad_schedule_requests_are_refused_naming_the_field(b: Backend) {
             "reserved_entry_description",
         ),
         (
+            json!({"frequency": "monthly", "startDate": start, "occurrences": 3, "companyEntryDescription": "reversal"}),
+            "companyEntryDescription",
+            "reserved_entry_description",
+        ),
+        (
+            json!({"frequency": "monthly", "startDate": start, "occurrences": 3, "companyEntryDescription": "0000000000"}),
+            "companyEntryDescription",
+            "invalid_entry_description",
+        ),
+        (
             json!({"frequency": "monthly", "startDate": start, "occurrences": 3, "secCode": "CCD"}),
             "secCode",
             "sec_code_mismatch",
