@@ -20,7 +20,7 @@ use utoipa::{PartialSchema, ToSchema};
 use crate::api::common::CURSOR_PATTERN;
 use crate::http::idempotency::MAX_KEY_LEN;
 
-/// POST operations that do not take `Idempotency-Key`: the inbound upload
+/// Writes (POST, PUT, PATCH, DELETE all take `Idempotency-Key`) that do not: the inbound upload
 /// and the bank's webhooks deduplicate by content, the cutoff and the clock
 /// are operator actions that are safe to repeat.
 const WITHOUT_IDEMPOTENCY_KEY: &[&str] = &[
@@ -128,7 +128,8 @@ fn apply_to_operation(path: &str, method: &HttpMethod, operation: &mut Operation
         );
     }
     bound_query_parameters(path, operation);
-    if matches!(method, HttpMethod::Post) && !WITHOUT_IDEMPOTENCY_KEY.contains(&path) {
+    let writes = !matches!(method, HttpMethod::Get);
+    if writes && !WITHOUT_IDEMPOTENCY_KEY.contains(&path) {
         add_idempotency_key(operation);
     }
 }
