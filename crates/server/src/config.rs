@@ -246,6 +246,8 @@ pub struct Config {
     pub ach: AchSettings,
     pub webhooks: WebhookSettings,
     pub cards: CardSettings,
+    /// Per-API-key request rate (`[rate_limit]`, `INFLOW_RATE_LIMIT__<FIELD>`).
+    pub rate_limit: crate::http::rate_limit::RateLimitSettings,
 }
 
 impl std::fmt::Debug for Config {
@@ -307,6 +309,7 @@ impl Default for Config {
             ach: AchSettings::default(),
             webhooks: WebhookSettings::default(),
             cards: CardSettings::default(),
+            rate_limit: Default::default(),
             bootstrap_admin_key: None,
             bootstrap_admin_signing_secret: None,
         }

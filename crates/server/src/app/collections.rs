@@ -14,7 +14,7 @@ use inflow_core::collection::{
     PaymentType, ProcessingMode, SecCode, StatusChange,
 };
 use inflow_core::crypto::Vault;
-use inflow_core::ids::{AccountId, CollectionId, CounterpartyId, PaymentMethodId};
+use inflow_core::ids::{CollectionId, CounterpartyId, PaymentMethodId};
 use inflow_core::model::{
     nacha_text, validate_ach_company_name, validate_external_id, validate_metadata, AccountStatus,
     AccountValidation, Customer, CustomerKind, CustomerStatus, Metadata, PaymentMethodStatus,
@@ -25,6 +25,7 @@ use inflow_core::text::{bounded_text, validate_entry_description, validate_holde
 use inflow_engine::config::AchConfig;
 use inflow_store::{StoreError, Tx};
 
+use crate::app::destination::DestinationRef;
 use crate::error::ApiError;
 
 /// A one-time bank account given in the request.
@@ -48,7 +49,7 @@ pub enum Source {
 /// A collection request after JSON parsing, before the rules.
 #[derive(Debug, Clone)]
 pub struct NewAchCollection {
-    pub destination_account_id: String,
+    pub destination: DestinationRef,
     pub source: Source,
     pub counterparty_id: Option<String>,
     pub entry_type: AchEntryType,
@@ -140,7 +141,7 @@ async fn resolve_source(
         Source::PaymentMethod(pm_id) => (pm_id, "paymentMethodId"),
         Source::PaymentMethodExternalId(ext) => {
             let filter = inflow_store::repo::payment_methods::PaymentMethodFilter {
-                external_id: Some(ext),
+                external_id: Some(ext.clone()),
                 ..Default::default()
             };
             let found = tx
@@ -152,22 +153,31 @@ async fn resolve_source(
                 .await?
                 .data
                 .into_iter()
-                .next()
-                .ok_or_else(|| {
-                    ApiError::not_found("payment method").with_param("paymentMethodExternalId")
-                })?;
-            (found.id, "paymentMethodExternalId")
+                .next();
+            match found {
+                Some(pm) => (pm.id, "paymentMethodExternalId"),
+                None => {
+                    let card = tx
+                        .get_card_payment_method_by_external_id(&customer.id, &ext)
+                        .await;
+                    return Err(missing_bank_account(
+                        card.map(|c| c.id),
+                        "paymentMethodExternalId",
+                    ));
+                }
+            }
         }
     };
     // Locked, then read: the status checked below is current.
     tx.lock_collection_payment_method(&pm_id).await?;
-    let pm = tx
-        .get_bank_payment_method(&customer.id, &pm_id)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("payment method").with_param(param),
-            other => other.into(),
-        })?;
+    let pm = match tx.get_bank_payment_method(&customer.id, &pm_id).await {
+        Ok(pm) => pm,
+        Err(StoreError::NotFound) => {
+            let card = tx.get_card_payment_method(&customer.id, &pm_id).await;
+            return Err(missing_bank_account(card.map(|c| c.id), param));
+        }
+        Err(other) => return Err(other.into()),
+    };
     if pm.status != PaymentMethodStatus::Active {
         return Err(ApiError::conflict(
             "payment_method_not_active",
@@ -201,6 +211,19 @@ async fn resolve_source(
         holder_type: pm.holder_type,
         validation: Some(pm.validation),
     })
+}
+
+/// Why no bank account answered to `param`: the customer's card payment
+/// method of that id or external id (`409 wrong_rail`), or none (404).
+fn missing_bank_account(card: Result<PaymentMethodId, StoreError>, param: &str) -> ApiError {
+    match card {
+        Ok(id) => ApiError::wrong_rail(format!(
+            "{id} is a card payment method; ACH collections debit bank accounts (use POST /v1/collections/card for a card)"
+        ))
+        .with_param(param),
+        Err(StoreError::NotFound) => ApiError::not_found("payment method").with_param(param),
+        Err(other) => other.into(),
+    }
 }
 
 /// The customer's account-validation policy for a live debit: `Ok(None)`
@@ -353,7 +376,10 @@ pub async fn build_ach_collection(
     )
     .map_err(timing_error)?;
 
-    let destination_id = AccountId::parse("destinationAccountId", &req.destination_account_id)?;
+    let destination_id = match &req.destination {
+        DestinationRef::Id(id) => id.clone(),
+        by_external_id => by_external_id.load(tx, &customer.id).await?.id,
+    };
     // Locked before they are read: a concurrent status change of the
     // customer or the account waits for this collection, then moves it.
     let status = tx
@@ -366,18 +392,16 @@ pub async fn build_ach_collection(
         );
         return Err(ApiError::conflict("customer_suspended", why));
     }
-    let destination = tx
-        .get_account(&customer.id, &destination_id)
+    let destination = DestinationRef::Id(destination_id)
+        .load(tx, &customer.id)
         .await
-        .map_err(|_| {
-            ApiError::not_found("destination account").with_param("destinationAccountId")
-        })?;
+        .map_err(|e| e.with_param(req.destination.param()))?;
     if destination.status == AccountStatus::Closed {
         return Err(ApiError::conflict(
             "destination_account_closed",
             "the destination account is closed",
         )
-        .with_param("destinationAccountId"));
+        .with_param(req.destination.param()));
     }
 
     let id = CollectionId::generate(now);
@@ -393,8 +417,21 @@ pub async fn build_ach_collection(
                     }
                     other => other.into(),
                 })?;
+            // A saved bank account belongs to one payer: a collection from
+            // it is that payer's, never another's.
+            match (&source.counterparty_id, &source.payment_method_id) {
+                (Some(owner), Some(pm)) if *owner != cpt => {
+                    return Err(ApiError::conflict(
+                        "counterparty_mismatch",
+                        format!("payment method {pm} belongs to counterparty {owner}, not {cpt}; leave counterpartyId out to use the payment method's"),
+                    )
+                    .with_param("counterpartyId"))
+                }
+                _ => {}
+            }
             Some(cpt)
         }
+        // Absent: the payment method's counterparty, if it has one.
         None => source.counterparty_id.clone(),
     };
 

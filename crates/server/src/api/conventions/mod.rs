@@ -3,7 +3,7 @@
 //!
 //! The authentication layer, the body limit and the idempotency extractor
 //! sit in front of every handler, so the statuses they produce (401, 403,
-//! 413, 409/422 for `Idempotency-Key`, 400 for a bad query) can come back
+//! 413, 429, 409/422 for `Idempotency-Key`, 400 for a bad query) can come back
 //! from any operation they guard; a generated client must know them.
 
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
@@ -98,6 +98,11 @@ fn apply_to_operation(path: &str, method: &HttpMethod, operation: &mut Operation
             operation,
             "403",
             "The key may not do this: an operator-only endpoint, or a right the key lacks.",
+        );
+        add_error(
+            operation,
+            "429",
+            "The API key went over its rate limit (`rate_limited`); nothing was done. `Retry-After` says when to retry; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` come with every authenticated answer.",
         );
     }
     if OPTIONAL_BODY.contains(&path) {
