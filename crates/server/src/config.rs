@@ -385,6 +385,22 @@ mod tests {
     }
 
     #[test]
+    fn rate_limits_come_from_the_file() {
+        let dir = std::env::temp_dir().join(format!("inflow-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("rate.toml");
+        std::fs::write(&file, "[rate_limit]\nrequests_per_second = 7\nburst = 30\n").unwrap();
+        let c = Config::load(Some(&file)).unwrap();
+        assert_eq!(
+            (c.rate_limit.requests_per_second, c.rate_limit.burst),
+            (7, 30)
+        );
+        let defaults = Config::default().rate_limit;
+        assert!(defaults.requests_per_second >= 100 && defaults.burst >= 1000);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn database_passwords_are_redacted_from_debug_output() {
         assert_eq!(
             redact_url("postgres://u:secret@h:5432/db"),
