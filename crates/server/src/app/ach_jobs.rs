@@ -110,7 +110,7 @@ impl AdvanceError {
         match (self.moved_to, self.step) {
             (Some(at), Some((from, to))) => format!(
                 "the sandbox clock moved to {} but {failed} failed for the period {} to {}; \
-                 what the jobs did before the failure stays done, and they run again for that period on the next advance or scheduler pass",
+                 what ran before the failure stays done (the server log has the error; a cutoff missed in that period can be run with POST /v1/ach/cutoffs)",
                 crate::api::common::time(at),
                 crate::api::common::time(from),
                 crate::api::common::time(to),

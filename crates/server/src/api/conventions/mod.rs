@@ -282,12 +282,22 @@ fn rate_limited_response() -> Response {
     );
     for (name, description) in [
         ("Retry-After", "Seconds to wait before retrying."),
-        ("RateLimit-Limit", "Requests the key may make at once (the burst)."),
+        (
+            "RateLimit-Limit",
+            "Requests the key may make at once (the burst).",
+        ),
         ("RateLimit-Remaining", "Requests left now (0 here)."),
-        ("RateLimit-Reset", "Seconds until the next request is allowed."),
+        (
+            "RateLimit-Reset",
+            "Seconds until the next request is allowed.",
+        ),
     ] {
         let header = utoipa::openapi::HeaderBuilder::new()
-            .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
+            .schema(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0)),
+            )
             .description(Some(description))
             .build();
         response.headers.insert(name.to_owned(), header);
