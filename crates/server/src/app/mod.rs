@@ -2,6 +2,7 @@
 //! through exactly the same validation.
 
 pub mod ach_jobs;
+pub mod ach_source;
 pub mod api_keys;
 pub mod collections;
 pub mod customers;
