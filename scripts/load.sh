@@ -7,7 +7,8 @@
 #
 # Needs: a release build (built here), curl, jq, psql, PostgreSQL at
 # 127.0.0.1:5432 (user postgres, trust auth). Traffic stays on 127.0.0.1 and
-# every run stops by itself after DURATION seconds.
+# every run stops by itself after DURATION seconds. Per-key rate limits are
+# off for the measured server (it measures throughput, not the limiter).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-10}
@@ -23,7 +24,7 @@ run_backend() {
   dir=$(mktemp -d)
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   (cd "$dir" && INFLOW_LISTEN="127.0.0.1:$port" INFLOW_DATABASE_URL="$db_url" INFLOW_BOOTSTRAP_ADMIN_KEY="$admin_key" \
-     RUST_LOG=warn exec "$OLDPWD/$bin" serve >/dev/null 2>&1) &
+     INFLOW_RATE_LIMIT__REQUESTS_PER_SECOND=0 RUST_LOG=warn exec "$OLDPWD/$bin" serve >/dev/null 2>&1) &
   pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
   local url="http://127.0.0.1:$port"

@@ -246,6 +246,8 @@ pub struct Config {
     pub ach: AchSettings,
     pub webhooks: WebhookSettings,
     pub cards: CardSettings,
+    /// Per-API-key request rate (`[rate_limit]`, `INFLOW_RATE_LIMIT__<FIELD>`).
+    pub rate_limit: crate::http::rate_limit::RateLimitSettings,
 }
 
 impl std::fmt::Debug for Config {
@@ -307,6 +309,7 @@ impl Default for Config {
             ach: AchSettings::default(),
             webhooks: WebhookSettings::default(),
             cards: CardSettings::default(),
+            rate_limit: Default::default(),
             bootstrap_admin_key: None,
             bootstrap_admin_signing_secret: None,
         }
@@ -379,6 +382,22 @@ mod tests {
         };
         assert!(!relaxed.operator_requests_must_be_signed());
         assert!(relaxed.v1_signatures_accepted());
+    }
+
+    #[test]
+    fn rate_limits_come_from_the_file() {
+        let dir = std::env::temp_dir().join(format!("inflow-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("rate.toml");
+        std::fs::write(&file, "[rate_limit]\nrequests_per_second = 7\nburst = 30\n").unwrap();
+        let c = Config::load(Some(&file)).unwrap();
+        assert_eq!(
+            (c.rate_limit.requests_per_second, c.rate_limit.burst),
+            (7, 30)
+        );
+        let defaults = Config::default().rate_limit;
+        assert!(defaults.requests_per_second >= 100 && defaults.burst >= 1000);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub enum ErrorType {
     NotFoundError,
     ConflictError,
     IdempotencyError,
+    RateLimitError,
     ApiError,
 }
 
@@ -33,6 +34,8 @@ pub struct ApiError {
     pub message: String,
     pub param: Option<String>,
     pub retry_after: Option<u64>,
+    /// Extra headers for the answer (the rate limit's `RateLimit-*`).
+    pub headers: Option<Box<axum::http::HeaderMap>>,
 }
 
 /// The error body, as documented in the OpenAPI spec.
@@ -66,6 +69,7 @@ impl ApiError {
             message: message.into(),
             param: None,
             retry_after: None,
+            headers: None,
         }
     }
 
@@ -129,6 +133,24 @@ impl ApiError {
             StatusCode::CONFLICT,
             ErrorType::ConflictError,
             code,
+            message,
+        )
+    }
+
+    /// `409 wrong_rail`: the object exists but on the other rail (an ACH
+    /// collection given to a card operation, a card given to an ACH one);
+    /// `message` says what it is and what the operation applies to.
+    pub fn wrong_rail(message: impl Into<String>) -> Self {
+        Self::conflict("wrong_rail", message)
+    }
+
+    /// `429 rate_limited`: the API key went over its rate (see
+    /// `http::rate_limit`); the caller sets `retry_after`.
+    pub fn rate_limited(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorType::RateLimitError,
+            "rate_limited",
             message,
         )
     }
@@ -263,6 +285,9 @@ impl IntoResponse for ApiError {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 resp.headers_mut().insert("retry-after", v);
             }
+        }
+        if let Some(extra) = self.headers {
+            resp.headers_mut().extend(*extra);
         }
         resp
     }

@@ -8,6 +8,10 @@ use super::processor::ProcessorError;
 pub enum CardError {
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// 409: the object exists but is on the other rail (an ACH collection
+    /// given to a card operation); the message says what it is.
+    #[error("wrong rail: {0}")]
+    WrongRail(String),
     /// 409: the collection's state does not allow it.
     #[error("{code}: {message}")]
     Conflict {

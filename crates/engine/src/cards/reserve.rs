@@ -202,18 +202,21 @@ fn pending(call: &ProcessorCall) -> PendingOperation {
     }
 }
 
+/// The card collection `operation` (`capture`, `void`, `refund`) applies to;
+/// an ACH collection of the customer's is a wrong rail, not a missing one.
 async fn load(
     tx: &mut Tx,
     customer: &CustomerId,
     id: &CollectionId,
+    operation: &str,
 ) -> Result<CardCollection, CardError> {
-    let c = tx
-        .get_card_collection(Some(customer), id)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => CardError::NotFound("collection"),
-            e => e.into(),
-        })?;
+    let c = match tx.get_card_collection(Some(customer), id).await {
+        Ok(c) => c,
+        Err(StoreError::NotFound) => {
+            return Err(missing_card_collection(tx, customer, id, operation).await)
+        }
+        Err(e) => return Err(e.into()),
+    };
     if c.pending_operation.is_some() {
         return Err(conflict(
             "operation_in_progress",
@@ -221,6 +224,22 @@ async fn load(
         ));
     }
     Ok(c)
+}
+
+/// Why there is no card collection `id`: an ACH one of that id, or none.
+async fn missing_card_collection(
+    tx: &mut Tx,
+    customer: &CustomerId,
+    id: &CollectionId,
+    operation: &str,
+) -> CardError {
+    match tx.get_ach_collection(Some(customer), id).await {
+        Ok(_) => CardError::WrongRail(format!(
+            "{id} is an ACH collection; {operation} applies to card collections"
+        )),
+        Err(StoreError::NotFound) => CardError::NotFound("collection"),
+        Err(e) => e.into(),
+    }
 }
 
 /// Mark the collection busy with `call` and commit both.
@@ -274,7 +293,7 @@ pub async fn reserve_capture(
     requester: Option<CallRequester>,
     now: DateTime<Utc>,
 ) -> Result<(CardCollection, ProcessorCall), CardError> {
-    let c = load(tx, customer, id).await?;
+    let c = load(tx, customer, id, "capture").await?;
     if c.status != CardStatus::Authorized {
         return Err(conflict(
             "collection_not_capturable",
@@ -322,7 +341,7 @@ pub async fn reserve_void(
     requester: Option<CallRequester>,
     now: DateTime<Utc>,
 ) -> Result<(CardCollection, ProcessorCall), CardError> {
-    let c = load(tx, customer, id).await?;
+    let c = load(tx, customer, id, "void").await?;
     let was = c.status;
     if !matches!(was, CardStatus::Authorized | CardStatus::Captured) || c.is_settled() {
         let hint = if matches!(
@@ -361,7 +380,7 @@ pub async fn reserve_refund(
     requester: Option<CallRequester>,
     now: DateTime<Utc>,
 ) -> Result<(CardCollection, ProcessorCall), CardError> {
-    let c = load(tx, customer, id).await?;
+    let c = load(tx, customer, id, "a refund").await?;
     if !c.status.is_refundable() || c.refundable_minor() <= 0 {
         return Err(conflict("collection_not_refundable", format!("a {} card collection cannot be refunded; only a captured one can (void an authorization instead)", c.status)));
     }

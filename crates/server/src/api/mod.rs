@@ -161,7 +161,13 @@ pub fn openapi() -> serde_json::Value {
 pub fn router(state: AppState) -> Router {
     let (v1, _) = v1_routes().split_for_parts();
     let (public, _) = public_routes().split_for_parts();
+    // Route layers run outermost last: authentication, then the key's rate limit.
+    let limits = crate::http::rate_limit::RateLimits::new(&state.config.rate_limit);
     let v1 = v1
+        .route_layer(middleware::from_fn_with_state(
+            limits,
+            crate::http::rate_limit::limit,
+        ))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

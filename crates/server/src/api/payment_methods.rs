@@ -65,6 +65,8 @@ pub struct UpdatePaymentMethodRequest {
     pub status: Option<PaymentMethodStatus>,
     pub status_reason: Option<String>,
     pub holder_name: Option<String>,
+    /// Cards only: the new billing address (replaces the old one whole).
+    pub billing_address: Option<inflow_core::card::BillingAddress>,
     pub external_id: Option<String>,
     /// Operator only: mark the account validated (`true`, e.g. after a
     /// micro-deposit check done elsewhere) or clear the validation (`false`).
@@ -254,9 +256,11 @@ pub async fn get(
     )?))
 }
 
-/// Activate, deactivate, block or relabel a payment method.
+/// Activate, deactivate, block or relabel a payment method: a bank account
+/// or a card (cards also take `billingAddress`; `statusReason` and
+/// `validated` are for bank accounts only).
 #[utoipa::path(patch, path = "/v1/payment-methods/{id}", tag = "payment-methods", params(("id" = String, Path)), request_body = UpdatePaymentMethodRequest,
-    responses((status = 200, body = PaymentMethodView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = AnyPaymentMethodView, description = "The bank account (`type: us_bank_account`) or card (`type: card`) as changed"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -271,10 +275,28 @@ pub async fn update(
     let ach = state.ach.clone();
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
-            let mut pm = tx
-                .get_bank_payment_method(&customer_id, &id)
-                .await
-                .map_err(|_| ApiError::not_found("payment method"))?;
+            let mut pm = match tx.get_bank_payment_method(&customer_id, &id).await {
+                Ok(pm) => pm,
+                Err(inflow_store::StoreError::NotFound) => {
+                    return crate::api::cards::payment_method::update(
+                        tx,
+                        &customer_id,
+                        &id,
+                        body,
+                        is_admin,
+                        now,
+                    )
+                    .await
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if body.billing_address.is_some() {
+                return Err(ApiError::invalid(
+                    "unexpected_field",
+                    "billingAddress applies to card payment methods; a bank account has a holderName only",
+                    "billingAddress",
+                ));
+            }
             let was = pm.status;
             if let Some(status) = body.status {
                 let touches_block = status == PaymentMethodStatus::Blocked

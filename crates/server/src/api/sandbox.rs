@@ -62,7 +62,8 @@ pub async fn get_clock(
 /// Move the sandbox clock forward (at most 90 days at a time) and run every
 /// cutoff, settlement and bank answer that falls due meanwhile (operator keys).
 #[utoipa::path(post, path = "/v1/sandbox/clock/advance", tag = "sandbox", request_body = AdvanceClockRequest,
-    responses((status = 200, body = ClockResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ClockResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 500, body = ErrorBody, description = "A job failed while the clock moved; the message says where the clock stands and which job failed")))]
 pub async fn advance_clock(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -82,8 +83,14 @@ pub async fn advance_clock(
     let (now, jobs) = advance_sandbox_clock(&state, chrono::Duration::minutes(minutes))
         .await
         .map_err(|e| {
-            tracing::error!(error = %e, "sandbox clock advance failed");
-            ApiError::internal()
+            tracing::error!(error = format!("{:#}", e.source), moved_to = ?e.moved_to, "sandbox clock advance failed");
+            // Not `internal()`: its "changed nothing" is untrue once the clock moved.
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorType::ApiError,
+                "clock_jobs_failed",
+                e.message(),
+            )
         })?;
     Ok(Json(ClockResponse {
         now: crate::api::common::time(now),

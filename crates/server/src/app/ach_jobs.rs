@@ -6,6 +6,7 @@
 //! an answer, expired authorizations, the daily batch close). Moving the sandbox clock also runs the webhook
 //! deliveries (and retries) that fall due on the way.
 
+use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use inflow_engine::{cards, inbound, sandbox_bank, scheduler, schedules};
 use serde::Serialize;
@@ -49,21 +50,26 @@ pub async fn run_due(
         to,
         inflow_engine::leases::JOB_LEASE_WAIT,
     )
-    .await?
+    .await
+    .context("the schedules job (recurring occurrences)")?
     .created;
-    let tick = scheduler::tick(&state.store, &state.vault, &state.ach, from, to).await?;
+    let tick = scheduler::tick(&state.store, &state.vault, &state.ach, from, to)
+        .await
+        .context("the ACH scheduler (cutoffs and settlement)")?;
     report.cutoffs_run = tick.cutoffs.len();
     report.files_written = tick.files_written.len();
     report.settled_processing = tick.settlement.processing;
     report.settled_completed = tick.settlement.completed;
     if state.ach.sandbox_bank {
         report.bank_files_delivered = sandbox_bank::deliver_due(&state.store, &state.ach, to)
-            .await?
+            .await
+            .context("the sandbox bank (return and NOC files)")?
             .len();
     }
     report.inbound_files_processed =
         inbound::ingest_inbound_dir(&state.store, &state.vault, &state.ach, to)
-            .await?
+            .await
+            .context("the inbound file job (reading the inbound folder)")?
             .len();
     let cards = cards::jobs::run_due(
         &state.store,
@@ -73,7 +79,8 @@ pub async fn run_due(
         from,
         to,
     )
-    .await?;
+    .await
+    .context("the card jobs (processor retries, expiries, batch close)")?;
     report.card_calls_resolved = cards.calls_resolved;
     report.card_authorizations_expired = cards.authorizations_expired;
     report.card_batches_closed = cards.batches_closed;
@@ -85,16 +92,59 @@ pub async fn run_due(
 /// dispatcher takes whatever is left).
 const WEBHOOK_ROUNDS_PER_STEP: usize = 100;
 
+/// A clock advance that failed part-way. The clock moves before the jobs
+/// of each step run, so it may have moved although a job failed: `moved_to`
+/// says where it stands (`None`: it did not move).
+#[derive(Debug)]
+pub struct AdvanceError {
+    pub moved_to: Option<DateTime<Utc>>,
+    /// The step whose jobs failed: `(from, to]`.
+    pub step: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    pub source: anyhow::Error,
+}
+
+impl AdvanceError {
+    /// What the API tells the operator (no internals beyond which job failed).
+    pub fn message(&self) -> String {
+        let failed = job_named(&self.source);
+        match (self.moved_to, self.step) {
+            (Some(at), Some((from, to))) => format!(
+                "the sandbox clock moved to {} but {failed} failed for the period {} to {}; \
+                 what ran before the failure stays done (the server log has the error; a cutoff missed in that period can be run with POST /v1/ach/cutoffs)",
+                crate::api::common::time(at),
+                crate::api::common::time(from),
+                crate::api::common::time(to),
+            ),
+            (Some(at), None) => format!(
+                "the sandbox clock moved to {} and its jobs ran, but {failed} failed; a restart may go back to the time saved before",
+                crate::api::common::time(at),
+            ),
+            (None, _) => format!("the sandbox clock did not move: {failed} failed"),
+        }
+    }
+}
+
+/// The job named by the outermost context of `e` (see [`run_due`]).
+fn job_named(e: &anyhow::Error) -> String {
+    let outer = e.to_string();
+    if outer.starts_with("the ") {
+        outer
+    } else {
+        "a background job".to_owned()
+    }
+}
+
 /// Move the sandbox clock forward by `by`, one step at a time (at most six
 /// hours), so each day's cutoffs, settlement and bank answers happen in order.
 pub async fn advance_sandbox_clock(
     state: &AppState,
     by: Duration,
-) -> anyhow::Result<(DateTime<Utc>, JobsReport)> {
-    let clock = state
-        .sandbox_clock
-        .as_ref()
-        .ok_or_else(|| anyhow::anyhow!("the clock can only be moved in sandbox mode"))?;
+) -> Result<(DateTime<Utc>, JobsReport), AdvanceError> {
+    let clock = state.sandbox_clock.as_ref().ok_or_else(|| AdvanceError {
+        moved_to: None,
+        step: None,
+        source: anyhow::anyhow!("the clock can only be moved in sandbox mode"),
+    })?;
     let mut total = JobsReport::default();
     let mut left = by;
     while left > Duration::zero() {
@@ -102,7 +152,12 @@ pub async fn advance_sandbox_clock(
         let from = state.clock.now();
         clock.advance(step);
         let to = state.clock.now();
-        let r = run_due(state, from, to).await?;
+        let failed = |source: anyhow::Error| AdvanceError {
+            moved_to: Some(to),
+            step: Some((from, to)),
+            source,
+        };
+        let r = run_due(state, from, to).await.map_err(failed)?;
         total.occurrences_created += r.occurrences_created;
         total.cutoffs_run += r.cutoffs_run;
         total.files_written += r.files_written;
@@ -115,15 +170,31 @@ pub async fn advance_sandbox_clock(
         total.card_batches_closed += r.card_batches_closed;
         total.card_collections_settled += r.card_collections_settled;
         // Retries scheduled in business time come due as the clock moves.
-        let pass = state.webhooks.run_pass(WEBHOOK_ROUNDS_PER_STEP).await?;
+        let pass = state
+            .webhooks
+            .run_pass(WEBHOOK_ROUNDS_PER_STEP)
+            .await
+            .context("the webhook deliveries")
+            .map_err(failed)?;
         total.webhook_attempts += pass.attempts;
         total.webhooks_delivered += pass.delivered;
         left -= step;
     }
     // Persist the offset so a restart keeps sandbox time.
     let offset = clock.offset().num_milliseconds().to_string();
-    let mut tx = state.store.begin().await?;
-    tx.put_setting("sandbox.clock_offset_ms", &offset).await?;
-    tx.commit().await?;
+    let persisted: anyhow::Result<()> = async {
+        let mut tx = state.store.begin().await?;
+        tx.put_setting("sandbox.clock_offset_ms", &offset).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    persisted
+        .context("the saving of the clock")
+        .map_err(|source| AdvanceError {
+            moved_to: Some(state.clock.now()),
+            step: None,
+            source,
+        })?;
     Ok((state.clock.now(), total))
 }

@@ -6,7 +6,7 @@
 //! debit was authorised — `online` → `WEB`, `phone` → `TEL`, `written` → `PPD`.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use inflow_core::bank::{AccountNumber, AccountType, HolderType, RoutingNumber};
+use inflow_core::bank::{AccountType, HolderType};
 use inflow_core::calendar::timing::SAME_DAY_ENTRY_LIMIT_MINOR;
 use inflow_core::calendar::{plan_entry, TimingError};
 use inflow_core::collection::{
@@ -14,17 +14,18 @@ use inflow_core::collection::{
     PaymentType, ProcessingMode, SecCode, StatusChange,
 };
 use inflow_core::crypto::Vault;
-use inflow_core::ids::{AccountId, CollectionId, CounterpartyId, PaymentMethodId};
+use inflow_core::ids::{CollectionId, CounterpartyId, PaymentMethodId};
 use inflow_core::model::{
     nacha_text, validate_ach_company_name, validate_external_id, validate_metadata, AccountStatus,
-    AccountValidation, Customer, CustomerKind, CustomerStatus, Metadata, PaymentMethodStatus,
-    ValidationMethod, ValidationStatus,
+    AccountValidation, Customer, CustomerStatus, Metadata, ValidationMethod, ValidationStatus,
 };
 use inflow_core::money::Money;
-use inflow_core::text::{bounded_text, validate_entry_description, validate_holder_name};
+use inflow_core::text::{bounded_text, validate_entry_description};
 use inflow_engine::config::AchConfig;
 use inflow_store::{StoreError, Tx};
 
+use crate::app::ach_source::resolve_source;
+use crate::app::destination::DestinationRef;
 use crate::error::ApiError;
 
 /// A one-time bank account given in the request.
@@ -48,7 +49,7 @@ pub enum Source {
 /// A collection request after JSON parsing, before the rules.
 #[derive(Debug, Clone)]
 pub struct NewAchCollection {
-    pub destination_account_id: String,
+    pub destination: DestinationRef,
     pub source: Source,
     pub counterparty_id: Option<String>,
     pub entry_type: AchEntryType,
@@ -88,119 +89,6 @@ fn timing_error(e: TimingError) -> ApiError {
         _ => "effectiveDate",
     };
     invalid(e.code(), e.to_string(), param)
-}
-
-/// The source account, resolved and checked: routing, sealed number (under
-/// the new collection's id), last 4, fingerprint, type, holder.
-struct ResolvedSource {
-    payment_method_id: Option<PaymentMethodId>,
-    counterparty_id: Option<CounterpartyId>,
-    routing: RoutingNumber,
-    sealed: Vec<u8>,
-    last4: String,
-    fingerprint: String,
-    account_type: AccountType,
-    holder_name: String,
-    holder_type: HolderType,
-    /// `None` for a one-time source, which can never be validated.
-    validation: Option<AccountValidation>,
-}
-
-async fn resolve_source(
-    tx: &mut Tx,
-    customer: &Customer,
-    source: Source,
-    id: &CollectionId,
-    vault: &Vault,
-) -> Result<ResolvedSource, ApiError> {
-    let (pm_id, param) = match source {
-        Source::OneTime(s) => {
-            if customer.kind != CustomerKind::Business || !customer.allow_one_time_source {
-                return Err(ApiError::forbidden(
-                    "one_time_source_not_allowed",
-                    "one-time bank account sources are allowed only for business customers the operator enabled them for",
-                ));
-            }
-            let routing = RoutingNumber::parse("oneTimeSource.routingNumber", &s.routing_number)?;
-            let number = AccountNumber::parse("oneTimeSource.accountNumber", &s.account_number)?;
-            let holder_name = validate_holder_name("oneTimeSource.holderName", &s.holder_name, 88)?;
-            return Ok(ResolvedSource {
-                payment_method_id: None,
-                counterparty_id: None,
-                sealed: vault.seal(number.expose().as_bytes(), id.as_str()),
-                fingerprint: vault.fingerprint(&[&routing.as_string(), number.expose()]),
-                last4: number.last4(),
-                routing,
-                account_type: s.account_type,
-                holder_name,
-                holder_type: s.holder_type,
-                validation: None,
-            });
-        }
-        Source::PaymentMethod(pm_id) => (pm_id, "paymentMethodId"),
-        Source::PaymentMethodExternalId(ext) => {
-            let filter = inflow_store::repo::payment_methods::PaymentMethodFilter {
-                external_id: Some(ext),
-                ..Default::default()
-            };
-            let found = tx
-                .list_bank_payment_methods(
-                    &customer.id,
-                    &filter,
-                    &inflow_store::ListQuery::first(1),
-                )
-                .await?
-                .data
-                .into_iter()
-                .next()
-                .ok_or_else(|| {
-                    ApiError::not_found("payment method").with_param("paymentMethodExternalId")
-                })?;
-            (found.id, "paymentMethodExternalId")
-        }
-    };
-    // Locked, then read: the status checked below is current.
-    tx.lock_collection_payment_method(&pm_id).await?;
-    let pm = tx
-        .get_bank_payment_method(&customer.id, &pm_id)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("payment method").with_param(param),
-            other => other.into(),
-        })?;
-    if pm.status != PaymentMethodStatus::Active {
-        return Err(ApiError::conflict(
-            "payment_method_not_active",
-            format!(
-                "payment method {} is {}{}; only active bank accounts can be debited",
-                pm.id,
-                pm.status,
-                pm.status_reason
-                    .as_deref()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default()
-            ),
-        )
-        .with_param("paymentMethodId"));
-    }
-    let plain = vault
-        .open(&pm.account_number_sealed, pm.id.as_str())
-        .map_err(|_| {
-            tracing::error!(payment_method = %pm.id, "cannot decrypt a stored account number");
-            ApiError::internal()
-        })?;
-    Ok(ResolvedSource {
-        payment_method_id: Some(pm.id),
-        counterparty_id: pm.counterparty_id,
-        sealed: vault.seal(&plain, id.as_str()),
-        last4: pm.account_last4,
-        fingerprint: pm.fingerprint,
-        routing: pm.routing_number,
-        account_type: pm.account_type,
-        holder_name: pm.holder_name,
-        holder_type: pm.holder_type,
-        validation: Some(pm.validation),
-    })
 }
 
 /// The customer's account-validation policy for a live debit: `Ok(None)`
@@ -353,7 +241,10 @@ pub async fn build_ach_collection(
     )
     .map_err(timing_error)?;
 
-    let destination_id = AccountId::parse("destinationAccountId", &req.destination_account_id)?;
+    let destination_id = match &req.destination {
+        DestinationRef::Id(id) => id.clone(),
+        by_external_id => by_external_id.load(tx, &customer.id).await?.id,
+    };
     // Locked before they are read: a concurrent status change of the
     // customer or the account waits for this collection, then moves it.
     let status = tx
@@ -366,18 +257,16 @@ pub async fn build_ach_collection(
         );
         return Err(ApiError::conflict("customer_suspended", why));
     }
-    let destination = tx
-        .get_account(&customer.id, &destination_id)
+    let destination = DestinationRef::Id(destination_id)
+        .load(tx, &customer.id)
         .await
-        .map_err(|_| {
-            ApiError::not_found("destination account").with_param("destinationAccountId")
-        })?;
+        .map_err(|e| e.with_param(req.destination.param()))?;
     if destination.status == AccountStatus::Closed {
         return Err(ApiError::conflict(
             "destination_account_closed",
             "the destination account is closed",
         )
-        .with_param("destinationAccountId"));
+        .with_param(req.destination.param()));
     }
 
     let id = CollectionId::generate(now);
@@ -393,8 +282,21 @@ pub async fn build_ach_collection(
                     }
                     other => other.into(),
                 })?;
+            // A saved bank account belongs to one payer: a collection from
+            // it is that payer's, never another's.
+            match (&source.counterparty_id, &source.payment_method_id) {
+                (Some(owner), Some(pm)) if *owner != cpt => {
+                    return Err(ApiError::conflict(
+                        "counterparty_mismatch",
+                        format!("payment method {pm} belongs to counterparty {owner}, not {cpt}; leave counterpartyId out to use the payment method's"),
+                    )
+                    .with_param("counterpartyId"))
+                }
+                _ => {}
+            }
             Some(cpt)
         }
+        // Absent: the payment method's counterparty, if it has one.
         None => source.counterparty_id.clone(),
     };
 

@@ -2,9 +2,11 @@
 //! through exactly the same validation.
 
 pub mod ach_jobs;
+pub mod ach_source;
 pub mod api_keys;
 pub mod collections;
 pub mod customers;
 pub mod debit_limits;
+pub mod destination;
 pub mod schedules;
 pub mod webhooks;

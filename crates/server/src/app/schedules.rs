@@ -21,6 +21,7 @@ use inflow_engine::schedules::{schedule_event, OccurrenceFactory, OccurrenceRequ
 use inflow_store::{StoreError, Tx, WriteFuture};
 
 use crate::app::collections::{build_ach_collection, NewAchCollection, Rules, Source};
+use crate::app::destination::DestinationRef;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -39,7 +40,7 @@ pub fn collection_rules(state: &AppState) -> Rules<'_> {
 #[derive(Debug, Clone)]
 pub struct NewSchedule {
     pub payment_method_id: PaymentMethodId,
-    pub destination_account_id: String,
+    pub destination: DestinationRef,
     pub amount: Money,
     pub sec_code: Option<SecCode>,
     pub authorization: Authorization,
@@ -61,7 +62,7 @@ pub struct SchedulePatch {
 /// The single debit an occurrence of a schedule with these settings is.
 #[allow(clippy::too_many_arguments)]
 fn occurrence_debit(
-    destination_account_id: String,
+    destination: DestinationRef,
     payment_method_id: PaymentMethodId,
     amount: Money,
     sec_code: Option<SecCode>,
@@ -72,7 +73,7 @@ fn occurrence_debit(
     effective_date: NaiveDate,
 ) -> NewAchCollection {
     NewAchCollection {
-        destination_account_id,
+        destination,
         source: Source::PaymentMethod(payment_method_id),
         counterparty_id: None,
         entry_type: AchEntryType::Debit,
@@ -98,7 +99,7 @@ fn occurrence_debit(
 
 fn schedule_debit(s: &Schedule, effective_date: NaiveDate, amount: Money) -> NewAchCollection {
     occurrence_debit(
-        s.destination_account_id.to_string(),
+        DestinationRef::Id(s.destination_account_id.clone()),
         s.payment_method_id.clone(),
         amount,
         Some(s.sec_code),
@@ -181,7 +182,7 @@ pub async fn build_schedule(
     }
     // The first occurrence, built and thrown away: every collection rule.
     let probe = occurrence_debit(
-        req.destination_account_id.clone(),
+        req.destination.clone(),
         req.payment_method_id.clone(),
         req.amount,
         req.sec_code,

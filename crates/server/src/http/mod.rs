@@ -1,11 +1,13 @@
 //! HTTP plumbing shared by every endpoint: request ids and logging,
-//! authentication and signatures, body and query parsing, idempotency.
+//! authentication and signatures, rate limits, body and query parsing,
+//! idempotency.
 
 pub mod access_log;
 pub mod auth;
 pub mod auth_cache;
 pub mod body;
 pub mod idempotency;
+pub mod rate_limit;
 pub mod replay;
 pub mod request_id;
 pub mod signature;

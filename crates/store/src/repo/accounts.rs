@@ -93,6 +93,24 @@ impl Tx {
         row.try_into()
     }
 
+    /// An account of `customer` by the customer's own id for it.
+    pub async fn get_account_by_external_id(
+        &mut self,
+        customer: &CustomerId,
+        external_id: &str,
+    ) -> Result<Account, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM accounts WHERE customer_id = $1 AND external_id = $2"
+        ));
+        let row: AccountRow = on_db!(self, conn => sqlx::query_as(sql)
+            .bind(customer.as_str())
+            .bind(external_id)
+            .fetch_optional(conn)
+            .await)?
+        .ok_or(StoreError::NotFound)?;
+        row.try_into()
+    }
+
     pub async fn list_accounts(
         &mut self,
         customer: &CustomerId,

@@ -93,6 +93,33 @@ impl Tx {
         Ok(())
     }
 
+    /// Save what `PATCH` may change on a card: status, external id,
+    /// holder name, billing address, metadata.
+    pub async fn update_card_payment_method(
+        &mut self,
+        p: &CardPaymentMethod,
+    ) -> Result<(), StoreError> {
+        let billing = serde_json::to_string(&p.billing_address).unwrap_or_else(|_| "{}".into());
+        let done = on_db!(self, conn => sqlx::query(
+            "UPDATE card_payment_methods SET status = $3, external_id = $4, holder_name = $5, \
+             billing_address = $6, metadata = $7, updated_at = $8 WHERE id = $1 AND customer_id = $2")
+            .bind(p.id.as_str())
+            .bind(p.customer_id.as_str())
+            .bind(p.status.as_str())
+            .bind(&p.external_id)
+            .bind(&p.holder_name)
+            .bind(&billing)
+            .bind(metadata_json(&p.metadata))
+            .bind(ts(p.updated_at))
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     /// A saved card of `customer`.
     pub async fn get_card_payment_method(
         &mut self,

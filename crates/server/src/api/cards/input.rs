@@ -36,7 +36,10 @@ pub struct CreateCardCollectionRequest {
     /// `sale` (authorize and capture), `authorization` (hold only) or `force` (with `approvalCode`).
     #[serde(rename = "type")]
     pub kind: CardTxType,
-    pub destination_account_id: String,
+    /// The customer's account the money goes to (`acc_…`)…
+    pub destination_account_id: Option<String>,
+    /// …or the same addressed by your `externalId` (exactly one of the two).
+    pub destination_account_external_id: Option<String>,
     /// A saved card (`pm_…`)…
     pub payment_method_id: Option<String>,
     /// …or the same addressed by your `externalId`.
@@ -82,6 +85,7 @@ impl From<CardError> for ApiError {
     fn from(e: CardError) -> Self {
         match e {
             CardError::NotFound(what) => ApiError::not_found(what),
+            CardError::WrongRail(message) => ApiError::wrong_rail(message),
             CardError::Conflict {
                 code,
                 message,

@@ -13,7 +13,7 @@ use axum::response::Response;
 use axum::Extension;
 use chrono::Duration;
 use inflow_core::card::{CardStatus, CardTxType, Cvc, RefundStatus};
-use inflow_core::ids::{AccountId, CollectionId, PaymentMethodId};
+use inflow_core::ids::{CollectionId, PaymentMethodId};
 use inflow_core::model::{validate_external_id, validate_metadata, AccountStatus};
 use inflow_core::text::bounded_text;
 use inflow_engine::cards::call::Settled;
@@ -26,6 +26,7 @@ pub use input::{
 };
 
 use crate::api::common::{external_id_conflict, to_json};
+use crate::app::destination::DestinationRef;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::auth::Auth;
 use crate::http::body::parse_json;
@@ -93,7 +94,10 @@ pub async fn create_card_collection(
         (_, Some(_)) => return Err(ApiError::invalid("unexpected_field", "approvalCode is only for type force", "approvalCode")),
         (_, None) => None,
     };
-    let destination_id = AccountId::parse("destinationAccountId", &body.destination_account_id)?;
+    let destination = DestinationRef::from_fields(
+        body.destination_account_id,
+        body.destination_account_external_id,
+    )?;
     let pm_ref = match (body.payment_method_id, body.payment_method_external_id) {
         (Some(id), None) => Ok(PaymentMethodId::parse("paymentMethodId", &id)?),
         (None, Some(ext)) => Err(ext),
@@ -124,24 +128,19 @@ pub async fn create_card_collection(
     // against its brand and handed to the processor call.
     let pm = {
         let mut tx = state.store.read().await?;
-        let not_found = |e: StoreError| match e {
-            StoreError::NotFound => {
-                ApiError::not_found("card payment method").with_param(match &pm_ref {
-                    Ok(_) => "paymentMethodId",
-                    Err(_) => "paymentMethodExternalId",
-                })
+        let found = match &pm_ref {
+            Ok(id) => tx.get_card_payment_method(&customer_id, id).await,
+            Err(ext) => {
+                tx.get_card_payment_method_by_external_id(&customer_id, ext)
+                    .await
             }
-            e => e.into(),
         };
-        let pm = match &pm_ref {
-            Ok(id) => tx
-                .get_card_payment_method(&customer_id, id)
-                .await
-                .map_err(not_found)?,
-            Err(ext) => tx
-                .get_card_payment_method_by_external_id(&customer_id, ext)
-                .await
-                .map_err(not_found)?,
+        let pm = match found {
+            Ok(pm) => pm,
+            Err(StoreError::NotFound) => {
+                return Err(missing_card(&mut tx, &customer_id, &pm_ref).await)
+            }
+            Err(e) => return Err(e.into()),
         };
         tx.rollback().await?;
         pm
@@ -163,24 +162,19 @@ pub async fn create_card_collection(
     let capabilities = state.card_processor.capabilities();
     let reserve: Reserve = Box::new(move |tx, requester| {
         Box::pin(async move {
-            let destination = tx
-                .get_account(&customer_id, &destination_id)
-                .await
-                .map_err(|_| {
-                    ApiError::not_found("destination account").with_param("destinationAccountId")
-                })?;
-            if destination.status == AccountStatus::Closed {
+            let account = destination.load(tx, &customer_id).await?;
+            if account.status == AccountStatus::Closed {
                 return Err(ApiError::conflict(
                     "destination_account_closed",
                     "the destination account is closed",
                 )
-                .with_param("destinationAccountId"));
+                .with_param(destination.param()));
             }
             let new = NewCardCollection {
                 customer_id: customer_id.clone(),
                 tx_type: kind,
                 amount,
-                destination_account_id: destination_id,
+                destination_account_id: account.id,
                 payment_method: pm,
                 approval_code,
                 external_id,
@@ -207,6 +201,47 @@ pub async fn create_card_collection(
         Ok((status, to_json(&card_collection_view(&s.collection))?))
     })
     .await
+}
+
+/// Why no card answered to `pm_ref` (an id, or an external id): the
+/// customer's bank account of that id (`409 wrong_rail`), or none (404).
+async fn missing_card(
+    tx: &mut inflow_store::Tx,
+    customer: &inflow_core::ids::CustomerId,
+    pm_ref: &Result<PaymentMethodId, String>,
+) -> ApiError {
+    let (bank, param) = match pm_ref {
+        Ok(id) => (
+            tx.get_bank_payment_method(customer, id)
+                .await
+                .map(|pm| pm.id),
+            "paymentMethodId",
+        ),
+        Err(ext) => {
+            let filter = inflow_store::repo::payment_methods::PaymentMethodFilter {
+                external_id: Some(ext.clone()),
+                ..Default::default()
+            };
+            let first = tx
+                .list_bank_payment_methods(customer, &filter, &inflow_store::ListQuery::first(1))
+                .await
+                .map(|page| page.data.into_iter().next().map(|pm| pm.id));
+            let found = match first {
+                Ok(Some(id)) => Ok(id),
+                Ok(None) => Err(StoreError::NotFound),
+                Err(e) => Err(e),
+            };
+            (found, "paymentMethodExternalId")
+        }
+    };
+    match bank {
+        Ok(id) => ApiError::wrong_rail(format!(
+            "{id} is a bank account payment method; card collections charge saved cards (use POST /v1/collections/ach to debit a bank account)"
+        ))
+        .with_param(param),
+        Err(StoreError::NotFound) => ApiError::not_found("card payment method").with_param(param),
+        Err(e) => e.into(),
+    }
 }
 
 /// The collection as a call left it: 202 while the processor's answer is awaited.

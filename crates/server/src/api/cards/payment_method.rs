@@ -2,21 +2,26 @@
 //!
 //! The number is validated (Luhn, brand, length) and sealed before it
 //! reaches the store; the security code, when given, goes to the processor
-//! once as a zero-amount verification and is then dropped.
+//! once as a zero-amount verification and is then dropped. A saved card can
+//! later be deactivated (or reactivated) and relabelled with
+//! `PATCH /v1/payment-methods/{id}` ([`update`]).
 
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Datelike;
-use inflow_core::card::{CardNumber, CardPaymentMethod, Cvc, Expiry};
+use chrono::{DateTime, Utc};
+use inflow_core::card::{BillingAddress, CardNumber, CardPaymentMethod, Cvc, Expiry};
 use inflow_core::ids::{CounterpartyId, CustomerId, PaymentMethodId};
 use inflow_core::model::{validate_external_id, validate_metadata, Metadata, PaymentMethodStatus};
 use inflow_core::text::bounded_text;
 use inflow_engine::cards::processor::CardData;
 use inflow_engine::cards::{CardError, ProcessorError};
 use inflow_engine::view::card_payment_method_view;
+use inflow_store::Tx;
 
 use super::input::CardInput;
 use crate::api::common::{external_id_conflict, to_json};
+use crate::api::payment_methods::UpdatePaymentMethodRequest;
 use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Auth;
 use crate::http::idempotency::{run_write, WriteRequest};
@@ -56,13 +61,7 @@ pub async fn create(
         .map(|c| Cvc::parse("card.cvc", c, number.brand()))
         .transpose()?;
     let holder_name = bounded_text("card.holderName", &card.holder_name, 1, 100)?;
-    let mut billing = card.billing_address;
-    billing.postal_code = bounded_text(
-        "card.billingAddress.postalCode",
-        &billing.postal_code,
-        3,
-        10,
-    )?;
+    let billing = checked_billing_address("card.billingAddress", card.billing_address)?;
     let counterparty_id = counterparty_id
         .as_deref()
         .map(|c| CounterpartyId::parse("counterpartyId", c))
@@ -141,4 +140,73 @@ pub async fn create(
         })
     })
     .await
+}
+
+/// The billing address as a card keeps it (`field` names it in errors):
+/// the postal code (checked by AVS) is 3 to 10 characters.
+fn checked_billing_address(field: &str, mut billing: BillingAddress) -> ApiResult<BillingAddress> {
+    billing.postal_code =
+        bounded_text(&format!("{field}.postalCode"), &billing.postal_code, 3, 10)?;
+    Ok(billing)
+}
+
+/// `PATCH /v1/payment-methods/{id}` on a saved card: `status` (`active` or
+/// `inactive`; blocking and unblocking is an operator action), `holderName`,
+/// `billingAddress` (replaced whole), `externalId`, `metadata`. An inactive
+/// card cannot be charged (`409 payment_method_not_active`). Bank-only
+/// fields (`statusReason`, `validated`) are refused naming the field.
+pub async fn update(
+    tx: &mut Tx,
+    customer_id: &CustomerId,
+    id: &PaymentMethodId,
+    body: UpdatePaymentMethodRequest,
+    is_admin: bool,
+    now: DateTime<Utc>,
+) -> ApiResult<(StatusCode, serde_json::Value)> {
+    let mut pm = tx
+        .get_card_payment_method(customer_id, id)
+        .await
+        .map_err(ApiError::not_found_if_missing("payment method"))?;
+    let bank_only = |field: &str, what: &str| {
+        ApiError::invalid(
+            "unexpected_field",
+            format!("{field} applies to bank account payment methods; {what}"),
+            field,
+        )
+    };
+    if body.status_reason.is_some() {
+        return Err(bank_only("statusReason", "a card keeps only its status"));
+    }
+    if body.validated.is_some() {
+        return Err(bank_only("validated", "cards are not validated by prenote"));
+    }
+    if let Some(status) = body.status {
+        let touches_block =
+            status == PaymentMethodStatus::Blocked || pm.status == PaymentMethodStatus::Blocked;
+        if touches_block && status != pm.status && !is_admin {
+            return Err(ApiError::forbidden(
+                "admin_key_required",
+                "blocking and unblocking payment methods is an operator action",
+            ));
+        }
+        pm.status = status;
+    }
+    if let Some(name) = body.holder_name {
+        pm.holder_name = bounded_text("holderName", &name, 1, 100)?;
+    }
+    if let Some(billing) = body.billing_address {
+        pm.billing_address = checked_billing_address("billingAddress", billing)?;
+    }
+    if let Some(ext) = body.external_id {
+        pm.external_id = Some(validate_external_id("externalId", &ext)?);
+    }
+    if let Some(m) = body.metadata {
+        validate_metadata("metadata", &m)?;
+        pm.metadata = m;
+    }
+    pm.updated_at = now;
+    tx.update_card_payment_method(&pm)
+        .await
+        .map_err(external_id_conflict("payment method"))?;
+    Ok((StatusCode::OK, to_json(&card_payment_method_view(&pm))?))
 }

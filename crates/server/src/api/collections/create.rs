@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 
 use crate::api::common::MoneyInput;
 use crate::app::collections::{NewAchCollection, OneTimeSource, Source};
+use crate::app::destination::DestinationRef;
 use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -68,7 +69,10 @@ impl AuthorizationInput {
 pub struct CreateCollectionRequest {
     /// `ach` (required on `POST /v1/collections`, implied on `/v1/collections/ach`).
     pub rail: Option<String>,
-    pub destination_account_id: String,
+    /// The customer's account the money goes to (`acc_…`)…
+    pub destination_account_id: Option<String>,
+    /// …or the same addressed by your `externalId` (exactly one of the two).
+    pub destination_account_external_id: Option<String>,
     /// A saved bank account (`pm_…`)…
     pub payment_method_id: Option<String>,
     /// …or the same addressed by your `externalId`…
@@ -125,8 +129,8 @@ impl CreateCollectionRequest {
             }
             (Some("card"), _) => {
                 return Err(ApiError::invalid(
-                    "unsupported_rail",
-                    "the card rail is not available yet",
+                    "invalid_value",
+                    "this endpoint creates ACH collections; send card collections to POST /v1/collections/card (or POST /v1/collections with \"rail\": \"card\")",
                     "rail",
                 ))
             }
@@ -188,8 +192,12 @@ impl CreateCollectionRequest {
                 })
             })
             .transpose()?;
+        let destination = DestinationRef::from_fields(
+            self.destination_account_id,
+            self.destination_account_external_id,
+        )?;
         Ok(NewAchCollection {
-            destination_account_id: self.destination_account_id,
+            destination,
             source,
             counterparty_id: self.counterparty_id,
             entry_type: self.kind.unwrap_or(AchEntryType::Debit),

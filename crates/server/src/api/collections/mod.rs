@@ -121,6 +121,21 @@ pub async fn get(
     ))?))
 }
 
+/// Why there is no ACH collection `id`: a card one of that id, or none.
+async fn missing_ach_collection(
+    tx: &mut inflow_store::Tx,
+    customer: &inflow_core::ids::CustomerId,
+    id: &CollectionId,
+) -> ApiError {
+    match tx.get_card_collection(Some(customer), id).await {
+        Ok(_) => ApiError::wrong_rail(format!(
+            "{id} is a card collection; cancel applies to ACH collections (void a card authorization or capture instead)"
+        )),
+        Err(inflow_store::StoreError::NotFound) => ApiError::not_found("collection"),
+        Err(e) => e.into(),
+    }
+}
+
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CancelRequest {
@@ -153,7 +168,11 @@ pub async fn cancel(
     let now = state.clock.now();
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
-            let mut c = tx.get_ach_collection(Some(&customer_id), &id).await.map_err(|_| ApiError::not_found("collection"))?;
+            let mut c = match tx.get_ach_collection(Some(&customer_id), &id).await {
+                Ok(c) => c,
+                Err(inflow_store::StoreError::NotFound) => return Err(missing_ach_collection(tx, &customer_id, &id).await),
+                Err(e) => return Err(e.into()),
+            };
             if !c.status.is_cancellable() {
                 return Err(ApiError::conflict(
                     "collection_not_cancellable",

@@ -3,7 +3,7 @@
 //!
 //! The authentication layer, the body limit and the idempotency extractor
 //! sit in front of every handler, so the statuses they produce (401, 403,
-//! 413, 409/422 for `Idempotency-Key`, 400 for a bad query) can come back
+//! 413, 429, 409/422 for `Idempotency-Key`, 400 for a bad query) can come back
 //! from any operation they guard; a generated client must know them.
 
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
@@ -99,6 +99,11 @@ fn apply_to_operation(path: &str, method: &HttpMethod, operation: &mut Operation
             "403",
             "The key may not do this: an operator-only endpoint, or a right the key lacks.",
         );
+        operation
+            .responses
+            .responses
+            .entry("429".to_owned())
+            .or_insert_with(|| RefOr::T(rate_limited_response()));
     }
     if OPTIONAL_BODY.contains(&path) {
         if let Some(body) = operation.request_body.as_mut() {
@@ -267,4 +272,36 @@ fn error_response(description: &str) -> Response {
                 .build(),
         )
         .build()
+}
+
+/// `429 rate_limited` with the headers a client backs off by.
+fn rate_limited_response() -> Response {
+    let mut response = error_response(
+        "The API key went over its rate limit (`rate_limited`); nothing was done. \
+         `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` also come with \
+         every authenticated answer when limits are on.",
+    );
+    for (name, description) in [
+        ("Retry-After", "Seconds to wait before retrying."),
+        (
+            "RateLimit-Limit",
+            "Requests the key may make at once (the burst).",
+        ),
+        ("RateLimit-Remaining", "Requests left now (0 here)."),
+        (
+            "RateLimit-Reset",
+            "Seconds until the next request is allowed.",
+        ),
+    ] {
+        let header = utoipa::openapi::HeaderBuilder::new()
+            .schema(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0)),
+            )
+            .description(Some(description))
+            .build();
+        response.headers.insert(name.to_owned(), header);
+    }
+    response
 }

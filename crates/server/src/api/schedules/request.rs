@@ -29,7 +29,10 @@ pub struct RetryPolicyInput {
 pub struct CreateScheduleRequest {
     /// The saved bank account debited (`pm_…`).
     pub payment_method_id: String,
-    pub destination_account_id: String,
+    /// The customer's account the money goes to (`acc_…`)…
+    pub destination_account_id: Option<String>,
+    /// …or the same addressed by your `externalId` (exactly one of the two).
+    pub destination_account_external_id: Option<String>,
     pub amount: MoneyInput,
     /// Default as for single debits: CCD for business accounts; WEB, TEL or PPD for individuals by authorization type.
     pub sec_code: Option<SecCode>,
@@ -135,7 +138,10 @@ impl CreateScheduleRequest {
             .transpose()?;
         Ok(NewSchedule {
             payment_method_id,
-            destination_account_id: self.destination_account_id,
+            destination: crate::app::destination::DestinationRef::from_fields(
+                self.destination_account_id,
+                self.destination_account_external_id,
+            )?,
             amount,
             sec_code: self.sec_code,
             authorization: self.authorization.into_domain("authorization")?,
