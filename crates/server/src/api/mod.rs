@@ -164,6 +164,10 @@ pub fn router(state: AppState) -> Router {
     let v1 = v1
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
+            crate::app::sandbox_clock::sync_before_request,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
             auth::authenticate,
         ))
         .route_layer(middleware::from_fn(access_log::record_route));

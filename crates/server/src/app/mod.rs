@@ -6,5 +6,6 @@ pub mod api_keys;
 pub mod collections;
 pub mod customers;
 pub mod debit_limits;
+pub mod sandbox_clock;
 pub mod schedules;
 pub mod webhooks;
