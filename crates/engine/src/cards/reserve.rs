@@ -398,6 +398,8 @@ pub async fn reserve_refund(
         requester,
         now,
     );
-    call.refund_id = Some(refund.id);
-    commit_call(tx, c, call).await
+    call.refund_id = Some(refund.id.clone());
+    let (c, call) = commit_call(tx, c, call).await?;
+    crate::events::refund_event(tx, &refund, &c, now).await?;
+    Ok((c, call))
 }

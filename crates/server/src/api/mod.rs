@@ -14,6 +14,7 @@ pub mod events;
 pub mod health;
 pub mod ledger;
 pub mod payment_methods;
+pub mod refunds;
 pub mod reports;
 pub mod sandbox;
 pub mod schedules;
@@ -111,7 +112,8 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cards::create_card))
         .routes(routes!(cards::capture))
         .routes(routes!(cards::void))
-        .routes(routes!(cards::refund))
+        .routes(routes!(cards::refund, refunds::list))
+        .routes(routes!(refunds::get))
         .routes(routes!(cards::processor_info::get))
         .routes(routes!(schedules::create, schedules::list))
         .routes(routes!(schedules::get, schedules::update))

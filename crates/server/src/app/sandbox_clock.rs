@@ -51,7 +51,8 @@ pub async fn advance(state: &AppState, by: Duration) -> Result<Duration, StoreEr
                 let current = tx.add_to_setting(OFFSET_SETTING, 0).await?;
                 let base = current.max(local);
                 let step = by.num_milliseconds().max(0);
-                tx.add_to_setting(OFFSET_SETTING, base - current + step).await
+                tx.add_to_setting(OFFSET_SETTING, base - current + step)
+                    .await
             })
         })
         .await?;

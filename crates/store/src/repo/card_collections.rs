@@ -416,6 +416,31 @@ impl Tx {
         rows.into_iter().map(CardRefund::try_from).collect()
     }
 
+    /// One page of `customer`'s refunds of `collection`, newest first.
+    pub async fn list_card_refunds_page(
+        &mut self,
+        customer: &CustomerId,
+        collection: &CollectionId,
+        q: &ListQuery,
+    ) -> Result<Page<CardRefund>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {REFUND_COLUMNS} FROM card_refunds WHERE customer_id = $1 AND collection_id = $2 \
+             AND ($3 = '' OR id < $3) ORDER BY id DESC LIMIT $4"
+        ));
+        let rows: Vec<RefundRow> = on_db!(self, conn => sqlx::query_as(sql)
+            .bind(customer.as_str())
+            .bind(collection.as_str())
+            .bind(&q.starting_after)
+            .bind(q.fetch())
+            .fetch_all(conn)
+            .await)?;
+        let rows = rows
+            .into_iter()
+            .map(CardRefund::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(rows, q))
+    }
+
     /// What `customer` has charged the card `fingerprint` since `since`:
     /// every sale, authorization and force not declined or voided (pending
     /// ones count), at its authorized amount once known.

@@ -115,8 +115,8 @@ impl Tx {
             .bind(by)
             .fetch_one(conn)
             .await)?;
-        value
-            .parse()
-            .map_err(|_| StoreError::Corrupt(format!("setting {name} = {value:?} is not an integer")))
+        value.parse().map_err(|_| {
+            StoreError::Corrupt(format!("setting {name} = {value:?} is not an integer"))
+        })
     }
 }
