@@ -608,11 +608,16 @@ async fn verify(
         );
     }
     // Each day's report ties (every account's net and fees come from
-    // clearing), and an account's nets over the days add up to its total.
+    // clearing; the card settlements match the batch closes), and an account's nets over the days add up to its total.
     let mut nets = std::collections::HashMap::<String, i64>::new();
     for day in days {
         let report = settlement_report(&mut tx, *day).await.unwrap();
         assert!(report.ties_out.accounts_match_clearing, "{report:?}");
+        assert!(
+            report.ties_out.card_settled_matches_batch_closes,
+            "{:?}",
+            report.card
+        );
         let mut sum = 0i64;
         for line in &report.accounts {
             let net = line.net.parse::<i64>().unwrap();

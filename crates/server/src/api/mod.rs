@@ -99,7 +99,7 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::get, accounts::update))
         .routes(routes!(ledger::list_entries))
         .routes(routes!(ledger::get_fee_schedule, ledger::put_fee_schedule))
-        .routes(routes!(reports::settlement))
+        .routes(routes!(reports::settlement::settlement))
         .routes(routes!(reports::return_rates))
         .routes(routes!(counterparties::create, counterparties::list))
         .routes(routes!(counterparties::get, counterparties::update))

@@ -441,6 +441,24 @@ impl Tx {
         Ok(Page::from_rows(rows, q))
     }
 
+    /// The card collections a batch close settled in `[from, to)`, by id.
+    pub async fn card_collections_settled_between(
+        &mut self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CardCollection>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM card_collections WHERE batch_id IS NOT NULL \
+             AND completed_at >= $1 AND completed_at < $2 ORDER BY id"
+        ));
+        let rows: Vec<Row> = on_db!(self, conn => sqlx::query_as(sql)
+            .bind(ts(from))
+            .bind(ts(to))
+            .fetch_all(conn)
+            .await)?;
+        rows.into_iter().map(CardCollection::try_from).collect()
+    }
+
     /// What `customer` has charged the card `fingerprint` since `since`:
     /// every sale, authorization and force not declined or voided (pending
     /// ones count), at its authorized amount once known.
