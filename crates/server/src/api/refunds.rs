@@ -27,7 +27,7 @@ pub struct RefundListParams {
 }
 
 /// Get a refund.
-#[utoipa::path(get, path = "/v1/refunds/{id}", tag = "collections", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/refunds/{id}", tag = "collections", operation_id = "get_refund", params(("id" = String, Path)),
     responses((status = 200, body = RefundView), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
@@ -51,7 +51,7 @@ pub async fn get(
 }
 
 /// List a collection's refunds, newest first (an ACH collection has none yet).
-#[utoipa::path(get, path = "/v1/collections/{id}/refunds", tag = "collections", params(("id" = String, Path), RefundListParams),
+#[utoipa::path(get, path = "/v1/collections/{id}/refunds", tag = "collections", operation_id = "list_refunds", params(("id" = String, Path), RefundListParams),
     responses((status = 200, body = ListResponse<RefundView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
