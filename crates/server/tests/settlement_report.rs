@@ -25,7 +25,13 @@ async fn post_ok(app: &TestApp, creds: &Creds, path: &str, body: Value) -> Value
 }
 
 async fn sale(app: &TestApp, creds: &Creds, account: &str, pm: &str, cents: i64) -> String {
-    let c = post_ok(app, creds, "/v1/collections/card", charge(account, pm, "sale", cents)).await;
+    let c = post_ok(
+        app,
+        creds,
+        "/v1/collections/card",
+        charge(account, pm, "sale", cents),
+    )
+    .await;
     c["id"].as_str().unwrap().to_owned()
 }
 
@@ -52,11 +58,29 @@ async fn a_day_of_ach_and_card_activity_ties_out_in_both_sections(b: Backend) {
     let card = save_card(&app, &creds, "4242424242424242").await;
     sale(&app, &creds, &account, &card, 10_000).await;
     let part = sale(&app, &creds, &account, &card, 5_000).await;
-    post_ok(&app, &creds, &format!("/v1/collections/{part}/refunds"), usd(2_000)).await;
+    post_ok(
+        &app,
+        &creds,
+        &format!("/v1/collections/{part}/refunds"),
+        usd(2_000),
+    )
+    .await;
     let voided = sale(&app, &creds, &account, &card, 3_000).await;
-    post_ok(&app, &creds, &format!("/v1/collections/{voided}/void"), json!({})).await;
+    post_ok(
+        &app,
+        &creds,
+        &format!("/v1/collections/{voided}/void"),
+        json!({}),
+    )
+    .await;
     let whole = sale(&app, &creds, &account, &card, 4_000).await;
-    post_ok(&app, &creds, &format!("/v1/collections/{whole}/refunds"), json!({})).await;
+    post_ok(
+        &app,
+        &creds,
+        &format!("/v1/collections/{whole}/refunds"),
+        json!({}),
+    )
+    .await;
 
     // The standard cutoff (20:00) files the debits; the batch closes at 22:00.
     advance_to_eastern(&app, day, 22, 30).await;
@@ -74,19 +98,38 @@ async fn a_day_of_ach_and_card_activity_ties_out_in_both_sections(b: Backend) {
     // ACH: what was filed, and only that.
     let ach = &rep["ach"];
     assert_eq!(ach["tiesOut"], true);
-    assert_eq!(ach["submitted"], json!({"count": 2, "amount": "132500"}), "{ach:#}");
+    assert_eq!(
+        ach["submitted"],
+        json!({"count": 2, "amount": "132500"}),
+        "{ach:#}"
+    );
     assert_eq!(ach["nachaTotalDebit"], "132500");
     assert!(!ach["nachaFiles"].as_array().unwrap().is_empty());
-    assert_eq!(ach["returned"]["count"], 0, "card refunds and voids are not ACH returns");
+    assert_eq!(
+        ach["returned"]["count"], 0,
+        "card refunds and voids are not ACH returns"
+    );
 
     // Cards: four captures, one void, two refunds; the batch settled three
     // (the voided one is not settled; the one refunded in full is in the
     // batch but has nothing left to move).
     let cards = &rep["card"];
     assert_eq!(cards["tiesOut"], true, "{cards:#}");
-    assert_eq!(cards["captured"], json!({"count": 4, "amount": "22000"}), "{cards:#}");
-    assert_eq!(cards["voided"], json!({"count": 1, "amount": "3000"}), "{cards:#}");
-    assert_eq!(cards["refunded"], json!({"count": 2, "amount": "6000"}), "{cards:#}");
+    assert_eq!(
+        cards["captured"],
+        json!({"count": 4, "amount": "22000"}),
+        "{cards:#}"
+    );
+    assert_eq!(
+        cards["voided"],
+        json!({"count": 1, "amount": "3000"}),
+        "{cards:#}"
+    );
+    assert_eq!(
+        cards["refunded"],
+        json!({"count": 2, "amount": "6000"}),
+        "{cards:#}"
+    );
     assert_eq!(cards["settled"]["count"], 2, "{cards:#}");
     let batches = cards["batchCloses"].as_array().unwrap();
     assert_eq!(batches.len(), 1, "{cards:#}");
@@ -105,4 +148,30 @@ async fn a_day_of_ach_and_card_activity_ties_out_in_both_sections(b: Backend) {
     assert_eq!(line["card"]["captured"]["count"], 4);
     assert_eq!(rep["totals"]["ach"], line["ach"]);
     ledger_is_sound(&app).await;
+
+    // A collection recorded as settled by a batch close that day, with funds
+    // pending but no settlement posting, is named and breaks the card tie
+    // (and only that one).
+    let late = sale(&app, &creds, &account, &card, 6_000).await;
+    let at = sandbox_now(&app).await;
+    assert_eq!(local_date(at), day);
+    let mut tx = app.db.store.begin().await.unwrap();
+    let id = inflow_core::ids::CollectionId::from_trusted(late.clone());
+    let mut c = tx.get_card_collection(None, &id).await.unwrap();
+    let (was, refunded) = (c.status, c.refunded_minor);
+    c.batch_id = Some("forged".into());
+    c.completed_at = Some(at);
+    assert!(tx
+        .update_card_collection_if(&c, was, refunded)
+        .await
+        .unwrap());
+    tx.commit().await.unwrap();
+    let rep = app
+        .get(&admin(), &format!("/v1/reports/settlement?date={day}"))
+        .await
+        .json();
+    assert_eq!(rep["card"]["tiesOut"], false, "{rep:#}");
+    assert_eq!(rep["card"]["unmatchedCollections"], json!([late]));
+    assert_eq!(rep["tiesOut"]["cardSettledMatchesBatchCloses"], false);
+    assert_eq!(rep["tiesOut"]["submittedMatchesNachaFiles"], true);
 }

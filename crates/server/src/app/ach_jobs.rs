@@ -91,9 +91,10 @@ pub async fn advance_sandbox_clock(
     state: &AppState,
     by: Duration,
 ) -> anyhow::Result<(DateTime<Utc>, JobsReport)> {
-    if state.sandbox_clock.is_none() {
-        anyhow::bail!("the clock can only be moved in sandbox mode");
-    }
+    let clock = state
+        .sandbox_clock
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("the clock can only be moved in sandbox mode"))?;
     let mut total = JobsReport::default();
     let mut left = by;
     while left > Duration::zero() {
@@ -101,7 +102,7 @@ pub async fn advance_sandbox_clock(
         super::sandbox_clock::sync(state).await?;
         let from = state.clock.now();
         // Stored before the jobs run, so every node sees the new time.
-        super::sandbox_clock::advance(state, step).await?;
+        super::sandbox_clock::advance(state, clock, step).await?;
         let to = state.clock.now();
         let r = run_due(state, from, to).await?;
         total.occurrences_created += r.occurrences_created;

@@ -8,6 +8,7 @@
 //! request after an advance on any node sees the new business time.
 
 use chrono::Duration;
+use inflow_core::clock::SandboxClock;
 use inflow_store::StoreError;
 
 use crate::state::AppState;
@@ -34,13 +35,12 @@ pub async fn sync(state: &AppState) -> Result<(), StoreError> {
 }
 
 /// Move the shared clock forward by `by` (committed before it returns) and
-/// this node's clock with it; returns the offset now.
-pub async fn advance(state: &AppState, by: Duration) -> Result<Duration, StoreError> {
-    let Some(clock) = &state.sandbox_clock else {
-        return Err(StoreError::Corrupt(
-            "the clock can only be moved in sandbox mode".into(),
-        ));
-    };
+/// this node's `clock` with it; returns the offset now.
+pub async fn advance(
+    state: &AppState,
+    clock: &SandboxClock,
+    by: Duration,
+) -> Result<Duration, StoreError> {
     // A node that has never stored its offset (an older version kept it in
     // memory only) stores what it has first, so time never runs backwards.
     let local = clock.offset().num_milliseconds();
