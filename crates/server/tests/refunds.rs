@@ -8,6 +8,7 @@ mod support;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use support::ach::{collect, destination, make_pm};
 use support::card::{charge, events_for, save_card};
 use support::*;
 
@@ -19,13 +20,14 @@ on_both_backends!(
 );
 
 struct Setup {
+    customer: String,
     creds: Creds,
     account: String,
     pm: String,
 }
 
 async fn setup(app: &TestApp, name: &str) -> Setup {
-    let (_, creds) = app.customer_with_key(name, json!({})).await;
+    let (customer, creds) = app.customer_with_key(name, json!({})).await;
     let account = app
         .post(&creds, "/v1/accounts", json!({"name": "Main"}))
         .await
@@ -34,7 +36,12 @@ async fn setup(app: &TestApp, name: &str) -> Setup {
         .unwrap()
         .to_owned();
     let pm = save_card(app, &creds, "4242424242424242").await;
-    Setup { creds, account, pm }
+    Setup {
+        customer,
+        creds,
+        account,
+        pm,
+    }
 }
 
 async fn sale(app: &TestApp, s: &Setup, cents: i64) -> String {
@@ -303,11 +310,45 @@ async fn another_customers_refund_and_collection_are_not_found(b: Backend) {
     assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.text);
     let theirs = refund(&app, &other, &id, usd(100)).await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.text);
-    // The owner still sees it.
+    // The owner still sees it, and so does the operator acting for it.
     assert_eq!(
         app.get(&s.creds, &format!("/v1/refunds/{rid}"))
             .await
             .status,
         StatusCode::OK
+    );
+    let op = Creds {
+        acting_for: Some(s.customer.clone()),
+        ..admin()
+    };
+    let r = app.get(&op, &format!("/v1/refunds/{rid}")).await;
+    assert_eq!(
+        (r.status, r.json()["id"].as_str()),
+        (StatusCode::OK, Some(rid.as_str()))
+    );
+    let op_other = Creds {
+        acting_for: Some(other.customer.clone()),
+        ..admin()
+    };
+    assert_eq!(
+        app.get(&op_other, &format!("/v1/refunds/{rid}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    // An ACH collection exists but has no refunds (ACH refunds are not built).
+    let dest = destination(&app, &s.creds).await;
+    let bank = make_pm(&app, &s.creds, "000123456789").await;
+    let debit = collect(&app, &s.creds, &dest, &bank, "5000", json!({})).await;
+    let r = app
+        .get(
+            &s.creds,
+            &format!("/v1/collections/{}/refunds", debit["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.json(),
+        json!({"data": [], "hasMore": false, "nextCursor": null})
     );
 }
