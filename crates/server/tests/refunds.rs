@@ -1,7 +1,7 @@
 //! Refunds as resources on both backends over HTTP: each refund has an
-//! `rfd_` id, its own status and processor reference, can be read alone
-//! (`GET /v1/refunds/{id}`) and listed per collection with cursor
-//! pagination, raises `refund.*` events, is scoped to its customer, and
+//! `rfd_` id, its own status and processor reference, keeps its reason and
+//! metadata, can be read alone (`GET /v1/refunds/{id}`) and listed per
+//! collection with cursor pagination, raises `refund.*` events, is scoped to its customer, and
 //! refunds never add up to more than was captured.
 
 mod support;
@@ -264,6 +264,35 @@ async fn refunds_never_exceed_the_capture_and_bad_input_is_refused(b: Backend) {
     assert_eq!(
         (c["status"].as_str(), c["refundedAmount"]["value"].as_str()),
         (Some("refunded"), Some("5000"))
+    );
+    // Metadata is kept with the refund and checked like a collection's.
+    let other = sale(&app, &s, 1_000).await;
+    let r = refund(
+        &app,
+        &s,
+        &other,
+        json!({"amount": {"currency": "USD", "value": "100"}, "metadata": {"ticket": "T-1"}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let rid = r.json()["id"].as_str().unwrap().to_owned();
+    let got = app
+        .get(&s.creds, &format!("/v1/refunds/{rid}"))
+        .await
+        .json();
+    assert_eq!(got["metadata"], json!({"ticket": "T-1"}));
+    let r = refund(
+        &app,
+        &s,
+        &other,
+        json!({"metadata": {"ticket": "x".repeat(501)}}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.error_param()),
+        (StatusCode::BAD_REQUEST, Some("metadata.ticket".into())),
+        "{}",
+        r.text
     );
     // Unknown fields and malformed ids.
     let r = refund(

@@ -215,6 +215,8 @@ pub struct RefundView {
     /// The processor's id for the refund; null until it has answered, and
     /// on a failed refund.
     pub processor_reference: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Metadata,
     pub created_at: String,
     pub collection: CardCollectionView,
 }
@@ -231,6 +233,7 @@ pub fn refund_view(r: &CardRefund, c: &CardCollection) -> RefundView {
         status: r.status,
         failure_reason: r.failure_reason.clone(),
         processor_reference: Some(r.processor_ref.clone()).filter(|p| !p.is_empty()),
+        metadata: r.metadata.clone(),
         created_at: time(r.created_at),
         collection: card_collection_view(c),
     }

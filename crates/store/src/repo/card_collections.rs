@@ -71,6 +71,7 @@ struct RefundRow {
     status: String,
     failure_reason: Option<String>,
     created_at: i64,
+    metadata: String,
 }
 
 fn corrupt(what: &str) -> StoreError {
@@ -136,7 +137,7 @@ const COLUMNS: &str = "id, customer_id, type, status, status_reason, status_hist
     completed_at, expires_at, fee_fixed, fee_percentage_bps, pending_operation, batch_id";
 
 const REFUND_COLUMNS: &str =
-    "id, collection_id, customer_id, amount, currency, reason, processor_ref, status, failure_reason, created_at";
+    "id, collection_id, customer_id, amount, currency, reason, processor_ref, status, failure_reason, created_at, metadata";
 
 fn history(c: &CardCollection) -> String {
     serde_json::to_string(&c.status_history).unwrap_or_else(|_| "[]".into())
@@ -161,6 +162,7 @@ impl TryFrom<RefundRow> for CardRefund {
             status: RefundStatus::parse("status", &r.status)?,
             failure_reason: r.failure_reason,
             created_at: dt(r.created_at)?,
+            metadata: metadata_from(&r.metadata)?,
         })
     }
 }
@@ -356,7 +358,7 @@ impl Tx {
 
     pub async fn insert_card_refund(&mut self, r: &CardRefund) -> Result<(), StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
-            "INSERT INTO card_refunds ({REFUND_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            "INSERT INTO card_refunds ({REFUND_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         ));
         on_db!(self, conn => sqlx::query(sql)
             .bind(r.id.as_str())
@@ -369,6 +371,7 @@ impl Tx {
             .bind(r.status.as_str())
             .bind(&r.failure_reason)
             .bind(ts(r.created_at))
+            .bind(metadata_json(&r.metadata))
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
