@@ -41,6 +41,13 @@ impl SandboxClock {
         Duration::milliseconds(self.offset_ms.fetch_add(ms, Ordering::SeqCst) + ms)
     }
 
+    /// Bring the offset up to `offset` if it is behind (another node moved
+    /// the shared clock); never moves it back. Returns the offset now.
+    pub fn catch_up(&self, offset: Duration) -> Duration {
+        let ms = offset.num_milliseconds().max(0);
+        Duration::milliseconds(self.offset_ms.fetch_max(ms, Ordering::SeqCst).max(ms))
+    }
+
     pub fn offset(&self) -> Duration {
         Duration::milliseconds(self.offset_ms.load(Ordering::SeqCst))
     }
@@ -64,5 +71,8 @@ mod tests {
         assert!(c.now() - before >= Duration::days(2));
         c.advance(Duration::days(-5));
         assert_eq!(c.offset(), Duration::days(2));
+        assert_eq!(c.catch_up(Duration::days(1)), Duration::days(2));
+        assert_eq!(c.catch_up(Duration::days(3)), Duration::days(3));
+        assert_eq!(c.offset(), Duration::days(3));
     }
 }

@@ -80,3 +80,28 @@ pub async fn card_status_event(
     })
     .await
 }
+
+/// `refund.<created|succeeded|failed>` with the refund (and its collection)
+/// as they are now: `created` when it is committed `pending`, `succeeded` or
+/// `failed` when the processor has answered.
+pub async fn refund_event(
+    tx: &mut Tx,
+    r: &inflow_core::card::CardRefund,
+    c: &inflow_core::card::CardCollection,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let what = match r.status {
+        inflow_core::card::RefundStatus::Pending => "created",
+        inflow_core::card::RefundStatus::Succeeded => "succeeded",
+        inflow_core::card::RefundStatus::Failed => "failed",
+    };
+    tx.insert_event(&Event {
+        id: EventId::generate(at),
+        customer_id: Some(r.customer_id.clone()),
+        event_type: format!("refund.{what}"),
+        object_id: r.id.to_string(),
+        data: serde_json::json!({ "object": crate::view::refund_view(r, c) }),
+        created_at: at,
+    })
+    .await
+}

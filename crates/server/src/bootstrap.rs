@@ -400,17 +400,8 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         card_processor,
         cards: Arc::new(card_config),
     };
-    if let Some(clock) = &state.sandbox_clock {
-        let saved = state
-            .store
-            .read()
-            .await?
-            .get_setting("sandbox.clock_offset_ms")
-            .await?;
-        if let Some(ms) = saved.and_then(|v| v.parse::<i64>().ok()) {
-            clock.advance(chrono::Duration::milliseconds(ms));
-        }
-    }
+    // The sandbox clock starts where the database says (restart, or other nodes).
+    crate::app::sandbox_clock::sync(&state).await?;
     // Finish any NACHA file whose rows committed but whose bytes were not written.
     inflow_engine::files::write_pending_files(&state.store, &state.vault, &state.ach)
         .await

@@ -75,6 +75,10 @@ async fn ach_loop(state: AppState, mut stop: watch::Receiver<bool>) {
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
+        if let Err(e) = crate::app::sandbox_clock::sync(&state).await {
+            tracing::warn!(error = %e, "cannot read the shared sandbox clock");
+            continue;
+        }
         let now = state.clock.now();
         let from = match inflow_engine::scheduler::last_tick(&state.store).await {
             Ok(Some(t)) if t < now => t,
@@ -116,6 +120,9 @@ async fn webhook_loop(state: AppState, mut stop: watch::Receiver<bool>) {
     let every = std::time::Duration::from_millis(every);
     let signal = state.store.commit_signal().clone();
     loop {
+        if let Err(e) = crate::app::sandbox_clock::sync(&state).await {
+            tracing::warn!(error = %e, "cannot read the shared sandbox clock");
+        }
         match state.webhooks.run_pass(usize::MAX).await {
             Ok(r) if r.attempts > 0 => tracing::debug!(?r, "webhook pass"),
             Ok(_) => {}

@@ -105,7 +105,7 @@ async fn a_sandbox_dispute_reverses_the_capture_and_its_fee_and_is_lost(b: Backe
         balances(&app, &s.creds, &s.account).await,
         (0, lost_so_far, lost_so_far)
     );
-    // The day's settlement report counts the dispute with returns and ties out.
+    // The day's settlement report counts the dispute in the card section and ties out.
     let day = inflow_core::calendar::local_date(support::ach::sandbox_now(&app).await);
     let r = app
         .get(&admin(), &format!("/v1/reports/settlement?date={day}"))
@@ -116,8 +116,8 @@ async fn a_sandbox_dispute_reverses_the_capture_and_its_fee_and_is_lost(b: Backe
         .as_array()
         .and_then(|ls| ls.iter().find(|l| l["accountId"] == s.account.as_str()))
         .unwrap_or_else(|| panic!("{report}"));
-    assert_eq!(line["returned"]["count"], 1, "{line}");
-    assert_eq!(line["returned"]["amount"], "10000", "{line}");
+    assert_eq!(line["card"]["disputed"]["count"], 1, "{line}");
+    assert_eq!(line["card"]["disputed"]["amount"], "10000", "{line}");
     assert_eq!(report["tiesOut"]["accountsMatchClearing"], true, "{report}");
     // Seen again on every pass: applied once.
     advance_minutes(&app, 1).await;

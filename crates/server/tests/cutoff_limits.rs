@@ -171,7 +171,7 @@ async fn huge_debits_of_one_customer_do_not_stop_a_manual_cutoff(b: Backend) {
         .await;
     assert_eq!(report.status, StatusCode::OK, "{}", report.text);
     let report = report.json();
-    assert_eq!(report["nachaFiles"].as_array().unwrap().len(), 2);
+    assert_eq!(report["ach"]["nachaFiles"].as_array().unwrap().len(), 2);
     assert_eq!(
         report["tiesOut"]["submittedMatchesNachaFiles"], true,
         "{report}"

@@ -216,7 +216,10 @@ async fn fees_and_total_credit_match_the_ledger_through_completion_and_return(b:
         .await;
     assert_eq!(rep.status, StatusCode::OK, "{}", rep.text);
     let rep = rep.json();
-    assert_eq!(rep["totals"]["submitted"]["amount"], "130000", "{rep}");
+    assert_eq!(
+        rep["totals"]["ach"]["submitted"]["amount"], "130000",
+        "{rep}"
+    );
     assert_eq!(rep["totals"]["fees"], "600", "{rep}");
     assert_eq!(rep["ties_out"], Value::Null);
     assert_eq!(rep["tiesOut"]["submittedMatchesNachaFiles"], true, "{rep}");

@@ -26,7 +26,7 @@ use inflow_core::money::{Currency, Money};
 use inflow_engine::cards::call::{make_call, record_attempt};
 use inflow_engine::cards::jobs;
 use inflow_engine::cards::reserve::{
-    reserve_capture, reserve_create, reserve_refund, reserve_void,
+    reserve_capture, reserve_create, reserve_refund, reserve_void, RefundAsk,
 };
 use inflow_engine::cards::{CardConfig, CardError, NewCardCollection, SandboxProcessor};
 use inflow_engine::ledger;
@@ -511,9 +511,19 @@ async fn run_case(store: &Store, ops: Vec<Op>) {
                     Box::pin(async move {
                         let c = tx.get_card_collection(None, &id).await?;
                         let amount = Money::usd(part(c.refundable_minor(), pct)).unwrap();
-                        reserve_refund(tx, &cus, &id, Some(amount), None, None, now())
-                            .await
-                            .map(|r| r.1)
+                        reserve_refund(
+                            tx,
+                            &cus,
+                            &id,
+                            RefundAsk {
+                                amount: Some(amount),
+                                ..Default::default()
+                            },
+                            None,
+                            now(),
+                        )
+                        .await
+                        .map(|r| r.1)
                     })
                 })
                 .await;
@@ -608,11 +618,16 @@ async fn verify(
         );
     }
     // Each day's report ties (every account's net and fees come from
-    // clearing), and an account's nets over the days add up to its total.
+    // clearing; the card settlements match the batch closes), and an account's nets over the days add up to its total.
     let mut nets = std::collections::HashMap::<String, i64>::new();
     for day in days {
         let report = settlement_report(&mut tx, *day).await.unwrap();
         assert!(report.ties_out.accounts_match_clearing, "{report:?}");
+        assert!(
+            report.ties_out.card_settled_matches_batch_closes,
+            "{:?}",
+            report.card
+        );
         let mut sum = 0i64;
         for line in &report.accounts {
             let net = line.net.parse::<i64>().unwrap();

@@ -244,6 +244,8 @@ pub struct CardRefund {
     pub customer_id: CustomerId,
     pub amount: Money,
     pub reason: Option<String>,
+    /// The customer's own keys and values, as given with the refund.
+    pub metadata: Metadata,
     /// Empty until the processor has answered.
     pub processor_ref: String,
     pub status: RefundStatus,

@@ -268,6 +268,9 @@ pub async fn confirm(
             card_status_event(tx, &c, now).await?;
         }
         postings::after_call(tx, &before, &c, refund.as_ref(), now).await?;
+        if let Some(r) = &refund {
+            crate::events::refund_event(tx, r, &c, now).await?;
+        }
         let call = tx.get_processor_call(&call.reference).await?;
         return Ok(Settled {
             collection: c,

@@ -369,17 +369,30 @@ pub async fn reserve_void(
     commit_call(tx, c, call).await
 }
 
-/// Refund all that remains, or `amount`, of a captured collection: the
-/// refund is committed `pending` with its call.
+/// What a refund is asked with.
+#[derive(Debug, Clone, Default)]
+pub struct RefundAsk {
+    /// `None`: all that remains.
+    pub amount: Option<Money>,
+    pub reason: Option<String>,
+    pub metadata: Metadata,
+}
+
+/// Refund all that remains, or `ask.amount`, of a captured collection: the
+/// refund is committed `pending` with its call (and `refund.created`).
 pub async fn reserve_refund(
     tx: &mut Tx,
     customer: &CustomerId,
     id: &CollectionId,
-    amount: Option<Money>,
-    reason: Option<String>,
+    ask: RefundAsk,
     requester: Option<CallRequester>,
     now: DateTime<Utc>,
 ) -> Result<(CardCollection, ProcessorCall), CardError> {
+    let RefundAsk {
+        amount,
+        reason,
+        metadata,
+    } = ask;
     let c = load(tx, customer, id, "a refund").await?;
     if !c.status.is_refundable() || c.refundable_minor() <= 0 {
         return Err(conflict("collection_not_refundable", format!("a {} card collection cannot be refunded; only a captured one can (void an authorization instead)", c.status)));
@@ -403,6 +416,7 @@ pub async fn reserve_refund(
         amount: Money::new(c.amount.currency(), minor)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         reason,
+        metadata,
         processor_ref: String::new(),
         status: RefundStatus::Pending,
         failure_reason: None,
@@ -417,6 +431,8 @@ pub async fn reserve_refund(
         requester,
         now,
     );
-    call.refund_id = Some(refund.id);
-    commit_call(tx, c, call).await
+    call.refund_id = Some(refund.id.clone());
+    let (c, call) = commit_call(tx, c, call).await?;
+    crate::events::refund_event(tx, &refund, &c, now).await?;
+    Ok((c, call))
 }

@@ -193,18 +193,30 @@ pub fn card_collection_view(c: &CardCollection) -> CardCollectionView {
 }
 
 /// A refund (`rfd_…`) and the collection as it is after it.
+///
+/// One object for every rail: `rail` says which; only card refunds exist
+/// today (ACH refunds by credit entry will be the same object with
+/// `rail: "ach"`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RefundView {
     pub id: String,
     /// Always `refund`.
     pub object: &'static str,
+    /// The rail the money goes back by: `card`.
+    pub rail: &'static str,
+    pub customer_id: String,
     pub collection_id: String,
     pub amount: MoneyView,
     pub reason: Option<String>,
     /// `pending` until the processor answers, then `succeeded` or `failed`.
     pub status: RefundStatus,
     pub failure_reason: Option<String>,
+    /// The processor's id for the refund; null until it has answered, and
+    /// on a failed refund.
+    pub processor_reference: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Metadata,
     pub created_at: String,
     pub collection: CardCollectionView,
 }
@@ -213,11 +225,15 @@ pub fn refund_view(r: &CardRefund, c: &CardCollection) -> RefundView {
     RefundView {
         id: r.id.to_string(),
         object: "refund",
+        rail: "card",
+        customer_id: r.customer_id.to_string(),
         collection_id: r.collection_id.to_string(),
         amount: r.amount.into(),
         reason: r.reason.clone(),
         status: r.status,
         failure_reason: r.failure_reason.clone(),
+        processor_reference: Some(r.processor_ref.clone()).filter(|p| !p.is_empty()),
+        metadata: r.metadata.clone(),
         created_at: time(r.created_at),
         collection: card_collection_view(c),
     }

@@ -14,6 +14,7 @@ pub mod events;
 pub mod health;
 pub mod ledger;
 pub mod payment_methods;
+pub mod refunds;
 pub mod reports;
 pub mod sandbox;
 pub mod schedules;
@@ -98,7 +99,7 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::get, accounts::update))
         .routes(routes!(ledger::list_entries))
         .routes(routes!(ledger::get_fee_schedule, ledger::put_fee_schedule))
-        .routes(routes!(reports::settlement))
+        .routes(routes!(reports::settlement::settlement))
         .routes(routes!(reports::return_rates))
         .routes(routes!(counterparties::create, counterparties::list))
         .routes(routes!(counterparties::get, counterparties::update))
@@ -111,7 +112,8 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cards::create_card))
         .routes(routes!(cards::capture))
         .routes(routes!(cards::void))
-        .routes(routes!(cards::refund))
+        .routes(routes!(cards::refund, refunds::list))
+        .routes(routes!(refunds::get))
         .routes(routes!(cards::processor_info::get))
         .routes(routes!(schedules::create, schedules::list))
         .routes(routes!(schedules::get, schedules::update))
@@ -161,9 +163,14 @@ pub fn openapi() -> serde_json::Value {
 pub fn router(state: AppState) -> Router {
     let (v1, _) = v1_routes().split_for_parts();
     let (public, _) = public_routes().split_for_parts();
-    // Route layers run outermost last: authentication, then the key's rate limit.
+    // Route layers run outermost last: authentication, the key's rate limit,
+    // then (sandbox) the shared clock, so a refused request reads nothing.
     let limits = crate::http::rate_limit::RateLimits::new(&state.config.rate_limit);
     let v1 = v1
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::app::sandbox_clock::sync_before_request,
+        ))
         .route_layer(middleware::from_fn_with_state(
             limits,
             crate::http::rate_limit::limit,

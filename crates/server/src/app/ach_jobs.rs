@@ -116,7 +116,7 @@ impl AdvanceError {
                 crate::api::common::time(to),
             ),
             (Some(at), None) => format!(
-                "the sandbox clock moved to {} and its jobs ran, but {failed} failed; a restart may go back to the time saved before",
+                "the sandbox clock moved to {} and the jobs up to then ran, but {failed} failed before the next step; advance again to go on",
                 crate::api::common::time(at),
             ),
             (None, _) => format!("the sandbox clock did not move: {failed} failed"),
@@ -149,8 +149,23 @@ pub async fn advance_sandbox_clock(
     let mut left = by;
     while left > Duration::zero() {
         let step = left.min(Duration::hours(6));
+        // Earlier steps (if any) moved the clock and ran their jobs.
+        let stopped = |what: &'static str| {
+            let moved_to = (left < by).then(|| state.clock.now());
+            move |e: inflow_store::StoreError| AdvanceError {
+                moved_to,
+                step: None,
+                source: anyhow::Error::new(e).context(what),
+            }
+        };
+        super::sandbox_clock::sync(state)
+            .await
+            .map_err(stopped("the reading of the shared clock"))?;
         let from = state.clock.now();
-        clock.advance(step);
+        // Stored before the jobs run, so every node sees the new time.
+        super::sandbox_clock::advance(state, clock, step)
+            .await
+            .map_err(stopped("the saving of the clock"))?;
         let to = state.clock.now();
         let failed = |source: anyhow::Error| AdvanceError {
             moved_to: Some(to),
@@ -180,21 +195,5 @@ pub async fn advance_sandbox_clock(
         total.webhooks_delivered += pass.delivered;
         left -= step;
     }
-    // Persist the offset so a restart keeps sandbox time.
-    let offset = clock.offset().num_milliseconds().to_string();
-    let persisted: anyhow::Result<()> = async {
-        let mut tx = state.store.begin().await?;
-        tx.put_setting("sandbox.clock_offset_ms", &offset).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-    .await;
-    persisted
-        .context("the saving of the clock")
-        .map_err(|source| AdvanceError {
-            moved_to: Some(state.clock.now()),
-            step: None,
-            source,
-        })?;
     Ok((state.clock.now(), total))
 }

@@ -8,5 +8,6 @@ pub mod collections;
 pub mod customers;
 pub mod debit_limits;
 pub mod destination;
+pub mod sandbox_clock;
 pub mod schedules;
 pub mod webhooks;

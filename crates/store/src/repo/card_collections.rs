@@ -71,6 +71,7 @@ struct RefundRow {
     status: String,
     failure_reason: Option<String>,
     created_at: i64,
+    metadata: String,
 }
 
 fn corrupt(what: &str) -> StoreError {
@@ -136,7 +137,7 @@ const COLUMNS: &str = "id, customer_id, type, status, status_reason, status_hist
     completed_at, expires_at, fee_fixed, fee_percentage_bps, pending_operation, batch_id";
 
 const REFUND_COLUMNS: &str =
-    "id, collection_id, customer_id, amount, currency, reason, processor_ref, status, failure_reason, created_at";
+    "id, collection_id, customer_id, amount, currency, reason, processor_ref, status, failure_reason, created_at, metadata";
 
 fn history(c: &CardCollection) -> String {
     serde_json::to_string(&c.status_history).unwrap_or_else(|_| "[]".into())
@@ -161,6 +162,7 @@ impl TryFrom<RefundRow> for CardRefund {
             status: RefundStatus::parse("status", &r.status)?,
             failure_reason: r.failure_reason,
             created_at: dt(r.created_at)?,
+            metadata: metadata_from(&r.metadata)?,
         })
     }
 }
@@ -356,7 +358,7 @@ impl Tx {
 
     pub async fn insert_card_refund(&mut self, r: &CardRefund) -> Result<(), StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
-            "INSERT INTO card_refunds ({REFUND_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            "INSERT INTO card_refunds ({REFUND_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         ));
         on_db!(self, conn => sqlx::query(sql)
             .bind(r.id.as_str())
@@ -369,6 +371,7 @@ impl Tx {
             .bind(r.status.as_str())
             .bind(&r.failure_reason)
             .bind(ts(r.created_at))
+            .bind(metadata_json(&r.metadata))
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
@@ -414,6 +417,49 @@ impl Tx {
             .fetch_all(conn)
             .await)?;
         rows.into_iter().map(CardRefund::try_from).collect()
+    }
+
+    /// One page of `customer`'s refunds of `collection`, newest first.
+    pub async fn list_card_refunds_page(
+        &mut self,
+        customer: &CustomerId,
+        collection: &CollectionId,
+        q: &ListQuery,
+    ) -> Result<Page<CardRefund>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {REFUND_COLUMNS} FROM card_refunds WHERE customer_id = $1 AND collection_id = $2 \
+             AND ($3 = '' OR id < $3) ORDER BY id DESC LIMIT $4"
+        ));
+        let rows: Vec<RefundRow> = on_db!(self, conn => sqlx::query_as(sql)
+            .bind(customer.as_str())
+            .bind(collection.as_str())
+            .bind(&q.starting_after)
+            .bind(q.fetch())
+            .fetch_all(conn)
+            .await)?;
+        let rows = rows
+            .into_iter()
+            .map(CardRefund::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(rows, q))
+    }
+
+    /// The card collections a batch close settled in `[from, to)`, by id.
+    pub async fn card_collections_settled_between(
+        &mut self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CardCollection>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM card_collections WHERE batch_id IS NOT NULL \
+             AND completed_at >= $1 AND completed_at < $2 ORDER BY id"
+        ));
+        let rows: Vec<Row> = on_db!(self, conn => sqlx::query_as(sql)
+            .bind(ts(from))
+            .bind(ts(to))
+            .fetch_all(conn)
+            .await)?;
+        rows.into_iter().map(CardCollection::try_from).collect()
     }
 
     /// What `customer` has charged the card `fingerprint` since `since`:

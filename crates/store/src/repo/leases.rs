@@ -101,4 +101,22 @@ impl Tx {
             .map(|r| r.rows_affected()))?;
         Ok(())
     }
+
+    /// Add `by` to the integer setting `name` (0 when unset) in one
+    /// statement, so increments from several nodes never overwrite each
+    /// other; returns the new value.
+    pub async fn add_to_setting(&mut self, name: &str, by: i64) -> Result<i64, StoreError> {
+        let value: String = on_db!(self, conn => sqlx::query_scalar(
+            "INSERT INTO settings (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = CAST(CAST(settings.value AS BIGINT) + $3 AS TEXT) \
+             RETURNING value")
+            .bind(name)
+            .bind(by.to_string())
+            .bind(by)
+            .fetch_one(conn)
+            .await)?;
+        value.parse().map_err(|_| {
+            StoreError::Corrupt(format!("setting {name} = {value:?} is not an integer"))
+        })
+    }
 }

@@ -1,5 +1,6 @@
 //! The reconciliation queries: a day's postings per destination account
-//! (from the ledger), the outbound NACHA files of that day, and the return
+//! (from the ledger), the outbound NACHA files of that day, the card
+//! postings the batch closes are checked against, and the return
 //! counts behind the return-rate report.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -59,6 +60,21 @@ impl Tx {
              JOIN ledger_accounts a ON a.id = e.ledger_account_id WHERE t.posted_on = $1 \
              GROUP BY t.account_id, a.kind ORDER BY t.account_id, a.kind")
             .bind(day.to_string())
+            .fetch_all(conn)
+            .await)?)
+    }
+
+    /// The collection and gross amount of each posting of `kind` on `day`.
+    pub async fn day_postings_of_kind(
+        &mut self,
+        day: NaiveDate,
+        kind: &str,
+    ) -> Result<Vec<(Option<String>, i64)>, StoreError> {
+        Ok(on_db!(self, conn => sqlx::query_as(
+            "SELECT collection_id, gross_amount FROM ledger_transactions \
+             WHERE posted_on = $1 AND kind = $2 ORDER BY id")
+            .bind(day.to_string())
+            .bind(kind)
             .fetch_all(conn)
             .await)?)
     }

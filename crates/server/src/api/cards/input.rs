@@ -79,6 +79,10 @@ pub struct RefundRequest {
     /// Default: everything not yet refunded.
     pub amount: Option<MoneyInput>,
     pub reason: Option<String>,
+    /// Your own keys and values, kept with the refund.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub metadata: Metadata,
 }
 
 impl From<CardError> for ApiError {

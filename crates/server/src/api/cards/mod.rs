@@ -343,12 +343,18 @@ pub async fn refund(
         .as_deref()
         .map(|r| bounded_text("reason", r, 1, 200))
         .transpose()?;
+    validate_metadata("metadata", &body.metadata)?;
+    let metadata = body.metadata;
     let now = state.clock.now();
     let reserve: Reserve = Box::new(move |tx, requester| {
         Box::pin(async move {
+            let ask = reserve::RefundAsk {
+                amount,
+                reason,
+                metadata,
+            };
             let (_, call) =
-                reserve::reserve_refund(tx, &customer_id, &id, amount, reason, requester, now)
-                    .await?;
+                reserve::reserve_refund(tx, &customer_id, &id, ask, requester, now).await?;
             Ok(call)
         })
     });

@@ -1,0 +1,129 @@
+//! Operator reports: the day's settlement per rail and destination account
+//! ([`settlement`]), and a customer's return rates against the NACHA
+//! thresholds.
+
+pub mod settlement;
+
+pub use settlement::settlement_report;
+
+use std::collections::BTreeMap;
+
+use axum::extract::{RawQuery, State};
+use axum::{Extension, Json};
+use chrono::Duration;
+use inflow_core::calendar::local_date;
+use inflow_core::ids::CustomerId;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::auth::Auth;
+use crate::http::body::parse_query;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReturnRateParams {
+    pub customer_id: String,
+}
+
+/// NACHA return codes counted as unauthorized.
+pub const UNAUTHORIZED_CODES: [&str; 6] = ["R05", "R07", "R10", "R11", "R29", "R51"];
+/// NACHA return codes counted as administrative.
+pub const ADMINISTRATIVE_CODES: [&str; 3] = ["R02", "R03", "R04"];
+/// The window the rates are measured over.
+pub const RETURN_RATE_WINDOW_DAYS: i64 = 60;
+
+/// One rate against its threshold.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RateView {
+    pub returns: i64,
+    /// returns / debit entries (0 when there were none).
+    pub rate: f64,
+    pub threshold: f64,
+    pub exceeded: bool,
+}
+
+/// A customer's return rates over the last 60 days.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnRateReport {
+    /// Always `return_rate_report`.
+    pub object: &'static str,
+    pub customer_id: String,
+    pub window_days: i64,
+    pub from: String,
+    pub to: String,
+    /// ACH debits submitted in the window.
+    pub debit_entries: i64,
+    /// R05, R07, R10, R11, R29, R51 (threshold 0.5%).
+    pub unauthorized: RateView,
+    /// R02, R03, R04 (threshold 3%).
+    pub administrative: RateView,
+    /// Every return code (threshold 15%).
+    pub overall: RateView,
+    /// Returns per code in the window.
+    pub by_code: BTreeMap<String, i64>,
+}
+
+fn rate(returns: i64, entries: i64, threshold: f64) -> RateView {
+    let rate = if entries == 0 {
+        0.0
+    } else {
+        returns as f64 / entries as f64
+    };
+    RateView {
+        returns,
+        rate,
+        threshold,
+        exceeded: rate > threshold,
+    }
+}
+
+/// A customer's unauthorized, administrative and overall return rates over
+/// the last 60 days against the NACHA thresholds. Operator keys only.
+#[utoipa::path(get, path = "/v1/reports/return-rates", tag = "reports", params(ReturnRateParams),
+    responses((status = 200, body = ReturnRateReport), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn return_rates(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<ReturnRateReport>> {
+    auth.require_admin()?;
+    let params: ReturnRateParams = parse_query(q.as_deref())?;
+    let customer = CustomerId::parse("customerId", &params.customer_id)?;
+    let now = state.clock.now();
+    let since = now - Duration::days(RETURN_RATE_WINDOW_DAYS);
+    let mut tx = state.store.read().await?;
+    tx.get_customer(&customer)
+        .await
+        .map_err(ApiError::not_found_if_missing("customer"))?;
+    let entries = tx.debits_submitted_since(&customer, since).await?;
+    let by_code: BTreeMap<String, i64> = tx
+        .returns_by_code_since(&customer, since)
+        .await?
+        .into_iter()
+        .collect();
+    let count = |codes: &[&str]| -> i64 {
+        by_code
+            .iter()
+            .filter(|(c, _)| codes.contains(&c.as_str()))
+            .map(|(_, n)| n)
+            .sum()
+    };
+    let all: i64 = by_code.values().sum();
+    Ok(Json(ReturnRateReport {
+        object: "return_rate_report",
+        customer_id: customer.to_string(),
+        window_days: RETURN_RATE_WINDOW_DAYS,
+        from: local_date(since).to_string(),
+        to: local_date(now).to_string(),
+        debit_entries: entries,
+        unauthorized: rate(count(&UNAUTHORIZED_CODES), entries, 0.005),
+        administrative: rate(count(&ADMINISTRATIVE_CODES), entries, 0.03),
+        overall: rate(all, entries, 0.15),
+        by_code,
+    }))
+}
