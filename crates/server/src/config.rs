@@ -246,6 +246,9 @@ pub struct Config {
     pub ach: AchSettings,
     pub webhooks: WebhookSettings,
     pub cards: CardSettings,
+    /// The originating banks (`[[odfi]]`); see [`crate::odfi`]. Empty in
+    /// sandbox mode: the built-in sandbox ODFI and its simulated bank.
+    pub odfi: Vec<crate::odfi::OdfiSettings>,
 }
 
 impl std::fmt::Debug for Config {
@@ -268,6 +271,7 @@ impl std::fmt::Debug for Config {
                 "bootstrap_admin_key",
                 &self.bootstrap_admin_key.as_ref().map(|_| "<redacted>"),
             )
+            .field("odfi", &self.odfi)
             .finish_non_exhaustive()
     }
 }
@@ -307,6 +311,7 @@ impl Default for Config {
             ach: AchSettings::default(),
             webhooks: WebhookSettings::default(),
             cards: CardSettings::default(),
+            odfi: Vec::new(),
             bootstrap_admin_key: None,
             bootstrap_admin_signing_secret: None,
         }

@@ -41,6 +41,9 @@ pub const EVENT_TYPES: &[&str] = &[
     "webhook_endpoint.disabled",
     "api_key.created",
     "api_key.revoked",
+    "ach_file.uploaded",
+    "ach_file.upload_failed",
+    "ach_file.acknowledged",
 ];
 
 /// The most entries an endpoint may list.

@@ -1,8 +1,9 @@
 //! The ACH background work, in the order time makes it happen: recurring
 //! schedules' occurrences become collections (the schedules job), cutoffs and
-//! settlement (the engine's scheduler tick), then — in sandbox mode — the
+//! settlement (the engine's scheduler tick), the delivery job (built files
+//! uploaded to their ODFI), then — in sandbox mode — the
 //! simulated bank's answers, then whatever return/NOC files are waiting in
-//! the inbound folder, then the card rail's jobs (processor calls without
+//! the inbound folder and in each ODFI's inbound directory, then the card rail's jobs (processor calls without
 //! an answer, expired authorizations, the daily batch close). Moving the sandbox clock also runs the webhook
 //! deliveries (and retries) that fall due on the way.
 
@@ -23,6 +24,14 @@ pub struct JobsReport {
     pub settled_completed: usize,
     pub bank_files_delivered: usize,
     pub inbound_files_processed: usize,
+    /// Outbound files uploaded to their ODFI, attempts that failed and will
+    /// be retried, and files now `upload_failed`.
+    pub files_uploaded: usize,
+    pub uploads_retrying: usize,
+    pub uploads_failed: usize,
+    /// Files picked up from the ODFIs' inbound directories (applied,
+    /// duplicate or rejected).
+    pub files_picked_up: usize,
     /// Webhook attempts made, and deliveries that succeeded, along the way.
     pub webhook_attempts: usize,
     pub webhooks_delivered: usize,
@@ -56,6 +65,16 @@ pub async fn run_due(
     report.files_written = tick.files_written.len();
     report.settled_processing = tick.settlement.processing;
     report.settled_completed = tick.settlement.completed;
+    let delivered = inflow_engine::delivery::upload::deliver_due(
+        &state.store,
+        &state.vault,
+        &state.delivery,
+        to,
+    )
+    .await?;
+    report.files_uploaded = delivered.uploaded.len();
+    report.uploads_retrying = delivered.retrying.len();
+    report.uploads_failed = delivered.failed.len();
     if state.ach.sandbox_bank {
         report.bank_files_delivered = sandbox_bank::deliver_due(&state.store, &state.ach, to)
             .await?
@@ -65,6 +84,7 @@ pub async fn run_due(
         inbound::ingest_inbound_dir(&state.store, &state.vault, &state.ach, to)
             .await?
             .len();
+    report.files_picked_up = pickup(state, to).await?;
     let cards = cards::jobs::run_due(
         &state.store,
         state.card_processor.as_ref(),
@@ -79,6 +99,18 @@ pub async fn run_due(
     report.card_batches_closed = cards.batches_closed;
     report.card_collections_settled = cards.collections_settled;
     Ok(report)
+}
+
+/// Poll every ODFI's inbound directory; the number of files that left it
+/// (applied, duplicates and rejected ones).
+pub async fn pickup(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    use inflow_engine::delivery::pickup::{pickup_inbound, PickedUp};
+    let picked =
+        pickup_inbound(&state.store, &state.vault, &state.ach, &state.delivery, now).await?;
+    Ok(picked
+        .iter()
+        .filter(|p| !matches!(p, PickedUp::Failed { .. }))
+        .count())
 }
 
 /// Batches of webhook deliveries one clock step may run (the background
@@ -110,6 +142,10 @@ pub async fn advance_sandbox_clock(
         total.settled_completed += r.settled_completed;
         total.bank_files_delivered += r.bank_files_delivered;
         total.inbound_files_processed += r.inbound_files_processed;
+        total.files_uploaded += r.files_uploaded;
+        total.uploads_retrying += r.uploads_retrying;
+        total.uploads_failed += r.uploads_failed;
+        total.files_picked_up += r.files_picked_up;
         total.card_calls_resolved += r.card_calls_resolved;
         total.card_authorizations_expired += r.card_authorizations_expired;
         total.card_batches_closed += r.card_batches_closed;
