@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use inflow_bank::pgp::{BankPublicKey, InboundPgp, OurSecretKey, OutboundPgp};
 use inflow_bank::{
     HostKeyPins, LocalFolder, PickupAction, RetryPolicy, Secret, SecretSource, Sftp, SftpAuth,
     SftpConfig, Timeouts, VerifyMode,
@@ -46,6 +47,31 @@ pub struct OdfiSettings {
     /// How files reach the bank; required in production mode.
     pub transport: Option<TransportSettings>,
     pub retry: RetrySettings,
+    /// `[odfi.pgp]`: OpenPGP for this bank's files (optional).
+    pub pgp: Option<PgpSettings>,
+}
+
+/// `[odfi.pgp]`: outbound files encrypted to the bank's key and signed with
+/// ours (uploaded as `<name>.pgp`); inbound files decrypted with ours and,
+/// unless `verify_inbound = false`, refused when not signed by the bank.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PgpSettings {
+    /// The bank's public key: ASCII armor, or `file:/path`.
+    pub bank_public_key: String,
+    /// Our secret key (secret form, see the module documentation; the
+    /// sealed context is `bank:<odfi id>:our_secret_key`).
+    pub our_secret_key: String,
+    pub our_secret_key_passphrase: Option<String>,
+    /// ASCII-armored outbound files instead of binary OpenPGP.
+    #[serde(default)]
+    pub armor: bool,
+    #[serde(default = "yes")]
+    pub verify_inbound: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl std::fmt::Debug for OdfiSettings {
@@ -206,11 +232,12 @@ fn pickup_action(at: &str, s: &str) -> anyhow::Result<PickupAction> {
 
 /// A secret in one of the config forms (see the module documentation).
 fn secret(vault: &Vault, odfi: &str, field: &str, text: &str) -> anyhow::Result<Secret> {
-    let at = format!("odfi `{odfi}` transport.{field}");
+    let at = format!("odfi `{odfi}` {field}");
     let source = if text.starts_with("sealed:") {
         SecretSource::Sealed {
             sealed: text.to_owned(),
-            context: format!("bank:{odfi}:{field}"),
+            // `transport.password` → `bank:<odfi>:password`.
+            context: format!("bank:{odfi}:{}", field.rsplit('.').next().unwrap_or(field)),
         }
     } else if let Some(path) = text.strip_prefix("file:") {
         SecretSource::File(PathBuf::from(path))
@@ -223,6 +250,37 @@ fn secret(vault: &Vault, odfi: &str, field: &str, text: &str) -> anyhow::Result<
     source.load(Some(vault)).with_context(|| at)
 }
 
+/// The OpenPGP settings of ODFI `id`, keys loaded and checked.
+fn pgp(vault: &Vault, id: &str, p: &PgpSettings) -> anyhow::Result<(OutboundPgp, InboundPgp)> {
+    let public = match p.bank_public_key.strip_prefix("file:") {
+        Some(path) => std::fs::read(path)
+            .with_context(|| format!("odfi `{id}` pgp.bank_public_key: reading {path}"))?,
+        None => p.bank_public_key.as_bytes().to_vec(),
+    };
+    let bank = BankPublicKey::from_bytes(&public)
+        .map_err(|e| anyhow::anyhow!("odfi `{id}` pgp.bank_public_key: {e}"))?;
+    let passphrase = p
+        .our_secret_key_passphrase
+        .as_deref()
+        .map(|t| secret(vault, id, "our_secret_key_passphrase", t))
+        .transpose()?;
+    let ours = OurSecretKey::from_secret(
+        &secret(vault, id, "our_secret_key", &p.our_secret_key)?,
+        passphrase,
+    )
+    .map_err(|e| anyhow::anyhow!("odfi `{id}` pgp.our_secret_key: {e}"))?;
+    let outbound = OutboundPgp {
+        recipient: bank.clone(),
+        signer: Some(ours.clone()),
+        armor: p.armor,
+    };
+    let inbound = InboundPgp {
+        decrypt_with: Some(ours),
+        verify_with: p.verify_inbound.then_some(bank),
+    };
+    Ok((outbound, inbound))
+}
+
 fn sftp_config(
     vault: &Vault,
     sandbox: bool,
@@ -231,14 +289,14 @@ fn sftp_config(
 ) -> anyhow::Result<SftpConfig> {
     let auth = match (&s.private_key, &s.password) {
         (Some(key), _) => SftpAuth::Key {
-            private_key: secret(vault, id, "private_key", key)?,
+            private_key: secret(vault, id, "transport.private_key", key)?,
             passphrase: s
                 .private_key_passphrase
                 .as_deref()
-                .map(|p| secret(vault, id, "private_key_passphrase", p))
+                .map(|p| secret(vault, id, "transport.private_key_passphrase", p))
                 .transpose()?,
         },
-        (None, Some(pw)) => SftpAuth::Password(secret(vault, id, "password", pw)?),
+        (None, Some(pw)) => SftpAuth::Password(secret(vault, id, "transport.password", pw)?),
         (None, None) => bail!("odfi `{id}`: sftp needs private_key or password"),
     };
     let mut cfg = SftpConfig::new(&s.host, &s.user, auth);
@@ -270,8 +328,9 @@ fn sftp_config(
 /// bank when none is configured.
 pub fn delivery(config: &Config, vault: &Vault) -> anyhow::Result<Delivery> {
     validate(config)?;
+    let spool_dir = config.data_dir.join("ach").join("pgp-outbound");
     if config.odfi.is_empty() {
-        return Ok(Delivery::sandbox());
+        return Ok(Delivery::sandbox(spool_dir));
     }
     let mut odfis = Vec::with_capacity(config.odfi.len());
     for o in &config.odfi {
@@ -288,9 +347,18 @@ pub fn delivery(config: &Config, vault: &Vault) -> anyhow::Result<Delivery> {
                 })?))
             }
         };
+        let (pgp_out, pgp_in) = match &o.pgp {
+            Some(p) => {
+                let (out, inb) = pgp(vault, &o.id, p)?;
+                (Some(out), Some(inb))
+            }
+            None => (None, None),
+        };
         odfis.push(Odfi {
             id: o.id.clone(),
             transport,
+            pgp_out,
+            pgp_in,
             retry: RetryPolicy {
                 max_attempts: o.retry.max_attempts,
                 initial_backoff: Duration::from_secs(o.retry.initial_backoff_secs),
@@ -298,5 +366,46 @@ pub fn delivery(config: &Config, vault: &Vault) -> anyhow::Result<Delivery> {
             },
         });
     }
-    Ok(Delivery { odfis })
+    Ok(Delivery { odfis, spool_dir })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use inflow_core::crypto::MasterKey;
+
+    #[test]
+    fn a_sealed_secret_opens_only_for_its_odfi_and_field() {
+        let vault = Vault::new(&MasterKey::generate());
+        let sealed =
+            inflow_bank::secret::seal(&vault, &Secret::new("hunter2"), "bank:first:password");
+        let opened = secret(&vault, "first", "transport.password", &sealed).unwrap();
+        assert_eq!(opened.expose(), "hunter2");
+        assert!(secret(&vault, "other", "transport.password", &sealed).is_err());
+        assert!(secret(&vault, "first", "transport.private_key", &sealed).is_err());
+        assert_eq!(
+            secret(&vault, "first", "x", "plain").unwrap().expose(),
+            "plain"
+        );
+        let err = secret(
+            &vault,
+            "first",
+            "x",
+            "env:INFLOW_TEST_SURELY_UNSET_VARIABLE",
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("INFLOW_TEST_SURELY_UNSET_VARIABLE"));
+    }
+
+    #[test]
+    fn after_pickup_is_delete_or_a_move() {
+        assert_eq!(pickup_action("x", "delete").unwrap(), PickupAction::Delete);
+        assert_eq!(
+            pickup_action("x", "move:done").unwrap(),
+            PickupAction::MoveTo("done".into())
+        );
+        for bad in ["", "move:", "keep", "move: "] {
+            assert!(pickup_action("x", bad).is_err(), "{bad:?}");
+        }
+    }
 }

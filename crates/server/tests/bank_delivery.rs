@@ -1,19 +1,26 @@
 //! Bank connectivity end to end, on both backends, against a real OpenSSH
 //! server on loopback (`inflow_bank::testing::sshd`, installed by
-//! `scripts/ensure-bank-tools.sh`): a debit created over HTTP is filed at
-//! the cutoff, uploaded to the ODFI's SFTP server (the exact bytes, which
-//! `achlens` accepts), a return file the bank drops in the inbound
-//! directory is picked up and returns the collection (with its webhook),
-//! the same file seen again changes nothing; the SFTP server down for the
+//! `scripts/ensure-bank-tools.sh`) and the real `gpg` as the bank: a debit
+//! created over HTTP is filed at the cutoff, encrypted to the bank's key,
+//! signed with ours and uploaded to the ODFI's SFTP server; `gpg` there
+//! decrypts and verifies it into the exact bytes Inflow shows, which
+//! `achlens` accepts; a return file the bank encrypts, signs and drops in
+//! the inbound directory is picked up and returns the collection (with its
+//! webhook), the same file seen again changes nothing, an unsigned one is
+//! refused; the SFTP server down for the
 //! first attempts (retried, sent once); a wrong host key refused for good
 //! (`upload_failed`, then marked uploaded by hand); an operator's retry.
 
 mod support;
 
 use chrono::NaiveDate;
+use inflow_bank::pgp::{generate_key, OurSecretKey};
+use inflow_bank::testing::gpg::TestGpg;
 use inflow_bank::testing::sshd::{TestSshd, TEST_USER};
 use inflow_bank::SftpAuth;
-use inflow_server::odfi::{OdfiSettings, RetrySettings, SftpSettings, TransportSettings};
+use inflow_server::odfi::{
+    OdfiSettings, PgpSettings, RetrySettings, SftpSettings, TransportSettings,
+};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use support::ach::*;
@@ -59,6 +66,79 @@ fn sftp_odfi(server: &TestSshd, host_key_of: &TestSshd, max_attempts: u32) -> Od
             max_backoff_secs: 600,
         },
         ..Default::default()
+    }
+}
+
+/// The bank's side of OpenPGP: its key pair in a gpg home that also knows
+/// our public key.
+struct Bank {
+    gpg: TestGpg,
+    fpr: String,
+    ours: String,
+    settings: PgpSettings,
+    key_file: std::path::PathBuf,
+}
+
+impl Bank {
+    fn new() -> Bank {
+        let gpg = TestGpg::new();
+        let fpr = gpg.generate_key("First Bank <ach@firstbank.test>");
+        let generated = generate_key("Inflow <ops@inflow.test>").unwrap();
+        gpg.import(&generated.public_armored);
+        let ours = OurSecretKey::from_secret(&generated.secret_armored, None)
+            .unwrap()
+            .fingerprint();
+        let key_file =
+            std::env::temp_dir().join(format!("inflow-pgp-{}.asc", uuid::Uuid::new_v4().simple()));
+        std::fs::write(&key_file, generated.secret_armored.expose()).unwrap();
+        let settings = PgpSettings {
+            bank_public_key: gpg.export_public(&fpr),
+            our_secret_key: format!("file:{}", key_file.display()),
+            our_secret_key_passphrase: None,
+            armor: false,
+            verify_inbound: true,
+        };
+        Bank {
+            gpg,
+            fpr,
+            ours,
+            settings,
+            key_file,
+        }
+    }
+
+    /// gpg decrypts `bytes` and finds our valid signature.
+    fn open(&self, bytes: &[u8]) -> Vec<u8> {
+        let out = self.gpg.run(&["--status-fd", "2", "--decrypt"], bytes);
+        let status = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "gpg refused our file: {status}");
+        let validsig = status
+            .lines()
+            .find(|l| l.contains("VALIDSIG"))
+            .unwrap_or_else(|| panic!("not signed: {status}"));
+        assert!(validsig.ends_with(&self.ours), "{validsig}");
+        out.stdout
+    }
+
+    /// `plain` encrypted to us and signed by the bank.
+    fn seal(&self, plain: &[u8]) -> Vec<u8> {
+        self.gpg.ok(
+            &[
+                "--encrypt",
+                "--sign",
+                "--recipient",
+                &self.ours,
+                "--local-user",
+                &self.fpr,
+            ],
+            plain,
+        )
+    }
+}
+
+impl Drop for Bank {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.key_file);
     }
 }
 
@@ -145,10 +225,20 @@ fn achlens_accepts(path: &std::path::Path) {
     );
 }
 
-/// The uploaded file is on the server byte for byte, alone, and valid.
-async fn assert_uploaded_once(app: &TestApp, server: &TestSshd, f: &Value) -> Vec<u8> {
+/// The uploaded file is on the server byte for byte (once `bank` has
+/// decrypted it, with OpenPGP), alone, and valid; returns the NACHA bytes.
+async fn assert_uploaded_once(
+    app: &TestApp,
+    server: &TestSshd,
+    f: &Value,
+    bank: Option<&Bank>,
+) -> Vec<u8> {
     let id = f["id"].as_str().unwrap();
-    let name = f["fileName"].as_str().unwrap();
+    let name = match bank {
+        Some(_) => format!("{}.pgp", f["fileName"].as_str().unwrap()),
+        None => f["fileName"].as_str().unwrap().to_owned(),
+    };
+    let name = name.as_str();
     let d = &f["delivery"];
     assert_eq!(d["status"], "uploaded", "{f}");
     assert_eq!(d["uploadedBy"], "delivery-job", "{f}");
@@ -159,9 +249,15 @@ async fn assert_uploaded_once(app: &TestApp, server: &TestSshd, f: &Value) -> Ve
     );
     assert_eq!(listing(server, "/outbound"), vec![name.to_owned()]);
     let remote = server.path(&format!("/outbound/{name}"));
-    let bytes = std::fs::read(&remote).unwrap();
+    let mut bytes = std::fs::read(&remote).unwrap();
+    if let Some(bank) = bank {
+        assert!(!bytes.starts_with(b"101 "), "not in clear");
+        bytes = bank.open(&bytes);
+    }
     assert_eq!(bytes, content(app, id).await, "the exact bytes were sent");
-    achlens_accepts(&remote);
+    let plain = app.data_dir.join(format!("{id}.ach"));
+    std::fs::write(&plain, &bytes).unwrap();
+    achlens_accepts(&plain);
     bytes
 }
 
@@ -174,7 +270,10 @@ fn return_file(app: &TestApp, outbound: &[u8]) -> Vec<u8> {
 
 async fn a_debit_is_uploaded_over_sftp_and_its_return_is_picked_up_once(b: Backend) {
     let server = TestSshd::start();
-    let app = spawn_app_with(b, |c| c.odfi = vec![sftp_odfi(&server, &server, 3)]).await;
+    let bank = Bank::new();
+    let mut odfi = sftp_odfi(&server, &server, 3);
+    odfi.pgp = Some(bank.settings.clone());
+    let app = spawn_app_with(b, |c| c.odfi = vec![odfi]).await;
     let (creds, id) = debit(&app, "9999000101").await;
     let rx = Receiver::start().await;
     let r = app
@@ -189,14 +288,28 @@ async fn a_debit_is_uploaded_over_sftp_and_its_return_is_picked_up_once(b: Backe
     past_next_cutoff(&app).await;
     let f = outbound_file(&app).await;
     assert_eq!(f["delivery"]["attempts"], 1, "{f}");
-    let bytes = assert_uploaded_once(&app, &server, &f).await;
+    let bytes = assert_uploaded_once(&app, &server, &f, Some(&bank)).await;
     assert_eq!(collection(&app, &creds, &id).await["status"], "submitted");
     let fid = f["id"].as_str().unwrap();
     assert!(event_types(&app, fid)
         .await
         .contains(&"ach_file.uploaded".to_owned()));
 
-    let ret = return_file(&app, &bytes);
+    // A return encrypted to us but not signed by the bank is refused.
+    let plain_return = return_file(&app, &bytes);
+    let unsigned = bank
+        .gpg
+        .ok(&["--encrypt", "--recipient", &bank.ours], &plain_return);
+    server.drop_file("/inbound", "RET-UNSIGNED.ach", &unsigned);
+    let picked = poll(&app).await;
+    assert_eq!(picked[0]["outcome"], "rejected", "{picked:?}");
+    assert_eq!(collection(&app, &creds, &id).await["status"], "submitted");
+    assert!(app
+        .data_dir
+        .join("ach/inbound/rejected/firstbank-RET-UNSIGNED.ach")
+        .exists());
+
+    let ret = bank.seal(&plain_return);
     server.drop_file("/inbound", "RET-0001.ach", &ret);
     let picked = poll(&app).await;
     assert_eq!(picked.len(), 1, "{picked:?}");
@@ -204,13 +317,14 @@ async fn a_debit_is_uploaded_over_sftp_and_its_return_is_picked_up_once(b: Backe
     assert_eq!(collection(&app, &creds, &id).await["status"], "returned");
     assert_eq!(listing(&server, "/inbound"), vec!["processed"]);
 
-    // The bank sends the same file again under another name: applied once.
-    server.drop_file("/inbound", "RET-0001-resend.ach", &ret);
+    // The bank sends the same file again under another name (encrypted
+    // afresh): applied once.
+    server.drop_file("/inbound", "RET-0001-resend.ach", &bank.seal(&plain_return));
     let picked = poll(&app).await;
     assert_eq!(picked[0]["outcome"], "duplicate", "{picked:?}");
     assert_eq!(
         listing(&server, "/inbound/processed"),
-        vec!["RET-0001-resend.ach", "RET-0001.ach"]
+        vec!["RET-0001-resend.ach", "RET-0001.ach", "RET-UNSIGNED.ach"]
     );
     let returned = event_types(&app, &id)
         .await
@@ -231,7 +345,10 @@ async fn a_debit_is_uploaded_over_sftp_and_its_return_is_picked_up_once(b: Backe
 
 async fn a_server_down_at_cutoff_gets_the_file_once_when_it_is_back(b: Backend) {
     let mut server = TestSshd::start();
-    let app = spawn_app_with(b, |c| c.odfi = vec![sftp_odfi(&server, &server, 5)]).await;
+    let bank = Bank::new();
+    let mut odfi = sftp_odfi(&server, &server, 5);
+    odfi.pgp = Some(bank.settings.clone());
+    let app = spawn_app_with(b, |c| c.odfi = vec![odfi]).await;
     let (creds, id) = debit(&app, "9999000101").await;
     server.stop();
 
@@ -255,14 +372,18 @@ async fn a_server_down_at_cutoff_gets_the_file_once_when_it_is_back(b: Backend) 
     advance_minutes(&app, 3).await;
     let f3 = file(&app, &fid).await;
     assert_eq!(f3["delivery"]["attempts"], 3, "{f3}");
-    let bytes = assert_uploaded_once(&app, &server, &f3).await;
+    let bytes = assert_uploaded_once(&app, &server, &f3, Some(&bank)).await;
 
     // Later passes send nothing more.
     advance_minutes(&app, 30).await;
     assert_eq!(file(&app, &fid).await["delivery"]["attempts"], 3);
     assert_eq!(listing(&server, "/outbound").len(), 1);
 
-    server.drop_file("/inbound", "RET.ach", &return_file(&app, &bytes));
+    server.drop_file(
+        "/inbound",
+        "RET.ach",
+        &bank.seal(&return_file(&app, &bytes)),
+    );
     advance_minutes(&app, 1).await; // the scheduler polls too
     assert_eq!(collection(&app, &creds, &id).await["status"], "returned");
     app.stop().await;
@@ -367,7 +488,7 @@ async fn an_operator_retries_a_file_whose_attempts_ran_out(b: Backend) {
     advance_minutes(&app, 2).await;
     let f = file(&app, &fid).await;
     assert_eq!(f["delivery"]["attempts"], 2, "{f}");
-    assert_uploaded_once(&app, &server, &f).await;
+    assert_uploaded_once(&app, &server, &f, None).await;
     let r = app
         .post(
             &admin(),

@@ -27,9 +27,11 @@
 pub mod pickup;
 pub mod upload;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use inflow_bank::pgp::{InboundPgp, OutboundPgp};
 use inflow_bank::{BankTransport, RetryPolicy};
 use inflow_store::repo::ach_delivery::FileDelivery;
 use inflow_store::repo::ach_files::AchFile;
@@ -46,6 +48,11 @@ pub struct Odfi {
     /// written; answers come through the local inbound folder).
     pub transport: Option<Arc<dyn BankTransport>>,
     pub retry: RetryPolicy,
+    /// Outbound files encrypted to the bank's key and signed with ours
+    /// (uploaded as `<name>.pgp`).
+    pub pgp_out: Option<OutboundPgp>,
+    /// Inbound files decrypted with our key and their signature verified.
+    pub pgp_in: Option<InboundPgp>,
 }
 
 impl std::fmt::Debug for Odfi {
@@ -54,6 +61,7 @@ impl std::fmt::Debug for Odfi {
             .field("id", &self.id)
             .field("transport", &self.transport.as_ref().map(|t| t.describe()))
             .field("retry", &self.retry)
+            .field("pgp", &self.pgp_out.is_some())
             .finish()
     }
 }
@@ -62,17 +70,25 @@ impl std::fmt::Debug for Odfi {
 #[derive(Debug, Clone)]
 pub struct Delivery {
     pub odfis: Vec<Odfi>,
+    /// Where the OpenPGP-protected copy of each outbound file is kept
+    /// (`<name>.pgp`, written once before its first upload): encryption is
+    /// randomised, so a retry must send the very bytes of the first attempt
+    /// for the server to recognise them.
+    pub spool_dir: PathBuf,
 }
 
 impl Delivery {
     /// The sandbox: one ODFI, the simulated bank.
-    pub fn sandbox() -> Self {
+    pub fn sandbox(spool_dir: PathBuf) -> Self {
         Self {
             odfis: vec![Odfi {
                 id: SANDBOX_ODFI_ID.into(),
                 transport: None,
                 retry: RetryPolicy::default(),
+                pgp_out: None,
+                pgp_in: None,
             }],
+            spool_dir,
         }
     }
 

@@ -11,7 +11,13 @@
 //! duplicate that changes nothing, and disposes of it. So each file is
 //! applied exactly once, whatever the bank re-sends under whatever name.
 //!
-//! A file the inbound path refuses (not NACHA, errors, not returns/NOCs)
+//! With OpenPGP configured for the ODFI, a file is decrypted with our key
+//! and its signature checked against the bank's before anything else; the
+//! content hash is that of the plaintext, so a file the bank encrypts
+//! afresh and sends again is still a duplicate.
+//!
+//! A file the inbound path refuses (not NACHA, errors, not returns/NOCs,
+//! not decryptable or not signed by the bank)
 //! is copied to `<inbound_dir>/rejected/<odfi>-<name>` with the reasons in
 //! `…error.txt` beside it, logged as an error, and then disposed of, so an
 //! operator finds it and the next pass does not trip over it again.
@@ -24,7 +30,7 @@ use inflow_store::Store;
 use super::{Delivery, Odfi};
 use crate::config::AchConfig;
 use crate::files::AchError;
-use crate::inbound::{ingest_inbound, IngestError};
+use crate::inbound::ingest_inbound;
 use crate::leases::{with_lease, JOB_LEASE_WAIT, PICKUP_LEASE};
 
 /// What one file of a pass came to.
@@ -136,7 +142,21 @@ async fn apply(
 ) -> Result<PickedUp, String> {
     let name = fetched.name.to_string();
     let source = format!("{}:{}", odfi.id, name);
-    match ingest_inbound(store, vault, cfg, &fetched.bytes, &source, now).await {
+    let plaintext = match odfi.pgp_in.as_ref().map(|p| p.open(&fetched.bytes)) {
+        None => fetched.bytes.clone(),
+        Some(Ok(opened)) => opened.plaintext,
+        Some(Err(e)) => {
+            let reason = format!("OpenPGP: {e}");
+            keep_rejected(cfg, odfi, fetched, &reason).await?;
+            tracing::error!(odfi = %odfi.id, file = %name, %reason, "inbound file refused; kept in the rejected folder for an operator");
+            return Ok(PickedUp::Rejected {
+                odfi: odfi.id.clone(),
+                name,
+                reason,
+            });
+        }
+    };
+    match ingest_inbound(store, vault, cfg, &plaintext, &source, now).await {
         Ok(report) if report.duplicate => Ok(PickedUp::Duplicate {
             odfi: odfi.id.clone(),
             name,
@@ -149,7 +169,7 @@ async fn apply(
             })
         }
         Err(e) if e.is_rejection() => {
-            keep_rejected(cfg, odfi, fetched, &e).await?;
+            keep_rejected(cfg, odfi, fetched, &e.details().join("\n")).await?;
             tracing::error!(odfi = %odfi.id, file = %name, error = %e, "inbound file refused; kept in the rejected folder for an operator");
             Ok(PickedUp::Rejected {
                 odfi: odfi.id.clone(),
@@ -166,7 +186,7 @@ async fn keep_rejected(
     cfg: &AchConfig,
     odfi: &Odfi,
     fetched: &FetchedFile,
-    e: &IngestError,
+    reason: &str,
 ) -> Result<(), String> {
     let dir = cfg.inbound_dir.join("rejected");
     crate::private_fs::create_dir_all_async(&dir)
@@ -175,7 +195,7 @@ async fn keep_rejected(
     let base = format!("{}-{}", odfi.id, fetched.name);
     let file = dir.join(&base);
     let why = dir.join(format!("{base}.error.txt"));
-    let (bytes, text) = (fetched.bytes.clone(), e.details().join("\n"));
+    let (bytes, text) = (fetched.bytes.clone(), reason.to_owned());
     tokio::task::spawn_blocking(move || {
         crate::files::write_atomically(&file, &bytes)?;
         crate::files::write_atomically(&why, text.as_bytes())

@@ -90,9 +90,8 @@ async fn deliver_one(
     let retry = odfi.retry;
     attempt(store, &id, &odfi_id, now, |attempts| async move {
         let result = async {
-            let bytes = payload(store, vault, odfi, &d.file_id).await?;
-            let name = FileName::new(file_name(store, &d.file_id).await?)
-                .map_err(|e| (e.to_string(), false))?;
+            let (name, bytes) = payload(store, vault, odfi, &delivery.spool_dir, &d.file_id).await?;
+            let name = FileName::new(name).map_err(|e| (e.to_string(), false))?;
             transport.upload(&name, &bytes).await.map_err(|e| {
                 let retryable = e.is_retryable();
                 (e.to_string(), retryable)
@@ -128,48 +127,55 @@ async fn deliver_one(
 /// A permanent failure, or a transport error and whether it may be retried.
 type AttemptError = (String, bool);
 
-/// The bytes to send for `file_id`: rebuilt from its rows and checked
-/// against the SHA-256 recorded when it was written.
+/// The remote name and bytes to send for `file_id`: rebuilt from its rows,
+/// checked against the SHA-256 recorded when it was written, and — for an
+/// ODFI with OpenPGP — encrypted and signed once into
+/// `<spool_dir>/<name>.pgp`, whose bytes every later attempt sends again.
 async fn payload(
     store: &Store,
     vault: &Vault,
-    _odfi: &Odfi,
+    odfi: &Odfi,
+    spool_dir: &std::path::Path,
     file_id: &str,
-) -> Result<Vec<u8>, AttemptError> {
+) -> Result<(String, Vec<u8>), AttemptError> {
     let permanent = |e: String| (e, false);
+    let transient = |e: StoreError| (e.to_string(), true);
     let bytes = crate::files::file_bytes(store, vault, file_id)
         .await
         .map_err(|e| match e {
-            AchError::Store(e) => (e.to_string(), true),
+            AchError::Store(e) => transient(e),
             e => permanent(e.to_string()),
         })?;
-    let recorded = {
-        let mut tx = store.read().await.map_err(|e| (e.to_string(), true))?;
-        let f = tx
-            .get_ach_file(file_id)
-            .await
-            .map_err(|e| (e.to_string(), true))?;
+    let file = {
+        let mut tx = store.read().await.map_err(transient)?;
+        let f = tx.get_ach_file(file_id).await.map_err(transient)?;
         let _ = tx.rollback().await;
-        f.sha256
+        f
     };
     let rebuilt = crate::files::sha256_hex(&bytes);
-    if recorded.as_deref() != Some(rebuilt.as_str()) {
+    if file.sha256.as_deref() != Some(rebuilt.as_str()) {
         return Err(permanent(format!(
             "the file's rows now give SHA-256 {rebuilt}, not the {} recorded when it was written",
-            recorded.as_deref().unwrap_or("(none)")
+            file.sha256.as_deref().unwrap_or("(none)")
         )));
     }
-    Ok(bytes)
-}
-
-async fn file_name(store: &Store, file_id: &str) -> Result<String, AttemptError> {
-    let mut tx = store.read().await.map_err(|e| (e.to_string(), true))?;
-    let f = tx
-        .get_ach_file(file_id)
+    let Some(pgp) = odfi.pgp_out.as_ref() else {
+        return Ok((file.file_name, bytes));
+    };
+    let name = format!("{}.pgp", file.file_name);
+    let path = spool_dir.join(&name);
+    if let Ok(sealed) = tokio::fs::read(&path).await {
+        return Ok((name, sealed));
+    }
+    let sealed = pgp
+        .protect(&file.file_name, &bytes)
+        .map_err(|e| permanent(format!("OpenPGP: {e}")))?;
+    let (target, copy) = (path.clone(), sealed.clone());
+    tokio::task::spawn_blocking(move || crate::files::write_atomically(&target, &copy))
         .await
-        .map_err(|e| (e.to_string(), true))?;
-    let _ = tx.rollback().await;
-    Ok(f.file_name)
+        .map_err(|e| (e.to_string(), true))?
+        .map_err(|e| (format!("{}: {e}", path.display()), true))?;
+    Ok((name, sealed))
 }
 
 /// Start an attempt (committed before `work` runs), run it, record its
