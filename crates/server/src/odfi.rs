@@ -49,6 +49,10 @@ pub struct OdfiSettings {
     pub retry: RetrySettings,
     /// `[odfi.pgp]`: OpenPGP for this bank's files (optional).
     pub pgp: Option<PgpSettings>,
+    /// The name of the bank's acknowledgement of a file, `{name}` standing
+    /// for the outbound file's name (e.g. `"{name}.ack"`). Unset: the bank
+    /// sends no acknowledgements and files stay `uploaded`.
+    pub ack_file_pattern: Option<String>,
 }
 
 /// `[odfi.pgp]`: outbound files encrypted to the bank's key and signed with
@@ -196,6 +200,11 @@ pub fn validate(config: &Config) -> anyhow::Result<()> {
                 "{at}.id must be 1 to 32 characters of a-z, 0-9, `-` or `_`, got {:?}",
                 o.id
             );
+        }
+        if let Some(p) = &o.ack_file_pattern {
+            if p.matches("{name}").count() != 1 || p.contains('/') {
+                bail!("{at}.ack_file_pattern must contain `{{name}}` once and no `/`, got {p:?}");
+            }
         }
         if o.retry.max_attempts == 0 {
             bail!("{at}.retry.max_attempts must be at least 1");
@@ -359,6 +368,7 @@ pub fn delivery(config: &Config, vault: &Vault) -> anyhow::Result<Delivery> {
             transport,
             pgp_out,
             pgp_in,
+            ack_pattern: o.ack_file_pattern.clone(),
             retry: RetryPolicy {
                 max_attempts: o.retry.max_attempts,
                 initial_backoff: Duration::from_secs(o.retry.initial_backoff_secs),

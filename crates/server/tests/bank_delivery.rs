@@ -7,7 +7,7 @@
 //! `achlens` accepts; a return file the bank encrypts, signs and drops in
 //! the inbound directory is picked up and returns the collection (with its
 //! webhook), the same file seen again changes nothing, an unsigned one is
-//! refused; the SFTP server down for the
+//! refused, the bank's acknowledgement marks the file `acknowledged`; the SFTP server down for the
 //! first attempts (retried, sent once); a wrong host key refused for good
 //! (`upload_failed`, then marked uploaded by hand); an operator's retry.
 
@@ -273,6 +273,7 @@ async fn a_debit_is_uploaded_over_sftp_and_its_return_is_picked_up_once(b: Backe
     let bank = Bank::new();
     let mut odfi = sftp_odfi(&server, &server, 3);
     odfi.pgp = Some(bank.settings.clone());
+    odfi.ack_file_pattern = Some("{name}.ack".into());
     let app = spawn_app_with(b, |c| c.odfi = vec![odfi]).await;
     let (creds, id) = debit(&app, "9999000101").await;
     let rx = Receiver::start().await;
@@ -294,6 +295,20 @@ async fn a_debit_is_uploaded_over_sftp_and_its_return_is_picked_up_once(b: Backe
     assert!(event_types(&app, fid)
         .await
         .contains(&"ach_file.uploaded".to_owned()));
+
+    // The bank acknowledges the file.
+    let name = f["fileName"].as_str().unwrap();
+    server.drop_file("/inbound", &format!("{name}.ack"), b"RECEIVED 1 FILE\n");
+    let picked = poll(&app).await;
+    assert_eq!(picked.len(), 1, "{picked:?}");
+    assert_eq!(picked[0]["outcome"], "acknowledged", "{picked:?}");
+    assert_eq!(picked[0]["detail"], fid, "{picked:?}");
+    let acked = file(&app, fid).await;
+    assert_eq!(acked["delivery"]["status"], "acknowledged", "{acked}");
+    assert!(acked["delivery"]["acknowledgedAt"].is_string(), "{acked}");
+    assert!(event_types(&app, fid)
+        .await
+        .contains(&"ach_file.acknowledged".to_owned()));
 
     // A return encrypted to us but not signed by the bank is refused.
     let plain_return = return_file(&app, &bytes);
@@ -324,7 +339,12 @@ async fn a_debit_is_uploaded_over_sftp_and_its_return_is_picked_up_once(b: Backe
     assert_eq!(picked[0]["outcome"], "duplicate", "{picked:?}");
     assert_eq!(
         listing(&server, "/inbound/processed"),
-        vec!["RET-0001-resend.ach", "RET-0001.ach", "RET-UNSIGNED.ach"]
+        vec![
+            format!("{name}.ack"),
+            "RET-0001-resend.ach".into(),
+            "RET-0001.ach".into(),
+            "RET-UNSIGNED.ach".into()
+        ]
     );
     let returned = event_types(&app, &id)
         .await

@@ -22,6 +22,9 @@
 //! - [`pickup::pickup_inbound`] polls each ODFI's inbound directory and
 //!   applies what it finds through the existing inbound path (see
 //!   [`pickup`] for the exactly-once argument).
+//!   An acknowledgement file (named after the outbound file by the ODFI's
+//!   `ack_pattern`) moves an `uploaded` file to `acknowledged` with an
+//!   `ach_file.acknowledged` event.
 //! - Operators: [`upload::retry_upload`] and [`upload::mark_uploaded`].
 
 pub mod pickup;
@@ -53,6 +56,10 @@ pub struct Odfi {
     pub pgp_out: Option<OutboundPgp>,
     /// Inbound files decrypted with our key and their signature verified.
     pub pgp_in: Option<InboundPgp>,
+    /// The name of the bank's acknowledgement of a file, `{name}` standing
+    /// for the outbound file's name (e.g. `{name}.ack`); `None`: the bank
+    /// sends none.
+    pub ack_pattern: Option<String>,
 }
 
 impl std::fmt::Debug for Odfi {
@@ -63,6 +70,16 @@ impl std::fmt::Debug for Odfi {
             .field("retry", &self.retry)
             .field("pgp", &self.pgp_out.is_some())
             .finish()
+    }
+}
+
+impl Odfi {
+    /// The outbound file name an inbound file acknowledges, if its name
+    /// fits `ack_pattern`.
+    pub fn acknowledged_name<'n>(&self, inbound: &'n str) -> Option<&'n str> {
+        let (prefix, suffix) = self.ack_pattern.as_deref()?.split_once("{name}")?;
+        let inner = inbound.strip_prefix(prefix)?.strip_suffix(suffix)?;
+        (!inner.is_empty()).then_some(inner)
     }
 }
 
@@ -87,6 +104,7 @@ impl Delivery {
                 retry: RetryPolicy::default(),
                 pgp_out: None,
                 pgp_in: None,
+                ack_pattern: None,
             }],
             spool_dir,
         }
@@ -174,4 +192,23 @@ pub(crate) fn file_event_object(f: &AchFile, d: &FileDelivery) -> serde_json::Va
         "sha256": f.sha256,
         "delivery": DeliveryView::from(d),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_acknowledgement_names_its_file_through_the_pattern() {
+        let mut odfi = Delivery::sandbox(PathBuf::new()).odfis.remove(0);
+        assert_eq!(odfi.acknowledged_name("X.ack"), None);
+        odfi.ack_pattern = Some("ACK_{name}.txt".into());
+        assert_eq!(
+            odfi.acknowledged_name("ACK_INFLOW-20261207-A.ach.txt"),
+            Some("INFLOW-20261207-A.ach")
+        );
+        for other in ["INFLOW-20261207-A.ach", "ACK_.txt", "ACK_x.csv"] {
+            assert_eq!(odfi.acknowledged_name(other), None, "{other}");
+        }
+    }
 }

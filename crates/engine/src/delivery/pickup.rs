@@ -11,6 +11,11 @@
 //! duplicate that changes nothing, and disposes of it. So each file is
 //! applied exactly once, whatever the bank re-sends under whatever name.
 //!
+//! A file named like an acknowledgement (the ODFI's `ack_pattern`, e.g.
+//! `{name}.ack`) of an `uploaded` outbound file marks that file
+//! `acknowledged` (with an `ach_file.acknowledged` event) and is disposed
+//! of; its content is not read.
+//!
 //! With OpenPGP configured for the ODFI, a file is decrypted with our key
 //! and its signature checked against the bank's before anything else; the
 //! content hash is that of the plaintext, so a file the bank encrypts
@@ -25,6 +30,7 @@
 use chrono::{DateTime, Utc};
 use inflow_bank::{BankTransport, FetchedFile};
 use inflow_core::crypto::Vault;
+use inflow_store::repo::ach_delivery::ACKNOWLEDGED;
 use inflow_store::Store;
 
 use super::{Delivery, Odfi};
@@ -40,6 +46,12 @@ pub enum PickedUp {
     Applied { odfi: String, name: String },
     /// Its content was applied before; only disposed of.
     Duplicate { odfi: String, name: String },
+    /// The bank's acknowledgement of outbound file `file_id` (now `acknowledged`).
+    Acknowledged {
+        odfi: String,
+        name: String,
+        file_id: String,
+    },
     /// Refused by the inbound path, kept locally for an operator.
     Rejected {
         odfi: String,
@@ -65,7 +77,20 @@ pub async fn pickup_inbound(
     delivery: &Delivery,
     now: DateTime<Utc>,
 ) -> Result<Vec<PickedUp>, AchError> {
-    with_lease(store, PICKUP_LEASE, JOB_LEASE_WAIT, || async {
+    pickup_inbound_waiting(store, vault, cfg, delivery, now, JOB_LEASE_WAIT).await
+}
+
+/// [`pickup_inbound`], waiting at most `wait` for the lease
+/// ([`AchError::Busy`] if another node keeps it: that node is polling).
+pub async fn pickup_inbound_waiting(
+    store: &Store,
+    vault: &Vault,
+    cfg: &AchConfig,
+    delivery: &Delivery,
+    now: DateTime<Utc>,
+    wait: std::time::Duration,
+) -> Result<Vec<PickedUp>, AchError> {
+    with_lease(store, PICKUP_LEASE, wait, || async {
         let mut out = Vec::new();
         for odfi in &delivery.odfis {
             if let Some(t) = odfi.transport.as_deref() {
@@ -104,6 +129,19 @@ async fn pickup_one(
             name: name.clone(),
             error,
         };
+        if let Some(acked) = odfi.acknowledged_name(&name) {
+            match acknowledge(store, odfi, transport, &name, acked, now).await {
+                Ok(Some(p)) => {
+                    out.push(p);
+                    continue;
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    out.push(failed(error));
+                    continue;
+                }
+            }
+        }
         let fetched = match transport.fetch_inbound(&file.name).await {
             Ok(f) => f,
             Err(e) => {
@@ -129,6 +167,60 @@ async fn pickup_one(
         out.push(outcome);
     }
     out
+}
+
+/// An acknowledgement of outbound file `acked`: an `uploaded` file becomes
+/// `acknowledged` (with its event) and the acknowledgement is disposed of.
+/// `Ok(None)` when no outbound file has that name (the file is then treated
+/// like any other); `Err` leaves it on the server — also while the file is
+/// not yet recorded as uploaded (a crash between the upload and its
+/// record), so that the next poll, after the delivery job, acknowledges it.
+async fn acknowledge(
+    store: &Store,
+    odfi: &Odfi,
+    transport: &dyn BankTransport,
+    name: &str,
+    acked: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<PickedUp>, String> {
+    let acked = acked.to_owned();
+    let moved: Option<(String, String)> = store
+        .write::<_, inflow_store::StoreError, _>(move |tx| {
+            Box::pin(async move {
+                let Some(d) = tx.outbound_file_by_name(&acked).await? else {
+                    return Ok(None);
+                };
+                if d.status == ACKNOWLEDGED || tx.acknowledge_ach_file(&d.file_id, now).await? {
+                    if d.status != ACKNOWLEDGED {
+                        super::upload::file_event(tx, &d.file_id, "ach_file.acknowledged", now)
+                            .await?;
+                    }
+                    return Ok(Some((d.file_id, ACKNOWLEDGED.to_owned())));
+                }
+                Ok(Some((d.file_id, d.status)))
+            })
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some((file_id, status)) = moved else {
+        return Ok(None);
+    };
+    if status != ACKNOWLEDGED {
+        return Err(format!(
+            "acknowledges file {file_id}, which is `{status}`, not `uploaded`; left for the next poll"
+        ));
+    }
+    let remote = inflow_bank::FileName::new(name).map_err(|e| e.to_string())?;
+    transport
+        .dispose_inbound(&remote)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(odfi = %odfi.id, %file_id, ack = %name, "outbound ACH file acknowledged by the bank");
+    Ok(Some(PickedUp::Acknowledged {
+        odfi: odfi.id.clone(),
+        name: name.to_owned(),
+        file_id,
+    }))
 }
 
 /// Apply one fetched file; `Err` when it should stay on the server.

@@ -30,14 +30,26 @@ pub struct DeliveryReport {
 }
 
 /// Upload every outbound file due (see the module documentation), holding
-/// the `ach.delivery` lease.
+/// the `ach.delivery` lease (waiting up to a minute for another node's run).
 pub async fn deliver_due(
     store: &Store,
     vault: &Vault,
     delivery: &Delivery,
     now: DateTime<Utc>,
 ) -> Result<DeliveryReport, AchError> {
-    with_lease(store, DELIVERY_LEASE, JOB_LEASE_WAIT, || async {
+    deliver_due_waiting(store, vault, delivery, now, JOB_LEASE_WAIT).await
+}
+
+/// [`deliver_due`], waiting at most `wait` for the lease
+/// ([`AchError::Busy`] if another node keeps it: that node is delivering).
+pub async fn deliver_due_waiting(
+    store: &Store,
+    vault: &Vault,
+    delivery: &Delivery,
+    now: DateTime<Utc>,
+    wait: std::time::Duration,
+) -> Result<DeliveryReport, AchError> {
+    with_lease(store, DELIVERY_LEASE, wait, || async {
         let due = {
             let mut tx = store.read().await?;
             let due = tx.ach_files_due_for_upload(now).await?;

@@ -87,7 +87,9 @@ pub struct PickedUpView {
     pub odfi_id: String,
     /// The remote file name (empty when the directory could not be listed).
     pub name: String,
-    /// `applied`, `duplicate` (its content was applied before), `rejected`
+    /// `applied`, `duplicate` (its content was applied before),
+    /// `acknowledged` (the bank's acknowledgement of the outbound file
+    /// named in `detail`), `rejected`
     /// (kept in the local `rejected/` folder) or `failed` (left on the
     /// server for the next poll).
     pub outcome: &'static str,
@@ -99,6 +101,11 @@ impl From<PickedUp> for PickedUpView {
         let (odfi_id, name, outcome, detail) = match p {
             PickedUp::Applied { odfi, name } => (odfi, name, "applied", None),
             PickedUp::Duplicate { odfi, name } => (odfi, name, "duplicate", None),
+            PickedUp::Acknowledged {
+                odfi,
+                name,
+                file_id,
+            } => (odfi, name, "acknowledged", Some(file_id)),
             PickedUp::Rejected { odfi, name, reason } => (odfi, name, "rejected", Some(reason)),
             PickedUp::Failed { odfi, name, error } => (odfi, name, "failed", Some(error)),
         };

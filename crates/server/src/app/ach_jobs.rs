@@ -8,10 +8,15 @@
 //! deliveries (and retries) that fall due on the way.
 
 use chrono::{DateTime, Duration, Utc};
+use inflow_engine::files::AchError;
 use inflow_engine::{cards, inbound, sandbox_bank, scheduler, schedules};
 use serde::Serialize;
 
 use crate::state::AppState;
+
+/// How long a background pass waits for the delivery or pickup lease
+/// before leaving the work to the node that holds it.
+const BACKGROUND_LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What one pass did, for logs and for the clock-advance response.
 #[derive(Debug, Default, Serialize)]
@@ -65,16 +70,24 @@ pub async fn run_due(
     report.files_written = tick.files_written.len();
     report.settled_processing = tick.settlement.processing;
     report.settled_completed = tick.settlement.completed;
-    let delivered = inflow_engine::delivery::upload::deliver_due(
+    // Another node holding the delivery lease is delivering: not this pass.
+    match inflow_engine::delivery::upload::deliver_due_waiting(
         &state.store,
         &state.vault,
         &state.delivery,
         to,
+        BACKGROUND_LEASE_WAIT,
     )
-    .await?;
-    report.files_uploaded = delivered.uploaded.len();
-    report.uploads_retrying = delivered.retrying.len();
-    report.uploads_failed = delivered.failed.len();
+    .await
+    {
+        Ok(delivered) => {
+            report.files_uploaded = delivered.uploaded.len();
+            report.uploads_retrying = delivered.retrying.len();
+            report.uploads_failed = delivered.failed.len();
+        }
+        Err(AchError::Busy(lease)) => tracing::debug!(%lease, "delivery running on another node"),
+        Err(e) => return Err(e.into()),
+    }
     if state.ach.sandbox_bank {
         report.bank_files_delivered = sandbox_bank::deliver_due(&state.store, &state.ach, to)
             .await?
@@ -104,9 +117,24 @@ pub async fn run_due(
 /// Poll every ODFI's inbound directory; the number of files that left it
 /// (applied, duplicates and rejected ones).
 pub async fn pickup(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<usize> {
-    use inflow_engine::delivery::pickup::{pickup_inbound, PickedUp};
-    let picked =
-        pickup_inbound(&state.store, &state.vault, &state.ach, &state.delivery, now).await?;
+    use inflow_engine::delivery::pickup::{pickup_inbound_waiting, PickedUp};
+    let picked = match pickup_inbound_waiting(
+        &state.store,
+        &state.vault,
+        &state.ach,
+        &state.delivery,
+        now,
+        BACKGROUND_LEASE_WAIT,
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(AchError::Busy(lease)) => {
+            tracing::debug!(%lease, "inbound pickup running on another node");
+            return Ok(0);
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok(picked
         .iter()
         .filter(|p| !matches!(p, PickedUp::Failed { .. }))

@@ -232,6 +232,21 @@ impl Tx {
         Ok(n == 1)
     }
 
+    /// The id and delivery state of the outbound file named `file_name`.
+    pub async fn outbound_file_by_name(
+        &mut self,
+        file_name: &str,
+    ) -> Result<Option<FileDelivery>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM ach_files WHERE direction = 'outbound' AND file_name = $1 ORDER BY id LIMIT 1"
+        ));
+        let row: Option<Row> = on_db!(self, conn => sqlx::query_as(sql)
+            .bind(file_name)
+            .fetch_optional(conn)
+            .await)?;
+        row.map(FileDelivery::try_from).transpose()
+    }
+
     /// `uploaded` → `acknowledged`. `false` when the file was not `uploaded`.
     pub async fn acknowledge_ach_file(
         &mut self,
