@@ -150,7 +150,7 @@ pub async fn on_status_change(
             }
             tx.post_ledger_transactions(&postings).await
         }
-        Failed | Cancelled if matches!(before, Submitted | Processing | Completed) => {
+        Failed | Cancelled if matches!(before, Batched | Submitted | Processing | Completed) => {
             match reversal(tx, c, "ach_reversed", posted_on, now).await? {
                 Some(r) => tx.post_ledger_transactions(&[r]).await,
                 None => Ok(()),

@@ -376,27 +376,37 @@ async fn a_server_down_at_cutoff_gets_the_file_once_when_it_is_back(b: Backend) 
     let f = outbound_file(&app).await;
     let fid = f["id"].as_str().unwrap().to_owned();
     let d = &f["delivery"];
+    // Tried at the cutoff (20:00), then again by the pass at 20:30: the
+    // backoff (60 s) had passed.
     assert_eq!(d["status"], "built", "{f}");
-    assert_eq!(d["attempts"], 1, "{f}");
+    assert_eq!(d["attempts"], 2, "{f}");
     assert!(d["lastError"].as_str().unwrap().contains("connect"), "{f}");
     assert!(d["nextAttemptAt"].is_string(), "{f}");
+    assert_eq!(collection(&app, &creds, &id).await["status"], "batched");
 
-    // Before the backoff has passed nothing is tried; a second failure
-    // backs off further.
-    advance_minutes(&app, 2).await;
+    // The third failure backs off further (120 s, then 240 s).
+    advance_minutes(&app, 3).await;
     let f2 = file(&app, &fid).await;
-    assert_eq!(f2["delivery"]["attempts"], 2, "{f2}");
+    assert_eq!(f2["delivery"]["attempts"], 3, "{f2}");
     assert_eq!(f2["delivery"]["status"], "built", "{f2}");
+    advance_minutes(&app, 1).await;
+    assert_eq!(
+        file(&app, &fid).await["delivery"]["attempts"],
+        3,
+        "backing off"
+    );
 
     server.start_again();
-    advance_minutes(&app, 3).await;
+    advance_minutes(&app, 5).await;
     let f3 = file(&app, &fid).await;
-    assert_eq!(f3["delivery"]["attempts"], 3, "{f3}");
+    assert_eq!(f3["delivery"]["attempts"], 4, "{f3}");
     let bytes = assert_uploaded_once(&app, &server, &f3, Some(&bank)).await;
+    let c = collection(&app, &creds, &id).await;
+    assert_eq!(c["status"], "submitted", "submitted once uploaded: {c}");
 
     // Later passes send nothing more.
     advance_minutes(&app, 30).await;
-    assert_eq!(file(&app, &fid).await["delivery"]["attempts"], 3);
+    assert_eq!(file(&app, &fid).await["delivery"]["attempts"], 4);
     assert_eq!(listing(&server, "/outbound").len(), 1);
 
     server.drop_file(
@@ -434,6 +444,12 @@ async fn a_wrong_host_key_is_refused_and_the_file_can_be_marked_uploaded_by_hand
     assert!(event_types(&app, &fid)
         .await
         .contains(&"ach_file.upload_failed".to_owned()));
+    // Built but not at the bank: `batched`, and no longer cancellable.
+    assert_eq!(collection(&app, &creds, &id).await["status"], "batched");
+    let r = app
+        .post(&creds, &format!("/v1/collections/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
 
     // Retrying does not help while the key is wrong.
     let r = app

@@ -15,6 +15,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "collection.scheduled",
     "collection.pending",
     "collection.on_hold",
+    "collection.batched",
     "collection.submitted",
     "collection.processing",
     "collection.completed",

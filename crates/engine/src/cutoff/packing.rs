@@ -266,13 +266,13 @@ impl FilePlan {
         })
     }
 
-    /// Number the entries in order, move them to `submitted` and build the file.
+    /// Number the entries in order, move them to `batched` and build the file.
     fn build(&self, vault: &Vault, mut entries: Vec<Keyed>) -> Result<Built, AchError> {
         for (i, (_, c)) in entries.iter_mut().enumerate() {
             c.trace_number = Some(format!("{}{:07}", self.odfi8, self.first_trace + i as i64));
             c.file_id = Some(self.file_id.clone());
             c.transition(
-                CollectionStatus::Submitted,
+                CollectionStatus::Batched,
                 Some(self.reason.clone()),
                 self.now,
             )?;

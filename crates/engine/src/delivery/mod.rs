@@ -2,7 +2,11 @@
 //! sends back.
 //!
 //! Every outbound file has a delivery state (`inflow_store::repo::ach_delivery`):
-//! `built → uploading → uploaded → acknowledged`, or `upload_failed`.
+//! `built → uploading → uploaded → acknowledged`, or `upload_failed`. The
+//! cutoff puts collections in a file as `batched`; they become `submitted`
+//! (with `collection.submitted`) in the transaction that records the
+//! file's upload. The ledger's `ach_submitted` posting is made at the
+//! cutoff, when the entry is committed to a file.
 //!
 //! - [`upload::deliver_due`] (the leased delivery job, run by the scheduler
 //!   and the sandbox clock) uploads every `built` file whose next attempt is

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use inflow_bank::FileName;
+use inflow_core::collection::CollectionStatus;
 use inflow_core::crypto::Vault;
 use inflow_core::ids::EventId;
 use inflow_store::repo::ach_delivery::{FileDelivery, UploadOutcome, BUILT, UPLOAD_FAILED};
@@ -243,6 +244,7 @@ async fn record(
                 }
                 match &outcome {
                     UploadOutcome::Uploaded { .. } => {
+                        submit_collections(tx, &id, now).await?;
                         file_event(tx, &id, "ach_file.uploaded", now).await?
                     }
                     UploadOutcome::Failed { .. } => {
@@ -257,6 +259,38 @@ async fn record(
         })
         .await?;
     Ok(recorded)
+}
+
+/// The file is at the bank: its `batched` collections become `submitted`
+/// (with their events), in the transaction that records the upload.
+async fn submit_collections(
+    tx: &mut Tx,
+    file_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let file = tx.get_ach_file(file_id).await?;
+    let ids = tx.ach_file_collection_ids(file_id).await?;
+    let mut moved = Vec::with_capacity(ids.len());
+    for mut c in tx.load_ach_collections(&ids).await? {
+        if c.status != CollectionStatus::Batched {
+            continue;
+        }
+        let reason = Some(format!("file {} uploaded to the bank", file.file_name));
+        if c.transition(CollectionStatus::Submitted, reason, now)
+            .is_ok()
+        {
+            moved.push(c);
+        }
+    }
+    let written = tx
+        .update_ach_collections_if(&moved, CollectionStatus::Batched)
+        .await?;
+    let events: Vec<Event> = moved
+        .iter()
+        .filter(|c| written.contains(c.id.as_str()))
+        .map(|c| crate::events::status_event_row(c, now))
+        .collect();
+    tx.insert_events(&events).await
 }
 
 /// Write `event_type` about file `id` as it is now, in `tx`.
@@ -343,6 +377,7 @@ pub async fn mark_uploaded(
                         expected: "`built` or `upload_failed`",
                     });
                 }
+                submit_collections(tx, &id, now).await?;
                 file_event(tx, &id, "ach_file.uploaded", now).await?;
                 Ok(tx.get_ach_file_delivery(&id).await?.unwrap_or(d))
             })

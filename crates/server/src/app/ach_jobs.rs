@@ -65,7 +65,15 @@ pub async fn run_due(
     )
     .await?
     .created;
-    let tick = scheduler::tick(&state.store, &state.vault, &state.ach, from, to).await?;
+    let tick = scheduler::tick(
+        &state.store,
+        &state.vault,
+        &state.ach,
+        &state.delivery,
+        from,
+        to,
+    )
+    .await?;
     report.cutoffs_run = tick.cutoffs.len();
     report.files_written = tick.files_written.len();
     report.settled_processing = tick.settlement.processing;
@@ -81,9 +89,9 @@ pub async fn run_due(
     .await
     {
         Ok(delivered) => {
-            report.files_uploaded = delivered.uploaded.len();
-            report.uploads_retrying = delivered.retrying.len();
-            report.uploads_failed = delivered.failed.len();
+            report.files_uploaded = tick.delivery.uploaded.len() + delivered.uploaded.len();
+            report.uploads_retrying = tick.delivery.retrying.len() + delivered.retrying.len();
+            report.uploads_failed = tick.delivery.failed.len() + delivered.failed.len();
         }
         Err(AchError::Busy(lease)) => tracing::debug!(%lease, "delivery running on another node"),
         Err(e) => return Err(e.into()),

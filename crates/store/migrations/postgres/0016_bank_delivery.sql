@@ -1,4 +1,6 @@
--- Bank connectivity (#16): every outbound file has a delivery state.
+-- Bank connectivity (#16): every outbound file has a delivery state, and
+-- collections gain the status `batched` (in a built file not yet uploaded;
+-- they become `submitted` when the file is uploaded).
 --
 -- delivery_status: `built` (bytes recorded, not yet sent to the ODFI),
 -- `uploading` (an attempt started; a crash here is resolved by uploading
@@ -28,3 +30,8 @@ UPDATE ach_files
  WHERE direction = 'outbound';
 
 CREATE INDEX ach_files_delivery ON ach_files (delivery_status, id) WHERE direction = 'outbound';
+
+ALTER TABLE collections DROP CONSTRAINT collections_status_check;
+ALTER TABLE collections ADD CONSTRAINT collections_status_check
+    CHECK (status IN ('scheduled', 'pending', 'on_hold', 'batched', 'submitted', 'processing',
+                      'completed', 'returned', 'failed', 'cancelled'));
