@@ -80,6 +80,55 @@ pub struct FileHeaderInfo {
     pub same_day_window: Option<usize>,
     /// The banking day of the cutoff (YYYY-MM-DD).
     pub cutoff_date: String,
+    /// The file header's reference code (the ODFI's `reference_code`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reference_code: String,
+    /// Company identification for every batch header instead of the
+    /// customer's (the ODFI's `company_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_id: Option<String>,
+    /// Balanced files: the offset entries' account and traces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<OffsetInfo>,
+    /// A file holding only the offset credits of debit file `offsetsOf`
+    /// (an ODFI that wants debits and credits in separate files): its
+    /// entries are built from that file's collections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offsets_of: Option<String>,
+}
+
+/// The offset entries of a balanced file (or of its companion credit
+/// file): one per batch, crediting the operator's settlement account with
+/// the batch's debit total, trace sequence `first_trace + batch index`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OffsetInfo {
+    pub routing: String,
+    /// The account number sealed with the vault (context
+    /// `ach_offset:<debit file id>`), hex.
+    pub account_sealed: String,
+    pub account_type: AccountType,
+    pub name: String,
+    pub first_trace: i64,
+    /// `true`: each offset ends its own batch; `false`: the offsets are in
+    /// the companion credit file.
+    pub in_file: bool,
+}
+
+/// An offset entry of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffsetEntry {
+    pub trace_number: String,
+    pub amount: i64,
+}
+
+/// The planner's offset mode for a file with header `info`.
+pub(crate) fn offsets_mode(info: &FileHeaderInfo) -> nacha::plan::Offsets {
+    match &info.offset {
+        None => nacha::plan::Offsets::None,
+        Some(o) if o.in_file && info.offsets_of.is_none() => nacha::plan::Offsets::InBatch,
+        Some(_) => nacha::plan::Offsets::Elsewhere,
+    }
 }
 
 impl FileHeaderInfo {
@@ -97,13 +146,35 @@ impl FileHeaderInfo {
             cutoff_kind: kind.to_owned(),
             same_day_window: window,
             cutoff_date: cutoff.date.to_string(),
+            reference_code: cfg.file_rules.reference_code.clone(),
+            company_id: cfg.file_rules.company_id.clone(),
+            offset: None,
+            offsets_of: None,
         }
     }
 }
 
+/// The default outbound file name pattern.
+pub const DEFAULT_FILE_NAME_PATTERN: &str = "INFLOW-{date}-{modifier}.ach";
+
 /// The name an outbound file gets: `INFLOW-20261123-A.ach`.
 pub fn outbound_file_name(creation_date: NaiveDate, modifier: char) -> String {
-    format!("INFLOW-{}-{modifier}.ach", creation_date.format("%Y%m%d"))
+    file_name_from_pattern(DEFAULT_FILE_NAME_PATTERN, creation_date, modifier, "debits")
+}
+
+/// A file name from an ODFI's pattern: `{date}` (YYYYMMDD), `{yymmdd}`,
+/// `{modifier}`, `{kind}` (`debits` or `credits`).
+pub fn file_name_from_pattern(
+    pattern: &str,
+    creation_date: NaiveDate,
+    modifier: char,
+    kind: &str,
+) -> String {
+    pattern
+        .replace("{date}", &creation_date.format("%Y%m%d").to_string())
+        .replace("{yymmdd}", &creation_date.format("%y%m%d").to_string())
+        .replace("{modifier}", &modifier.to_string())
+        .replace("{kind}", kind)
 }
 
 /// Text for a NACHA alphanumeric field: upper-cased, accents dropped,
@@ -183,15 +254,23 @@ pub fn build_file_bytes(
     file: &AchFile,
     collections: &[AchCollection],
 ) -> Result<Vec<u8>, AchError> {
-    build_file(vault, file, collections).map(|(bytes, _)| bytes)
+    build_file(vault, file, collections).map(|b| b.bytes)
 }
 
-/// [`build_file_bytes`], with the number of batches the file has.
+/// A file's bytes and what the cutoff records of it.
+pub(crate) struct FileBytes {
+    pub bytes: Vec<u8>,
+    pub batch_count: i64,
+    /// The offset entries written (balanced files and companion files).
+    pub offsets: Vec<OffsetEntry>,
+}
+
+/// [`build_file_bytes`], with the number of batches and the offsets.
 pub(crate) fn build_file(
     vault: &Vault,
     file: &AchFile,
     collections: &[AchCollection],
-) -> Result<(Vec<u8>, i64), AchError> {
+) -> Result<FileBytes, AchError> {
     let fail = |reason: String| AchError::Build {
         file_id: file.id.clone(),
         reason,
@@ -265,6 +344,8 @@ pub(crate) fn build_file(
         modifier,
     );
     header.creation_time = Some((created_local.hour() as u8, created_local.minute() as u8));
+    let reference_code = nacha_text(&info.reference_code, 8);
+    header.reference_code = &reference_code;
     let mut file_builder = Some(nacha::FileBuilder::new(header));
 
     // The batches: consecutive collections of one key, split where a
@@ -275,47 +356,125 @@ pub(crate) fn build_file(
         let amount = u64::try_from(entry_amount(c)).unwrap_or(u64::MAX);
         (k, plan_entry(amount, p.addenda.is_some()))
     });
-    let batches = file_batches(entries).map_err(fail)?;
+    let mode = offsets_mode(&info);
+    let batches = file_batches(entries, mode).map_err(fail)?;
+    let offset = offset_parts(vault, file, &info).map_err(fail)?;
+    let credits_only = info.offsets_of.is_some();
+    let mut offsets = Vec::new();
+    let mut batch_count = 0i64;
     let mut batch: Option<nacha::BatchBuilder> = None;
-    for members in &batches {
+    let mut open_batch = |spec: nacha::BatchSpec<'_>,
+                          batch: &mut Option<nacha::BatchBuilder>|
+     -> Result<nacha::BatchBuilder, AchError> {
+        batch_count += 1;
+        match (batch.take(), file_builder.take()) {
+            (Some(prev), _) => Ok(prev.batch(spec)),
+            (None, Some(fb)) => Ok(fb.batch(spec)),
+            (None, None) => Err(fail("builder lost".into())),
+        }
+    };
+    for (j, members) in batches.iter().enumerate() {
         let first = members[0];
         let key = &keys[first];
-        let spec = nacha::BatchSpec::new(
-            nacha::ServiceClass::DebitsOnly,
-            nacha_sec(sorted[first].sec_code),
-            &key.company_name,
-            &key.company_id,
-            &key.description,
-            nacha_date(key.effective_date),
-            odfi,
-        );
-        let mut b = match (batch.take(), file_builder.take()) {
-            (Some(prev), _) => prev.batch(spec),
-            (None, Some(fb)) => fb.batch(spec),
-            (None, None) => return Err(fail("builder lost".into())),
-        };
-        for &i in members {
-            let c = sorted[i];
-            let p = &prepared[i];
-            let amount =
-                u64::try_from(entry_amount(c)).map_err(|_| fail("negative amount".into()))?;
-            let rdfi = routing(&c.routing_number.as_string())?;
-            let mut e =
-                nacha::EntrySpec::new(transaction_code(c), rdfi, &p.account, amount, &p.name)
-                    .individual_id(&p.id)
-                    .trace(p.trace);
-            if c.sec_code.has_payment_type() {
-                e = e.payment_type(match c.payment_type {
-                    Some(PaymentType::Recurring) => nacha::PaymentType::Recurring,
-                    _ => nacha::PaymentType::Single,
+        let sec = nacha_sec(sorted[first].sec_code);
+        let company_id = info.company_id.as_deref().unwrap_or(&key.company_id);
+        let total: i64 = members.iter().map(|&i| entry_amount(sorted[i])).sum();
+        // The offset of this batch, if it has one (a batch of prenotes
+        // moves no money and gets none).
+        let this_offset = match &offset {
+            Some(o) if total > 0 && (credits_only || mode == nacha::plan::Offsets::InBatch) => {
+                let trace = o
+                    .trace(j)
+                    .ok_or_else(|| fail("offset trace out of range".into()))?;
+                offsets.push(OffsetEntry {
+                    trace_number: format!("{:015}", trace.value()),
+                    amount: total,
                 });
+                Some((o, trace))
             }
-            if let Some(a) = p.addenda.as_deref() {
-                e = e.addenda(a);
-            }
-            b = b.entry(e);
+            _ => None,
+        };
+        if credits_only && this_offset.is_none() {
+            continue;
         }
-        batch = Some(b);
+        // NACHA allows only debits in TEL batches: a TEL batch's offset
+        // goes in a CCD credit batch of its own right after it.
+        let own_offset_batch = credits_only || sec == nacha::SecCode::Tel;
+        let class = match (credits_only, &this_offset) {
+            (true, _) => nacha::ServiceClass::CreditsOnly,
+            (false, Some(_)) if !own_offset_batch => nacha::ServiceClass::Mixed,
+            _ => nacha::ServiceClass::DebitsOnly,
+        };
+        let offset_sec = if sec == nacha::SecCode::Tel {
+            nacha::SecCode::Ccd
+        } else {
+            sec
+        };
+        let mut b = None;
+        if !credits_only {
+            let spec = nacha::BatchSpec::new(
+                class,
+                sec,
+                &key.company_name,
+                company_id,
+                &key.description,
+                nacha_date(key.effective_date),
+                odfi,
+            );
+            let mut bb = open_batch(spec, &mut batch)?;
+            for &i in members {
+                let c = sorted[i];
+                let p = &prepared[i];
+                let amount =
+                    u64::try_from(entry_amount(c)).map_err(|_| fail("negative amount".into()))?;
+                let rdfi = routing(&c.routing_number.as_string())?;
+                let mut e =
+                    nacha::EntrySpec::new(transaction_code(c), rdfi, &p.account, amount, &p.name)
+                        .individual_id(&p.id)
+                        .trace(p.trace);
+                if c.sec_code.has_payment_type() {
+                    e = e.payment_type(match c.payment_type {
+                        Some(PaymentType::Recurring) => nacha::PaymentType::Recurring,
+                        _ => nacha::PaymentType::Single,
+                    });
+                }
+                if let Some(a) = p.addenda.as_deref() {
+                    e = e.addenda(a);
+                }
+                bb = bb.entry(e);
+            }
+            b = Some(bb);
+        }
+        if let Some((o, trace)) = this_offset {
+            let mut bb = match b.take() {
+                Some(bb) if !own_offset_batch => bb,
+                prev => {
+                    batch = prev.or(batch);
+                    let spec = nacha::BatchSpec::new(
+                        nacha::ServiceClass::CreditsOnly,
+                        offset_sec,
+                        &key.company_name,
+                        company_id,
+                        &key.description,
+                        nacha_date(key.effective_date),
+                        odfi,
+                    );
+                    open_batch(spec, &mut batch)?
+                }
+            };
+            let amount = u64::try_from(total).map_err(|_| fail("negative amount".into()))?;
+            let mut e = nacha::EntrySpec::new(o.code, o.routing, &o.account, amount, &o.name)
+                .individual_id("OFFSET")
+                .trace(trace);
+            if matches!(offset_sec, nacha::SecCode::Web | nacha::SecCode::Tel) {
+                e = e.payment_type(nacha::PaymentType::Single);
+            }
+            bb = bb.entry(e);
+            b = Some(bb);
+        }
+        if let Some(bb) = b {
+            batch = Some(bb);
+        }
     }
     let built = match (batch, file_builder) {
         (Some(b), _) => b.build(),
@@ -331,7 +490,73 @@ pub(crate) fn build_file(
                 .join("; "),
         )
     })?;
-    Ok((bytes, batches.len() as i64))
+    Ok(FileBytes {
+        bytes,
+        batch_count,
+        offsets,
+    })
+}
+
+/// An offset's entry fields, the account number opened.
+struct OffsetParts {
+    code: nacha::TransactionCode,
+    routing: nacha::RoutingNumber,
+    account: String,
+    name: String,
+    odfi8: u64,
+    first_trace: i64,
+}
+
+impl OffsetParts {
+    /// The trace of batch `j`'s offset.
+    fn trace(&self, j: usize) -> Option<nacha::TraceNumber> {
+        // The cutoff reserved the offsets' traces with the entries' in one
+        // block, which never straddles the counter's wrap.
+        let seq = self.first_trace.checked_add(j as i64)?;
+        nacha::TraceNumber::from_u64(self.odfi8 * 10_000_000 + u64::try_from(seq).ok()?)
+    }
+}
+
+/// The sealing context of the offset account of debit file `file_id`.
+pub(crate) fn offset_context(file_id: &str) -> String {
+    format!("ach_offset:{file_id}")
+}
+
+fn offset_parts(
+    vault: &Vault,
+    file: &AchFile,
+    info: &FileHeaderInfo,
+) -> Result<Option<OffsetParts>, String> {
+    let Some(o) = &info.offset else {
+        return Ok(None);
+    };
+    let sealed = hex::decode(&o.account_sealed).map_err(|e| format!("offset account: {e}"))?;
+    let owner = info.offsets_of.as_deref().unwrap_or(&file.id);
+    let account = vault
+        .open(&sealed, &offset_context(owner))
+        .ok()
+        .and_then(|p| String::from_utf8(p).ok())
+        .ok_or("the offset account number cannot be opened")?;
+    let odfi8 = info
+        .odfi_routing
+        .get(..8)
+        .and_then(|s| s.parse::<u64>().ok())
+        .ok_or("bad ODFI routing number")?;
+    let mut name = nacha_text(&o.name, 22);
+    if name.is_empty() {
+        name = "SETTLEMENT".into();
+    }
+    Ok(Some(OffsetParts {
+        code: match o.account_type {
+            AccountType::Checking => nacha::TransactionCode::CHECKING_CREDIT,
+            AccountType::Savings => nacha::TransactionCode::SAVINGS_CREDIT,
+        },
+        routing: nacha::RoutingNumber::parse(&o.routing).map_err(|e| e.to_string())?,
+        account,
+        name,
+        odfi8,
+        first_trace: o.first_trace,
+    }))
 }
 
 /// Hex SHA-256.
@@ -360,7 +585,16 @@ async fn load_file(
     if file.direction != OUTBOUND {
         return Err(AchError::NotOutbound(file_id.to_owned()));
     }
-    let ids = tx.ach_file_collection_ids(file_id).await?;
+    // A companion file of offset credits is built from its debit file's
+    // collections.
+    let info: Option<FileHeaderInfo> = file
+        .summary
+        .as_deref()
+        .and_then(|s| serde_json::from_str(s).ok());
+    let source = info
+        .and_then(|i| i.offsets_of)
+        .unwrap_or_else(|| file_id.to_owned());
+    let ids = tx.ach_file_collection_ids(&source).await?;
     let collections = tx.load_ach_collections(&ids).await?;
     tx.rollback().await?;
     Ok((file, collections))

@@ -119,6 +119,7 @@ fn config(outbound: &Path) -> AchConfig {
         sandbox_bank: false,
         max_entries_per_file: inflow_engine::config::DEFAULT_MAX_ENTRIES_PER_FILE,
         debit_limits: Default::default(),
+        file_rules: Default::default(),
     }
 }
 

@@ -158,6 +158,7 @@ pub fn ach_config(config: &Config) -> anyhow::Result<inflow_engine::config::AchC
             origin_name: a.immediate_origin_name.clone(),
             odfi: routing("odfi_routing", &a.odfi_routing)?,
             max_entries: a.max_entries_per_file,
+            file_rules: Default::default(),
         },
     };
     Ok(inflow_engine::config::AchConfig {
@@ -177,6 +178,7 @@ pub fn ach_config(config: &Config) -> anyhow::Result<inflow_engine::config::AchC
         sandbox_bank: config.sandbox && config.odfi.is_empty(),
         max_entries_per_file: header.max_entries,
         debit_limits,
+        file_rules: header.file_rules,
     })
 }
 
@@ -188,6 +190,7 @@ struct Header {
     origin_name: String,
     odfi: inflow_core::bank::RoutingNumber,
     max_entries: u64,
+    file_rules: inflow_engine::config::FileRules,
 }
 
 /// The header values of an `[[odfi]]` profile (instead of `[ach]`'s).
@@ -231,6 +234,7 @@ fn odfi_header(o: &crate::odfi::OdfiSettings) -> anyhow::Result<Header> {
         origin_name: o.immediate_origin_name.clone(),
         odfi,
         max_entries,
+        file_rules: crate::odfi_files::file_rules(o)?,
     })
 }
 

@@ -15,6 +15,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod odfi;
+pub mod odfi_files;
 pub mod server;
 pub mod state;
 pub mod telemetry;

@@ -42,8 +42,30 @@ pub struct OdfiSettings {
     /// File header immediate origin: 10 characters assigned by the ODFI.
     pub immediate_origin: String,
     pub immediate_origin_name: String,
-    /// The most entries per file (default: `ach.max_entries_per_file`).
+    /// The most entries per file, offsets included (default 100,000); a
+    /// cutoff with more writes several files.
     pub max_entries_per_file: Option<u64>,
+    /// Balanced files: every batch ends with an offsetting credit (code 22,
+    /// or 32 for savings) to `settlement_account` for the batch's debits.
+    pub balanced: bool,
+    /// `[odfi.settlement_account]`: required when `balanced`.
+    pub settlement_account: Option<SettlementAccountSettings>,
+    /// Debits and credits in separate files: with `balanced`, each file of
+    /// debits gets a companion file holding only its offset credits.
+    pub separate_debits_and_credits: bool,
+    /// The outbound file name: `{date}` (YYYYMMDD) or `{yymmdd}`, and
+    /// `{modifier}` are required; `{kind}` is `debits` or `credits`.
+    /// Default `INFLOW-{date}-{modifier}.ach`.
+    pub file_name_pattern: Option<String>,
+    /// The File ID Modifiers to use, in order (default
+    /// `ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789`); e.g. `"0123456789"` for a
+    /// bank that wants digits.
+    pub file_id_modifiers: Option<String>,
+    /// The file header's reference code (up to 8 characters).
+    pub reference_code: Option<String>,
+    /// Company identification the ODFI assigned to the operator, written
+    /// in every batch header instead of each customer's.
+    pub company_id: Option<String>,
     /// How files reach the bank; required in production mode.
     pub transport: Option<TransportSettings>,
     pub retry: RetrySettings,
@@ -53,6 +75,24 @@ pub struct OdfiSettings {
     /// for the outbound file's name (e.g. `"{name}.ack"`). Unset: the bank
     /// sends no acknowledgements and files stay `uploaded`.
     pub ack_file_pattern: Option<String>,
+}
+
+/// `[odfi.settlement_account]`: the operator's account the offset entries
+/// of balanced files credit.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettlementAccountSettings {
+    pub routing_number: String,
+    pub account_number: String,
+    /// `checking` (default) or `savings`.
+    #[serde(default = "checking")]
+    pub account_type: String,
+    /// The offset entries' receiver name (default: `immediate_origin_name`).
+    pub name: Option<String>,
+}
+
+fn checking() -> String {
+    "checking".into()
 }
 
 /// `[odfi.pgp]`: outbound files encrypted to the bank's key and signed with

@@ -206,6 +206,7 @@ fn answer_config() -> AchConfig {
         sandbox_bank: false,
         max_entries_per_file: 100,
         debit_limits: Default::default(),
+        file_rules: Default::default(),
     }
 }
 

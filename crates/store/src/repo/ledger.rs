@@ -29,6 +29,9 @@ pub mod kind {
     pub const CARD_CLEARING: &str = "card_clearing";
     pub const FEE_REVENUE: &str = "fee_revenue";
     pub const RETURNS_LOSSES: &str = "returns_losses";
+    /// The operator's settlement account at the ODFI, credited by the
+    /// offset entries of balanced files (migration 0017).
+    pub const ACH_SETTLEMENT: &str = "ach_settlement";
 }
 
 /// A ledger account, named deterministically so postings never look it up.
