@@ -19,6 +19,7 @@ use support::*;
 on_both_backends!(
     a_balanced_file_offsets_every_batch_to_the_settlement_account,
     debits_and_credits_go_in_separate_files,
+    a_tel_batch_is_offset_in_a_ccd_batch_of_its_own,
     header_values_name_pattern_modifiers_and_entry_ceiling_follow_the_odfi,
 );
 
@@ -158,6 +159,7 @@ async fn checked_content(app: &TestApp, dir: &std::path::Path, f: &Value) -> Vec
 struct Batch {
     service_class: String,
     company_id: String,
+    sec: String,
     /// (transaction code, DFI account, amount, trace).
     entries: Vec<(String, String, i64, String)>,
     control_debit: i64,
@@ -171,6 +173,7 @@ fn batches(lines: &[String]) -> Vec<Batch> {
             "5" => out.push(Batch {
                 service_class: l[1..4].to_owned(),
                 company_id: l[40..50].trim().to_owned(),
+                sec: l[50..53].to_owned(),
                 entries: Vec::new(),
                 control_debit: 0,
                 control_credit: 0,
@@ -349,4 +352,51 @@ async fn header_values_name_pattern_modifiers_and_entry_ceiling_follow_the_odfi(
         }
     }
     assert_eq!(entries, 3);
+}
+
+async fn a_tel_batch_is_offset_in_a_ccd_batch_of_its_own(b: Backend) {
+    let dir = TempDir::new();
+    let mut o = odfi(dir.path());
+    o.balanced = true;
+    o.settlement_account = settlement("checking");
+    let app = spawn_app_with(b, |c| c.odfi = vec![o]).await;
+    let (_, creds) = app.customer_with_key("Phone Co", json!({})).await;
+    let dest = destination(&app, &creds).await;
+    let pm = make_pm(&app, &creds, "9999000001").await;
+    let phone = json!({"authorization": {"type": "phone", "obtainedAt": "2026-02-01T00:00:00Z"}});
+    for amount in ["1200", "300"] {
+        let c = collect(&app, &creds, &dest, &pm, amount, phone.clone()).await;
+        assert_eq!(c["secCode"], "TEL", "{c}");
+    }
+    past_next_cutoff(&app).await;
+
+    let files = outbound_files(&app).await;
+    assert_eq!(files.len(), 1, "{files:?}");
+    let lines = checked_content(&app, dir.path(), &files[0]).await;
+    let bs = batches(&lines);
+    assert_eq!(bs.len(), 2, "{bs:?}");
+    // NACHA allows only debits in TEL batches.
+    assert_eq!(
+        (bs[0].service_class.as_str(), bs[0].sec.as_str()),
+        ("225", "TEL")
+    );
+    assert!(bs[0].entries.iter().all(|e| e.0 == "27"), "{bs:?}");
+    assert_eq!(
+        (bs[1].service_class.as_str(), bs[1].sec.as_str()),
+        ("220", "CCD")
+    );
+    assert_eq!(bs[1].entries.len(), 1);
+    assert!(
+        is_offset(&bs[1].entries[0]) && bs[1].entries[0].0 == "22",
+        "{bs:?}"
+    );
+    assert_eq!(bs[1].control_credit, 1500);
+    assert_eq!(bs[0].control_debit, 1500);
+    assert!(
+        bs[0].entries.last().unwrap().3 < bs[1].entries[0].3,
+        "traces ascend"
+    );
+    assert_eq!(files[0]["totalCredit"], 1500);
+    assert_eq!(ledger_balance(&app, kind::ACH_SETTLEMENT).await, -1500);
+    ledger_is_sound(&app).await;
 }
