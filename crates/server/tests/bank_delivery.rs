@@ -58,7 +58,9 @@ fn sftp_odfi(server: &TestSshd, host_key_of: &TestSshd, max_attempts: u32) -> Od
             inbound_dir: "/inbound".into(),
             after_pickup: "move:processed".into(),
             verify_sha256: true,
-            timeout_secs: 10,
+            // Generous: the tests run beside others on a busy machine, and a
+            // server that is down refuses at once anyway.
+            timeout_secs: 30,
         })),
         retry: RetrySettings {
             max_attempts,

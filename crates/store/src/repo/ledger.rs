@@ -109,7 +109,7 @@ pub struct NewEntry {
 pub struct NewLedgerTransaction {
     pub id: LedgerTransactionId,
     /// `ach_submitted`, `ach_completed`, `ach_returned`, `ach_return_fee`,
-    /// `card_captured`, `card_refunded`, `adjustment`.
+    /// `card_captured`, `card_refunded`, `adjustment`, `ach_offset`.
     pub kind: &'static str,
     /// Unique per kind (the collection id for ACH postings).
     pub reference: String,
