@@ -91,10 +91,13 @@ async fn three_debits(app: &TestApp) -> Vec<(Creds, String)> {
     out
 }
 
-async fn past_next_cutoff(app: &TestApp) {
+/// Move the sandbox clock past the next banking day's standard cutoff;
+/// returns that day.
+async fn past_next_cutoff(app: &TestApp) -> chrono::NaiveDate {
     let today = inflow_core::calendar::local_date(sandbox_now(app).await);
     let day = app.state().ach.calendar.next_banking_day(today);
     advance_to_eastern(app, day, 20, 30).await;
+    day
 }
 
 /// The outbound files, oldest first.
@@ -216,7 +219,7 @@ async fn a_balanced_file_offsets_every_batch_to_the_settlement_account(b: Backen
     o.settlement_account = settlement("savings");
     let app = spawn_app_with(b, |c| c.odfi = vec![o]).await;
     let debits = three_debits(&app).await;
-    past_next_cutoff(&app).await;
+    let day = past_next_cutoff(&app).await;
 
     let files = outbound_files(&app).await;
     assert_eq!(files.len(), 1, "{files:?}");
@@ -254,6 +257,15 @@ async fn a_balanced_file_offsets_every_batch_to_the_settlement_account(b: Backen
     assert_eq!(ledger_balance(&app, kind::ACH_SETTLEMENT).await, -5950);
     assert_eq!(ledger_balance(&app, kind::ACH_CLEARING).await, 0);
     ledger_is_sound(&app).await;
+    // The day's report still ties out: the settlement account counts with
+    // clearing.
+    let rep = app
+        .get(&admin(), &format!("/v1/reports/settlement?date={day}"))
+        .await;
+    assert_eq!(rep.status, StatusCode::OK, "{}", rep.text);
+    let rep = rep.json();
+    assert_eq!(rep["tiesOut"]["submittedMatchesNachaFiles"], true, "{rep}");
+    assert_eq!(rep["tiesOut"]["accountsMatchClearing"], true, "{rep}");
     for (creds, id) in &debits {
         assert_eq!(collection(&app, creds, id).await["status"], "submitted");
     }
