@@ -12,8 +12,9 @@
 //! - [`secret`]: secrets from config (inline, a file, or sealed with the
 //!   operator's master key), never shown by `Debug`.
 //!
-//! Nothing here knows about the database or the engine: the later delivery
-//! job composes these parts (see `docs/bank-connectivity.md`).
+//! Nothing here knows about the database or the engine: the engine's
+//! delivery job and inbound pickup (`inflow_engine::delivery`) compose these
+//! parts (see `docs/bank-connectivity.md`).
 
 pub mod error;
 pub mod inbound;

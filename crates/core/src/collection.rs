@@ -24,6 +24,7 @@ CollectionStatus, "collection status" {
     Scheduled => "scheduled",
     Pending => "pending",
     OnHold => "on_hold",
+    Batched => "batched",
     Submitted => "submitted",
     Processing => "processing",
     Completed => "completed",
@@ -66,8 +67,9 @@ impl CollectionStatus {
         matches!(
             (self, to),
             (Scheduled, Pending | OnHold | Cancelled | Failed)
-                | (Pending, Submitted | OnHold | Cancelled | Failed)
+                | (Pending, Batched | Submitted | OnHold | Cancelled | Failed)
                 | (OnHold, Pending | Scheduled | Cancelled | Failed)
+                | (Batched, Submitted | Returned | Failed)
                 | (Submitted, Processing | Returned | Failed)
                 | (Processing, Completed | Returned)
                 | (Completed, Returned)
@@ -241,6 +243,8 @@ mod tests {
         for (from, to) in [
             (Scheduled, Pending),
             (Pending, Submitted),
+            (Pending, Batched),
+            (Batched, Submitted),
             (Pending, OnHold),
             (OnHold, Pending),
             (Submitted, Processing),
@@ -269,6 +273,10 @@ mod tests {
             "a filed entry cannot be cancelled"
         );
         assert!(!Submitted.can_become(Pending));
+        assert!(
+            !Batched.can_become(Cancelled) && !Batched.can_become(Pending),
+            "a built file's entries stay in it"
+        );
     }
 
     #[test]

@@ -59,6 +59,7 @@ async fn main() {
         sandbox_bank: false,
         max_entries_per_file: inflow_engine::config::DEFAULT_MAX_ENTRIES_PER_FILE,
         debit_limits: Default::default(),
+        file_rules: Default::default(),
     };
 
     // Tuesday 2026-12-01: its standard cutoff takes everything released by then.

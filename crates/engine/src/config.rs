@@ -35,6 +35,51 @@ pub struct AchConfig {
     pub max_entries_per_file: u64,
     /// Debit limits for customers that have none of their own (`None`: no limit).
     pub debit_limits: AchLimits,
+    /// What the ODFI asks of its files beyond the header values.
+    pub file_rules: FileRules,
+}
+
+/// What an ODFI asks of its files (`[[odfi]]`; the defaults are Inflow's
+/// own files).
+#[derive(Debug, Clone, Default)]
+pub struct FileRules {
+    /// Balanced files: every batch ends with a credit entry to this account
+    /// for the batch's debit total.
+    pub offset: Option<OffsetAccount>,
+    /// Debits and credits in separate files: with `offset`, each debit file
+    /// gets a companion file holding only its offset credits.
+    pub separate_debits_and_credits: bool,
+    /// The outbound file name, with `{date}` (YYYYMMDD), `{yymmdd}`,
+    /// `{modifier}` and `{kind}` (`debits`, or `credits` for a companion
+    /// file of offsets); `None`: `INFLOW-{date}-{modifier}.ach`.
+    pub file_name_pattern: Option<String>,
+    /// The File ID Modifiers to use, in order (`None`: A–Z, then 0–9).
+    pub file_id_modifiers: Option<String>,
+    /// The file header's reference code (≤ 8 characters; empty: blank).
+    pub reference_code: String,
+    /// Company identification written in every batch header instead of the
+    /// customer's (some ODFIs assign one to the originator).
+    pub company_id: Option<String>,
+}
+
+/// The operator's settlement account at the ODFI, credited by the offset
+/// entries of balanced files.
+#[derive(Clone)]
+pub struct OffsetAccount {
+    pub routing: RoutingNumber,
+    pub account_number: inflow_core::bank::AccountNumber,
+    pub account_type: inflow_core::bank::AccountType,
+    /// The receiver name of the offset entries (≤ 22 characters).
+    pub name: String,
+}
+
+impl std::fmt::Debug for OffsetAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OffsetAccount")
+            .field("routing", &self.routing)
+            .field("account_type", &self.account_type)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The default [`AchConfig::max_entries_per_file`]: 100,000 entries, a file

@@ -73,7 +73,9 @@ pub struct FileSummary {
     pub batch_count: i64,
     pub entry_count: i64,
     pub total_debit: i64,
-    /// The collections filed, in trace order.
+    /// The offset credits (balanced files, and companion files of offsets).
+    pub total_credit: i64,
+    /// The collections filed, in trace order (none in a companion file).
     pub collection_ids: Vec<String>,
     /// The trace numbers assigned, in the same order.
     pub trace_numbers: Vec<String>,
@@ -241,7 +243,7 @@ pub(crate) async fn cutoff_in_tx(
     work.summary.failed.extend(packed.failed);
     work.summary.deferred = packed.deferred.iter().map(|c| c.id.to_string()).collect();
     for built in packed.files {
-        if let Some((summary, file, bytes)) = commit_file(tx, vault, built, &rolled, &ctx).await? {
+        for (summary, file, bytes) in commit_file(tx, vault, built, &rolled, &ctx).await? {
             work.summary.files.push(summary);
             work.files.push((file, bytes));
         }
@@ -280,21 +282,24 @@ fn roll_missed_windows(
     rolled
 }
 
-/// Commit one built file: move its collections (those still pending), insert
-/// the file row, post the ledger and write the events. `None` when another
-/// run took every collection.
+/// Commit one built file (and its companion file of offsets): move its
+/// collections (those still pending), insert the file rows, post the ledger
+/// (with the offsets) and write the events. Nothing when another run took
+/// every collection.
 async fn commit_file(
     tx: &mut Tx,
     vault: &Vault,
     built: Built,
     rolled: &HashSet<CollectionId>,
     ctx: &Context,
-) -> Result<Option<(FileSummary, AchFile, Vec<u8>)>, AchError> {
+) -> Result<Vec<(FileSummary, AchFile, Vec<u8>)>, AchError> {
     let Built {
         plan,
         entries: mut filed,
         mut file,
         mut bytes,
+        mut offsets,
+        mut companion,
     } = built;
     let now = ctx.now;
     let written = tx
@@ -317,19 +322,28 @@ async fn commit_file(
             })
             .collect();
         if kept.is_empty() {
-            return Ok(None);
+            return Ok(Vec::new());
         }
         // Keep the traces already written to the rows.
         Built {
             entries: filed,
             file,
             bytes,
+            offsets,
+            companion,
             ..
         } = plan.build_with_traces(vault, kept)?;
     }
     let filed_collections: Vec<AchCollection> = filed.into_iter().map(|(_, c)| c).collect();
     tx.insert_ach_file(&file).await?;
+    if let Some((f, _)) = &companion {
+        tx.insert_ach_file(f).await?;
+    }
     crate::ledger::post_submitted(tx, &filed_collections, ctx.cutoff.date, now).await?;
+    if let Some(first) = filed_collections.first() {
+        crate::ledger::post_offsets(tx, &offsets, first.amount.currency(), ctx.cutoff.date, now)
+            .await?;
+    }
     let mut events = Vec::with_capacity(filed_collections.len() + rolled.len());
     for c in &filed_collections {
         if rolled.contains(&c.id) {
@@ -347,11 +361,32 @@ async fn commit_file(
         batch_count: file.batch_count,
         entry_count: filed_collections.len() as i64,
         total_debit: file.total_debit,
+        total_credit: file.total_credit,
         collection_ids: filed_collections.iter().map(|c| c.id.to_string()).collect(),
         trace_numbers: filed_collections
             .iter()
             .filter_map(|c| c.trace_number.clone())
             .collect(),
     };
-    Ok(Some((summary, file, bytes)))
+    let mut out = vec![(summary, file, bytes)];
+    if let Some((f, b)) = companion.take() {
+        tracing::info!(file_id = %f.id, file_name = %f.file_name, offsets = offsets.len(), "outbound ACH file of offset credits created");
+        out.push((
+            FileSummary {
+                file_id: f.id.clone(),
+                file_name: f.file_name.clone(),
+                cutoff_at: ctx.cutoff.at,
+                cutoff_kind: ctx.cutoff.kind,
+                batch_count: f.batch_count,
+                entry_count: f.entry_count,
+                total_debit: 0,
+                total_credit: f.total_credit,
+                collection_ids: Vec::new(),
+                trace_numbers: Vec::new(),
+            },
+            f,
+            b,
+        ));
+    }
+    Ok(out)
 }

@@ -13,10 +13,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use chrono::{Datelike, NaiveDate, Timelike, Utc};
+use chrono::{NaiveDate, Utc};
 use inflow_core::bank::AccountType;
-use inflow_core::calendar::EASTERN;
-use inflow_core::collection::{AchCollection, AchEntryType, PaymentType, SecCode, TransitionError};
+use inflow_core::collection::{AchCollection, TransitionError};
 use inflow_core::crypto::Vault;
 use inflow_store::repo::ach_files::{AchFile, OUTBOUND, STATUS_CREATED, STATUS_WRITTEN};
 use inflow_store::{Store, StoreError};
@@ -26,7 +25,10 @@ use sha2::{Digest, Sha256};
 use crate::config::AchConfig;
 
 mod batching;
+mod build;
 pub(crate) use batching::{entry_addenda, file_batches, plan_entry, BatchKey};
+pub use build::build_file_bytes;
+pub(crate) use build::{build_file, entry_amount, offset_context};
 
 /// What can go wrong in the outbound ACH work (cutoffs, files, settlement).
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +82,55 @@ pub struct FileHeaderInfo {
     pub same_day_window: Option<usize>,
     /// The banking day of the cutoff (YYYY-MM-DD).
     pub cutoff_date: String,
+    /// The file header's reference code (the ODFI's `reference_code`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reference_code: String,
+    /// Company identification for every batch header instead of the
+    /// customer's (the ODFI's `company_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_id: Option<String>,
+    /// Balanced files: the offset entries' account and traces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<OffsetInfo>,
+    /// A file holding only the offset credits of debit file `offsetsOf`
+    /// (an ODFI that wants debits and credits in separate files): its
+    /// entries are built from that file's collections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offsets_of: Option<String>,
+}
+
+/// The offset entries of a balanced file (or of its companion credit
+/// file): one per batch, crediting the operator's settlement account with
+/// the batch's debit total, trace sequence `first_trace + batch index`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OffsetInfo {
+    pub routing: String,
+    /// The account number sealed with the vault (context
+    /// `ach_offset:<debit file id>`), hex.
+    pub account_sealed: String,
+    pub account_type: AccountType,
+    pub name: String,
+    pub first_trace: i64,
+    /// `true`: each offset ends its own batch; `false`: the offsets are in
+    /// the companion credit file.
+    pub in_file: bool,
+}
+
+/// An offset entry of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffsetEntry {
+    pub trace_number: String,
+    pub amount: i64,
+}
+
+/// The planner's offset mode for a file with header `info`.
+pub(crate) fn offsets_mode(info: &FileHeaderInfo) -> nacha::plan::Offsets {
+    match &info.offset {
+        None => nacha::plan::Offsets::None,
+        Some(o) if o.in_file && info.offsets_of.is_none() => nacha::plan::Offsets::InBatch,
+        Some(_) => nacha::plan::Offsets::Elsewhere,
+    }
 }
 
 impl FileHeaderInfo {
@@ -97,13 +148,35 @@ impl FileHeaderInfo {
             cutoff_kind: kind.to_owned(),
             same_day_window: window,
             cutoff_date: cutoff.date.to_string(),
+            reference_code: cfg.file_rules.reference_code.clone(),
+            company_id: cfg.file_rules.company_id.clone(),
+            offset: None,
+            offsets_of: None,
         }
     }
 }
 
+/// The default outbound file name pattern.
+pub const DEFAULT_FILE_NAME_PATTERN: &str = "INFLOW-{date}-{modifier}.ach";
+
 /// The name an outbound file gets: `INFLOW-20261123-A.ach`.
 pub fn outbound_file_name(creation_date: NaiveDate, modifier: char) -> String {
-    format!("INFLOW-{}-{modifier}.ach", creation_date.format("%Y%m%d"))
+    file_name_from_pattern(DEFAULT_FILE_NAME_PATTERN, creation_date, modifier, "debits")
+}
+
+/// A file name from an ODFI's pattern: `{date}` (YYYYMMDD), `{yymmdd}`,
+/// `{modifier}`, `{kind}` (`debits` or `credits`).
+pub fn file_name_from_pattern(
+    pattern: &str,
+    creation_date: NaiveDate,
+    modifier: char,
+    kind: &str,
+) -> String {
+    pattern
+        .replace("{date}", &creation_date.format("%Y%m%d").to_string())
+        .replace("{yymmdd}", &creation_date.format("%y%m%d").to_string())
+        .replace("{modifier}", &modifier.to_string())
+        .replace("{kind}", kind)
 }
 
 /// Text for a NACHA alphanumeric field: upper-cased, accents dropped,
@@ -125,196 +198,6 @@ pub fn individual_id(c: &AchCollection) -> String {
     }
     let id = c.id.as_str();
     id[id.len().saturating_sub(15)..].to_ascii_uppercase()
-}
-
-fn nacha_date(d: NaiveDate) -> nacha::Date {
-    nacha::Date::new(d.year() as u16, d.month() as u8, d.day() as u8)
-}
-
-fn nacha_sec(s: SecCode) -> nacha::SecCode {
-    match s {
-        SecCode::Ppd => nacha::SecCode::Ppd,
-        SecCode::Ccd => nacha::SecCode::Ccd,
-        SecCode::Web => nacha::SecCode::Web,
-        SecCode::Tel => nacha::SecCode::Tel,
-    }
-}
-
-fn transaction_code(c: &AchCollection) -> nacha::TransactionCode {
-    use nacha::TransactionCode as T;
-    match (c.entry_type, c.account_type) {
-        (AchEntryType::Debit, AccountType::Checking) => T::CHECKING_DEBIT,
-        (AchEntryType::Debit, AccountType::Savings) => T::SAVINGS_DEBIT,
-        (AchEntryType::Prenote, AccountType::Checking) => T::CHECKING_DEBIT_PRENOTE,
-        (AchEntryType::Prenote, AccountType::Savings) => T::SAVINGS_DEBIT_PRENOTE,
-    }
-}
-
-/// The amount written in the entry: 0 for a prenote.
-pub(crate) fn entry_amount(c: &AchCollection) -> i64 {
-    match c.entry_type {
-        AchEntryType::Debit => c.amount.minor(),
-        AchEntryType::Prenote => 0,
-    }
-}
-
-/// Build the NACHA bytes of outbound file `file` from its collections
-/// (any order; they are written in trace-number order), decrypting
-/// account numbers with `vault`. Checked in strict mode.
-pub fn build_file_bytes(
-    vault: &Vault,
-    file: &AchFile,
-    collections: &[AchCollection],
-) -> Result<Vec<u8>, AchError> {
-    build_file(vault, file, collections).map(|(bytes, _)| bytes)
-}
-
-/// [`build_file_bytes`], with the number of batches the file has.
-pub(crate) fn build_file(
-    vault: &Vault,
-    file: &AchFile,
-    collections: &[AchCollection],
-) -> Result<(Vec<u8>, i64), AchError> {
-    let fail = |reason: String| AchError::Build {
-        file_id: file.id.clone(),
-        reason,
-    };
-    let info: FileHeaderInfo = serde_json::from_str(file.summary.as_deref().unwrap_or(""))
-        .map_err(|e| fail(format!("the file row's summary is not readable: {e}")))?;
-    let routing = |s: &str| nacha::RoutingNumber::parse(s).map_err(|e| fail(e.to_string()));
-    let destination = routing(&info.immediate_destination)?;
-    let odfi = routing(&info.odfi_routing)?;
-    let modifier = file
-        .file_id_modifier
-        .as_deref()
-        .and_then(|m| m.chars().next())
-        .ok_or_else(|| fail("no File ID Modifier".into()))?;
-    let created_local = file
-        .cutoff_at
-        .unwrap_or(file.created_at)
-        .with_timezone(&EASTERN);
-
-    let mut sorted: Vec<&AchCollection> = collections.iter().collect();
-    sorted.sort_by(|a, b| a.trace_number.cmp(&b.trace_number));
-    // Account numbers, names, ids and addenda as they go in the file; owned
-    // here because the builder borrows them.
-    struct Prepared {
-        account: String,
-        name: String,
-        id: String,
-        addenda: Option<String>,
-        trace: nacha::TraceNumber,
-    }
-    let mut prepared = Vec::with_capacity(sorted.len());
-    for c in &sorted {
-        let plain = vault
-            .open(&c.account_number_sealed, c.id.as_str())
-            .map_err(|e| AchError::Decrypt {
-                collection_id: c.id.to_string(),
-                reason: e.to_string(),
-            })?;
-        let account = String::from_utf8(plain).map_err(|_| AchError::Decrypt {
-            collection_id: c.id.to_string(),
-            reason: "not UTF-8".into(),
-        })?;
-        let trace = c
-            .trace_number
-            .as_deref()
-            .and_then(|t| t.parse::<u64>().ok())
-            .and_then(nacha::TraceNumber::from_u64)
-            .ok_or_else(|| fail(format!("collection {} has no valid trace number", c.id)))?;
-        let mut name = nacha_text(&c.holder_name, 22);
-        if name.is_empty() {
-            name = "RECEIVER".into();
-        }
-        let addenda = entry_addenda(c);
-        prepared.push(Prepared {
-            account,
-            name,
-            id: individual_id(c),
-            addenda,
-            trace,
-        });
-    }
-
-    let dest_name = nacha_text(&info.immediate_destination_name, 23);
-    let origin_name = nacha_text(&info.immediate_origin_name, 23);
-    let mut header = nacha::FileHeaderSpec::new(
-        destination,
-        &info.immediate_origin,
-        &dest_name,
-        &origin_name,
-        nacha_date(file.creation_date),
-        modifier,
-    );
-    header.creation_time = Some((created_local.hour() as u8, created_local.minute() as u8));
-    let mut file_builder = Some(nacha::FileBuilder::new(header));
-
-    // The batches: consecutive collections of one key, split where a
-    // control field would overflow — the cutoff's own split, since traces
-    // were allocated in its order (see `nacha::plan`).
-    let keys: Vec<BatchKey> = sorted.iter().map(|c| BatchKey::of(c)).collect();
-    let entries = keys.iter().zip(&prepared).zip(&sorted).map(|((k, p), c)| {
-        let amount = u64::try_from(entry_amount(c)).unwrap_or(u64::MAX);
-        (k, plan_entry(amount, p.addenda.is_some()))
-    });
-    let batches = file_batches(entries).map_err(fail)?;
-    let mut batch: Option<nacha::BatchBuilder> = None;
-    for members in &batches {
-        let first = members[0];
-        let key = &keys[first];
-        let spec = nacha::BatchSpec::new(
-            nacha::ServiceClass::DebitsOnly,
-            nacha_sec(sorted[first].sec_code),
-            &key.company_name,
-            &key.company_id,
-            &key.description,
-            nacha_date(key.effective_date),
-            odfi,
-        );
-        let mut b = match (batch.take(), file_builder.take()) {
-            (Some(prev), _) => prev.batch(spec),
-            (None, Some(fb)) => fb.batch(spec),
-            (None, None) => return Err(fail("builder lost".into())),
-        };
-        for &i in members {
-            let c = sorted[i];
-            let p = &prepared[i];
-            let amount =
-                u64::try_from(entry_amount(c)).map_err(|_| fail("negative amount".into()))?;
-            let rdfi = routing(&c.routing_number.as_string())?;
-            let mut e =
-                nacha::EntrySpec::new(transaction_code(c), rdfi, &p.account, amount, &p.name)
-                    .individual_id(&p.id)
-                    .trace(p.trace);
-            if c.sec_code.has_payment_type() {
-                e = e.payment_type(match c.payment_type {
-                    Some(PaymentType::Recurring) => nacha::PaymentType::Recurring,
-                    _ => nacha::PaymentType::Single,
-                });
-            }
-            if let Some(a) = p.addenda.as_deref() {
-                e = e.addenda(a);
-            }
-            b = b.entry(e);
-        }
-        batch = Some(b);
-    }
-    let built = match (batch, file_builder) {
-        (Some(b), _) => b.build(),
-        (None, Some(fb)) => fb.build(),
-        (None, None) => return Err(fail("builder lost".into())),
-    }
-    .map_err(|e| fail(e.to_string()))?;
-    let bytes = built.to_checked_bytes().map_err(|errs| {
-        fail(
-            errs.iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
-    })?;
-    Ok((bytes, batches.len() as i64))
 }
 
 /// Hex SHA-256.
@@ -343,7 +226,16 @@ async fn load_file(
     if file.direction != OUTBOUND {
         return Err(AchError::NotOutbound(file_id.to_owned()));
     }
-    let ids = tx.ach_file_collection_ids(file_id).await?;
+    // A companion file of offset credits is built from its debit file's
+    // collections.
+    let info: Option<FileHeaderInfo> = file
+        .summary
+        .as_deref()
+        .and_then(|s| serde_json::from_str(s).ok());
+    let source = info
+        .and_then(|i| i.offsets_of)
+        .unwrap_or_else(|| file_id.to_owned());
+    let ids = tx.ach_file_collection_ids(&source).await?;
     let collections = tx.load_ach_collections(&ids).await?;
     tx.rollback().await?;
     Ok((file, collections))

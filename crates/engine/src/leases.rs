@@ -26,6 +26,10 @@ pub const CUTOFF_LEASE: &str = "ach.cutoff";
 pub const SETTLEMENT_LEASE: &str = "ach.settlement";
 /// The scheduler tick (runs release, cutoffs, file writing and settlement).
 pub const SCHEDULER_LEASE: &str = "ach.scheduler";
+/// The lease of the delivery job (uploads to the ODFI).
+pub const DELIVERY_LEASE: &str = "ach.delivery";
+/// The lease of the inbound pickup job (downloads from the ODFI).
+pub const PICKUP_LEASE: &str = "ach.pickup";
 
 /// A holder name unique to this call on this node: two calls on one node
 /// are as distinct as two nodes.

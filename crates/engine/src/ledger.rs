@@ -8,6 +8,7 @@
 //! | → `returned` | `ach_returned` | the exact opposite of everything still posted for the collection |
 //! | → `returned`, return fee | `ach_return_fee` | Dr destination available *fee*; Cr fee revenue |
 //! | → `failed`/`cancelled` after posting | `ach_reversed` | as `ach_returned` |
+//! | offset entry of a balanced file (at the cutoff) | `ach_offset` | Dr ACH settlement *batch total*; Cr ACH clearing |
 //! | card capture / settle / refund / void | `card_captured` / `ach_completed`-like / `card_refunded` / `card_voided` | see [`post_card_capture`], [`post_card_settled`], [`post_card_refund`], [`post_card_void`] |
 //!
 //! A reversal reads the collection's own entries (after its row is locked
@@ -107,6 +108,48 @@ pub fn submitted_posting(
     ))
 }
 
+/// Post the offset entries of a balanced file (or of its companion file of
+/// credits): each is the ODFI crediting the operator's settlement account
+/// with a batch's debits, so it moves that total from ACH clearing (owed by
+/// the network) to ACH settlement (the operator's account at the ODFI).
+/// One `ach_offset` transaction per entry, referenced by its trace number.
+pub async fn post_offsets(
+    tx: &mut Tx,
+    offsets: &[crate::files::OffsetEntry],
+    currency: Currency,
+    posted_on: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let postings: Vec<NewLedgerTransaction> = offsets
+        .iter()
+        .filter(|o| o.amount > 0)
+        .map(|o| NewLedgerTransaction {
+            id: LedgerTransactionId::generate(now),
+            kind: "ach_offset",
+            reference: o.trace_number.clone(),
+            collection_id: None,
+            account_id: None,
+            currency,
+            posted_on,
+            gross_amount: o.amount,
+            created_at: now,
+            entries: vec![
+                NewEntry {
+                    account: LedgerAccount::operator(kind::ACH_SETTLEMENT, currency),
+                    direction: Direction::Debit,
+                    amount: o.amount,
+                },
+                NewEntry {
+                    account: LedgerAccount::operator(kind::ACH_CLEARING, currency),
+                    direction: Direction::Credit,
+                    amount: o.amount,
+                },
+            ],
+        })
+        .collect();
+    tx.post_ledger_transactions(&postings).await
+}
+
 /// Post the `submitted` credits of a whole file in a few statements.
 pub async fn post_submitted(
     tx: &mut Tx,
@@ -150,7 +193,7 @@ pub async fn on_status_change(
             }
             tx.post_ledger_transactions(&postings).await
         }
-        Failed | Cancelled if matches!(before, Submitted | Processing | Completed) => {
+        Failed | Cancelled if matches!(before, Batched | Submitted | Processing | Completed) => {
             match reversal(tx, c, "ach_reversed", posted_on, now).await? {
                 Some(r) => tx.post_ledger_transactions(&[r]).await,
                 None => Ok(()),

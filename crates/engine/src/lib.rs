@@ -14,6 +14,8 @@
 //!   writes), [`settlement`] (submitted → processing → completed),
 //!   [`leases`] (multi-node job leases) and [`scheduler`] (the tick that
 //!   runs them all in time order).
+//! - Bank connectivity: [`delivery`] (the delivery state of every outbound
+//!   file, the leased job uploading it to the ODFI, the inbound pickup).
 //! - [`limits`]: a customer's ACH debit limits (per entry, daily, monthly).
 //! - Account validation: [`prenotes`] (a cleared prenote validates the
 //!   account, a returned one fails it) and [`holds`] (what releases or
@@ -35,6 +37,7 @@
 pub mod cards;
 pub mod config;
 pub mod cutoff;
+pub mod delivery;
 pub mod eligibility;
 pub mod events;
 pub mod files;

@@ -7,7 +7,9 @@
 //! cutoff at its instant, and record the instant as `scheduler.last_tick`
 //! (`settings` table) — all three in **one** transaction, so a cutoff runs
 //! exactly once however many nodes tick and whenever one crashes. Then the
-//! files are written, and finally release and settlement run as of `to`.
+//! files are written and handed to the delivery job (uploaded to their ODFI,
+//! their collections `batched → submitted`; see [`crate::delivery`]), and
+//! finally release and settlement run as of `to`.
 //!
 //! Ticks never go back: a tick starts after `max(from, last_tick)`.
 
@@ -20,6 +22,8 @@ use inflow_store::{Store, StoreError, Tx};
 
 use crate::config::AchConfig;
 use crate::cutoff::{cutoff_in_tx, CutoffSummary, CutoffWork, FileSummary};
+use crate::delivery::upload::{deliver_due_waiting, DeliveryReport};
+use crate::delivery::Delivery;
 use crate::files::{write_pending_files, AchError, WrittenFile};
 use crate::leases::{with_lease, CUTOFF_LEASE, JOB_LEASE_WAIT, SCHEDULER_LEASE};
 use crate::release::{release_due, release_in_tx};
@@ -49,6 +53,8 @@ pub struct TickReport {
     /// Collections released as of `to` (after the cutoffs).
     pub released: usize,
     pub files_written: Vec<WrittenFile>,
+    /// What the delivery job did right after the cutoffs.
+    pub delivery: DeliveryReport,
     pub settlement: SettlementReport,
 }
 
@@ -88,10 +94,11 @@ pub async fn tick(
     store: &Store,
     vault: &Vault,
     cfg: &AchConfig,
+    delivery: &Delivery,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<TickReport, AchError> {
-    tick_with_wait(store, vault, cfg, from, to, JOB_LEASE_WAIT).await
+    tick_with_wait(store, vault, cfg, delivery, from, to, JOB_LEASE_WAIT).await
 }
 
 /// [`tick`], waiting at most `wait` for the scheduler lease
@@ -100,20 +107,26 @@ pub async fn tick_with_wait(
     store: &Store,
     vault: &Vault,
     cfg: &AchConfig,
+    delivery: &Delivery,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     wait: Duration,
 ) -> Result<TickReport, AchError> {
     with_lease(store, SCHEDULER_LEASE, wait, || {
-        tick_unleased(store, vault, cfg, from, to)
+        tick_unleased(store, vault, cfg, delivery, from, to)
     })
     .await
 }
+
+/// How long the tick waits for the delivery lease before leaving the
+/// upload to the node that holds it.
+const DELIVERY_LEASE_WAIT: Duration = Duration::from_secs(2);
 
 async fn tick_unleased(
     store: &Store,
     vault: &Vault,
     cfg: &AchConfig,
+    delivery: &Delivery,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<TickReport, AchError> {
@@ -125,6 +138,7 @@ async fn tick_unleased(
         _ => from,
     };
     let mut runs = Vec::new();
+    let mut uploaded = DeliveryReport::default();
     for cutoff in cfg.cutoffs.cutoffs_between(&cfg.calendar, start, to) {
         let run = with_lease(store, CUTOFF_LEASE, JOB_LEASE_WAIT, || {
             run_scheduled_cutoff(store, vault, cfg, cutoff)
@@ -133,6 +147,18 @@ async fn tick_unleased(
         if let Some((run, work)) = run {
             files_written.extend(work.write(store, cfg).await?);
             runs.push(run);
+            // Upload at once, so the files' collections are `submitted`
+            // before settlement looks at them.
+            match deliver_due_waiting(store, vault, delivery, cutoff.at, DELIVERY_LEASE_WAIT).await
+            {
+                Ok(r) => {
+                    uploaded.uploaded.extend(r.uploaded);
+                    uploaded.retrying.extend(r.retrying);
+                    uploaded.failed.extend(r.failed);
+                }
+                Err(AchError::Busy(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
     }
 
@@ -145,6 +171,7 @@ async fn tick_unleased(
         cutoffs: runs,
         released,
         files_written,
+        delivery: uploaded,
         settlement,
     })
 }

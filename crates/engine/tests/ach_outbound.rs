@@ -18,6 +18,8 @@ use inflow_core::model::*;
 use inflow_core::money::{Currency, Money};
 use inflow_engine::config::AchConfig;
 use inflow_engine::cutoff::{run_cutoff, FileSummary};
+use inflow_engine::delivery::upload::deliver_due;
+use inflow_engine::delivery::Delivery;
 use inflow_engine::files::{file_bytes, write_file, write_pending_files, AchError};
 use inflow_engine::leases::{release_lease, try_acquire_lease};
 use inflow_engine::release::release_due;
@@ -57,6 +59,11 @@ on_both_backends!(
 );
 
 // ---------------------------------------------------------------- fixtures
+
+/// The sandbox's ODFI: the simulated bank takes each file once written.
+fn sandbox() -> Delivery {
+    Delivery::sandbox(PathBuf::new())
+}
 
 fn d(m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, m, day).unwrap()
@@ -112,6 +119,7 @@ fn config(outbound: &Path) -> AchConfig {
         sandbox_bank: false,
         max_entries_per_file: inflow_engine::config::DEFAULT_MAX_ENTRIES_PER_FILE,
         debit_limits: Default::default(),
+        file_rules: Default::default(),
     }
 }
 
@@ -297,6 +305,13 @@ impl World {
         e.into_iter().map(|e| e.event_type).collect()
     }
 
+    /// The delivery job with the sandbox's simulated bank.
+    async fn deliver(&self, at: DateTime<Utc>) {
+        deliver_due(self.store(), &self.vault, &sandbox(), at)
+            .await
+            .unwrap();
+    }
+
     fn cutoff(&self, date: NaiveDate, kind: CutoffKind) -> Cutoff {
         *self
             .cfg
@@ -307,12 +322,14 @@ impl World {
             .expect("a cutoff of that kind on that day")
     }
 
-    /// Run a cutoff that makes at most one file, and return it.
+    /// Run a cutoff that makes at most one file, hand it to the sandbox's
+    /// simulated bank (its collections `batched → submitted`), and return it.
     async fn run(&self, date: NaiveDate, kind: CutoffKind) -> Option<FileSummary> {
         let c = self.cutoff(date, kind);
         let mut s = run_cutoff(self.store(), &self.vault, &self.cfg, &c, c.at)
             .await
             .unwrap();
+        self.deliver(c.at).await;
         assert!(s.files.len() <= 1, "{:?}", s.files);
         s.files.pop()
     }
@@ -560,6 +577,7 @@ async fn a_deferred_collection_is_not_filed_before_its_release_date(b: TestBacke
         w.store(),
         &w.vault,
         &w.cfg,
+        &sandbox(),
         et(11, 23, 0, 0),
         et(11, 24, 23, 0),
     )
@@ -573,6 +591,7 @@ async fn a_deferred_collection_is_not_filed_before_its_release_date(b: TestBacke
         w.store(),
         &w.vault,
         &w.cfg,
+        &sandbox(),
         et(11, 24, 23, 0),
         et(11, 25, 21, 0),
     )
@@ -593,11 +612,19 @@ async fn a_deferred_collection_is_not_filed_before_its_release_date(b: TestBacke
         vec![
             CollectionStatus::Scheduled,
             CollectionStatus::Pending,
+            CollectionStatus::Batched,
             CollectionStatus::Submitted
         ]
     );
     let events = w.event_types(&id).await;
-    assert_eq!(events, vec!["collection.pending", "collection.submitted"]);
+    assert_eq!(
+        events,
+        vec![
+            "collection.pending",
+            "collection.batched",
+            "collection.submitted"
+        ]
+    );
 }
 
 async fn concurrent_cutoffs_never_file_a_collection_twice(b: TestBackend) {
@@ -628,7 +655,8 @@ async fn concurrent_cutoffs_never_file_a_collection_twice(b: TestBackend) {
     assert_eq!(seen.len(), 30);
     for id in &ids {
         let c = w.get(id).await;
-        assert_eq!(c.status, CollectionStatus::Submitted);
+        // Built, not yet handed to the delivery job.
+        assert_eq!(c.status, CollectionStatus::Batched);
         assert!(filed.iter().any(|f| Some(&f.file_id) == c.file_id.as_ref()));
     }
 
@@ -759,6 +787,7 @@ async fn settlement_follows_banking_days(b: TestBackend) {
     assert_eq!(
         w.event_types(&id).await,
         vec![
+            "collection.batched",
             "collection.submitted",
             "collection.processing",
             "collection.completed"
@@ -856,9 +885,10 @@ async fn a_tick_over_several_days_runs_each_cutoff_once(b: TestBackend) {
 
     let from = et(11, 23, 0, 0);
     let to = et(12, 2, 12, 0);
+    let bank = sandbox();
     let (r1, r2) = tokio::join!(
-        tick(w.store(), &w.vault, &w.cfg, from, to),
-        tick(w.store(), &w.vault, &w.cfg, from, to),
+        tick(w.store(), &w.vault, &w.cfg, &bank, from, to),
+        tick(w.store(), &w.vault, &w.cfg, &bank, from, to),
     );
     let (r1, r2) = (r1.unwrap(), r2.unwrap());
     // Mon 23, Tue 24, Wed 25, Fri 27, Mon 30, Tue 1, Wed 2 (10:00 window only).
@@ -911,12 +941,15 @@ async fn a_tick_over_several_days_runs_each_cutoff_once(b: TestBackend) {
     );
 
     // The same interval again, or an older one, runs nothing.
-    let again = tick(w.store(), &w.vault, &w.cfg, from, to).await.unwrap();
+    let again = tick(w.store(), &w.vault, &w.cfg, &sandbox(), from, to)
+        .await
+        .unwrap();
     assert!(again.cutoffs.is_empty());
     let older = tick(
         w.store(),
         &w.vault,
         &w.cfg,
+        &sandbox(),
         et(11, 20, 0, 0),
         et(11, 30, 0, 0),
     )
@@ -925,9 +958,16 @@ async fn a_tick_over_several_days_runs_each_cutoff_once(b: TestBackend) {
     assert!(older.cutoffs.is_empty());
     assert_eq!(w.all_files().await.len(), 3);
     // Moving on runs the next cutoffs only.
-    let next = tick(w.store(), &w.vault, &w.cfg, to, et(12, 2, 23, 0))
-        .await
-        .unwrap();
+    let next = tick(
+        w.store(),
+        &w.vault,
+        &w.cfg,
+        &sandbox(),
+        to,
+        et(12, 2, 23, 0),
+    )
+    .await
+    .unwrap();
     assert_eq!(next.cutoffs.len(), 3, "14:00, 16:15 and 20:00 of Dec 2");
 }
 

@@ -102,6 +102,7 @@ async fn world(backend: TestBackend) -> World {
         sandbox_bank: false,
         max_entries_per_file: inflow_engine::config::DEFAULT_MAX_ENTRIES_PER_FILE,
         debit_limits: Default::default(),
+        file_rules: Default::default(),
     };
     let customer = Customer {
         id: CustomerId::generate(now()),

@@ -64,6 +64,23 @@ impl PlanEntry {
 pub struct PlanLimits {
     /// Entry detail records (not addenda) one file may hold; at least 1.
     pub max_entries_per_file: u64,
+    /// Whether each batch gets an offsetting credit (a balanced file).
+    pub offsets: Offsets,
+}
+
+/// The offsetting credit entry each batch may get: one entry crediting the
+/// originator's settlement account with the batch's debit total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Offsets {
+    /// No offset entries.
+    #[default]
+    None,
+    /// The offset is the last entry of its batch: it counts towards the
+    /// batch's and the file's entries, records and credit totals.
+    InBatch,
+    /// The offset goes in another file (one that holds only credits); only
+    /// its amount limits this batch.
+    Elsewhere,
 }
 
 impl PlanLimits {
@@ -71,7 +88,13 @@ impl PlanLimits {
     pub fn fields_only() -> Self {
         PlanLimits {
             max_entries_per_file: u64::MAX,
+            offsets: Offsets::None,
         }
+    }
+
+    /// These limits with `offsets`.
+    pub fn with_offsets(self, offsets: Offsets) -> Self {
+        PlanLimits { offsets, ..self }
     }
 }
 
@@ -124,6 +147,7 @@ impl Planner {
         Planner {
             limits: PlanLimits {
                 max_entries_per_file: limits.max_entries_per_file.max(1),
+                offsets: limits.offsets,
             },
             started: false,
             file: Tally::default(),
@@ -140,23 +164,33 @@ impl Planner {
             return Placement::Refused;
         }
         let (d, c) = e.split();
+        // An offset entry mirrors the batch's debits as a credit and must
+        // itself fit the 10-digit entry amount.
+        let offset_in_batch = u64::from(self.limits.offsets == Offsets::InBatch);
+        let mirror = d * offset_in_batch;
+        let offset_too_large =
+            self.limits.offsets != Offsets::None && self.batch.debit + d > MAX_ENTRY_AMOUNT;
         let mut new_batch = !self.started
             || !same_group
+            || offset_too_large
             || batch_overflow(
                 self.batch.entry_addenda + e.records(),
                 self.batch.debit + d,
-                self.batch.credit + c,
+                self.batch.credit + c + mirror,
             )
             .is_some();
-        let extra = e.records() + if new_batch { 2 } else { 0 };
+        let opened = u64::from(new_batch);
+        // A new batch brings its header, control and (in the batch) offset.
+        let extra = e.records() + opened * (2 + offset_in_batch);
         let file_full = self.started
-            && (self.file.entries + 1 > self.limits.max_entries_per_file
+            && (self.file.entries + 1 + opened * offset_in_batch
+                > self.limits.max_entries_per_file
                 || file_overflow(
-                    self.batches + u64::from(new_batch),
+                    self.batches + opened,
                     self.records + extra,
-                    self.file.entry_addenda + e.records(),
+                    self.file.entry_addenda + e.records() + opened * offset_in_batch,
                     self.file.debit + d,
-                    self.file.credit + c,
+                    self.file.credit + c + mirror,
                 )
                 .is_some());
         let placement = if !self.started || file_full {
@@ -175,11 +209,17 @@ impl Planner {
         if new_batch {
             self.batch = Tally::default();
             self.batches += 1;
-            self.records += 2;
+            self.records += 2 + offset_in_batch;
+            for t in [&mut self.batch, &mut self.file] {
+                t.entries += offset_in_batch;
+                t.entry_addenda += offset_in_batch;
+            }
         }
         self.started = true;
         self.batch.add(&e);
         self.file.add(&e);
+        self.batch.credit += mirror;
+        self.file.credit += mirror;
         self.records += e.records();
         debug_assert!(self.file.debit <= MAX_TOTAL_AMOUNT);
         placement
@@ -319,6 +359,7 @@ mod tests {
         let keys = ["A", "A", "A", "B", "B"];
         let limits = PlanLimits {
             max_entries_per_file: 2,
+            offsets: Offsets::None,
         };
         let p = plan(keys.iter().map(|k| (*k, PlanEntry::debit(5))), limits);
         assert_eq!(sizes(&p), vec![vec![2], vec![1, 1], vec![1]]);
@@ -398,21 +439,59 @@ mod tests {
             let amount = if i % 7 == 0 { MAX } else { 1_000 + i };
             entries.push((key, PlanEntry::debit(amount)));
         }
-        let limits = PlanLimits {
-            max_entries_per_file: 120,
-        };
-        let p = plan(entries.iter().copied(), limits);
-        assert!(p.files.len() > 3);
-        for f in &p.files {
-            let mine: Vec<usize> = f.entries().collect();
-            let again = plan(mine.iter().map(|&i| entries[i]), PlanLimits::fields_only());
-            assert_eq!(again.files.len(), 1);
-            let mapped: Vec<Vec<usize>> = again.files[0]
-                .batches
-                .iter()
-                .map(|b| b.iter().map(|&j| mine[j]).collect())
-                .collect();
-            assert_eq!(mapped, f.batches);
+        for offsets in [Offsets::None, Offsets::InBatch, Offsets::Elsewhere] {
+            let limits = PlanLimits {
+                max_entries_per_file: 120,
+                offsets,
+            };
+            let p = plan(entries.iter().copied(), limits);
+            assert!(p.files.len() > 3);
+            for f in &p.files {
+                let mine: Vec<usize> = f.entries().collect();
+                let again = plan(
+                    mine.iter().map(|&i| entries[i]),
+                    PlanLimits::fields_only().with_offsets(offsets),
+                );
+                assert_eq!(again.files.len(), 1);
+                let mapped: Vec<Vec<usize>> = again.files[0]
+                    .batches
+                    .iter()
+                    .map(|b| b.iter().map(|&j| mine[j]).collect())
+                    .collect();
+                assert_eq!(mapped, f.batches, "{offsets:?}");
+            }
         }
+    }
+
+    #[test]
+    fn an_offset_caps_its_batch_at_one_entry_amount_and_counts_as_an_entry() {
+        // Two entries of MAX fit one debits-only batch, but their offset
+        // would not fit a 10-digit amount.
+        for offsets in [Offsets::InBatch, Offsets::Elsewhere] {
+            let p = plan(
+                (0..3).map(|_| ("A", PlanEntry::debit(MAX))),
+                PlanLimits::fields_only().with_offsets(offsets),
+            );
+            assert_eq!(sizes(&p), vec![vec![1, 1, 1]], "{offsets:?}");
+        }
+        let p = plan(
+            (0..3).map(|_| ("A", PlanEntry::debit(MAX / 2))),
+            PlanLimits::fields_only().with_offsets(Offsets::InBatch),
+        );
+        assert_eq!(sizes(&p), vec![vec![2, 1]]);
+        // Four entries of one key with a ceiling of 4 entries per file: the
+        // offset is the fourth entry, so the fourth debit starts a new file.
+        let limits = PlanLimits {
+            max_entries_per_file: 4,
+            offsets: Offsets::InBatch,
+        };
+        let p = plan((0..4).map(|_| ("A", PlanEntry::debit(1))), limits);
+        assert_eq!(sizes(&p), vec![vec![3], vec![1]]);
+        // Elsewhere: the offset is not in this file.
+        let p = plan(
+            (0..4).map(|_| ("A", PlanEntry::debit(1))),
+            limits.with_offsets(Offsets::Elsewhere),
+        );
+        assert_eq!(sizes(&p), vec![vec![4]]);
     }
 }

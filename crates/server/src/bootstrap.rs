@@ -171,12 +171,24 @@ pub fn ach_config(config: &Config) -> anyhow::Result<inflow_engine::config::AchC
     for dir in [&outbound_dir, &inbound_dir] {
         private_fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
+    let header = match crate::odfi::header_odfi(config) {
+        Some(o) => odfi_header(o)?,
+        None => Header {
+            destination: routing("immediate_destination", &a.immediate_destination)?,
+            destination_name: a.immediate_destination_name.clone(),
+            origin: a.immediate_origin.clone(),
+            origin_name: a.immediate_origin_name.clone(),
+            odfi: routing("odfi_routing", &a.odfi_routing)?,
+            max_entries: a.max_entries_per_file,
+            file_rules: Default::default(),
+        },
+    };
     Ok(inflow_engine::config::AchConfig {
-        immediate_destination: routing("immediate_destination", &a.immediate_destination)?,
-        immediate_destination_name: a.immediate_destination_name.clone(),
-        immediate_origin: a.immediate_origin.clone(),
-        immediate_origin_name: a.immediate_origin_name.clone(),
-        odfi_routing: routing("odfi_routing", &a.odfi_routing)?,
+        immediate_destination: header.destination,
+        immediate_destination_name: header.destination_name,
+        immediate_origin: header.origin,
+        immediate_origin_name: header.origin_name,
+        odfi_routing: header.odfi,
         outbound_dir,
         inbound_dir,
         good_funds_banking_days: a.good_funds_banking_days,
@@ -184,9 +196,67 @@ pub fn ach_config(config: &Config) -> anyhow::Result<inflow_engine::config::AchC
         calendar: BankingCalendar::federal_reserve().with_extra_closures(closures),
         cutoffs,
         effective_date_horizon_days: a.effective_date_horizon_days,
-        sandbox_bank: config.sandbox,
-        max_entries_per_file: a.max_entries_per_file,
+        // A configured ODFI's own bank answers its files.
+        sandbox_bank: config.sandbox && config.odfi.is_empty(),
+        max_entries_per_file: header.max_entries,
         debit_limits,
+        file_rules: header.file_rules,
+    })
+}
+
+/// The file header values the cutoff writes.
+struct Header {
+    destination: inflow_core::bank::RoutingNumber,
+    destination_name: String,
+    origin: String,
+    origin_name: String,
+    odfi: inflow_core::bank::RoutingNumber,
+    max_entries: u64,
+    file_rules: inflow_engine::config::FileRules,
+}
+
+/// The header values of an `[[odfi]]` profile (instead of `[ach]`'s).
+fn odfi_header(o: &crate::odfi::OdfiSettings) -> anyhow::Result<Header> {
+    use inflow_core::bank::RoutingNumber;
+    let at = format!("odfi `{}`", o.id);
+    let routing = |field: &str, s: &str| {
+        RoutingNumber::parse(field, s).map_err(|e| anyhow::anyhow!("{at}.{field}: {}", e.message))
+    };
+    if o.immediate_origin.len() != 10 {
+        bail!(
+            "{at}.immediate_origin must be exactly 10 characters (e.g. `1` + EIN), got `{}`",
+            o.immediate_origin
+        );
+    }
+    for (field, v) in [
+        ("immediate_destination_name", &o.immediate_destination_name),
+        ("immediate_origin_name", &o.immediate_origin_name),
+    ] {
+        if v.trim().is_empty() {
+            bail!("{at}.{field} is required");
+        }
+    }
+    let max_entries = o
+        .max_entries_per_file
+        .unwrap_or(inflow_engine::config::DEFAULT_MAX_ENTRIES_PER_FILE);
+    if !(1..=nacha::limits::MAX_RECORDS).contains(&max_entries) {
+        bail!(
+            "{at}.max_entries_per_file must be 1 to {}",
+            nacha::limits::MAX_RECORDS
+        );
+    }
+    let odfi = routing("routing_number", &o.routing_number)?;
+    Ok(Header {
+        destination: match &o.immediate_destination {
+            Some(d) => routing("immediate_destination", d)?,
+            None => odfi.clone(),
+        },
+        destination_name: o.immediate_destination_name.clone(),
+        origin: o.immediate_origin.clone(),
+        origin_name: o.immediate_origin_name.clone(),
+        odfi,
+        max_entries,
+        file_rules: crate::odfi_files::file_rules(o)?,
     })
 }
 
@@ -353,10 +423,12 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     secure_data_dir(&config);
     let key = master_key(&config)?;
     check_bootstrap_admin(&config)?;
+    crate::odfi::validate(&config)?;
     let ach = Arc::new(ach_config(&config)?);
     let webhook_config = webhook_config(&config)?;
     let store = open_store(&config).await?;
     let vault = Arc::new(Vault::new(&key));
+    let delivery = Arc::new(crate::odfi::delivery(&config, &vault)?);
     seal_legacy_secrets(&store, &vault).await?;
     let (clock, sandbox_clock): (SharedClock, _) = if config.sandbox {
         let c = Arc::new(SandboxClock::default());
@@ -388,6 +460,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     let state = AppState {
         webhooks,
         ach,
+        delivery,
         auth_cache,
         store,
         vault,

@@ -248,6 +248,9 @@ pub struct Config {
     pub cards: CardSettings,
     /// Per-API-key request rate (`[rate_limit]`, `INFLOW_RATE_LIMIT__<FIELD>`).
     pub rate_limit: crate::http::rate_limit::RateLimitSettings,
+    /// The originating banks (`[[odfi]]`); see [`crate::odfi`]. Empty in
+    /// sandbox mode: the built-in sandbox ODFI and its simulated bank.
+    pub odfi: Vec<crate::odfi::OdfiSettings>,
 }
 
 impl std::fmt::Debug for Config {
@@ -270,6 +273,7 @@ impl std::fmt::Debug for Config {
                 "bootstrap_admin_key",
                 &self.bootstrap_admin_key.as_ref().map(|_| "<redacted>"),
             )
+            .field("odfi", &self.odfi)
             .finish_non_exhaustive()
     }
 }
@@ -310,6 +314,7 @@ impl Default for Config {
             webhooks: WebhookSettings::default(),
             cards: CardSettings::default(),
             rate_limit: Default::default(),
+            odfi: Vec::new(),
             bootstrap_admin_key: None,
             bootstrap_admin_signing_secret: None,
         }

@@ -4,7 +4,8 @@
 //! Layout: [`http`] holds the cross-cutting request plumbing (request ids,
 //! authentication and signatures, body parsing, idempotency); [`api`] has one
 //! module per resource; [`app`] holds use cases shared by the API and the
-//! CLI; [`bootstrap`] turns configuration into a running state.
+//! CLI; [`bootstrap`] turns configuration into a running state, with the
+//! ODFI profiles of [`odfi`].
 
 pub mod api;
 pub mod app;
@@ -13,6 +14,8 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod odfi;
+pub mod odfi_files;
 pub mod server;
 pub mod state;
 pub mod telemetry;

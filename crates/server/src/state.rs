@@ -21,6 +21,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The ODFI, calendar and cutoff schedule.
     pub ach: Arc<inflow_engine::config::AchConfig>,
+    /// The ODFIs files are delivered to (the sandbox's simulated bank, or
+    /// the configured `[[odfi]]` with their transports).
+    pub delivery: Arc<inflow_engine::delivery::Delivery>,
     /// API keys and customers recently used to authenticate.
     pub auth_cache: Arc<crate::http::auth_cache::AuthCache>,
     /// Request signatures already accepted (shared on PostgreSQL).

@@ -212,6 +212,7 @@ async fn debits_settle_return_and_get_corrected_as_sandbox_time_passes(b: Backen
         events(&app, &ok).await,
         vec![
             "collection.created",
+            "collection.batched",
             "collection.submitted",
             "collection.processing",
             "collection.completed"

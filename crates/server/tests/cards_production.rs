@@ -33,6 +33,17 @@ fn production(dir: &Path, master_key: &str) -> Command {
         .env("INFLOW_MASTER_KEY", master_key)
         .env("INFLOW_DATA_DIR", dir.join("data"))
         .env("INFLOW_SCHEDULER_INTERVAL_SECS", "0")
+        // Production mode needs an ODFI with a transport: two local folders.
+        .env(
+            "INFLOW_ODFI",
+            format!(
+                "[{{id=\"bank\", routing_number=\"121042882\", immediate_destination_name=\"BANK\", \
+                 immediate_origin=\"1234567890\", immediate_origin_name=\"INFLOW\", \
+                 transport={{kind=\"local\", outbound_dir={:?}, inbound_dir={:?}}}}}]",
+                dir.join("bank-out"),
+                dir.join("bank-in")
+            ),
+        )
         .env_remove("INFLOW_CARDS__PROCESSOR")
         .env_remove("INFLOW_DATABASE_URL")
         .stdin(Stdio::null());

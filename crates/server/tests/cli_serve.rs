@@ -205,3 +205,43 @@ fn production_mode_refuses_to_start_without_a_master_key() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("INFLOW_MASTER_KEY"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn production_mode_refuses_to_start_without_an_odfi_transport_and_names_the_setting() {
+    let dir = temp_dir("prod-odfi");
+    let key = inflow_core::crypto::MasterKey::generate().to_base64();
+    let serve = |toml: &str| {
+        let cfg = dir.join("inflow.toml");
+        std::fs::write(&cfg, toml).unwrap();
+        Command::new(env!("CARGO_BIN_EXE_inflow"))
+            .args(["--config", cfg.to_str().unwrap(), "serve"])
+            .current_dir(&dir)
+            .env("INFLOW_SANDBOX", "false")
+            .env("INFLOW_MASTER_KEY", &key)
+            .env("INFLOW_LISTEN", "127.0.0.1:0")
+            .env("INFLOW_DATA_DIR", dir.join("data"))
+            .env_remove("INFLOW_DATABASE_URL")
+            .env_remove("INFLOW_ODFI")
+            .output()
+            .unwrap()
+    };
+    // No ODFI at all, then one without a transport.
+    for toml in [
+        "",
+        "[[odfi]]\nid = \"firstbank\"\nrouting_number = \"121042882\"\nimmediate_destination_name = \"FIRST BANK\"\nimmediate_origin = \"1234567890\"\nimmediate_origin_name = \"ACME\"\n",
+    ] {
+        let out = serve(toml);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("odfi[0].transport"), "{err}");
+    }
+    // An SFTP transport without a pinned host key.
+    let out = serve(
+        "[[odfi]]\nid = \"firstbank\"\nrouting_number = \"121042882\"\nimmediate_destination_name = \"FIRST BANK\"\nimmediate_origin = \"1234567890\"\nimmediate_origin_name = \"ACME\"\n\
+         [odfi.transport]\nkind = \"sftp\"\nhost = \"sftp.example.com\"\nuser = \"acme\"\npassword = \"env:ACME_SFTP_PASSWORD\"\n",
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("odfi[0].transport.known_hosts"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -16,7 +16,8 @@
 //! checked:
 //!
 //! 1. every collection is either `pending` with no trace number and no
-//!    file, or `submitted` with a trace number and the id of a file row that
+//!    file, or `batched`/`submitted` (the file not yet / already handed to
+//!    the delivery job) with a trace number and the id of a file row that
 //!    exists;
 //! 2. every outbound file row is `written`, its bytes are on disk under its
 //!    name with the recorded SHA-256, and they parse and validate strictly
@@ -593,7 +594,9 @@ impl Harness {
                     );
                     pending += 1;
                 }
-                CollectionStatus::Submitted => {
+                // `batched` when the kill came before the file was handed to
+                // the (sandbox) delivery job; in a file either way.
+                CollectionStatus::Batched | CollectionStatus::Submitted => {
                     let trace = c.trace_number.clone().unwrap_or_else(|| {
                         panic!("submitted collection {} has no trace number", c.id)
                     });

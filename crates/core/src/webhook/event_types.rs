@@ -15,6 +15,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "collection.scheduled",
     "collection.pending",
     "collection.on_hold",
+    "collection.batched",
     "collection.submitted",
     "collection.processing",
     "collection.completed",
@@ -44,6 +45,9 @@ pub const EVENT_TYPES: &[&str] = &[
     "webhook_endpoint.disabled",
     "api_key.created",
     "api_key.revoked",
+    "ach_file.uploaded",
+    "ach_file.upload_failed",
+    "ach_file.acknowledged",
 ];
 
 /// The most entries an endpoint may list.

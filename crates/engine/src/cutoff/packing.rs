@@ -19,11 +19,13 @@ use inflow_store::repo::ach_files::{AchFile, OUTBOUND, STATUS_CREATED};
 use inflow_store::Tx;
 
 use super::{poison, FailedEntry, FILE_ID_MODIFIERS, MAX_TRACE_SEQUENCE};
-use crate::config::AchConfig;
+use crate::config::{AchConfig, OffsetAccount};
 use crate::files::{
-    build_file, entry_addenda, entry_amount, outbound_file_name, plan_entry, AchError, BatchKey,
-    FileHeaderInfo,
+    build_file, entry_addenda, entry_amount, file_batches, file_name_from_pattern, offset_context,
+    plan_entry, AchError, BatchKey, FileHeaderInfo, OffsetEntry, OffsetInfo,
+    DEFAULT_FILE_NAME_PATTERN,
 };
+use nacha::plan::Offsets;
 
 /// An entry with its batch key.
 pub(super) type Keyed = (BatchKey, AchCollection);
@@ -31,7 +33,9 @@ pub(super) type Keyed = (BatchKey, AchCollection);
 /// What every file of one cutoff shares.
 pub(super) struct Context {
     pub info: FileHeaderInfo,
-    summary_json: String,
+    offset: Option<OffsetAccount>,
+    offsets: Offsets,
+    file_name_pattern: String,
     /// The File ID Modifiers still free on the cutoff's creation date, in order.
     modifiers: Vec<char>,
     kind_label: String,
@@ -50,12 +54,17 @@ impl Context {
         now: DateTime<Utc>,
     ) -> Result<Self, AchError> {
         let info = FileHeaderInfo::from_config(cfg, cutoff);
-        let summary_json = serde_json::to_string(&info).map_err(|e| AchError::Build {
-            file_id: String::new(),
-            reason: e.to_string(),
-        })?;
+        let rules = &cfg.file_rules;
+        let offsets = match (&rules.offset, rules.separate_debits_and_credits) {
+            (None, _) => Offsets::None,
+            (Some(_), false) => Offsets::InBatch,
+            (Some(_), true) => Offsets::Elsewhere,
+        };
         let used = tx.used_file_id_modifiers(OUTBOUND, cutoff.date).await?;
-        let modifiers = FILE_ID_MODIFIERS
+        let modifiers = rules
+            .file_id_modifiers
+            .as_deref()
+            .unwrap_or(FILE_ID_MODIFIERS)
             .chars()
             .filter(|m| !used.iter().any(|u| u.eq_ignore_ascii_case(&m.to_string())))
             .collect();
@@ -65,7 +74,12 @@ impl Context {
         };
         Ok(Context {
             info,
-            summary_json,
+            offset: rules.offset.clone(),
+            offsets,
+            file_name_pattern: rules
+                .file_name_pattern
+                .clone()
+                .unwrap_or_else(|| DEFAULT_FILE_NAME_PATTERN.to_owned()),
             modifiers,
             kind_label,
             odfi8: cfg.odfi_routing.as_string()[..8].to_owned(),
@@ -74,6 +88,16 @@ impl Context {
             cutoff: *cutoff,
             now,
         })
+    }
+
+    /// File ID Modifiers each planned file takes: two when its offsets go
+    /// in a companion credit file.
+    fn modifiers_per_file(&self) -> usize {
+        if self.offsets == Offsets::Elsewhere {
+            2
+        } else {
+            1
+        }
     }
 }
 
@@ -84,6 +108,11 @@ pub(super) struct Built {
     pub entries: Vec<Keyed>,
     pub file: AchFile,
     pub bytes: Vec<u8>,
+    /// The offset entries (in this file or in `companion`).
+    pub offsets: Vec<OffsetEntry>,
+    /// The file of this file's offset credits, when the ODFI wants debits
+    /// and credits in separate files.
+    pub companion: Option<(AchFile, Vec<u8>)>,
 }
 
 /// What packing decided.
@@ -112,8 +141,10 @@ pub(super) async fn pack(
         }
         let mut built = Vec::with_capacity(files.len());
         let mut broken: Vec<(Vec<usize>, AchError)> = Vec::new();
-        for (members, modifier) in files.into_iter().zip(&ctx.modifiers) {
-            let plan = FilePlan::new(tx, ctx, *modifier, members.len()).await?;
+        let per_file = ctx.modifiers_per_file();
+        for (members, modifiers) in files.into_iter().zip(ctx.modifiers.chunks(per_file)) {
+            let batches = count_batches(ctx, &entries, &members)?;
+            let plan = FilePlan::new(tx, vault, ctx, modifiers, members.len(), batches).await?;
             let mine = members.iter().map(|&i| entries[i].clone()).collect();
             match plan.build(vault, mine) {
                 Ok(b) => built.push(b),
@@ -170,7 +201,7 @@ async fn fail_all(
 fn choose(ctx: &Context, entries: &[Keyed]) -> (Vec<Vec<usize>>, Vec<usize>, Vec<usize>) {
     let all: Vec<usize> = (0..entries.len()).collect();
     let (files, refused) = plan_files(ctx, entries, &all);
-    let room = ctx.modifiers.len();
+    let room = ctx.modifiers.len() / ctx.modifiers_per_file();
     if files.len() <= room || !refused.is_empty() {
         return (files, refused, Vec::new());
     }
@@ -209,6 +240,7 @@ fn choose(ctx: &Context, entries: &[Keyed]) -> (Vec<Vec<usize>>, Vec<usize>, Vec
 fn plan_files(ctx: &Context, entries: &[Keyed], chosen: &[usize]) -> (Vec<Vec<usize>>, Vec<usize>) {
     let limits = nacha::plan::PlanLimits {
         max_entries_per_file: ctx.max_entries_per_file,
+        offsets: ctx.offsets,
     };
     let items = chosen.iter().map(|&i| {
         let (key, c) = &entries[i];
@@ -224,6 +256,32 @@ fn plan_files(ctx: &Context, entries: &[Keyed], chosen: &[usize]) -> (Vec<Vec<us
     (files, plan.refused.iter().map(|&j| chosen[j]).collect())
 }
 
+/// How many batches (so offsets) the entries at `members` make in one file.
+fn count_batches(ctx: &Context, entries: &[Keyed], members: &[usize]) -> Result<usize, AchError> {
+    if ctx.offsets == Offsets::None {
+        return Ok(0);
+    }
+    let items = members.iter().map(|&i| {
+        let (key, c) = &entries[i];
+        let amount = u64::try_from(entry_amount(c)).unwrap_or(u64::MAX);
+        (key, plan_entry(amount, entry_addenda(c).is_some()))
+    });
+    file_batches(items, ctx.offsets)
+        .map(|b| b.len())
+        .map_err(|reason| AchError::Build {
+            file_id: String::new(),
+            reason,
+        })
+}
+
+/// A file's companion credit file (its offsets), planned with it.
+#[derive(Clone)]
+struct CompanionPlan {
+    file_id: String,
+    file_name: String,
+    modifier: char,
+}
+
 /// One file of the cutoff.
 #[derive(Clone)]
 pub(super) struct FilePlan {
@@ -234,45 +292,91 @@ pub(super) struct FilePlan {
     odfi8: String,
     reason: String,
     summary_json: String,
+    companion: Option<CompanionPlan>,
     cutoff: Cutoff,
     now: DateTime<Utc>,
 }
 
 impl FilePlan {
-    /// A file with modifier `modifier` and a block of `entries` trace numbers.
+    /// A file with the first of `modifiers` (its companion credit file,
+    /// if any, the second) and a block of trace numbers: one per entry and
+    /// one per batch's offset.
     async fn new(
         tx: &mut Tx,
+        vault: &Vault,
         ctx: &Context,
-        modifier: char,
+        modifiers: &[char],
         entries: usize,
+        batches: usize,
     ) -> Result<Self, AchError> {
-        let file_name = outbound_file_name(ctx.cutoff.date, modifier);
+        let fail = |reason: &str| AchError::Build {
+            file_id: String::new(),
+            reason: reason.to_owned(),
+        };
+        let modifier = *modifiers
+            .first()
+            .ok_or_else(|| fail("no File ID Modifier"))?;
+        let date = ctx.cutoff.date;
+        let file_name = file_name_from_pattern(&ctx.file_name_pattern, date, modifier, "debits");
         let first_trace = tx
-            .reserve_counter(&ctx.trace_counter, entries as i64, MAX_TRACE_SEQUENCE)
+            .reserve_counter(
+                &ctx.trace_counter,
+                (entries + batches) as i64,
+                MAX_TRACE_SEQUENCE,
+            )
             .await?;
+        let file_id = AchFile::new_id(ctx.now);
+        let mut info = ctx.info.clone();
+        info.offset = ctx.offset.as_ref().map(|o| OffsetInfo {
+            routing: o.routing.as_string(),
+            account_sealed: hex::encode(vault.seal(
+                o.account_number.expose().as_bytes(),
+                &offset_context(&file_id),
+            )),
+            account_type: o.account_type,
+            name: o.name.clone(),
+            // The block never straddles the counter's wrap.
+            first_trace: first_trace + entries as i64,
+            in_file: ctx.offsets == Offsets::InBatch,
+        });
+        let companion = match ctx.offsets {
+            Offsets::Elsewhere => {
+                let m = *modifiers
+                    .get(1)
+                    .ok_or_else(|| fail("no File ID Modifier"))?;
+                Some(CompanionPlan {
+                    file_id: AchFile::new_id(ctx.now),
+                    file_name: file_name_from_pattern(&ctx.file_name_pattern, date, m, "credits"),
+                    modifier: m,
+                })
+            }
+            _ => None,
+        };
+        let summary_json = serde_json::to_string(&info).map_err(|e| fail(&e.to_string()))?;
         Ok(FilePlan {
-            file_id: AchFile::new_id(ctx.now),
             reason: format!(
                 "in file {file_name} ({} of {})",
                 ctx.kind_label, ctx.cutoff.date
             ),
+            file_id,
             file_name,
             modifier,
             first_trace,
             odfi8: ctx.odfi8.clone(),
-            summary_json: ctx.summary_json.clone(),
+            summary_json,
+            companion,
             cutoff: ctx.cutoff,
             now: ctx.now,
         })
     }
 
-    /// Number the entries in order, move them to `submitted` and build the file.
+    /// Number the entries in order, move them to `batched` and build the file.
     fn build(&self, vault: &Vault, mut entries: Vec<Keyed>) -> Result<Built, AchError> {
         for (i, (_, c)) in entries.iter_mut().enumerate() {
             c.trace_number = Some(format!("{}{:07}", self.odfi8, self.first_trace + i as i64));
             c.file_id = Some(self.file_id.clone());
             c.transition(
-                CollectionStatus::Submitted,
+                CollectionStatus::Batched,
                 Some(self.reason.clone()),
                 self.now,
             )?;
@@ -305,13 +409,74 @@ impl FilePlan {
             written_at: None,
         };
         let collections: Vec<AchCollection> = entries.iter().map(|(_, c)| c.clone()).collect();
-        let (bytes, batch_count) = build_file(vault, &file, &collections)?;
-        file.batch_count = batch_count;
+        let built = build_file(vault, &file, &collections)?;
+        file.batch_count = built.batch_count;
+        let offset_total: i64 = built.offsets.iter().map(|o| o.amount).sum();
+        let mut offsets = built.offsets;
+        let companion = match &self.companion {
+            Some(cp) => self.build_companion(vault, cp, &collections)?,
+            None => {
+                // Balanced: the offsets are entries of this file.
+                file.entry_count += offsets.len() as i64;
+                file.total_credit = offset_total;
+                None
+            }
+        };
+        if let Some((_, _, o)) = &companion {
+            offsets = o.clone();
+        }
         Ok(Built {
             plan: self.clone(),
             entries,
             file,
-            bytes,
+            bytes: built.bytes,
+            offsets,
+            companion: companion.map(|(f, b, _)| (f, b)),
         })
+    }
+
+    /// The companion credit file of this file's offsets (`None` when no
+    /// batch moves money, e.g. only prenotes).
+    #[allow(clippy::type_complexity)]
+    fn build_companion(
+        &self,
+        vault: &Vault,
+        cp: &CompanionPlan,
+        collections: &[AchCollection],
+    ) -> Result<Option<(AchFile, Vec<u8>, Vec<OffsetEntry>)>, AchError> {
+        let mut info: FileHeaderInfo =
+            serde_json::from_str(&self.summary_json).map_err(|e| AchError::Build {
+                file_id: cp.file_id.clone(),
+                reason: e.to_string(),
+            })?;
+        info.offsets_of = Some(self.file_id.clone());
+        let mut file = AchFile {
+            id: cp.file_id.clone(),
+            direction: OUTBOUND.to_owned(),
+            status: STATUS_CREATED.to_owned(),
+            file_name: cp.file_name.clone(),
+            creation_date: self.cutoff.date,
+            file_id_modifier: Some(cp.modifier.to_string()),
+            cutoff_at: Some(self.cutoff.at),
+            batch_count: 0,
+            entry_count: 0,
+            total_debit: 0,
+            total_credit: 0,
+            sha256: None,
+            summary: Some(serde_json::to_string(&info).map_err(|e| AchError::Build {
+                file_id: cp.file_id.clone(),
+                reason: e.to_string(),
+            })?),
+            created_at: self.now,
+            written_at: None,
+        };
+        let built = build_file(vault, &file, collections)?;
+        if built.offsets.is_empty() {
+            return Ok(None);
+        }
+        file.batch_count = built.batch_count;
+        file.entry_count = built.offsets.len() as i64;
+        file.total_credit = built.offsets.iter().map(|o| o.amount).sum();
+        Ok(Some((file, built.bytes, built.offsets)))
     }
 }

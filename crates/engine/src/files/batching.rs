@@ -2,7 +2,8 @@
 //! description, effective date), and the split of each key's run of
 //! entries where a control field would overflow (`nacha::plan`). The
 //! cutoff plans its files with the same rules, so a file's batches can be
-//! rebuilt from its entries alone.
+//! rebuilt from its entries alone (with the same offset mode: a balanced
+//! file's batches hold at most one entry amount, and count their offset).
 
 use chrono::NaiveDate;
 use inflow_core::collection::AchCollection;
@@ -54,8 +55,12 @@ pub(crate) fn plan_entry(amount: u64, addenda: bool) -> nacha::plan::PlanEntry {
 /// as the cutoff planned them; an error when they do not fit one file.
 pub(crate) fn file_batches<'k>(
     entries: impl IntoIterator<Item = (&'k BatchKey, nacha::plan::PlanEntry)>,
+    offsets: nacha::plan::Offsets,
 ) -> Result<Vec<Vec<usize>>, String> {
-    let mut plan = nacha::plan::plan(entries, nacha::plan::PlanLimits::fields_only());
+    let mut plan = nacha::plan::plan(
+        entries,
+        nacha::plan::PlanLimits::fields_only().with_offsets(offsets),
+    );
     if let Some(i) = plan.refused.first() {
         return Err(format!(
             "entry {} has an amount beyond the 10-digit entry field",

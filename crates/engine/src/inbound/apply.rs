@@ -147,7 +147,8 @@ async fn apply_return(
     let description =
         return_description(&item.code).unwrap_or_else(|| "Unknown return code".into());
     let reason = format!("{}: {}", item.code, description);
-    if !matches!(c.status, Submitted | Processing | Completed) {
+    // `batched`: the bank has a file whose upload was not recorded yet.
+    if !matches!(c.status, Batched | Submitted | Processing | Completed) {
         entry.outcome.push(format!(
             "collection is {}; return recorded only",
             c.status.as_str()

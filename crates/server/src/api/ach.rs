@@ -1,5 +1,7 @@
 //! `/v1/ach`: the operator's side of the ACH rail — handing Inflow the
-//! return and notification-of-change files the bank sends back.
+//! return and notification-of-change files the bank sends back, the
+//! outbound files and their delivery state, manual cutoffs. The operator's
+//! delivery actions are in [`crate::api::ach_delivery`].
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -80,6 +82,32 @@ pub struct AchFileView {
     pub total_credit: i64,
     pub sha256: Option<String>,
     pub created_at: String,
+    /// Outbound files: whether the ODFI has the file (`built`, `uploading`,
+    /// `uploaded`, `acknowledged` or `upload_failed`), attempts, last error,
+    /// and who uploaded it when. Absent for inbound files.
+    pub delivery: Option<inflow_engine::delivery::DeliveryView>,
+}
+
+impl AchFileView {
+    /// The file row with its delivery state.
+    pub fn with_delivery(
+        f: inflow_store::repo::ach_files::AchFile,
+        d: Option<&inflow_store::repo::ach_delivery::FileDelivery>,
+    ) -> Self {
+        let mut v = Self::from(f);
+        v.delivery = d.map(Into::into);
+        v
+    }
+
+    /// Read file `id` with its delivery state (404 when unknown).
+    pub async fn load(tx: &mut inflow_store::Tx, id: &str) -> ApiResult<Self> {
+        let f = tx
+            .get_ach_file(id)
+            .await
+            .map_err(|_| ApiError::not_found("ACH file"))?;
+        let d = tx.get_ach_file_delivery(id).await?;
+        Ok(Self::with_delivery(f, d.as_ref()))
+    }
 }
 
 impl From<inflow_store::repo::ach_files::AchFile> for AchFileView {
@@ -100,6 +128,7 @@ impl From<inflow_store::repo::ach_files::AchFile> for AchFileView {
             total_credit: f.total_credit,
             sha256: f.sha256,
             created_at: time(f.created_at),
+            delivery: None,
         }
     }
 }
@@ -138,16 +167,22 @@ pub async fn list_files(
         starting_after: p.starting_after,
     }
     .to_query()?;
-    let page = state
-        .store
-        .read()
-        .await?
-        .list_ach_files(p.direction.as_deref(), &page_q)
-        .await?;
+    let mut tx = state.store.read().await?;
+    let page = tx.list_ach_files(p.direction.as_deref(), &page_q).await?;
+    let mut deliveries = std::collections::HashMap::new();
+    for f in &page.data {
+        if let Some(d) = tx.get_ach_file_delivery(&f.id).await? {
+            deliveries.insert(f.id.clone(), d);
+        }
+    }
+    tx.rollback().await?;
     Ok(Json(crate::api::common::ListResponse::from_page(
         page,
         |f| f.id.clone(),
-        AchFileView::from,
+        |f| {
+            let d = deliveries.get(&f.id);
+            AchFileView::with_delivery(f, d)
+        },
     )))
 }
 
@@ -160,14 +195,10 @@ pub async fn get_file(
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> ApiResult<Json<AchFileView>> {
     auth.require_admin()?;
-    let f = state
-        .store
-        .read()
-        .await?
-        .get_ach_file(&id)
-        .await
-        .map_err(|_| ApiError::not_found("ACH file"))?;
-    Ok(Json(f.into()))
+    let mut tx = state.store.read().await?;
+    let view = AchFileView::load(&mut tx, &id).await?;
+    tx.rollback().await?;
+    Ok(Json(view))
 }
 
 /// The NACHA text of an outbound file, exactly as written for the bank (operator keys).
@@ -237,6 +268,9 @@ pub struct CutoffView {
 /// entries go into a same-day file for that window first; everything else
 /// due goes into the standard file. Answers 201 when at least one file was
 /// created, else 200 (nothing was due, or nothing due could be filed).
+///
+/// The files are then uploaded to the ODFI at once (their `delivery` shows
+/// the outcome; a failed attempt is retried by the delivery job).
 #[utoipa::path(post, path = "/v1/ach/cutoffs", tag = "ach",
     responses((status = 201, body = CutoffView), (status = 200, body = CutoffView, description = "No file was created"), (status = 409, body = ErrorBody)))]
 pub async fn run_cutoff_now(
@@ -274,10 +308,13 @@ pub async fn run_cutoff_now(
     inflow_engine::files::write_pending_files(&state.store, &state.vault, &state.ach)
         .await
         .map_err(fail)?;
+    inflow_engine::delivery::upload::deliver_due(&state.store, &state.vault, &state.delivery, now)
+        .await
+        .map_err(fail)?;
     let mut files = Vec::with_capacity(summary.files.len());
     let mut tx = state.store.read().await?;
     for s in &summary.files {
-        files.push(AchFileView::from(tx.get_ach_file(&s.file_id).await?));
+        files.push(AchFileView::load(&mut tx, &s.file_id).await?);
     }
     tx.rollback().await?;
     let status = if files.is_empty() {

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod ach;
+pub mod ach_delivery;
 pub mod ach_limits;
 pub mod api_keys;
 pub mod cards;
@@ -125,6 +126,9 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ach::get_file))
         .routes(routes!(ach::file_content))
         .routes(routes!(ach::run_cutoff_now))
+        .routes(routes!(ach_delivery::retry_file_upload))
+        .routes(routes!(ach_delivery::mark_file_uploaded))
+        .routes(routes!(ach_delivery::poll_inbound))
         .routes(routes!(events::list))
         .routes(routes!(events::get))
         .routes(routes!(events::redeliver))

@@ -1,17 +1,23 @@
 //! The ACH background work, in the order time makes it happen: recurring
 //! schedules' occurrences become collections (the schedules job), cutoffs and
-//! settlement (the engine's scheduler tick), then — in sandbox mode — the
+//! settlement (the engine's scheduler tick), the delivery job (built files
+//! uploaded to their ODFI), then — in sandbox mode — the
 //! simulated bank's answers, then whatever return/NOC files are waiting in
-//! the inbound folder, then the card rail's jobs (processor calls without
+//! the inbound folder and in each ODFI's inbound directory, then the card rail's jobs (processor calls without
 //! an answer, expired authorizations, the daily batch close). Moving the sandbox clock also runs the webhook
 //! deliveries (and retries) that fall due on the way.
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
+use inflow_engine::files::AchError;
 use inflow_engine::{cards, inbound, sandbox_bank, scheduler, schedules};
 use serde::Serialize;
 
 use crate::state::AppState;
+
+/// How long a background pass waits for the delivery or pickup lease
+/// before leaving the work to the node that holds it.
+const BACKGROUND_LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What one pass did, for logs and for the clock-advance response.
 #[derive(Debug, Default, Serialize, utoipa::ToSchema)]
@@ -24,6 +30,14 @@ pub struct JobsReport {
     pub settled_completed: usize,
     pub bank_files_delivered: usize,
     pub inbound_files_processed: usize,
+    /// Outbound files uploaded to their ODFI, attempts that failed and will
+    /// be retried, and files now `upload_failed`.
+    pub files_uploaded: usize,
+    pub uploads_retrying: usize,
+    pub uploads_failed: usize,
+    /// Files picked up from the ODFIs' inbound directories (applied,
+    /// duplicate or rejected).
+    pub files_picked_up: usize,
     /// Webhook attempts made, and deliveries that succeeded, along the way.
     pub webhook_attempts: usize,
     pub webhooks_delivered: usize,
@@ -53,13 +67,38 @@ pub async fn run_due(
     .await
     .context("the schedules job (recurring occurrences)")?
     .created;
-    let tick = scheduler::tick(&state.store, &state.vault, &state.ach, from, to)
-        .await
-        .context("the ACH scheduler (cutoffs and settlement)")?;
+    let tick = scheduler::tick(
+        &state.store,
+        &state.vault,
+        &state.ach,
+        &state.delivery,
+        from,
+        to,
+    )
+    .await
+    .context("the ACH scheduler (cutoffs, delivery and settlement)")?;
     report.cutoffs_run = tick.cutoffs.len();
     report.files_written = tick.files_written.len();
     report.settled_processing = tick.settlement.processing;
     report.settled_completed = tick.settlement.completed;
+    // Another node holding the delivery lease is delivering: not this pass.
+    match inflow_engine::delivery::upload::deliver_due_waiting(
+        &state.store,
+        &state.vault,
+        &state.delivery,
+        to,
+        BACKGROUND_LEASE_WAIT,
+    )
+    .await
+    {
+        Ok(delivered) => {
+            report.files_uploaded = tick.delivery.uploaded.len() + delivered.uploaded.len();
+            report.uploads_retrying = tick.delivery.retrying.len() + delivered.retrying.len();
+            report.uploads_failed = tick.delivery.failed.len() + delivered.failed.len();
+        }
+        Err(AchError::Busy(lease)) => tracing::debug!(%lease, "delivery running on another node"),
+        Err(e) => return Err(anyhow::Error::new(e).context("the delivery of files to the ODFI")),
+    }
     if state.ach.sandbox_bank {
         report.bank_files_delivered = sandbox_bank::deliver_due(&state.store, &state.ach, to)
             .await
@@ -71,6 +110,9 @@ pub async fn run_due(
             .await
             .context("the inbound file job (reading the inbound folder)")?
             .len();
+    report.files_picked_up = pickup(state, to)
+        .await
+        .context("the inbound pickup from the ODFI")?;
     let cards = cards::jobs::run_due(
         &state.store,
         state.card_processor.as_ref(),
@@ -86,6 +128,33 @@ pub async fn run_due(
     report.card_batches_closed = cards.batches_closed;
     report.card_collections_settled = cards.collections_settled;
     Ok(report)
+}
+
+/// Poll every ODFI's inbound directory; the number of files that left it
+/// (applied, duplicates and rejected ones).
+pub async fn pickup(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    use inflow_engine::delivery::pickup::{pickup_inbound_waiting, PickedUp};
+    let picked = match pickup_inbound_waiting(
+        &state.store,
+        &state.vault,
+        &state.ach,
+        &state.delivery,
+        now,
+        BACKGROUND_LEASE_WAIT,
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(AchError::Busy(lease)) => {
+            tracing::debug!(%lease, "inbound pickup running on another node");
+            return Ok(0);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(picked
+        .iter()
+        .filter(|p| !matches!(p, PickedUp::Failed { .. }))
+        .count())
 }
 
 /// Batches of webhook deliveries one clock step may run (the background
@@ -180,6 +249,10 @@ pub async fn advance_sandbox_clock(
         total.settled_completed += r.settled_completed;
         total.bank_files_delivered += r.bank_files_delivered;
         total.inbound_files_processed += r.inbound_files_processed;
+        total.files_uploaded += r.files_uploaded;
+        total.uploads_retrying += r.uploads_retrying;
+        total.uploads_failed += r.uploads_failed;
+        total.files_picked_up += r.files_picked_up;
         total.card_calls_resolved += r.card_calls_resolved;
         total.card_authorizations_expired += r.card_authorizations_expired;
         total.card_batches_closed += r.card_batches_closed;

@@ -2,6 +2,7 @@
 
 mod ach;
 mod api_keys;
+mod bank;
 mod customers;
 mod ledger;
 mod requests;
@@ -58,6 +59,9 @@ pub enum Command {
     /// Request-signing tools for integrators (no server or database needed).
     #[command(subcommand)]
     Requests(requests::RequestsCommand),
+    /// Bank connectivity tools (operator): seal an ODFI secret.
+    #[command(subcommand)]
+    Bank(bank::BankCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -125,6 +129,7 @@ pub fn main() -> ExitCode {
             Command::Customers(cmd) => customers::run(config, cmd).await,
             Command::ApiKeys(cmd) => api_keys::run(config, cmd).await,
             Command::Ledger(cmd) => ledger::run(config, cmd).await,
+            Command::Bank(cmd) => bank::run(config, cmd),
             Command::Ach(_) | Command::Webhooks(_) | Command::Requests(_) => {
                 unreachable!("handled before the runtime starts")
             }

@@ -141,12 +141,32 @@ pub async fn start_node_with(
     // property tests and scale tests send far more than a client would.
     config.rate_limit.requests_per_second = 0;
     tweak(&mut config);
+    if !config.sandbox && config.odfi.is_empty() {
+        // Production mode needs an ODFI with a transport: two local folders.
+        config.odfi.push(local_odfi(data_dir));
+    }
     let prepared = inflow_server::bootstrap::prepare(config)
         .await
         .expect("prepare app");
     inflow_server::server::spawn(prepared.state)
         .await
         .expect("spawn server")
+}
+
+/// An ODFI that delivers into `<data_dir>/bank/{outbound,inbound}`.
+pub fn local_odfi(data_dir: &std::path::Path) -> inflow_server::odfi::OdfiSettings {
+    inflow_server::odfi::OdfiSettings {
+        id: "testbank".into(),
+        routing_number: "121042882".into(),
+        immediate_destination_name: "TEST ODFI".into(),
+        immediate_origin: "1234567890".into(),
+        immediate_origin_name: "INFLOW TEST".into(),
+        transport: Some(inflow_server::odfi::TransportSettings::Local {
+            outbound_dir: data_dir.join("bank").join("outbound"),
+            inbound_dir: data_dir.join("bank").join("inbound"),
+        }),
+        ..Default::default()
+    }
 }
 
 impl TestApp {

@@ -1,7 +1,8 @@
 //! NACHA files: outbound files Inflow builds at each cutoff and inbound
 //! (return/NOC) files it receives. An outbound file is `created` in the
 //! cutoff's transaction (with its collections moved to `submitted`) and
-//! becomes `written` once its bytes are durably on disk.
+//! becomes `written` once its bytes are durably on disk. Its delivery to the
+//! ODFI starts `built` ([`crate::repo::ach_delivery`]).
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -103,7 +104,8 @@ const COLUMNS: &str =
 impl Tx {
     pub async fn insert_ach_file(&mut self, f: &AchFile) -> Result<(), StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
-            "INSERT INTO ach_files ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+            "INSERT INTO ach_files ({COLUMNS}, delivery_status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+             CASE WHEN $2 = 'outbound' THEN 'built' END)"
         ));
         on_db!(self, conn => sqlx::query(sql)
             .bind(&f.id)

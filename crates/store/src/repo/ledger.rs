@@ -29,6 +29,9 @@ pub mod kind {
     pub const CARD_CLEARING: &str = "card_clearing";
     pub const FEE_REVENUE: &str = "fee_revenue";
     pub const RETURNS_LOSSES: &str = "returns_losses";
+    /// The operator's settlement account at the ODFI, credited by the
+    /// offset entries of balanced files (migration 0018).
+    pub const ACH_SETTLEMENT: &str = "ach_settlement";
 }
 
 /// A ledger account, named deterministically so postings never look it up.
@@ -106,7 +109,7 @@ pub struct NewEntry {
 pub struct NewLedgerTransaction {
     pub id: LedgerTransactionId,
     /// `ach_submitted`, `ach_completed`, `ach_returned`, `ach_return_fee`,
-    /// `card_captured`, `card_refunded`, `adjustment`.
+    /// `card_captured`, `card_refunded`, `adjustment`, `ach_offset`.
     pub kind: &'static str,
     /// Unique per kind (the collection id for ACH postings).
     pub reference: String,

@@ -20,12 +20,17 @@ use utoipa::{PartialSchema, ToSchema};
 use crate::api::common::CURSOR_PATTERN;
 use crate::http::idempotency::MAX_KEY_LEN;
 
-/// Writes (POST, PUT, PATCH, DELETE all take `Idempotency-Key`) that do not: the inbound upload
-/// and the bank's webhooks deduplicate by content, the cutoff and the clock
-/// are operator actions that are safe to repeat.
+/// Writes (POST, PUT, PATCH, DELETE all take `Idempotency-Key`) that do
+/// not: the inbound upload, the inbound poll and the bank's webhooks
+/// deduplicate by content; the cutoff, the clock and a file's retry-upload
+/// and mark-uploaded are operator actions whose repetition is harmless (the
+/// file actions answer 409 once the file has moved on).
 const WITHOUT_IDEMPOTENCY_KEY: &[&str] = &[
     "/v1/ach/inbound",
     "/v1/ach/cutoffs",
+    "/v1/ach/inbound/poll",
+    "/v1/ach/files/{id}/retry-upload",
+    "/v1/ach/files/{id}/mark-uploaded",
     "/v1/sandbox/clock/advance",
     "/v1/processors/stripe/webhooks",
 ];

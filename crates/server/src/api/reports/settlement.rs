@@ -295,7 +295,8 @@ pub async fn settlement_report(
                 a.available += m.net;
             }
             kind::FEE_REVENUE => a.fees += m.net,
-            kind::ACH_CLEARING | kind::CARD_CLEARING => a.clearing -= m.net,
+            // ACH settlement: what balanced files' offsets moved out of clearing.
+            kind::ACH_CLEARING | kind::CARD_CLEARING | kind::ACH_SETTLEMENT => a.clearing -= m.net,
             _ => {}
         }
     }
