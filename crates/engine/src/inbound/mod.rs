@@ -36,6 +36,7 @@
 //! folder `cfg.inbound_dir`, moving each to `processed/` or `rejected/`.
 
 mod apply;
+mod bulk;
 pub mod corrected;
 pub mod legacy;
 mod watch;
@@ -364,9 +365,8 @@ pub async fn ingest_inbound(
                     warnings: parsed.warnings.clone(),
                     ..IngestReport::default()
                 };
-                for item in &parsed.items {
-                    apply::apply_item(tx, &vault, &cfg, &file.id, item, now, &mut report).await?;
-                }
+                bulk::apply_items(tx, &vault, &cfg, &file.id, &parsed.items, now, &mut report)
+                    .await?;
                 let summary = serde_json::to_string(&report).unwrap_or_else(|_| "{}".into());
                 tx.set_inbound_file_summary(&file.id, &summary).await?;
                 Ok(report)
