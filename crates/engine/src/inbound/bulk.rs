@@ -116,7 +116,10 @@ impl Chunk<'_> {
                 _ => one_by_one.push(index),
             }
         }
-        one_by_one.extend(self.apply_ordinary(tx, ordinary, &mut entries, report).await?);
+        one_by_one.extend(
+            self.apply_ordinary(tx, ordinary, &mut entries, report)
+                .await?,
+        );
         one_by_one.sort_unstable();
         for index in one_by_one {
             let id = records[index]
@@ -125,8 +128,10 @@ impl Chunk<'_> {
                 .ok_or_else(|| StoreError::Corrupt("matched entry without collection".into()))?;
             let mut c = tx.get_ach_collection(None, id).await?;
             let (item, entry) = (&self.items[index], &mut entries[index]);
-            apply::apply_matched(tx, self.vault, self.cfg, item, &mut c, self.now, report, entry)
-                .await?;
+            apply::apply_matched(
+                tx, self.vault, self.cfg, item, &mut c, self.now, report, entry,
+            )
+            .await?;
         }
         report.entries.extend(entries);
         Ok(())
@@ -147,10 +152,7 @@ impl Chunk<'_> {
         ids.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
         ids.dedup();
         let loaded = tx.load_ach_collections(&ids).await?;
-        Ok(loaded
-            .into_iter()
-            .map(|c| (c.id.to_string(), c))
-            .collect())
+        Ok(loaded.into_iter().map(|c| (c.id.to_string(), c)).collect())
     }
 
     /// A return that only moves its collection: no prenote, schedule or
@@ -163,7 +165,8 @@ impl Chunk<'_> {
             && days_after_settlement <= LATE_RETURN_LIMIT_DAYS
             && c.entry_type != AchEntryType::Prenote
             && c.schedule.is_none()
-            && !(BLOCKING_RETURN_CODES.contains(&item.code.as_str()) && c.payment_method_id.is_some())
+            && !(BLOCKING_RETURN_CODES.contains(&item.code.as_str())
+                && c.payment_method_id.is_some())
     }
 
     /// `c` moved to `returned` by `item`, in memory.

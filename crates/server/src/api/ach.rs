@@ -1,7 +1,6 @@
 //! `/v1/ach`: the operator's side of the ACH rail — handing Inflow the
 //! return and notification-of-change files the bank sends back.
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -9,23 +8,36 @@ use axum::{Extension, Json};
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::auth::Auth;
+use crate::http::upload::Upload;
 use crate::state::AppState;
 
-/// Upload a return/NOC file from the bank (operator keys; body = the NACHA text).
+/// Upload a return/NOC file from the bank (operator keys; body = the NACHA
+/// file as sent, `text/plain` or `application/octet-stream`).
 ///
-/// Returns are matched to collections by the original trace number (unknown
-/// traces are kept as unmatched), NOCs update the saved bank account, and the
-/// same file uploaded twice changes nothing the second time (`duplicate: true`).
-#[utoipa::path(post, path = "/v1/ach/inbound", tag = "ach", request_body(content = String, content_type = "text/plain", description = "A NACHA return or NOC file"),
+/// The body is streamed to disk, up to `[ach] max_inbound_file_bytes`
+/// (100 MiB by default; 413 beyond, naming the limit), and applied in
+/// chunks. Returns are matched to collections by the original trace number
+/// (unknown traces are kept as unmatched), NOCs update the saved bank
+/// account, and the same file uploaded twice changes nothing the second
+/// time (`duplicate: true`): the file's SHA-256 is its identity.
+#[utoipa::path(post, path = "/v1/ach/inbound", tag = "ach",
+    request_body(description = "A NACHA return or NOC file, as the bank sent it",
+        content((String = "text/plain"), (Vec<u8> = "application/octet-stream"))),
     responses((status = 201, description = "The file was applied; the body is the ingestion report"),
         (status = 200, description = "The same file was applied before; nothing changed"),
-        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, description = "The file is larger than `ach.max_inbound_file_bytes`", body = ErrorBody)))]
 pub async fn upload_inbound(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    body: Bytes,
+    Extension(upload): Extension<Upload>,
 ) -> ApiResult<Response> {
     auth.require_admin()?;
+    let body = tokio::fs::read(upload.path()).await.map_err(|e| {
+        tracing::error!(error = %e, "an uploaded ACH file could not be read back");
+        ApiError::internal()
+    })?;
+    drop(upload);
     let now = state.clock.now();
     match inflow_engine::inbound::ingest_inbound(
         &state.store,

@@ -9,3 +9,4 @@ pub mod idempotency;
 pub mod replay;
 pub mod request_id;
 pub mod signature;
+pub mod upload;

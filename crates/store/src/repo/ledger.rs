@@ -355,8 +355,12 @@ impl Tx {
         collection: &CollectionId,
     ) -> Result<BTreeMap<String, i64>, StoreError> {
         let transactions = match self {
-            Tx::Postgres(_) => "= ANY(ARRAY(SELECT t.id FROM ledger_transactions t WHERE t.collection_id = $1))",
-            Tx::Sqlite(_) => "IN (SELECT t.id FROM ledger_transactions t WHERE t.collection_id = $1)",
+            Tx::Postgres(_) => {
+                "= ANY(ARRAY(SELECT t.id FROM ledger_transactions t WHERE t.collection_id = $1))"
+            }
+            Tx::Sqlite(_) => {
+                "IN (SELECT t.id FROM ledger_transactions t WHERE t.collection_id = $1)"
+            }
         };
         let sql = format!(
             "SELECT e.ledger_account_id, \

@@ -134,36 +134,43 @@ impl Tx {
             .bind(ids)
             .fetch_all(&mut **t)
             .await?,
-            Tx::Sqlite(t) => sqlx::query_as(
-                "SELECT id, collection_id FROM ledger_transactions \
+            Tx::Sqlite(t) => {
+                sqlx::query_as(
+                    "SELECT id, collection_id FROM ledger_transactions \
                  WHERE collection_id IN (SELECT value FROM json_each($1))",
-            )
-            .bind(json_text(&ids)?)
-            .fetch_all(&mut **t)
-            .await?,
+                )
+                .bind(json_text(&ids)?)
+                .fetch_all(&mut **t)
+                .await?
+            }
         };
         let owner: HashMap<&str, &str> = transactions
             .iter()
             .map(|(t, c)| (t.as_str(), c.as_str()))
             .collect();
         let tx_ids: Vec<&str> = owner.keys().copied().collect();
-        let sum = "CAST(SUM(CASE WHEN direction = 'credit' THEN amount ELSE -amount END) AS BIGINT)";
+        let sum =
+            "CAST(SUM(CASE WHEN direction = 'credit' THEN amount ELSE -amount END) AS BIGINT)";
         let rows: Vec<(String, String, i64)> = match self {
-            Tx::Postgres(t) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT transaction_id, ledger_account_id, {sum} FROM ledger_entries \
+            Tx::Postgres(t) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT transaction_id, ledger_account_id, {sum} FROM ledger_entries \
                  WHERE transaction_id = ANY($1) GROUP BY transaction_id, ledger_account_id"
-            )))
-            .bind(&tx_ids)
-            .fetch_all(&mut **t)
-            .await?,
-            Tx::Sqlite(t) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT transaction_id, ledger_account_id, {sum} FROM ledger_entries \
+                )))
+                .bind(&tx_ids)
+                .fetch_all(&mut **t)
+                .await?
+            }
+            Tx::Sqlite(t) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT transaction_id, ledger_account_id, {sum} FROM ledger_entries \
                  WHERE transaction_id IN (SELECT value FROM json_each($1)) \
                  GROUP BY transaction_id, ledger_account_id"
-            )))
-            .bind(json_text(&tx_ids)?)
-            .fetch_all(&mut **t)
-            .await?,
+                )))
+                .bind(json_text(&tx_ids)?)
+                .fetch_all(&mut **t)
+                .await?
+            }
         };
         for (transaction, account, net) in rows {
             if let Some(collection) = owner.get(transaction.as_str()) {
