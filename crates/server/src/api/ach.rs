@@ -11,10 +11,15 @@ use crate::http::auth::Auth;
 use crate::http::upload::Upload;
 use crate::state::AppState;
 
-/// Upload a return/NOC file from the bank (operator keys; body = the NACHA
-/// file as sent, `text/plain` or `application/octet-stream`).
+/// The raw bytes of a NACHA file (for the OpenAPI document).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct NachaFileBytes(pub Vec<u8>);
+
+/// Upload a return/NOC file from the bank (operator keys; body = the NACHA file).
 ///
-/// The body is streamed to disk, up to `[ach] max_inbound_file_bytes`
+/// The body is the file as the bank sent it, `text/plain` or
+/// `application/octet-stream`. It is streamed to disk, up to `[ach] max_inbound_file_bytes`
 /// (100 MiB by default; 413 beyond, naming the limit), and applied in
 /// chunks. Returns are matched to collections by the original trace number
 /// (unknown traces are kept as unmatched), NOCs update the saved bank
@@ -22,7 +27,7 @@ use crate::state::AppState;
 /// time (`duplicate: true`): the file's SHA-256 is its identity.
 #[utoipa::path(post, path = "/v1/ach/inbound", tag = "ach",
     request_body(description = "A NACHA return or NOC file, as the bank sent it",
-        content((String = "text/plain"), (Vec<u8> = "application/octet-stream"))),
+        content((String = "text/plain"), (NachaFileBytes = "application/octet-stream"))),
     responses((status = 201, description = "The file was applied; the body is the ingestion report"),
         (status = 200, description = "The same file was applied before; nothing changed"),
         (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
