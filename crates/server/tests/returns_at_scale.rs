@@ -133,6 +133,12 @@ async fn a_20k_return_file_streamed_returns_every_collection_exactly_once(b: Bac
     );
     assert_eq!(report["collectionsChanged"], filed.len());
     assert_eq!(report["returnsUnmatched"], 0);
+    let listed = report["entries"].as_array().unwrap().len();
+    assert_eq!(
+        listed, 1_000,
+        "the report lists a bounded number of entries"
+    );
+    assert_eq!(report["entriesOmitted"], filed.len() - listed);
 
     let ids: Vec<CollectionId> = filed
         .iter()

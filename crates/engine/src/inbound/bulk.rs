@@ -12,7 +12,8 @@
 //! late returns, returns of collections not in a returnable status, and
 //! every entry of a collection named twice in the chunk. A collection
 //! moved by someone else between the read and the update falls back the
-//! same way. Memory is bounded by the chunk, apart from the report itself.
+//! same way. Memory is bounded by the chunk: the report lists at most
+//! [`super::REPORT_LIST_LIMIT`] entries and warnings.
 
 use std::collections::{HashMap, HashSet};
 
@@ -133,7 +134,8 @@ impl Chunk<'_> {
             )
             .await?;
         }
-        report.entries.extend(entries);
+        report.list_entries(entries);
+        report.bound_warnings();
         Ok(())
     }
 

@@ -142,9 +142,40 @@ pub struct IngestReport {
     pub collections_changed: u32,
     /// Payment methods blocked or corrected.
     pub payment_methods_updated: u32,
-    /// Warnings of the tolerant validation and anything not applied, one per line.
+    /// Warnings of the tolerant validation and anything not applied, one
+    /// per line; the first [`REPORT_LIST_LIMIT`].
     pub warnings: Vec<String>,
+    /// Warnings beyond [`REPORT_LIST_LIMIT`], counted but not listed.
+    pub warnings_omitted: u32,
+    /// What happened to each entry, in file order; the first
+    /// [`REPORT_LIST_LIMIT`] (every entry is in `ach_returns`).
     pub entries: Vec<IngestedEntry>,
+    /// Entries beyond [`REPORT_LIST_LIMIT`], applied but not listed.
+    pub entries_omitted: u32,
+}
+
+/// The most entries (and warnings) a report lists: a bank file of 100,000
+/// returns must not make a 40 MB report, held in memory, stored with the
+/// file and sent back to the uploader. Every entry is recorded in
+/// `ach_returns` whatever the report lists.
+pub const REPORT_LIST_LIMIT: usize = 1_000;
+
+impl IngestReport {
+    /// Add `entries`, listing them up to [`REPORT_LIST_LIMIT`].
+    pub(crate) fn list_entries(&mut self, entries: Vec<IngestedEntry>) {
+        let room = REPORT_LIST_LIMIT.saturating_sub(self.entries.len());
+        let total = entries.len();
+        self.entries.extend(entries.into_iter().take(room));
+        self.entries_omitted += total.saturating_sub(room) as u32;
+    }
+
+    /// Drop the warnings beyond [`REPORT_LIST_LIMIT`], counting them.
+    pub(crate) fn bound_warnings(&mut self) {
+        if self.warnings.len() > REPORT_LIST_LIMIT {
+            self.warnings_omitted += (self.warnings.len() - REPORT_LIST_LIMIT) as u32;
+            self.warnings.truncate(REPORT_LIST_LIMIT);
+        }
+    }
 }
 
 /// One return or NOC entry as read from the file.
@@ -367,6 +398,7 @@ pub async fn ingest_inbound(
                 };
                 bulk::apply_items(tx, &vault, &cfg, &file.id, &parsed.items, now, &mut report)
                     .await?;
+                report.bound_warnings();
                 let summary = serde_json::to_string(&report).unwrap_or_else(|_| "{}".into());
                 tx.set_inbound_file_summary(&file.id, &summary).await?;
                 Ok(report)
