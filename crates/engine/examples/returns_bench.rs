@@ -1,8 +1,9 @@
 //! How long applying a bank's return file takes: N pending debits are filed
 //! through the real cutoff, the sandbox bank answers the outbound file with
 //! one R01 return per entry (every account is `9999000101`), and the return
-//! file is ingested through the engine's inbound path (`ingest_inbound`, the
-//! code behind `POST /v1/ach/inbound` and the watched folder). Prints the
+//! file, written to disk, is ingested through the engine's inbound path
+//! (`ingest_inbound_file`, the code behind `POST /v1/ach/inbound` and the
+//! watched folder). Prints the
 //! time of the ingestion alone and the peak resident memory during it (the
 //! setup's freed memory is handed back first; the resident memory before the
 //! ingestion and the growth are printed too).
@@ -26,7 +27,7 @@ use std::time::Instant;
 use bench_common::{backend_arg, peak_rss_mib, reset_peak_rss, rss_mib, Bench};
 use chrono::{TimeZone, Utc};
 use inflow_engine::cutoff::run_cutoff;
-use inflow_engine::inbound::ingest_inbound;
+use inflow_engine::inbound::ingest_inbound_file;
 use inflow_store::testing::TestBackend;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -47,13 +48,22 @@ async fn main() {
         .expect("cutoff");
     eprintln!("cutoff filed {count} debits in {:.1?}", started.elapsed());
 
+    // The return files go to disk and are ingested from there, as an
+    // upload's temp file or a picked-up file is.
+    let returns_dir = bench.dir.join("returns");
+    std::fs::create_dir_all(&returns_dir).expect("returns dir");
     let mut returns = Vec::new();
+    let mut bytes = 0;
     for f in &summary.files {
         let outbound = std::fs::read(cfg.outbound_dir.join(&f.file_name)).expect("outbound file");
         for a in inflow_engine::sandbox_bank::answer(&outbound, cfg).expect("answer") {
-            returns.push((a.file_name(), a.file.to_bytes()));
+            let (name, file) = (a.file_name(), a.file.to_bytes());
+            bytes += file.len();
+            std::fs::write(returns_dir.join(&name), file).expect("write return file");
+            returns.push(name);
         }
     }
+    drop(summary);
     if analyze && backend == TestBackend::Postgres {
         let status = std::process::Command::new("psql")
             .args([bench.db.url.as_str(), "-q", "-c", "ANALYZE"])
@@ -65,13 +75,13 @@ async fn main() {
 
     // The day after settlement (2026-12-02): one banking day later.
     let now = Utc.with_ymd_and_hms(2026, 12, 3, 15, 0, 0).unwrap();
-    let bytes: usize = returns.iter().map(|(_, b)| b.len()).sum();
     reset_peak_rss();
     let rss_before = rss_mib().unwrap_or(f64::NAN);
     let started = Instant::now();
     let mut matched = 0;
-    for (name, file) in &returns {
-        let report = ingest_inbound(&bench.db.store, &bench.vault, cfg, file, name, now)
+    for name in &returns {
+        let path = returns_dir.join(name);
+        let report = ingest_inbound_file(&bench.db.store, &bench.vault, cfg, &path, name, now)
             .await
             .expect("ingest");
         matched += report.returns_matched as usize;

@@ -164,10 +164,7 @@ async fn returns_every_collection_exactly_once(b: Backend, count: usize) {
     let app = spawn_app(b).await;
     let debits = filed_debits(&app, count).await;
     let filed = &debits.ids;
-    assert!(
-        filed.len() > count,
-        "the copies and the template are filed"
-    );
+    assert!(filed.len() > count, "the copies and the template are filed");
     let (pending, _, _) = balances(&app, &debits.creds, &debits.destination).await;
     assert!(
         pending > 0,

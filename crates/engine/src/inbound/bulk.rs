@@ -34,26 +34,32 @@ use crate::events::status_event_row;
 /// enough that a chunk's rows and statements stay a few megabytes.
 pub const CHUNK: usize = 2_000;
 
-/// Record and apply every item, chunk by chunk, adding to `report`.
+/// Record and apply every item, chunk by chunk, adding to `report`; the
+/// number of items applied. Only one chunk of items is held at a time.
 pub(super) async fn apply_items(
     tx: &mut Tx,
     vault: &Vault,
     cfg: &AchConfig,
     file_id: &str,
-    items: &[InboundItem],
+    items: &mut (dyn Iterator<Item = InboundItem> + Send),
     now: DateTime<Utc>,
     report: &mut IngestReport,
-) -> Result<(), IngestError> {
-    for chunk in items.chunks(CHUNK) {
+) -> Result<u64, IngestError> {
+    let mut applied = 0;
+    loop {
+        let chunk: Vec<InboundItem> = (&mut *items).take(CHUNK).collect();
+        if chunk.is_empty() {
+            return Ok(applied);
+        }
+        applied += chunk.len() as u64;
         let ctx = Chunk {
             vault,
             cfg,
-            items: chunk,
+            items: &chunk,
             now,
         };
         ctx.apply(tx, file_id, report).await?;
     }
-    Ok(())
 }
 
 struct Chunk<'a> {

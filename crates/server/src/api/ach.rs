@@ -38,22 +38,19 @@ pub async fn upload_inbound(
     Extension(upload): Extension<Upload>,
 ) -> ApiResult<Response> {
     auth.require_admin()?;
-    let body = tokio::fs::read(upload.path()).await.map_err(|e| {
-        tracing::error!(error = %e, "an uploaded ACH file could not be read back");
-        ApiError::internal()
-    })?;
-    drop(upload);
     let now = state.clock.now();
-    match inflow_engine::inbound::ingest_inbound(
+    // Read from the temp file as a stream; `upload` removes it when dropped.
+    let result = inflow_engine::inbound::ingest_inbound_file(
         &state.store,
         &state.vault,
         &state.ach,
-        &body,
+        upload.path(),
         "api-upload",
         now,
     )
-    .await
-    {
+    .await;
+    drop(upload);
+    match result {
         Ok(report) => {
             let status = if report.duplicate {
                 StatusCode::OK
