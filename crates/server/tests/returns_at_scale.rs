@@ -6,11 +6,12 @@
 //! `ach.max_inbound_file_bytes` is refused with 413 naming the limit, and a
 //! signed upload is checked over the streamed body.
 //!
-//! 20,000 rather than 100,000 in the default suite: the 20,000 take about
-//! a minute per backend in a debug build on a quiet 2-core machine (the
-//! setup — inserting the debits, the cutoff, the sandbox bank's answer — as
-//! much as the upload), 100,000 several minutes. The same check at 100,000
-//! is `#[ignore]`d; run it with
+//! 20,000 rather than 100,000 in the default suite: in a debug build the
+//! 20,000 took 145–160 s per backend on the 2-core machine at load 10
+//! (the setup — inserting the debits one statement each, the cutoff, the
+//! sandbox bank's answer — as much as the upload), so 100,000 would be
+//! ten minutes or more per backend. The same check at 100,000 is
+//! `#[ignore]`d; run it with
 //!
 //! ```sh
 //! cargo test -p inflow-server --test returns_at_scale at_100k -- --ignored
