@@ -10,7 +10,8 @@
 //! 20,000 took 145–160 s per backend on the 2-core machine at load 10
 //! (the setup — inserting the debits one statement each, the cutoff, the
 //! sandbox bank's answer — as much as the upload), both backends side by
-//! side 58 s at load 4.6; 100,000 took 208 s on PostgreSQL at load 6.
+//! side 58 s at load 4.6; 100,000 took 208 s on PostgreSQL and 265 s on
+//! SQLite at load 6.
 //! The same check at 100,000 is `#[ignore]`d; run it with
 //!
 //! ```sh
