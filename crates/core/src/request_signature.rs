@@ -186,9 +186,23 @@ pub fn parse_signature_header(value: &str) -> Result<SignatureHeader, SignatureH
 impl SignatureHeader {
     /// Does this signature match `req` under `secret`? (Constant time.)
     pub fn verify(&self, secret: &str, req: &SignedRequest<'_>) -> bool {
-        match self {
-            SignatureHeader::V1(mac) => req.mac_v1(secret).verify_slice(mac).is_ok(),
-            SignatureHeader::V2(mac) => req.mac_v2(secret).verify_slice(mac).is_ok(),
+        let mut v = self.verifier(secret, req);
+        v.update(req.body);
+        v.finish()
+    }
+
+    /// Check this signature against a body that arrives in pieces (a large
+    /// upload streamed to disk): `req`'s own body is ignored; feed the body
+    /// to [`BodyVerifier::update`] and ask [`BodyVerifier::finish`].
+    pub fn verifier(&self, secret: &str, req: &SignedRequest<'_>) -> BodyVerifier {
+        let headers_only = SignedRequest { body: b"", ..*req };
+        let mac = match self {
+            SignatureHeader::V1(_) => headers_only.mac_v1(secret),
+            SignatureHeader::V2(_) => headers_only.mac_v2(secret),
+        };
+        BodyVerifier {
+            mac,
+            expected: *self.mac(),
         }
     }
 
@@ -204,6 +218,25 @@ impl SignatureHeader {
         match self {
             SignatureHeader::V1(m) | SignatureHeader::V2(m) => m,
         }
+    }
+}
+
+/// A signature being checked over a body fed in pieces
+/// ([`SignatureHeader::verifier`]).
+pub struct BodyVerifier {
+    mac: HmacSha256,
+    expected: [u8; 32],
+}
+
+impl BodyVerifier {
+    /// The next bytes of the body.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.mac.update(bytes);
+    }
+
+    /// Does the signature match the whole body fed? (Constant time.)
+    pub fn finish(self) -> bool {
+        self.mac.verify_slice(&self.expected).is_ok()
     }
 }
 

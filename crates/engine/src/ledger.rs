@@ -15,6 +15,8 @@
 //! by the status update), so it undoes exactly what was posted, from
 //! pending or available, whatever a concurrent worker did first.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use inflow_core::calendar::local_date;
 use inflow_core::collection::{AchCollection, CollectionStatus};
@@ -287,8 +289,19 @@ async fn reversal_of(
     posted_on: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Option<NewLedgerTransaction>, StoreError> {
-    let cur = c.amount.currency();
     let nets = tx.ledger_nets_for_collection(c.collection_id).await?;
+    Ok(reversal_from_nets(c, &nets, kind_name, posted_on, now))
+}
+
+/// The posting that undoes `nets` (what is posted for the collection).
+fn reversal_from_nets(
+    c: Reversed<'_>,
+    nets: &BTreeMap<String, i64>,
+    kind_name: &'static str,
+    posted_on: NaiveDate,
+    now: DateTime<Utc>,
+) -> Option<NewLedgerTransaction> {
+    let cur = c.amount.currency();
     let accounts = [
         LedgerAccount::pending(c.destination, cur),
         LedgerAccount::available(c.destination, cur),
@@ -306,7 +319,7 @@ async fn reversal_of(
         entries.push(e);
     }
     if entries.iter().all(Option::is_none) {
-        return Ok(None);
+        return None;
     }
     let head = Head {
         kind: kind_name,
@@ -318,7 +331,38 @@ async fn reversal_of(
         gross: c.amount.minor(),
         now,
     };
-    Ok(Some(build(head, entries)))
+    Some(build(head, entries))
+}
+
+/// Post the `returned` reversals (and return fees) of many collections
+/// just moved to `returned`, in a few statements: what is posted for them
+/// is read in one query (after their rows are locked by the status
+/// update), and everything is posted together, as [`on_status_change`]
+/// does for one.
+pub async fn post_returned(
+    tx: &mut Tx,
+    returned: &[AchCollection],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let posted_on = local_date(now);
+    let ids: Vec<&str> = returned.iter().map(|c| c.id.as_str()).collect();
+    let nets = tx.ledger_nets_for_collections(&ids).await?;
+    let none = BTreeMap::new();
+    let mut postings = Vec::with_capacity(returned.len() * 2);
+    for c in returned {
+        let r = Reversed {
+            collection_id: &c.id,
+            destination: &c.destination_account_id,
+            amount: c.amount,
+            clearing: kind::ACH_CLEARING,
+        };
+        let collection_nets = nets.get(c.id.as_str()).unwrap_or(&none);
+        if let Some(p) = reversal_from_nets(r, collection_nets, "ach_returned", posted_on, now) {
+            postings.push(p);
+            postings.extend(return_fee(c, posted_on, now));
+        }
+    }
+    tx.post_ledger_transactions(&postings).await
 }
 
 fn return_fee(

@@ -57,7 +57,13 @@ pub struct AchSettings {
     pub default_daily_debit_max: Option<i64>,
     /// The same per US/Eastern calendar month.
     pub default_monthly_debit_max: Option<i64>,
+    /// Largest bank file `POST /v1/ach/inbound` accepts, in bytes (streamed
+    /// to disk; larger bodies are refused with 413).
+    pub max_inbound_file_bytes: u64,
 }
+
+/// The default `ach.max_inbound_file_bytes`: 100 MB, about 500,000 returns.
+pub const DEFAULT_MAX_INBOUND_FILE_BYTES: u64 = 100 * 1024 * 1024;
 
 impl Default for AchSettings {
     fn default() -> Self {
@@ -80,6 +86,7 @@ impl Default for AchSettings {
             default_per_entry_max: None,
             default_daily_debit_max: None,
             default_monthly_debit_max: None,
+            max_inbound_file_bytes: DEFAULT_MAX_INBOUND_FILE_BYTES,
         }
     }
 }
@@ -235,8 +242,6 @@ pub struct Config {
     pub auth_cache_ttl_secs: u64,
     /// Request bodies larger than this are refused with 413.
     pub max_body_bytes: usize,
-    /// Limit for NACHA files uploaded to `POST /v1/ach/inbound`.
-    pub max_ach_file_bytes: usize,
     /// If set when the database has no admin key, this becomes the first operator key.
     pub bootstrap_admin_key: Option<String>,
     /// Signing secret for the bootstrap admin key (generated if absent).
@@ -307,7 +312,6 @@ impl Default for Config {
             accept_v1_signatures: None,
             signature_replay_capacity: 500_000,
             max_body_bytes: 1024 * 1024,
-            max_ach_file_bytes: 64 * 1024 * 1024,
             auth_cache_ttl_secs: 5,
             scheduler_interval_secs: 5,
             ach: AchSettings::default(),

@@ -5,7 +5,7 @@ use inflow_core::bank::{AccountNumber, AccountType, RoutingNumber};
 use inflow_core::calendar::local_date;
 use inflow_core::collection::{AchCollection, AchEntryType, CollectionStatus};
 use inflow_core::crypto::Vault;
-use inflow_core::ids::ReturnId;
+use inflow_core::ids::{CollectionId, ReturnId};
 use inflow_core::model::{BankPaymentMethod, PaymentMethodStatus};
 use inflow_core::noc::{noc_seal_context, return_seal_context};
 use inflow_store::repo::returns::{kind, AchReturn};
@@ -38,21 +38,16 @@ fn is_return(kind: &str) -> bool {
     )
 }
 
-pub(super) async fn apply_item(
-    tx: &mut Tx,
+/// The `ach_returns` row recording `item`, matched to `collection` or not.
+/// The corrected data of a NOC is kept masked, and sealed under the row id.
+pub(super) fn return_record(
     vault: &Vault,
-    cfg: &AchConfig,
     file_id: &str,
     item: &InboundItem,
+    collection: Option<CollectionId>,
     now: DateTime<Utc>,
-    report: &mut IngestReport,
-) -> Result<(), IngestError> {
-    let collection = match tx.collection_id_by_trace(&item.original_trace).await? {
-        Some(id) => Some(tx.get_ach_collection(None, &id).await?),
-        None => None,
-    };
+) -> AchReturn {
     let id = ReturnId::generate(now);
-    // The entry log keeps corrected data masked; sealed under the row id.
     let (corrected_data, corrected_data_sealed) = match &item.corrected_data {
         Some(raw) => (
             Some(mask_corrected_data(
@@ -64,7 +59,7 @@ pub(super) async fn apply_item(
         ),
         None => (None, None),
     };
-    let record = AchReturn {
+    AchReturn {
         id,
         inbound_file_id: file_id.to_owned(),
         kind: item.kind.to_owned(),
@@ -74,11 +69,21 @@ pub(super) async fn apply_item(
         amount: item.amount,
         corrected_data,
         corrected_data_sealed,
-        collection_id: collection.as_ref().map(|c| c.id.clone()),
         matched: collection.is_some(),
+        collection_id: collection,
         created_at: now,
-    };
-    let inserted = tx.insert_ach_return(&record).await?;
+    }
+}
+
+/// The report line of a recorded entry, and its count in the report's
+/// tallies: already recorded, or matched/unmatched return or NOC. An
+/// unmatched entry gets its outcome and warning here.
+pub(super) fn report_entry(
+    item: &InboundItem,
+    record: &AchReturn,
+    inserted: bool,
+    report: &mut IngestReport,
+) -> IngestedEntry {
     let mut entry = IngestedEntry {
         return_id: inserted.then(|| record.id.to_string()),
         kind: record.kind.clone(),
@@ -101,16 +106,15 @@ pub(super) async fn apply_item(
         entry
             .outcome
             .push("already recorded from an earlier file; not applied again".into());
-        report.entries.push(entry);
-        return Ok(());
+        return entry;
     }
-    match (is_return(item.kind), collection.is_some()) {
+    match (is_return(item.kind), record.matched) {
         (true, true) => report.returns_matched += 1,
         (true, false) => report.returns_unmatched += 1,
         (false, true) => report.nocs_matched += 1,
         (false, false) => report.nocs_unmatched += 1,
     }
-    let Some(mut c) = collection else {
+    if !record.matched {
         entry
             .outcome
             .push("no collection has this trace number; recorded as unmatched".into());
@@ -118,18 +122,39 @@ pub(super) async fn apply_item(
             "line {}: {} {} for unknown trace {} recorded as unmatched",
             item.line, item.kind, item.code, item.original_trace
         ));
-        report.entries.push(entry);
-        return Ok(());
-    };
-    match item.kind {
-        kind::RETURN => apply_return(tx, vault, cfg, item, &mut c, now, report, &mut entry).await?,
-        kind::NOC => apply_noc(tx, vault, item, &mut c, now, report, &mut entry).await?,
-        _ => entry
-            .outcome
-            .push(format!("{} recorded only", item.kind.replace('_', " "))),
     }
-    report.entries.push(entry);
-    Ok(())
+    entry
+}
+
+/// The reason a return gives its collection, like `R01: Insufficient funds`.
+pub(super) fn return_reason(code: &str) -> String {
+    let description = return_description(code).unwrap_or_else(|| "Unknown return code".into());
+    format!("{code}: {description}")
+}
+
+/// Apply a newly recorded, matched entry to its collection `c` (read in
+/// this transaction), one entry at a time.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn apply_matched(
+    tx: &mut Tx,
+    vault: &Vault,
+    cfg: &AchConfig,
+    item: &InboundItem,
+    c: &mut AchCollection,
+    now: DateTime<Utc>,
+    report: &mut IngestReport,
+    entry: &mut IngestedEntry,
+) -> Result<(), IngestError> {
+    match item.kind {
+        kind::RETURN => apply_return(tx, vault, cfg, item, c, now, report, entry).await,
+        kind::NOC => apply_noc(tx, vault, item, c, now, report, entry).await,
+        _ => {
+            entry
+                .outcome
+                .push(format!("{} recorded only", item.kind.replace('_', " ")));
+            Ok(())
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -144,9 +169,7 @@ async fn apply_return(
     entry: &mut IngestedEntry,
 ) -> Result<(), IngestError> {
     use CollectionStatus::*;
-    let description =
-        return_description(&item.code).unwrap_or_else(|| "Unknown return code".into());
-    let reason = format!("{}: {}", item.code, description);
+    let reason = return_reason(&item.code);
     // `batched`: the bank has a file whose upload was not recorded yet.
     if !matches!(c.status, Batched | Submitted | Processing | Completed) {
         entry.outcome.push(format!(

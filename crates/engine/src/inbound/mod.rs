@@ -1,10 +1,12 @@
 //! Inbound ACH: the return and notification-of-change (NOC) files the bank
 //! sends back, applied to collections and saved payment methods.
 //!
-//! [`ingest_inbound`] reads a file with the NACHA reader in the default
+//! [`ingest_inbound`] (bytes in memory) and [`ingest_inbound_file`] (a file
+//! on disk, read as a stream: see [`read`]) validate a file in the default
 //! (tolerant) mode — a bank's file whose redundant file-control tallies are
-//! off must not lose its returns — and refuses a file with *errors*, listing
-//! them, without changing anything. Otherwise, in **one** transaction:
+//! off must not lose its returns — and refuse a file with *errors*, listing
+//! them, without changing anything. Otherwise, in **one** transaction, a
+//! chunk of entries at a time ([`bulk`]):
 //!
 //! 1. the file is recorded in `ach_files` (direction `inbound`, keyed by the
 //!    SHA-256 of its bytes): the same bytes a second time are a duplicate
@@ -36,9 +38,13 @@
 //! folder `cfg.inbound_dir`, moving each to `processed/` or `rejected/`.
 
 mod apply;
+mod bulk;
 pub mod corrected;
 pub mod legacy;
+mod read;
 mod watch;
+
+use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use inflow_core::crypto::Vault;
@@ -48,6 +54,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::AchConfig;
+use nacha::reader::ReadLines;
+use read::Source;
 
 pub use watch::{ingest_inbound_dir, DirOutcome, DirResult};
 
@@ -82,6 +90,9 @@ pub enum IngestError {
     /// A schedule rule (stop, retry, pause) could not be applied.
     #[error(transparent)]
     Schedule(#[from] crate::schedules::ScheduleError),
+    /// The file could not be read (from disk); nothing was changed.
+    #[error("the file could not be read: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 impl IngestError {
@@ -95,7 +106,10 @@ impl IngestError {
 
     /// The file itself is bad (as opposed to the database failing): retrying will not help.
     pub fn is_rejection(&self) -> bool {
-        !matches!(self, IngestError::Store(_) | IngestError::Schedule(_))
+        !matches!(
+            self,
+            IngestError::Store(_) | IngestError::Schedule(_) | IngestError::Io(_)
+        )
     }
 }
 
@@ -141,9 +155,40 @@ pub struct IngestReport {
     pub collections_changed: u32,
     /// Payment methods blocked or corrected.
     pub payment_methods_updated: u32,
-    /// Warnings of the tolerant validation and anything not applied, one per line.
+    /// Warnings of the tolerant validation and anything not applied, one
+    /// per line; the first [`REPORT_LIST_LIMIT`].
     pub warnings: Vec<String>,
+    /// Warnings beyond [`REPORT_LIST_LIMIT`], counted but not listed.
+    pub warnings_omitted: u32,
+    /// What happened to each entry, in file order; the first
+    /// [`REPORT_LIST_LIMIT`] (every entry is in `ach_returns`).
     pub entries: Vec<IngestedEntry>,
+    /// Entries beyond [`REPORT_LIST_LIMIT`], applied but not listed.
+    pub entries_omitted: u32,
+}
+
+/// The most entries (and warnings) a report lists: a bank file of 100,000
+/// returns must not make a 40 MB report, held in memory, stored with the
+/// file and sent back to the uploader. Every entry is recorded in
+/// `ach_returns` whatever the report lists.
+pub const REPORT_LIST_LIMIT: usize = 1_000;
+
+impl IngestReport {
+    /// Add `entries`, listing them up to [`REPORT_LIST_LIMIT`].
+    pub(crate) fn list_entries(&mut self, entries: Vec<IngestedEntry>) {
+        let room = REPORT_LIST_LIMIT.saturating_sub(self.entries.len());
+        let total = entries.len();
+        self.entries.extend(entries.into_iter().take(room));
+        self.entries_omitted += total.saturating_sub(room) as u32;
+    }
+
+    /// Drop the warnings beyond [`REPORT_LIST_LIMIT`], counting them.
+    pub(crate) fn bound_warnings(&mut self) {
+        if self.warnings.len() > REPORT_LIST_LIMIT {
+            self.warnings_omitted += (self.warnings.len() - REPORT_LIST_LIMIT) as u32;
+            self.warnings.truncate(REPORT_LIST_LIMIT);
+        }
+    }
 }
 
 /// One return or NOC entry as read from the file.
@@ -160,144 +205,9 @@ pub(crate) struct InboundItem {
     pub addenda_information: String,
 }
 
-/// The parsed file: header facts and the items to apply.
-#[derive(Debug, Clone)]
-pub(crate) struct ParsedInbound {
-    pub creation_date: NaiveDate,
-    pub batch_count: i64,
-    pub entry_count: i64,
-    pub total_debit: i64,
-    pub total_credit: i64,
-    pub items: Vec<InboundItem>,
-    pub warnings: Vec<String>,
-}
-
 /// Hex SHA-256 of the bytes: the identity of an inbound file.
 pub fn content_sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
-}
-
-/// Parse and validate; refuse anything with errors.
-pub(crate) fn parse_inbound(bytes: &[u8]) -> Result<ParsedInbound, IngestError> {
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(IngestError::Empty);
-    }
-    let findings = nacha::validate(bytes, &nacha::ValidateOptions::default());
-    let (errors, warnings): (Vec<_>, Vec<_>) = findings
-        .into_iter()
-        .partition(|f| f.severity == nacha::Severity::Error);
-    if !errors.is_empty() {
-        return Err(IngestError::Invalid(
-            errors.iter().map(|e| e.to_string()).collect(),
-        ));
-    }
-    let file = nacha::read(bytes).map_err(|e| IngestError::Unreadable(e.to_string()))?;
-    let creation_date = file
-        .header
-        .as_ref()
-        .and_then(|h| yymmdd(&h.file_creation_date()))
-        .ok_or_else(|| {
-            IngestError::Invalid(vec![
-                "line 1: file header: file creation date is not a date".into(),
-            ])
-        })?;
-
-    let mut items = Vec::new();
-    let mut not_returns = Vec::new();
-    let (mut debit, mut credit) = (0i64, 0i64);
-    // Line numbers as the reader counts them: header, then each batch's records.
-    let mut line: u64 = u64::from(file.header.is_some());
-    for batch in &file.batches {
-        line += 1; // batch header
-        for entry in &batch.entries {
-            line += 1;
-            let entry_line = line;
-            let d = &entry.detail;
-            let amount = d.amount().unwrap_or(0) as i64;
-            match d.transaction_code() {
-                Some(tc) if tc.is_debit() => debit += amount,
-                _ => credit += amount,
-            }
-            let entry_trace = d
-                .trace_number()
-                .map(|t| format!("{t:015}"))
-                .unwrap_or_default();
-            let mut found = false;
-            for a in &entry.addenda {
-                line += 1;
-                if let Some(r) = a.return_info() {
-                    found = true;
-                    let kind = match a.kind() {
-                        nacha::record::AddendaKind::DishonoredReturn => {
-                            inflow_store::repo::returns::kind::DISHONORED_RETURN
-                        }
-                        nacha::record::AddendaKind::ContestedReturn => {
-                            inflow_store::repo::returns::kind::CONTESTED_RETURN
-                        }
-                        _ => inflow_store::repo::returns::kind::RETURN,
-                    };
-                    items.push(InboundItem {
-                        line: entry_line,
-                        kind,
-                        code: r.code_text.trim().to_owned(),
-                        original_trace: r.original_trace.trim().to_owned(),
-                        entry_trace: trace_or(&r.trace_number, &entry_trace),
-                        amount,
-                        corrected_data: None,
-                        correction: None,
-                        addenda_information: r.addenda_information.trim().to_owned(),
-                    });
-                } else if let Some(n) = a.noc_info() {
-                    found = true;
-                    let refused = n.code.is_some_and(|c| c.is_refused());
-                    items.push(InboundItem {
-                        line: entry_line,
-                        kind: if refused {
-                            inflow_store::repo::returns::kind::REFUSED_NOC
-                        } else {
-                            inflow_store::repo::returns::kind::NOC
-                        },
-                        code: n.code_text.trim().to_owned(),
-                        original_trace: n.original_trace.trim().to_owned(),
-                        entry_trace: trace_or(&n.trace_number, &entry_trace),
-                        amount,
-                        corrected_data: Some(n.corrected_data.clone()),
-                        correction: n.correction.clone(),
-                        addenda_information: String::new(),
-                    });
-                }
-            }
-            if !found {
-                not_returns.push(format!(
-                    "line {entry_line}: entry detail: trace {entry_trace} has no return (99) or NOC (98) addenda"
-                ));
-            }
-        }
-        if batch.control.is_some() {
-            line += 1;
-        }
-    }
-    if !not_returns.is_empty() {
-        return Err(IngestError::NotReturnsOrNocs(not_returns));
-    }
-    Ok(ParsedInbound {
-        creation_date,
-        batch_count: file.batches.len() as i64,
-        entry_count: file.entry_count() as i64,
-        total_debit: debit,
-        total_credit: credit,
-        items,
-        warnings: warnings.iter().map(|w| w.to_string()).collect(),
-    })
-}
-
-fn trace_or(addenda_trace: &str, entry_trace: &str) -> String {
-    let t = addenda_trace.trim();
-    if t.is_empty() {
-        entry_trace.to_owned()
-    } else {
-        t.to_owned()
-    }
 }
 
 pub(crate) fn yymmdd(s: &str) -> Option<NaiveDate> {
@@ -311,8 +221,9 @@ pub(crate) fn yymmdd(s: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(2000 + y, m, d)
 }
 
-/// Ingest one return/NOC file (see the module documentation). `source_name`
-/// is recorded as the file name (an upload's name, or the picked-up file's).
+/// Ingest one return/NOC file held in memory (see the module
+/// documentation). `source_name` is recorded as the file name (an upload's
+/// name, or the picked-up file's).
 ///
 /// Refused files ([`IngestError::is_rejection`]) change nothing. The same
 /// bytes ingested again give `duplicate: true` and change nothing.
@@ -324,18 +235,46 @@ pub async fn ingest_inbound(
     source_name: &str,
     now: DateTime<Utc>,
 ) -> Result<IngestReport, IngestError> {
-    let parsed = parse_inbound(bytes)?;
-    let sha256 = content_sha256(bytes);
+    let source = Source::Bytes(bytes.into());
+    ingest(store, vault, cfg, source, source_name, now).await
+}
+
+/// [`ingest_inbound`] for a file on disk (an upload's temp file, a file
+/// picked up from the watched folder), read as a stream — twice: once to
+/// hash, validate and count it, once inside the transaction a chunk at a
+/// time — so memory does not grow with the file. The file must not change
+/// while it is ingested.
+pub async fn ingest_inbound_file(
+    store: &Store,
+    vault: &Vault,
+    cfg: &AchConfig,
+    path: &Path,
+    source_name: &str,
+    now: DateTime<Utc>,
+) -> Result<IngestReport, IngestError> {
+    let source = Source::Path(path.to_owned());
+    ingest(store, vault, cfg, source, source_name, now).await
+}
+
+async fn ingest(
+    store: &Store,
+    vault: &Vault,
+    cfg: &AchConfig,
+    source: Source,
+    source_name: &str,
+    now: DateTime<Utc>,
+) -> Result<IngestReport, IngestError> {
+    let scanned = read::scan(&source)?;
     let file = InboundFile {
         id: format!("fil_{}", inflow_core::ids::new_id_body(now)),
         status: "processed".into(),
         file_name: source_name.to_owned(),
-        creation_date: parsed.creation_date,
-        batch_count: parsed.batch_count,
-        entry_count: parsed.entry_count,
-        total_debit: parsed.total_debit,
-        total_credit: parsed.total_credit,
-        sha256: sha256.clone(),
+        creation_date: scanned.creation_date,
+        batch_count: scanned.batch_count,
+        entry_count: scanned.entry_count,
+        total_debit: scanned.total_debit,
+        total_credit: scanned.total_credit,
+        sha256: scanned.sha256.clone(),
         summary: None,
         created_at: now,
     };
@@ -361,12 +300,26 @@ pub async fn ingest_inbound(
                     file_id: file.id.clone(),
                     file_name: file.file_name.clone(),
                     sha256: file.sha256.clone(),
-                    warnings: parsed.warnings.clone(),
+                    warnings: scanned.warnings.clone(),
+                    warnings_omitted: scanned.warnings_omitted,
                     ..IngestReport::default()
                 };
-                for item in &parsed.items {
-                    apply::apply_item(tx, &vault, &cfg, &file.id, item, now, &mut report).await?;
+                let mut lines = ReadLines::new(source.open()?);
+                let mut items = read::Items::new(lines.by_ref());
+                let applied =
+                    bulk::apply_items(tx, &vault, &cfg, &file.id, &mut items, now, &mut report)
+                        .await?;
+                drop(items);
+                if let Some(e) = lines.take_io_error() {
+                    return Err(e.into());
                 }
+                if applied != scanned.item_count {
+                    return Err(IngestError::Io(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "the file changed while it was ingested",
+                    )));
+                }
+                report.bound_warnings();
                 let summary = serde_json::to_string(&report).unwrap_or_else(|_| "{}".into());
                 tx.set_inbound_file_summary(&file.id, &summary).await?;
                 Ok(report)

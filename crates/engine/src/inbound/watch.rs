@@ -14,7 +14,7 @@ use inflow_store::Store;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-use super::{ingest_inbound, IngestReport};
+use super::{ingest_inbound_file, IngestReport};
 use crate::config::AchConfig;
 use crate::private_fs::{create_dir_all_async, make_private, write_async};
 
@@ -88,20 +88,7 @@ pub async fn ingest_inbound_dir(
     let mut results = Vec::with_capacity(names.len());
     for name in names {
         let path = dir.join(&name);
-        let bytes = match tokio::fs::read(&path).await {
-            Ok(b) => b,
-            Err(e) => {
-                results.push(DirResult {
-                    file_name: name,
-                    path,
-                    outcome: DirOutcome::Retry {
-                        error: e.to_string(),
-                    },
-                });
-                continue;
-            }
-        };
-        let result = ingest_inbound(store, vault, cfg, &bytes, &name, now).await;
+        let result = ingest_inbound_file(store, vault, cfg, &path, &name, now).await;
         let (target_dir, outcome) = match result {
             Ok(report) => (&processed, DirOutcome::Processed { report }),
             Err(e) if e.is_rejection() => (

@@ -3,7 +3,6 @@
 //! outbound files and their delivery state, manual cutoffs. The operator's
 //! delivery actions are in [`crate::api::ach_delivery`].
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -11,34 +10,49 @@ use axum::{Extension, Json};
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::auth::Auth;
+use crate::http::upload::Upload;
 use crate::state::AppState;
 
-/// Upload a return/NOC file from the bank (operator keys; body = the NACHA text).
+/// The raw bytes of a NACHA file (for the OpenAPI document).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct NachaFileBytes(pub Vec<u8>);
+
+/// Upload a return/NOC file from the bank (operator keys; body = the NACHA file).
 ///
-/// Returns are matched to collections by the original trace number (unknown
-/// traces are kept as unmatched), NOCs update the saved bank account, and the
-/// same file uploaded twice changes nothing the second time (`duplicate: true`).
-#[utoipa::path(post, path = "/v1/ach/inbound", tag = "ach", request_body(content = String, content_type = "text/plain", description = "A NACHA return or NOC file"),
+/// The body is the file as the bank sent it, `text/plain` or
+/// `application/octet-stream`. It is streamed to disk, up to `[ach] max_inbound_file_bytes`
+/// (100 MiB by default; 413 beyond, naming the limit), and applied in
+/// chunks. Returns are matched to collections by the original trace number
+/// (unknown traces are kept as unmatched), NOCs update the saved bank
+/// account, and the same file uploaded twice changes nothing the second
+/// time (`duplicate: true`): the file's SHA-256 is its identity.
+#[utoipa::path(post, path = "/v1/ach/inbound", tag = "ach",
+    request_body(description = "A NACHA return or NOC file, as the bank sent it",
+        content((String = "text/plain"), (NachaFileBytes = "application/octet-stream"))),
     responses((status = 201, description = "The file was applied; the body is the ingestion report"),
         (status = 200, description = "The same file was applied before; nothing changed"),
-        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, description = "The file is larger than `ach.max_inbound_file_bytes`", body = ErrorBody)))]
 pub async fn upload_inbound(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    body: Bytes,
+    Extension(upload): Extension<Upload>,
 ) -> ApiResult<Response> {
     auth.require_admin()?;
     let now = state.clock.now();
-    match inflow_engine::inbound::ingest_inbound(
+    // Read from the temp file as a stream; `upload` removes it when dropped.
+    let result = inflow_engine::inbound::ingest_inbound_file(
         &state.store,
         &state.vault,
         &state.ach,
-        &body,
+        upload.path(),
         "api-upload",
         now,
     )
-    .await
-    {
+    .await;
+    drop(upload);
+    match result {
         Ok(report) => {
             let status = if report.duplicate {
                 StatusCode::OK

@@ -5,7 +5,9 @@
 //! `require_signed_operator_requests` is on (production mode's default).
 //!
 //! The body is buffered here, once, because the signature covers it; the
-//! handler receives the same bytes.
+//! handler receives the same bytes. A bank file uploaded to
+//! `POST /v1/ach/inbound` is streamed to disk instead ([`upload`]), after
+//! the operator check, and the signature checked as it streams.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -20,6 +22,7 @@ use inflow_store::StoreError;
 use crate::error::{ApiError, ApiResult};
 use crate::http::body::body_too_large;
 use crate::http::signature::{self, Accepted, V1_DEPRECATION_HEADER};
+use crate::http::upload;
 use crate::state::AppState;
 
 pub const CUSTOMER_HEADER: &str = "inflow-customer";
@@ -147,28 +150,46 @@ async fn check(state: &AppState, req: Request) -> ApiResult<(Request, bool)> {
         }
     }
 
-    // Bank files uploaded by the operator may be far larger than API bodies.
-    let limit = if parts.uri.path() == "/v1/ach/inbound" {
-        state.config.max_ach_file_bytes
-    } else {
-        state.config.max_body_bytes
-    };
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| body_too_large(limit))?;
-
     let signature_required = api_key.require_signed_requests
         || match api_key.role {
             ApiKeyRole::Customer => customer.as_ref().is_some_and(|c| c.require_signed_requests),
             ApiKeyRole::Admin => state.config.operator_requests_must_be_signed(),
         };
-    let accepted = signature::check(state, &api_key, &parts, &bytes, signature_required).await?;
-
-    parts.extensions.insert(Auth {
-        key_id: api_key.id,
+    let auth = Auth {
+        key_id: api_key.id.clone(),
         role: api_key.role,
         customer,
-    });
+    };
+    if parts.method == axum::http::Method::POST && parts.uri.path() == upload::UPLOAD_PATH {
+        // Only operators upload bank files: refused before a byte is stored.
+        auth.require_admin()?;
+        let mut pending = signature::begin(state, &api_key, &parts, signature_required)?;
+        let file = upload::stream_to_file(
+            body,
+            &state.config.data_dir.join("ach").join("uploads"),
+            state.config.ach.max_inbound_file_bytes,
+            pending.as_mut(),
+        )
+        .await?;
+        let accepted = match pending {
+            Some(p) => Some(p.finish(state, &api_key).await?),
+            None => None,
+        };
+        parts.extensions.insert(auth);
+        parts.extensions.insert(std::sync::Arc::new(file));
+        return Ok((
+            Request::from_parts(parts, Body::empty()),
+            accepted == Some(Accepted::V1),
+        ));
+    }
+
+    let limit = state.config.max_body_bytes;
+    let bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| body_too_large(limit))?;
+    let accepted = signature::check(state, &api_key, &parts, &bytes, signature_required).await?;
+
+    parts.extensions.insert(auth);
     Ok((
         Request::from_parts(parts, Body::from(bytes)),
         accepted == Some(Accepted::V1),

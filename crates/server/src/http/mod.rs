@@ -11,3 +11,4 @@ pub mod rate_limit;
 pub mod replay;
 pub mod request_id;
 pub mod signature;
+pub mod upload;

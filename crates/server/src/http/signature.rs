@@ -14,7 +14,8 @@ use axum::http::HeaderMap;
 use inflow_core::crypto::sha256;
 use inflow_core::model::ApiKey;
 use inflow_core::request_signature::{
-    is_valid_nonce, parse_signature_header, SignatureHeader, SignedRequest, MAX_NONCE_LEN,
+    is_valid_nonce, parse_signature_header, BodyVerifier, SignatureHeader, SignedRequest,
+    MAX_NONCE_LEN,
 };
 
 use crate::error::{ApiError, ApiResult};
@@ -64,6 +65,57 @@ pub async fn check(
     body: &[u8],
     required: bool,
 ) -> ApiResult<Option<Accepted>> {
+    match begin(state, api_key, parts, required)? {
+        None => Ok(None),
+        Some(mut pending) => {
+            pending.update(body);
+            pending.finish(state, api_key).await.map(Some)
+        }
+    }
+}
+
+/// A signature whose headers checked out, waiting for the body (which may
+/// arrive in pieces: an upload streamed to disk).
+pub struct Pending {
+    signature: SignatureHeader,
+    verifier: BodyVerifier,
+    ts: i64,
+}
+
+impl Pending {
+    /// The next bytes of the body.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.verifier.update(bytes);
+    }
+
+    /// Verify over the whole body fed, and accept the signature once.
+    pub async fn finish(self, state: &AppState, api_key: &ApiKey) -> ApiResult<Accepted> {
+        if !self.verifier.finish() {
+            return Err(unauthenticated(
+                "signature_invalid",
+                match self.signature {
+                    SignatureHeader::V1(_) => "X-Signature (v1) does not match: expected hex HMAC-SHA256 of \"timestamp\\nMETHOD\\npath?query\\nbody\" under the key's signing secret; v1 is deprecated, use v2",
+                    SignatureHeader::V2(_) => V2_RECIPE,
+                },
+            ));
+        }
+        remember(state, api_key, &self.signature, self.ts).await?;
+        Ok(match self.signature {
+            SignatureHeader::V1(_) => Accepted::V1,
+            SignatureHeader::V2(_) => Accepted::V2,
+        })
+    }
+}
+
+/// Check everything but the body: the signature header, timestamp and
+/// nonce, and that a v1 signature may be used; `None` when the request is
+/// unsigned (and may be).
+pub fn begin(
+    state: &AppState,
+    api_key: &ApiKey,
+    parts: &Parts,
+    required: bool,
+) -> ApiResult<Option<Pending>> {
     let Some(signature) = parts.headers.get("x-signature") else {
         return if required {
             Err(unauthenticated(
@@ -99,25 +151,17 @@ pub async fn check(
             .unwrap_or("/"),
         idempotency_key: header_text(&parts.headers, "idempotency-key")?,
         customer: header_text(&parts.headers, CUSTOMER_HEADER)?,
-        body,
+        body: b"",
     };
     if let SignatureHeader::V1(_) = signature {
         v1_allowed(state, &request)?;
     }
     let secret = signing_secret(state, api_key)?;
-    if !signature.verify(&secret, &request) {
-        return Err(unauthenticated(
-            "signature_invalid",
-            match signature {
-                SignatureHeader::V1(_) => "X-Signature (v1) does not match: expected hex HMAC-SHA256 of \"timestamp\\nMETHOD\\npath?query\\nbody\" under the key's signing secret; v1 is deprecated, use v2",
-                SignatureHeader::V2(_) => V2_RECIPE,
-            },
-        ));
-    }
-    remember(state, api_key, &signature, ts).await?;
-    Ok(Some(match signature {
-        SignatureHeader::V1(_) => Accepted::V1,
-        SignatureHeader::V2(_) => Accepted::V2,
+    let verifier = signature.verifier(&secret, &request);
+    Ok(Some(Pending {
+        signature,
+        verifier,
+        ts,
     }))
 }
 

@@ -240,6 +240,13 @@ impl Tx {
         // index (a scan of every pending row per JSON element); with it the
         // plan walks the JSON rows and finds each collection by id.
         let mut written = HashSet::with_capacity(collections.len());
+        if let Tx::Postgres(t) = self {
+            // Arrays per column: nothing for the server to parse.
+            for chunk in collections.chunks(CHUNK) {
+                written.extend(update_unnest(t, chunk, expected).await?);
+            }
+            return Ok(written);
+        }
         for chunk in collections.chunks(CHUNK) {
             let rows: Vec<serde_json::Value> = chunk
                 .iter()
@@ -284,4 +291,53 @@ pub(crate) fn json_rows_source(tx: &Tx, param: &str) -> String {
         Tx::Sqlite(_) => format!("json_each({param}) AS j"),
         Tx::Postgres(_) => format!("json_array_elements(CAST({param} AS json)) AS j(value)"),
     }
+}
+
+/// [`Tx::update_ach_collections_if`] on PostgreSQL: the changed columns as
+/// one array each (`UNNEST`); the ids updated.
+async fn update_unnest(
+    t: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    chunk: &[AchCollection],
+    expected: CollectionStatus,
+) -> Result<Vec<String>, StoreError> {
+    fn col<'a, T>(chunk: &'a [AchCollection], f: impl Fn(&'a AchCollection) -> T) -> Vec<T> {
+        chunk.iter().map(f).collect()
+    }
+    let ids: Vec<String> = sqlx::query_scalar(
+        "UPDATE collections SET status = u.status, status_reason = u.status_reason, \
+         status_history = u.status_history, effective_date = u.effective_date, \
+         release_date = u.release_date, trace_number = u.trace_number, file_id = u.file_id, \
+         return_code = u.return_code, return_trace = u.return_trace, noc_code = u.noc_code, \
+         noc_corrected_data = u.noc_corrected_data, updated_at = u.updated_at, \
+         submitted_at = u.submitted_at, completed_at = u.completed_at, returned_at = u.returned_at, \
+         hold_code = u.hold_code \
+         FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
+         $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[], \
+         $15::bigint[], $16::bigint[], $17::bigint[], $18::text[]) \
+         AS u(id, status, status_reason, status_history, effective_date, release_date, trace_number, \
+         file_id, return_code, return_trace, noc_code, noc_corrected_data, updated_at, submitted_at, \
+         completed_at, returned_at, hold_code) \
+         WHERE collections.id = u.id AND collections.status = $1 RETURNING collections.id",
+    )
+    .bind(expected.as_str())
+    .bind(col(chunk, |c| c.id.as_str()))
+    .bind(col(chunk, |c| c.status.as_str()))
+    .bind(col(chunk, |c| c.status_reason.as_deref()))
+    .bind(col(chunk, history_json))
+    .bind(col(chunk, |c| c.effective_date.to_string()))
+    .bind(col(chunk, |c| c.release_date.to_string()))
+    .bind(col(chunk, |c| c.trace_number.as_deref()))
+    .bind(col(chunk, |c| c.file_id.as_deref()))
+    .bind(col(chunk, |c| c.return_code.as_deref()))
+    .bind(col(chunk, |c| c.return_trace.as_deref()))
+    .bind(col(chunk, |c| c.noc_code.as_deref()))
+    .bind(col(chunk, |c| c.noc_corrected_data.as_deref()))
+    .bind(col(chunk, |c| ts(c.updated_at)))
+    .bind(col(chunk, |c| c.submitted_at.map(ts)))
+    .bind(col(chunk, |c| c.completed_at.map(ts)))
+    .bind(col(chunk, |c| c.returned_at.map(ts)))
+    .bind(col(chunk, |c| c.hold.map(|h| h.as_str())))
+    .fetch_all(&mut **t)
+    .await?;
+    Ok(ids)
 }

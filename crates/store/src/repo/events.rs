@@ -93,36 +93,66 @@ impl Tx {
         Ok(())
     }
 
-    /// Insert many events, a few thousand per statement (as one JSON array),
-    /// with their webhook deliveries as [`Tx::insert_event`] makes them.
-    pub async fn insert_events(&mut self, events: &[Event]) -> Result<(), StoreError> {
-        const CHUNK: usize = 2_000;
+    async fn insert_events_json(&mut self, chunk: &[Event]) -> Result<(), StoreError> {
         let rows_source = crate::repo::ach_work::json_rows_source(self, "$1");
         let sql = format!(
             "INSERT INTO events (id, customer_id, type, object_id, data, created_at) \
              SELECT j.value->>'id', j.value->>'customer_id', j.value->>'type', j.value->>'object_id', \
              j.value->>'data', CAST(j.value->>'created_at' AS BIGINT) FROM {rows_source}"
         );
-        for chunk in events.chunks(CHUNK) {
-            let rows: Vec<serde_json::Value> = chunk
-                .iter()
-                .map(|e| {
-                    serde_json::json!({
-                        "id": e.id.as_str(),
-                        "customer_id": e.customer_id.as_ref().map(|c| c.as_str()),
-                        "type": e.event_type,
-                        "object_id": e.object_id,
-                        "data": e.data.to_string(),
-                        "created_at": ts(e.created_at),
-                    })
+        let rows: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "id": e.id.as_str(),
+                    "customer_id": e.customer_id.as_ref().map(|c| c.as_str()),
+                    "type": e.event_type,
+                    "object_id": e.object_id,
+                    "data": e.data.to_string(),
+                    "created_at": ts(e.created_at),
                 })
-                .collect();
-            let payload = serde_json::Value::Array(rows).to_string();
-            on_db!(self, conn => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(payload)
-                .execute(conn)
-                .await
-                .map(|r| r.rows_affected()))?;
+            })
+            .collect();
+        let payload = serde_json::Value::Array(rows).to_string();
+        on_db!(self, conn => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(payload)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Insert many events, a few thousand per statement — on PostgreSQL as
+    /// one array per column (`UNNEST`: nothing for the server to parse), on
+    /// SQLite as one JSON array — with their webhook deliveries as
+    /// [`Tx::insert_event`] makes them.
+    pub async fn insert_events(&mut self, events: &[Event]) -> Result<(), StoreError> {
+        const CHUNK: usize = 2_000;
+        for chunk in events.chunks(CHUNK) {
+            match self {
+                Tx::Postgres(t) => {
+                    let data: Vec<String> = chunk.iter().map(|e| e.data.to_string()).collect();
+                    sqlx::query(
+                        "INSERT INTO events (id, customer_id, type, object_id, data, created_at) \
+                         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
+                         $6::bigint[])",
+                    )
+                    .bind(chunk.iter().map(|e| e.id.as_str()).collect::<Vec<_>>())
+                    .bind(
+                        chunk
+                            .iter()
+                            .map(|e| e.customer_id.as_ref().map(|c| c.as_str()))
+                            .collect::<Vec<_>>(),
+                    )
+                    .bind(chunk.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|e| e.object_id.as_str()).collect::<Vec<_>>())
+                    .bind(data)
+                    .bind(chunk.iter().map(|e| ts(e.created_at)).collect::<Vec<_>>())
+                    .execute(&mut **t)
+                    .await?;
+                }
+                Tx::Sqlite(_) => self.insert_events_json(chunk).await?,
+            }
         }
         let mut subscribed: std::collections::HashMap<(String, String), Vec<_>> =
             std::collections::HashMap::new();

@@ -25,6 +25,7 @@ pub mod noc_sealing;
 pub mod payment_methods;
 pub mod reports;
 pub mod returns;
+pub mod returns_bulk;
 pub mod sandbox_processor;
 pub mod schedules;
 pub mod seen_signatures;
