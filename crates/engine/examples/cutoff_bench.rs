@@ -60,6 +60,7 @@ async fn main() {
         max_entries_per_file: inflow_engine::config::DEFAULT_MAX_ENTRIES_PER_FILE,
         debit_limits: Default::default(),
         file_rules: Default::default(),
+        odfis: Vec::new(),
     };
 
     // Tuesday 2026-12-01: its standard cutoff takes everything released by then.
@@ -80,6 +81,7 @@ async fn main() {
         card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
         ach_limits: Default::default(),
         can_manage_api_keys: false,
+        odfi_id: None,
         metadata: Metadata::new(),
         created_at: now,
         updated_at: now,
