@@ -396,11 +396,16 @@ fn odfi_id(state: &AppState, id: String) -> Result<String, ApiError> {
     if state.ach.has_odfi(&id) {
         return Ok(id);
     }
-    let known: Vec<&str> = state.ach.odfis.iter().map(|o| o.id.as_str()).collect();
-    let message = if known.is_empty() {
-        "no ODFI is configured (`[[odfi]]`): leave odfiId out or null".to_owned()
-    } else {
-        format!("odfiId must name a configured ODFI: {}", known.join(", "))
+    let message = match state.ach.odfis.split_first() {
+        None => "no ODFI is configured (`[[odfi]]`): leave odfiId out or null".to_owned(),
+        Some((default, others)) => {
+            let mut known = format!("{} (the default)", default.id);
+            for o in others {
+                known.push_str(", ");
+                known.push_str(&o.id);
+            }
+            format!("odfiId must name a configured ODFI: {known}")
+        }
     };
     Err(ApiError::invalid("unknown_odfi", &message, "odfiId"))
 }
