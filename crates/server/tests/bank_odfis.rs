@@ -137,6 +137,7 @@ async fn one_cutoff_builds_one_file_per_odfi_with_its_customers_entries(b: Backe
         (&beta, "beta", " 021000021", "2222222222", "02100002", vec![1, 2]),
     ] {
         assert_eq!(f["delivery"]["status"], "uploaded", "{f}");
+        assert_eq!(f["delivery"]["odfiId"], odfi, "{f}");
         let content = achlens_accepts(&app, &dir, odfi, f);
         let header = content.lines().next().unwrap();
         assert_eq!(&header[3..13], dest, "{odfi}: {header}");
