@@ -292,6 +292,17 @@ pub fn validate(config: &Config) -> anyhow::Result<()> {
             pickup_action(&at, &s.after_pickup)?;
         }
     }
+    if !config.sandbox && config.odfi.len() > 1 {
+        // Each bank's files must reach it: without a transport they would
+        // count as delivered to the sandbox bank.
+        if let Some(i) = config.odfi.iter().position(|o| o.transport.is_none()) {
+            bail!(
+                "production mode (sandbox = false): odfi[{i}] (`{}`) has no transport; every ODFI needs \
+                 `[odfi.transport]` (odfi[{i}].transport, e.g. kind = \"sftp\")",
+                config.odfi[i].id
+            );
+        }
+    }
     if !config.sandbox && !config.odfi.iter().any(|o| o.transport.is_some()) {
         bail!(
             "production mode (sandbox = false) needs an ODFI to deliver files to: configure an `[[odfi]]` \

@@ -3,7 +3,8 @@
 //! ODFI with that ODFI's header values and only its customers' entries
 //! (each file checked by `achlens`), each delivered through its own
 //! transport, and a return picked up from the second ODFI's inbound
-//! folder; an unknown `odfiId` refused; two profiles with one id refused.
+//! folder; an unknown `odfiId` refused; two profiles with one id, two
+//! defaults, or (in production) an ODFI without a transport refused.
 
 mod support;
 
@@ -220,6 +221,13 @@ fn two_profiles_with_one_id_are_refused() {
 
     config.odfi = two_odfis(&dir);
     inflow_server::odfi::validate(&config).expect("two distinct ODFIs are fine");
+
+    // In production every ODFI needs a transport.
+    config.sandbox = false;
+    inflow_server::odfi::validate(&config).expect("both have one");
+    config.odfi[1].transport = None;
+    let err = inflow_server::odfi::validate(&config).unwrap_err().to_string();
+    assert!(err.contains("odfi[1] (`beta`) has no transport"), "{err}");
 }
 
 /// A fresh directory for the ODFIs' folders.
