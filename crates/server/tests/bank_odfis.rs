@@ -49,8 +49,8 @@ fn two_odfis(dir: &std::path::Path) -> Vec<OdfiSettings> {
 fn achlens_accepts(app: &TestApp, dir: &std::path::Path, odfi: &str, f: &Value) -> String {
     let name = f["fileName"].as_str().unwrap();
     let path = dir.join(odfi).join("to-bank").join(name);
-    let bytes = std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{name} was not delivered to {odfi}: {e}"));
+    let bytes =
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{name} was not delivered to {odfi}: {e}"));
     let copy = app.data_dir.join(name);
     std::fs::write(&copy, &bytes).unwrap();
     let out = std::process::Command::new("achlens")
@@ -131,11 +131,30 @@ async fn one_cutoff_builds_one_file_per_odfi_with_its_customers_entries(b: Backe
     let trace = |i: usize| {
         let app = &app;
         let (creds, id) = (on[i].1.clone(), on[i].2.clone());
-        async move { collection(app, &creds, &id).await["traceNumber"].as_str().unwrap().to_owned() }
+        async move {
+            collection(app, &creds, &id).await["traceNumber"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
     };
     for (f, odfi, dest, origin, routing8, members) in [
-        (&alpha, "alpha", " 121042882", "1111111111", "12104288", vec![0]),
-        (&beta, "beta", " 021000021", "2222222222", "02100002", vec![1, 2]),
+        (
+            &alpha,
+            "alpha",
+            " 121042882",
+            "1111111111",
+            "12104288",
+            vec![0],
+        ),
+        (
+            &beta,
+            "beta",
+            " 021000021",
+            "2222222222",
+            "02100002",
+            vec![1, 2],
+        ),
     ] {
         assert_eq!(f["delivery"]["status"], "uploaded", "{f}");
         assert_eq!(f["delivery"]["odfiId"], odfi, "{f}");
@@ -150,7 +169,10 @@ async fn one_cutoff_builds_one_file_per_odfi_with_its_customers_entries(b: Backe
         let mut got = traces(&content);
         got.sort();
         want.sort();
-        assert_eq!(got, want, "{odfi}'s file holds exactly its customers' entries");
+        assert_eq!(
+            got, want,
+            "{odfi}'s file holds exactly its customers' entries"
+        );
         assert!(got.iter().all(|t| t.starts_with(routing8)), "{got:?}");
     }
 
@@ -209,15 +231,22 @@ fn two_profiles_with_one_id_are_refused() {
     let mut odfis = two_odfis(&dir);
     odfis[1].id = "alpha".into();
     config.odfi = odfis;
-    let err = inflow_server::odfi::validate(&config).unwrap_err().to_string();
+    let err = inflow_server::odfi::validate(&config)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("odfi[1].id \"alpha\""), "{err}");
     assert!(err.contains("odfi[0]"), "{err}");
 
     let mut odfis = two_odfis(&dir);
     odfis[0].default = true;
     config.odfi = odfis;
-    let err = inflow_server::odfi::validate(&config).unwrap_err().to_string();
-    assert!(err.contains("only one ODFI may have default = true"), "{err}");
+    let err = inflow_server::odfi::validate(&config)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("only one ODFI may have default = true"),
+        "{err}"
+    );
 
     config.odfi = two_odfis(&dir);
     inflow_server::odfi::validate(&config).expect("two distinct ODFIs are fine");
@@ -226,7 +255,9 @@ fn two_profiles_with_one_id_are_refused() {
     config.sandbox = false;
     inflow_server::odfi::validate(&config).expect("both have one");
     config.odfi[1].transport = None;
-    let err = inflow_server::odfi::validate(&config).unwrap_err().to_string();
+    let err = inflow_server::odfi::validate(&config)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("odfi[1] (`beta`) has no transport"), "{err}");
 }
 

@@ -23,11 +23,8 @@ pub(super) async fn split(
     let Some(default_id) = cfg.default_odfi_id() else {
         return Ok(vec![(cfg.clone(), None, due)]);
     };
-    let assigned: HashMap<String, String> = tx
-        .customer_odfi_assignments()
-        .await?
-        .into_iter()
-        .collect();
+    let assigned: HashMap<String, String> =
+        tx.customer_odfi_assignments().await?.into_iter().collect();
     let mut parts: Vec<Vec<AchCollection>> = vec![Vec::new(); cfg.odfis.len()];
     for c in due {
         let odfi = assigned

@@ -227,10 +227,7 @@ pub async fn create(
             l
         },
         can_manage_api_keys: body.can_manage_api_keys,
-        odfi_id: body
-            .odfi_id
-            .map(|id| odfi_id(&state, id))
-            .transpose()?,
+        odfi_id: body.odfi_id.map(|id| odfi_id(&state, id)).transpose()?,
         metadata: body.metadata,
     };
     let now = state.clock.now();

@@ -189,9 +189,7 @@ impl Tx {
 
     /// The customers assigned to an ODFI other than the default: (customer
     /// id, ODFI id). The cutoff reads them once to split its files.
-    pub async fn customer_odfi_assignments(
-        &mut self,
-    ) -> Result<Vec<(String, String)>, StoreError> {
+    pub async fn customer_odfi_assignments(&mut self) -> Result<Vec<(String, String)>, StoreError> {
         let rows: Vec<(String, String)> = on_db!(self, conn => sqlx::query_as(
             "SELECT id, odfi_id FROM customers WHERE odfi_id IS NOT NULL")
             .fetch_all(conn)
