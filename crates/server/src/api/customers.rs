@@ -186,7 +186,8 @@ impl From<CreateCustomerError> for ApiError {
     }
 }
 
-/// Create a customer (operator keys only).
+/// Create a customer (operator keys only). `odfiId` must name a configured
+/// ODFI (`[[odfi]]`), else `400 unknown_odfi`.
 #[utoipa::path(post, path = "/v1/customers", tag = "customers", request_body = CreateCustomerRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
     responses((status = 201, body = CustomerResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
@@ -290,7 +291,9 @@ pub async fn get(
     Ok(Json(customer.into()))
 }
 
-/// Update a customer's settings (operator keys only).
+/// Update a customer's settings (operator keys only). `odfiId` must name a
+/// configured ODFI (`[[odfi]]`), else `400 unknown_odfi`; `null` returns the
+/// customer to the default ODFI.
 #[utoipa::path(patch, path = "/v1/customers/{id}", tag = "customers", params(("id" = String, Path)), request_body = UpdateCustomerRequest,
     responses((status = 200, body = CustomerResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update(
