@@ -122,6 +122,9 @@ pub struct Customer {
     pub ach_limits: AchLimits,
     /// The customer's own keys may issue API keys (operator-granted).
     pub can_manage_api_keys: bool,
+    /// The `[[odfi]]` profile whose files carry this customer's entries
+    /// (`None`: the default ODFI).
+    pub odfi_id: Option<String>,
     pub metadata: Metadata,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

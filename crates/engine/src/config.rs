@@ -37,6 +37,52 @@ pub struct AchConfig {
     pub debit_limits: AchLimits,
     /// What the ODFI asks of its files beyond the header values.
     pub file_rules: FileRules,
+    /// Several ODFIs (`[[odfi]]` profiles), the default first: the header
+    /// fields above are the default's. Empty: one ODFI, the header fields
+    /// above, and every entry is filed with it. With profiles, a cutoff
+    /// builds one file set per profile from the entries of the customers
+    /// assigned to it ([`AchConfig::for_odfi`]).
+    pub odfis: Vec<OdfiProfile>,
+}
+
+/// One originating bank's header values and file rules.
+#[derive(Debug, Clone)]
+pub struct OdfiProfile {
+    /// The profile's id (`[[odfi]] id`), recorded on its files.
+    pub id: String,
+    pub immediate_destination: RoutingNumber,
+    pub immediate_destination_name: String,
+    pub immediate_origin: String,
+    pub immediate_origin_name: String,
+    pub odfi_routing: RoutingNumber,
+    pub max_entries_per_file: u64,
+    pub file_rules: FileRules,
+}
+
+impl AchConfig {
+    /// The id of the default ODFI (`None` without `[[odfi]]` profiles).
+    pub fn default_odfi_id(&self) -> Option<&str> {
+        self.odfis.first().map(|o| o.id.as_str())
+    }
+
+    /// Whether `id` names a configured ODFI profile.
+    pub fn has_odfi(&self, id: &str) -> bool {
+        self.odfis.iter().any(|o| o.id == id)
+    }
+
+    /// This configuration with `odfi`'s header values and file rules.
+    pub fn for_odfi(&self, odfi: &OdfiProfile) -> AchConfig {
+        AchConfig {
+            immediate_destination: odfi.immediate_destination.clone(),
+            immediate_destination_name: odfi.immediate_destination_name.clone(),
+            immediate_origin: odfi.immediate_origin.clone(),
+            immediate_origin_name: odfi.immediate_origin_name.clone(),
+            odfi_routing: odfi.odfi_routing.clone(),
+            max_entries_per_file: odfi.max_entries_per_file,
+            file_rules: odfi.file_rules.clone(),
+            ..self.clone()
+        }
+    }
 }
 
 /// What an ODFI asks of its files (`[[odfi]]`; the defaults are Inflow's

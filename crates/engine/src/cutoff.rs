@@ -22,6 +22,13 @@
 //! so they ascend within every batch and are unique across files (until the
 //! sequence wraps after 9,999,999 entries).
 //!
+//! With several ODFIs (`AchConfig::odfis`) the due entries are split by
+//! their customer's ODFI ([`odfi`]) and each part is planned and filed
+//! with that ODFI's header values and file rules, in profile order, in the
+//! same transaction; File ID Modifiers are shared by the creation date
+//! (two ODFIs' files never have the same modifier, so default names never
+//! collide in the outbound folder), trace counters by ODFI routing number.
+//!
 //! One entry never stops the others ([`poison`]): a due row that cannot be
 //! read, or an entry that cannot be encoded or fails the strict validator,
 //! moves to `failed` alone (reason, `collection.failed` event, same
@@ -38,6 +45,7 @@
 //! (PostgreSQL advisory lock), and each collection moves only if it is still
 //! `pending` (0 rows updated: another run took it, and it is left out).
 
+mod odfi;
 mod packing;
 mod poison;
 
@@ -236,16 +244,24 @@ pub(crate) async fn cutoff_in_tx(
     }
     let rolled = roll_missed_windows(cfg, cutoff, &mut due, now);
 
-    let mut keyed: Vec<Keyed> = due.into_iter().map(|c| (BatchKey::of(&c), c)).collect();
-    keyed.sort_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| a.id.cmp(&b.id)));
-    let ctx = Context::new(tx, cfg, cutoff, now).await?;
-    let packed = packing::pack(tx, vault, &ctx, keyed).await?;
-    work.summary.failed.extend(packed.failed);
-    work.summary.deferred = packed.deferred.iter().map(|c| c.id.to_string()).collect();
-    for built in packed.files {
-        for (summary, file, bytes) in commit_file(tx, vault, built, &rolled, &ctx).await? {
-            work.summary.files.push(summary);
-            work.files.push((file, bytes));
+    for (odfi_cfg, odfi_id, due) in odfi::split(tx, cfg, due).await? {
+        let mut keyed: Vec<Keyed> = due.into_iter().map(|c| (BatchKey::of(&c), c)).collect();
+        keyed.sort_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| a.id.cmp(&b.id)));
+        let ctx = Context::new(tx, &odfi_cfg, cutoff, now).await?;
+        let packed = packing::pack(tx, vault, &ctx, keyed).await?;
+        work.summary.failed.extend(packed.failed);
+        work.summary
+            .deferred
+            .extend(packed.deferred.iter().map(|c| c.id.to_string()));
+        for built in packed.files {
+            let committed = commit_file(tx, vault, built, &rolled, &ctx).await?;
+            for (summary, file, bytes) in committed {
+                if let Some(id) = &odfi_id {
+                    tx.set_ach_file_odfi(&file.id, id).await?;
+                }
+                work.summary.files.push(summary);
+                work.files.push((file, bytes));
+            }
         }
     }
     Ok(work)

@@ -138,6 +138,7 @@ mod tests {
             ach_policy: Default::default(),
             card_daily_limit: 0,
             can_manage_api_keys: false,
+            odfi_id: None,
             ach_limits: limits,
             metadata: Default::default(),
             created_at: now,

@@ -120,6 +120,7 @@ fn config(outbound: &Path) -> AchConfig {
         max_entries_per_file: inflow_engine::config::DEFAULT_MAX_ENTRIES_PER_FILE,
         debit_limits: Default::default(),
         file_rules: Default::default(),
+        odfis: Vec::new(),
     }
 }
 
@@ -144,6 +145,7 @@ async fn world(backend: TestBackend) -> World {
         card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
         ach_limits: Default::default(),
         can_manage_api_keys: false,
+        odfi_id: None,
         metadata: Metadata::new(),
         created_at: now,
         updated_at: now,

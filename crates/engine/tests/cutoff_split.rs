@@ -103,6 +103,7 @@ async fn world(backend: TestBackend) -> World {
         max_entries_per_file: inflow_engine::config::DEFAULT_MAX_ENTRIES_PER_FILE,
         debit_limits: Default::default(),
         file_rules: Default::default(),
+        odfis: Vec::new(),
     };
     let customer = Customer {
         id: CustomerId::generate(now()),
@@ -117,6 +118,7 @@ async fn world(backend: TestBackend) -> World {
         ach_policy: Default::default(),
         card_daily_limit: DEFAULT_CARD_DAILY_LIMIT,
         can_manage_api_keys: false,
+        odfi_id: None,
         allowed_company_names: Vec::new(),
         ach_limits: Default::default(),
         metadata: Metadata::new(),

@@ -59,6 +59,7 @@ fn customer(now: DateTime<Utc>) -> Customer {
         ach_policy: Default::default(),
         card_daily_limit: DEFAULT_CARD_DAILY_LIMIT,
         can_manage_api_keys: false,
+        odfi_id: None,
         ach_limits: Default::default(),
         metadata: Metadata::new(),
         created_at: now,

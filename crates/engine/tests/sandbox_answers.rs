@@ -40,6 +40,7 @@ fn config() -> AchConfig {
         max_entries_per_file: inflow_engine::config::DEFAULT_MAX_ENTRIES_PER_FILE,
         debit_limits: Default::default(),
         file_rules: Default::default(),
+        odfis: Vec::new(),
     }
 }
 

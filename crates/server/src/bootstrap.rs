@@ -171,6 +171,23 @@ pub fn ach_config(config: &Config) -> anyhow::Result<inflow_engine::config::AchC
     for dir in [&outbound_dir, &inbound_dir] {
         private_fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
+    crate::odfi::validate(config)?;
+    let odfis = crate::odfi::ordered(config)
+        .into_iter()
+        .map(|o| {
+            let h = odfi_header(o)?;
+            Ok(inflow_engine::config::OdfiProfile {
+                id: o.id.clone(),
+                immediate_destination: h.destination,
+                immediate_destination_name: h.destination_name,
+                immediate_origin: h.origin,
+                immediate_origin_name: h.origin_name,
+                odfi_routing: h.odfi,
+                max_entries_per_file: h.max_entries,
+                file_rules: h.file_rules,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let header = match crate::odfi::header_odfi(config) {
         Some(o) => odfi_header(o)?,
         None => Header {
@@ -201,6 +218,7 @@ pub fn ach_config(config: &Config) -> anyhow::Result<inflow_engine::config::AchC
         max_entries_per_file: header.max_entries,
         debit_limits,
         file_rules: header.file_rules,
+        odfis,
     })
 }
 

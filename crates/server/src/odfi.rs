@@ -31,8 +31,12 @@ use crate::config::Config;
 #[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OdfiSettings {
-    /// A short name (`[a-z0-9_-]`, 1–32 characters), shown on files.
+    /// A short name (`[a-z0-9_-]`, 1–32 characters), shown on files and
+    /// used as a customer's `odfiId`; unique among the profiles.
     pub id: String,
+    /// The default ODFI: it files the entries of customers without an
+    /// `odfiId`. At most one; without any, the first profile listed.
+    pub default: bool,
     /// The ODFI's routing number: its first 8 digits begin every trace
     /// number and batch header.
     pub routing_number: String,
@@ -216,18 +220,44 @@ impl Default for RetrySettings {
     }
 }
 
-/// The ODFI whose header values the cutoff uses (the first configured).
+/// The configured ODFIs, the default first: the one with `default = true`,
+/// or else the first listed. The default files the entries of customers
+/// with no `odfiId` and the outbound files recorded before ODFIs had ids.
+pub fn ordered(config: &Config) -> Vec<&OdfiSettings> {
+    let mut list: Vec<&OdfiSettings> = config.odfi.iter().collect();
+    if let Some(i) = list.iter().position(|o| o.default) {
+        let d = list.remove(i);
+        list.insert(0, d);
+    }
+    list
+}
+
+/// The ODFI whose header values the cutoff uses by default.
 pub fn header_odfi(config: &Config) -> Option<&OdfiSettings> {
-    config.odfi.first()
+    ordered(config).into_iter().next()
 }
 
 /// Check the `[[odfi]]` list without touching secrets or the network.
 pub fn validate(config: &Config) -> anyhow::Result<()> {
-    if config.odfi.len() > 1 {
+    let defaults: Vec<&str> = config
+        .odfi
+        .iter()
+        .filter(|o| o.default)
+        .map(|o| o.id.as_str())
+        .collect();
+    if defaults.len() > 1 {
         bail!(
-            "odfi: {} ODFIs are configured, but this version files every collection with one ODFI; configure one",
-            config.odfi.len()
+            "odfi: only one ODFI may have default = true, got {}",
+            defaults.join(", ")
         );
+    }
+    for (i, o) in config.odfi.iter().enumerate() {
+        if let Some(j) = config.odfi[..i].iter().position(|p| p.id == o.id) {
+            bail!(
+                "odfi[{i}].id {:?} is already the id of odfi[{j}]: every ODFI needs its own id",
+                o.id
+            );
+        }
     }
     for (i, o) in config.odfi.iter().enumerate() {
         let at = format!("odfi[{i}]");
@@ -260,6 +290,17 @@ pub fn validate(config: &Config) -> anyhow::Result<()> {
                 bail!("{at}.transport.timeout_secs must be at least 1");
             }
             pickup_action(&at, &s.after_pickup)?;
+        }
+    }
+    if !config.sandbox && config.odfi.len() > 1 {
+        // Each bank's files must reach it: without a transport they would
+        // count as delivered to the sandbox bank.
+        if let Some(i) = config.odfi.iter().position(|o| o.transport.is_none()) {
+            bail!(
+                "production mode (sandbox = false): odfi[{i}] (`{}`) has no transport; every ODFI needs \
+                 `[odfi.transport]` (odfi[{i}].transport, e.g. kind = \"sftp\")",
+                config.odfi[i].id
+            );
         }
     }
     if !config.sandbox && !config.odfi.iter().any(|o| o.transport.is_some()) {
@@ -382,7 +423,8 @@ pub fn delivery(config: &Config, vault: &Vault) -> anyhow::Result<Delivery> {
         return Ok(Delivery::sandbox(spool_dir));
     }
     let mut odfis = Vec::with_capacity(config.odfi.len());
-    for o in &config.odfi {
+    // The default first: files with no ODFI recorded go to it.
+    for o in ordered(config) {
         let transport: Option<Arc<dyn inflow_bank::BankTransport>> = match &o.transport {
             None => None,
             Some(TransportSettings::Local {

@@ -207,6 +207,7 @@ fn answer_config() -> AchConfig {
         max_entries_per_file: 100,
         debit_limits: Default::default(),
         file_rules: Default::default(),
+        odfis: Vec::new(),
     }
 }
 

@@ -226,6 +226,7 @@ async fn setup(store: &Store, n: usize) -> (CustomerId, Vec<AccountId>) {
         card_daily_limit: 1_000_000_000_000,
         ach_limits: Default::default(),
         can_manage_api_keys: false,
+        odfi_id: None,
         metadata: Metadata::new(),
         created_at: t,
         updated_at: t,

@@ -56,6 +56,7 @@ fn customer(name: &str) -> Customer {
         card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
         ach_limits: Default::default(),
         can_manage_api_keys: true,
+        odfi_id: None,
         metadata,
         created_at: DateTimeMicros::trunc(now),
         updated_at: DateTimeMicros::trunc(now),

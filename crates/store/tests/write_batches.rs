@@ -44,6 +44,7 @@ fn customer(name: &str) -> Customer {
         card_daily_limit: inflow_core::model::DEFAULT_CARD_DAILY_LIMIT,
         ach_limits: Default::default(),
         can_manage_api_keys: false,
+        odfi_id: None,
         metadata: Metadata::new(),
         created_at: now,
         updated_at: now,

@@ -71,6 +71,10 @@ pub struct CreateCustomerRequest {
     /// The customer's own keys may issue API keys (`POST /v1/api-keys`). Default false.
     #[serde(default)]
     pub can_manage_api_keys: bool,
+    /// The ODFI (`[[odfi]] id` in the configuration) whose files carry the
+    /// customer's entries; absent or `null`: the default ODFI.
+    #[schema(example = "first-bank")]
+    pub odfi_id: Option<String>,
     #[serde(default)]
     #[schema(value_type = Object)]
     pub metadata: Metadata,
@@ -99,6 +103,11 @@ pub struct UpdateCustomerRequest {
     /// returns it to the operator's default, an absent field leaves it.
     pub ach_limits: Option<AchLimitsInput>,
     pub can_manage_api_keys: Option<bool>,
+    /// Move the customer to another ODFI (`[[odfi]] id`); `null`: the
+    /// default ODFI. Entries already in a file stay with their file.
+    #[serde(default, deserialize_with = "crate::http::body::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub odfi_id: Option<Option<String>>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Metadata>,
 }
@@ -128,6 +137,8 @@ pub struct CustomerResponse {
     pub ach_limits: AchLimitsView,
     /// The customer's own keys may issue API keys.
     pub can_manage_api_keys: bool,
+    /// The ODFI whose files carry the customer's entries (`null`: the default ODFI).
+    pub odfi_id: Option<String>,
     #[schema(value_type = Object)]
     pub metadata: Metadata,
     pub created_at: String,
@@ -158,6 +169,7 @@ impl From<Customer> for CustomerResponse {
             card_daily_limit: Money::usd_clamped(c.card_daily_limit).into(),
             ach_limits: c.ach_limits.into(),
             can_manage_api_keys: c.can_manage_api_keys,
+            odfi_id: c.odfi_id,
             metadata: c.metadata,
             created_at: time(c.created_at),
             updated_at: time(c.updated_at),
@@ -174,7 +186,8 @@ impl From<CreateCustomerError> for ApiError {
     }
 }
 
-/// Create a customer (operator keys only).
+/// Create a customer (operator keys only). `odfiId` must name a configured
+/// ODFI (`[[odfi]]`), else `400 unknown_odfi`.
 #[utoipa::path(post, path = "/v1/customers", tag = "customers", request_body = CreateCustomerRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
     responses((status = 201, body = CustomerResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
@@ -215,6 +228,7 @@ pub async fn create(
             l
         },
         can_manage_api_keys: body.can_manage_api_keys,
+        odfi_id: body.odfi_id.map(|id| odfi_id(&state, id)).transpose()?,
         metadata: body.metadata,
     };
     let now = state.clock.now();
@@ -277,7 +291,9 @@ pub async fn get(
     Ok(Json(customer.into()))
 }
 
-/// Update a customer's settings (operator keys only).
+/// Update a customer's settings (operator keys only). `odfiId` must name a
+/// configured ODFI (`[[odfi]]`), else `400 unknown_odfi`; `null` returns the
+/// customer to the default ODFI.
 #[utoipa::path(patch, path = "/v1/customers/{id}", tag = "customers", params(("id" = String, Path)), request_body = UpdateCustomerRequest,
     responses((status = 200, body = CustomerResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update(
@@ -288,7 +304,12 @@ pub async fn update(
 ) -> ApiResult<Response> {
     auth.require_admin()?;
     let id = CustomerId::parse("id", &id).map_err(|_| ApiError::not_found("customer"))?;
-    let body: UpdateCustomerRequest = parse_json(&req.body)?;
+    let mut body: UpdateCustomerRequest = parse_json(&req.body)?;
+    let odfi = body
+        .odfi_id
+        .take()
+        .map(|v| v.map(|id| odfi_id(&state, id)).transpose())
+        .transpose()?;
     let now = state.clock.now();
     let ach = state.ach.clone();
     let response = run_write(&state, &auth, &req, move |tx| {
@@ -350,6 +371,9 @@ pub async fn update(
             if let Some(v) = body.can_manage_api_keys {
                 c.can_manage_api_keys = v;
             }
+            if let Some(v) = odfi {
+                c.odfi_id = v;
+            }
             if let Some(m) = body.metadata {
                 validate_metadata("metadata", &m)?;
                 c.metadata = m;
@@ -365,4 +389,23 @@ pub async fn update(
     .await;
     state.auth_cache.invalidate();
     response
+}
+
+/// A customer's `odfiId`: one of the configured `[[odfi]]` profiles.
+fn odfi_id(state: &AppState, id: String) -> Result<String, ApiError> {
+    if state.ach.has_odfi(&id) {
+        return Ok(id);
+    }
+    let message = match state.ach.odfis.split_first() {
+        None => "no ODFI is configured (`[[odfi]]`): leave odfiId out or null".to_owned(),
+        Some((default, others)) => {
+            let mut known = format!("{} (the default)", default.id);
+            for o in others {
+                known.push_str(", ");
+                known.push_str(&o.id);
+            }
+            format!("odfiId must name a configured ODFI: {known}")
+        }
+    };
+    Err(ApiError::invalid("unknown_odfi", &message, "odfiId"))
 }

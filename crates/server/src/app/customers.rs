@@ -30,6 +30,9 @@ pub struct NewCustomer {
     pub ach_limits: AchLimits,
     /// The customer's keys may issue API keys.
     pub can_manage_api_keys: bool,
+    /// The customer's ODFI (already checked against the configuration);
+    /// `None`: the default ODFI.
+    pub odfi_id: Option<String>,
     pub metadata: Metadata,
 }
 
@@ -89,6 +92,7 @@ impl NewCustomer {
             card_daily_limit: self.card_daily_limit.unwrap_or(DEFAULT_CARD_DAILY_LIMIT),
             ach_limits: self.ach_limits,
             can_manage_api_keys: self.can_manage_api_keys,
+            odfi_id: self.odfi_id,
             metadata: self.metadata,
             created_at: now,
             updated_at: now,

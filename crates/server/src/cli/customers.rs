@@ -84,6 +84,7 @@ pub async fn run(config: Config, cmd: CustomersCommand) -> anyhow::Result<ExitCo
                 card_daily_limit: None,
                 ach_limits: Default::default(),
                 can_manage_api_keys,
+                odfi_id: None,
                 metadata: Default::default(),
             };
             let mut tx = store.begin().await?;

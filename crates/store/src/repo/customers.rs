@@ -26,6 +26,7 @@ struct CustomerRow {
     ach_daily_debit_max: Option<i64>,
     ach_monthly_debit_max: Option<i64>,
     can_manage_api_keys: bool,
+    odfi_id: Option<String>,
     metadata: String,
     created_at: i64,
     updated_at: i64,
@@ -63,6 +64,7 @@ impl TryFrom<CustomerRow> for Customer {
                 monthly_debit_max: r.ach_monthly_debit_max,
             },
             can_manage_api_keys: r.can_manage_api_keys,
+            odfi_id: r.odfi_id,
             metadata: metadata_from(&r.metadata)?,
             created_at: dt(r.created_at)?,
             updated_at: dt(r.updated_at)?,
@@ -75,7 +77,7 @@ const COLUMNS: &str =
                        ach_company_name, ach_company_id, require_prenote, web_requires_validated_account, \
                        default_authorization, card_daily_limit, ach_per_entry_max, ach_daily_debit_max, \
                        ach_monthly_debit_max, metadata, created_at, updated_at, allowed_company_names, \
-                       can_manage_api_keys";
+                       can_manage_api_keys, odfi_id";
 
 fn allowed_company_names_json(c: &Customer) -> String {
     serde_json::to_string(&c.allowed_company_names).unwrap_or_else(|_| "[]".into())
@@ -97,8 +99,8 @@ impl Tx {
             "INSERT INTO customers (id, name, kind, email, status, allow_one_time_source, require_signed_requests, \
              ach_company_name, ach_company_id, metadata, created_at, updated_at, require_prenote, \
              web_requires_validated_account, default_authorization, card_daily_limit, allowed_company_names, \
-             ach_per_entry_max, ach_daily_debit_max, ach_monthly_debit_max, can_manage_api_keys) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)")
+             ach_per_entry_max, ach_daily_debit_max, ach_monthly_debit_max, can_manage_api_keys, odfi_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)")
             .bind(c.id.as_str())
             .bind(&c.name)
             .bind(c.kind.as_str())
@@ -120,6 +122,7 @@ impl Tx {
             .bind(c.ach_limits.daily_debit_max)
             .bind(c.ach_limits.monthly_debit_max)
             .bind(c.can_manage_api_keys)
+            .bind(&c.odfi_id)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
@@ -132,7 +135,7 @@ impl Tx {
              updated_at = $10, require_prenote = $11, web_requires_validated_account = $12, \
              default_authorization = $13, card_daily_limit = $14, allowed_company_names = $15, \
              ach_per_entry_max = $16, ach_daily_debit_max = $17, ach_monthly_debit_max = $18, \
-             can_manage_api_keys = $19 WHERE id = $1")
+             can_manage_api_keys = $19, odfi_id = $20 WHERE id = $1")
             .bind(c.id.as_str())
             .bind(&c.name)
             .bind(&c.email)
@@ -152,6 +155,7 @@ impl Tx {
             .bind(c.ach_limits.daily_debit_max)
             .bind(c.ach_limits.monthly_debit_max)
             .bind(c.can_manage_api_keys)
+            .bind(&c.odfi_id)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         if done == 0 {
             return Err(StoreError::NotFound);
@@ -181,5 +185,15 @@ impl Tx {
             .map(Customer::try_from)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_rows(rows, q))
+    }
+
+    /// The customers assigned to an ODFI other than the default: (customer
+    /// id, ODFI id). The cutoff reads them once to split its files.
+    pub async fn customer_odfi_assignments(&mut self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows: Vec<(String, String)> = on_db!(self, conn => sqlx::query_as(
+            "SELECT id, odfi_id FROM customers WHERE odfi_id IS NOT NULL")
+            .fetch_all(conn)
+            .await)?;
+        Ok(rows)
     }
 }

@@ -160,6 +160,8 @@ fn rule_for(field: &str) -> Option<(&'static str, Value)> {
             "string",
             json!({ "allOf": [{ "pattern": "^[A-Za-z0-9]{10}$" }, { "pattern": "[1-9A-Za-z]" }] }),
         ),
+        // An `[[odfi]]` profile's id; it must also be configured.
+        "odfiId" => ("string", json!({ "pattern": "^[a-z0-9_-]{1,32}$" })),
         // Money: minor units as a string of digits without leading zeros.
         "value" => ("string", json!({ "pattern": "^(0|[1-9][0-9]{0,9})$" })),
         "expMonth" => ("integer", json!({ "minimum": 1, "maximum": 12 })),
