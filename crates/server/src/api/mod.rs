@@ -12,6 +12,7 @@ mod conventions;
 pub mod counterparties;
 pub mod customers;
 pub mod events;
+pub mod examples;
 pub mod health;
 pub mod ledger;
 pub mod payment_methods;
