@@ -76,7 +76,7 @@ fn examples_of(media: &Value) -> Vec<(String, Value)> {
     out
 }
 
-fn json_media<'a>(holder: &'a Value) -> &'a Value {
+fn json_media(holder: &Value) -> &Value {
     &holder["content"]["application/json"]
 }
 
