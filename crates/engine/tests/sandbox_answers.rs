@@ -39,6 +39,7 @@ fn config() -> AchConfig {
         sandbox_bank: true,
         max_entries_per_file: inflow_engine::config::DEFAULT_MAX_ENTRIES_PER_FILE,
         debit_limits: Default::default(),
+        file_rules: Default::default(),
     }
 }
 
