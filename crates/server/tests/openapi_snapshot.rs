@@ -174,3 +174,89 @@ fn every_schema_reference_resolves() {
         assert!(schemas.contains_key(name), "unresolved $ref {name}");
     }
 }
+
+/// Create operations link to the operations that take the created id, for
+/// generated clients and schemathesis's stateful phase; every link names an
+/// operation the document has, by reference.
+#[test]
+fn create_operations_link_to_their_follow_ups() {
+    let doc = inflow_server::api::openapi();
+    let links = |method: &str, path: &str, status: &str| -> Vec<String> {
+        doc["paths"][path][method]["responses"][status]["links"]
+            .as_object()
+            .map(|l| {
+                l.values()
+                    .map(|link| link["operationRef"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let op = |method: &str, path: &str| format!("#/paths/{}/{method}", path.replace('/', "~1"));
+    for (from, to) in [
+        (
+            ("post", "/v1/collections/ach"),
+            ("get", "/v1/collections/{id}"),
+        ),
+        (
+            ("post", "/v1/collections/ach"),
+            ("post", "/v1/collections/{id}/cancel"),
+        ),
+        (
+            ("post", "/v1/collections/card"),
+            ("get", "/v1/collections/{id}"),
+        ),
+        (
+            ("post", "/v1/collections/card"),
+            ("post", "/v1/collections/{id}/refunds"),
+        ),
+        (
+            ("post", "/v1/payment-methods"),
+            ("get", "/v1/payment-methods/{id}"),
+        ),
+        (
+            ("post", "/v1/payment-methods"),
+            ("patch", "/v1/payment-methods/{id}"),
+        ),
+        (("post", "/v1/customers"), ("get", "/v1/customers/{id}")),
+        (
+            ("post", "/v1/collections/{id}/refunds"),
+            ("get", "/v1/refunds/{id}"),
+        ),
+    ] {
+        assert!(
+            links(from.0, from.1, "201").contains(&op(to.0, to.1)),
+            "{from:?} does not link to {to:?}"
+        );
+    }
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for response in operation["responses"].as_object().unwrap().values() {
+                for link in response["links"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(_, l)| l)
+                {
+                    let target = link["operationRef"].as_str().unwrap();
+                    let (target_path, target_method) = target
+                        .strip_prefix("#/paths/")
+                        .and_then(|t| t.rsplit_once('/'))
+                        .unwrap();
+                    let target_path = target_path.replace("~1", "/").replace("~0", "~");
+                    assert!(
+                        doc["paths"][&target_path][target_method].is_object(),
+                        "{method} {path}: link to {target} resolves to nothing"
+                    );
+                    assert!(target_path.contains("{id}"), "{target}");
+                    assert!(
+                        link["parameters"]["id"]
+                            .as_str()
+                            .unwrap()
+                            .starts_with("$response.body#/"),
+                        "{link}"
+                    );
+                }
+            }
+        }
+    }
+}

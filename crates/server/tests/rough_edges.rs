@@ -226,6 +226,20 @@ async fn a_saved_card_can_be_deactivated_and_relabelled(b: Backend) {
             "required",
             Some("holderName"),
         ),
+        // An unknown key in the address is refused whatever its value, as
+        // the spec says (it was ignored, unless its value was an array).
+        (
+            json!({"billingAddress": {"postalCode": "20002", "zip": "20002"}}),
+            StatusCode::BAD_REQUEST,
+            "unknown_field",
+            Some("billingAddress.zip"),
+        ),
+        (
+            json!({"billingAddress": {"postalCode": "20002", "!": [[], 1]}}),
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+            Some("billingAddress.!"),
+        ),
     ];
     for (body, status, code, param) in cases {
         let r = patch(&app, &creds, &path, body.clone()).await;

@@ -10,7 +10,7 @@ use crate::model::{Metadata, PaymentMethodStatus};
 
 /// The cardholder's billing address (postal code used for AVS).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BillingAddress {
     pub line1: Option<String>,

@@ -28,10 +28,19 @@ pub struct WebhookUrl(String);
 impl WebhookUrl {
     /// Validate `s` for `field`. `allow_private` is true in sandbox mode.
     pub fn parse(field: &str, s: &str, allow_private: bool) -> Result<Self, ValidationError> {
-        let s = s.trim();
         let invalid = |code: &'static str, msg: String| ValidationError::new(field, code, msg);
         if s.is_empty() {
             return Err(invalid("required", format!("{field} must not be empty")));
+        }
+        // Only the characters RFC 3986 allows in a URI (others
+        // percent-encoded), as the OpenAPI pattern says: no spaces around
+        // it, no quotes, braces or non-ASCII letters the URL parser would
+        // otherwise encode silently.
+        if let Some(c) = s.chars().find(|c| !is_uri_char(*c)) {
+            return Err(invalid(
+                "invalid_url",
+                format!("{field} contains {c:?}, which a URL may not hold unencoded (percent-encode it)"),
+            ));
         }
         if s.len() > MAX_URL_LEN {
             return Err(invalid(
@@ -110,6 +119,11 @@ impl std::fmt::Display for WebhookUrl {
 }
 
 /// `localhost` and its subdomains, and names that only resolve locally.
+/// A character RFC 3986 allows in a URI: unreserved, reserved, or `%`.
+fn is_uri_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&'()*+,;=%".contains(c)
+}
+
 pub fn is_local_name(host: &str) -> bool {
     let h = host.trim_end_matches('.').to_ascii_lowercase();
     h == "localhost"
@@ -200,6 +214,7 @@ mod tests {
             "http://hooks.example.com:8443/a?b=c",
             "https://93.184.216.34/x",
             "https://[2606:2800:220:1:248:1893:25c8:1946]/x",
+            "https://example.com/v5*/a;b=c?x='y'&z=%20",
         ] {
             assert!(WebhookUrl::parse("url", u, false).is_ok(), "{u}");
         }
@@ -213,6 +228,10 @@ mod tests {
             ("https://user:pw@example.com/", "invalid_url"),
             ("https://example.com/#frag", "invalid_url"),
             ("example.com/hooks", "invalid_url"),
+            ("https://example.com/a b", "invalid_url"),
+            (" https://example.com/", "invalid_url"),
+            ("https://example.com/\"x\"", "invalid_url"),
+            ("https://example.com/caf\u{e9}", "invalid_url"),
             ("", "required"),
         ] {
             let e = WebhookUrl::parse("url", u, true).unwrap_err();

@@ -188,9 +188,10 @@ impl From<CreateCustomerError> for ApiError {
 
 /// Create a customer (operator keys only). `odfiId` must name a configured
 /// ODFI (`[[odfi]]`), else `400 unknown_odfi`.
-#[utoipa::path(post, path = "/v1/customers", tag = "customers", request_body = CreateCustomerRequest,
+#[utoipa::path(post, path = "/v1/customers", tag = "customers",
+    request_body(content = CreateCustomerRequest, example = json!(crate::api::examples::create_customer())),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
-    responses((status = 201, body = CustomerResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = CustomerResponse, example = json!(crate::api::examples::customer())), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,

@@ -12,6 +12,7 @@ mod conventions;
 pub mod counterparties;
 pub mod customers;
 pub mod events;
+pub mod examples;
 pub mod health;
 pub mod ledger;
 pub mod payment_methods;
@@ -160,6 +161,7 @@ pub fn openapi() -> serde_json::Value {
     conventions::apply(&mut api);
     let mut document = serde_json::to_value(&api).expect("the OpenAPI document serialises");
     conventions::constrain_fields(&mut document);
+    conventions::add_links(&mut document);
     document
 }
 

@@ -102,9 +102,14 @@ pub enum AnyPaymentMethodView {
     Card(inflow_engine::view::CardPaymentMethodView),
 }
 
-#[utoipa::path(post, path = "/v1/payment-methods", tag = "payment-methods", request_body = CreatePaymentMethodRequest,
+#[utoipa::path(post, path = "/v1/payment-methods", tag = "payment-methods",
+    request_body(content = CreatePaymentMethodRequest, examples(
+        ("bankAccount" = (summary = "A payer's checking account", value = json!(crate::api::examples::create_bank_payment_method()))),
+        ("card" = (summary = "A card", value = json!(crate::api::examples::create_card_payment_method()))))),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
-    responses((status = 201, body = AnyPaymentMethodView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = AnyPaymentMethodView, examples(
+        ("bankAccount" = (summary = "A saved bank account", value = json!(crate::api::examples::bank_payment_method()))),
+        ("card" = (summary = "A saved card", value = json!(crate::api::examples::card_payment_method()))))), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,

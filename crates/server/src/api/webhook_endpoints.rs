@@ -125,9 +125,10 @@ fn url(state: &AppState, field: &str, s: &str) -> ApiResult<WebhookUrl> {
 }
 
 /// Create an endpoint. The response's `secret` is shown only this once.
-#[utoipa::path(post, path = "/v1/webhook-endpoints", tag = "webhooks", request_body = CreateEndpointRequest,
+#[utoipa::path(post, path = "/v1/webhook-endpoints", tag = "webhooks",
+    request_body(content = CreateEndpointRequest, example = json!(crate::api::examples::create_webhook_endpoint())),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
-    responses((status = 201, body = EndpointWithSecret), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = EndpointWithSecret, example = json!(crate::api::examples::webhook_endpoint())), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,

@@ -261,9 +261,10 @@ fn collection_response(s: &Settled) -> ApiResult<(StatusCode, serde_json::Value)
 /// Stripe does not: `422 capability_not_supported`, `param: type`, naming
 /// the processor). Without any processor (production mode without one
 /// configured) every card request is `503 card_processing_unavailable`.
-#[utoipa::path(post, path = "/v1/collections/card", tag = "collections", request_body = CreateCardCollectionRequest,
+#[utoipa::path(post, path = "/v1/collections/card", tag = "collections",
+    request_body(content = CreateCardCollectionRequest, example = json!(crate::api::examples::card_sale())),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
-    responses((status = 201, body = CardCollectionView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 201, body = CardCollectionView, example = json!(crate::api::examples::card_collection())), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn create_card(
     State(state): State<AppState>,
@@ -326,8 +327,9 @@ pub async fn void(
 }
 
 /// Refund all or part of a captured card collection (`rfd_…`); refunds never add up to more than was captured.
-#[utoipa::path(post, path = "/v1/collections/{id}/refunds", tag = "collections", params(("id" = String, Path)), request_body = RefundRequest,
-    responses((status = 201, body = RefundView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/collections/{id}/refunds", tag = "collections", params(("id" = String, Path)),
+    request_body(content = RefundRequest, example = json!(crate::api::examples::refund())),
+    responses((status = 201, body = RefundView, example = json!(crate::api::examples::refund_view())), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn refund(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,

@@ -77,9 +77,13 @@ pub async fn create(
 }
 
 /// Create an ACH debit or prenote.
-#[utoipa::path(post, path = "/v1/collections/ach", tag = "collections", request_body = CreateCollectionRequest,
+#[utoipa::path(post, path = "/v1/collections/ach", tag = "collections",
+    request_body(content = CreateCollectionRequest, examples(
+        ("oneOff" = (summary = "A one-off WEB debit", value = json!(crate::api::examples::ach_debit()))),
+        ("sameDay" = (summary = "A same-day debit", value = json!(crate::api::examples::ach_same_day_debit()))),
+        ("futureDated" = (summary = "A debit on a future banking day", value = json!(crate::api::examples::ach_future_dated_debit()))))),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
-    responses((status = 201, body = CollectionView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 201, body = CollectionView, example = json!(crate::api::examples::ach_collection())), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create_ach(
     State(state): State<AppState>,
@@ -95,7 +99,9 @@ fn parse_id(id: &str) -> ApiResult<CollectionId> {
 
 /// Get a collection.
 #[utoipa::path(get, path = "/v1/collections/{id}", tag = "collections", params(("id" = String, Path)),
-    responses((status = 200, body = inquiry::CollectionListItem, description = "An ACH collection (`rail: ach`) or a card one (`rail: card`)"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = inquiry::CollectionListItem, description = "An ACH collection (`rail: ach`) or a card one (`rail: card`)", examples(
+        ("ach" = (summary = "An ACH debit", value = json!(crate::api::examples::ach_collection()))),
+        ("card" = (summary = "A card sale", value = json!(crate::api::examples::card_collection()))))), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -144,8 +150,9 @@ pub struct CancelRequest {
 }
 
 /// Cancel a collection that is not in a file yet (`scheduled`, `pending` or `on_hold`).
-#[utoipa::path(post, path = "/v1/collections/{id}/cancel", tag = "collections", params(("id" = String, Path)), request_body = CancelRequest,
-    responses((status = 200, body = CollectionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/collections/{id}/cancel", tag = "collections", params(("id" = String, Path)),
+    request_body(content = CancelRequest, example = json!(crate::api::examples::cancel())),
+    responses((status = 200, body = CollectionView, example = json!(crate::api::examples::cancelled_ach_collection())), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,

@@ -92,9 +92,10 @@ fn id_pattern(prefix: &str) -> (&'static str, Value) {
     )
 }
 
-/// A host name of ASCII labels, an optional port and path: what the
-/// webhook URL parser takes without an internationalised domain.
-const URL_PATTERN: &str = "^https?://[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~/-]*)?$";
+/// A host name of ASCII labels, an optional port, path and query of the
+/// characters RFC 3986 allows (others percent-encoded): what the webhook URL
+/// parser takes, short of IP-literal hosts and internationalised domains.
+const URL_PATTERN: &str = "^https?://[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?(\\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$";
 
 /// Text the API stores and shows back may not hold control characters
 /// (C0, DEL or C1: what `char::is_control` refuses).

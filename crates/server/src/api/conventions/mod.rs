@@ -36,6 +36,7 @@ const WITHOUT_IDEMPOTENCY_KEY: &[&str] = &[
 ];
 
 mod fields;
+mod links;
 
 /// Operations whose body may be left out (every field has a default).
 const OPTIONAL_BODY: &[&str] = &[
@@ -59,6 +60,12 @@ pub fn apply(api: &mut OpenApi) {
 /// model, so this works on the document as served).
 pub fn constrain_fields(document: &mut serde_json::Value) {
     fields::constrain(document);
+}
+
+/// Link each create operation's answer to the operations that take the
+/// created object's id (see `links.rs`).
+pub fn add_links(document: &mut serde_json::Value) {
+    links::add(document);
 }
 
 fn add_shared_answers(api: &mut OpenApi) {
