@@ -146,32 +146,6 @@ impl Drop for Node {
     }
 }
 
-/// PostgreSQL keeps running a killed client's statement (and may still
-/// commit a COMMIT already sent) until it notices the closed socket.
-async fn wait_for_orphaned_backends(db: &TestDb) {
-    if db.backend() != Backend::Postgres {
-        return;
-    }
-    use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let busy: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-             AND pid <> pg_backend_pid() AND state IS NOT NULL AND state <> 'idle'",
-        )
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-        if busy == 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "orphaned PostgreSQL sessions");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    conn.close().await.ok();
-}
-
 /// The `[[odfi]]` list for the environment: `server`, key in `key_file`.
 fn odfi_env(server: &TestSshd, key_file: &Path) -> String {
     format!(
@@ -369,7 +343,7 @@ async fn uploads_and_pickups_killed_with_sigkill_end_exactly_once(b: Backend) {
         }
         node.kill();
         request.abort();
-        wait_for_orphaned_backends(&app.db).await;
+        app.db.wait_for_orphaned_backends().await;
         let (name, status) = deliveries(&app).await.into_values().max().expect("a file");
         let remote = remote_files(&server, "/outbound").0.contains(&name);
         let point = format!("upload killed: file {status}, on the server: {remote}");
@@ -407,7 +381,7 @@ async fn uploads_and_pickups_killed_with_sigkill_end_exactly_once(b: Backend) {
         }
         node.kill();
         request.abort();
-        wait_for_orphaned_backends(&app.db).await;
+        app.db.wait_for_orphaned_backends().await;
         let applied = event_count(&app, &id, "collection.returned").await > 0;
         let still_there = !remote_files(&server, "/inbound").0.is_empty();
         let point = match (applied, still_there) {

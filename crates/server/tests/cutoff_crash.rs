@@ -125,7 +125,6 @@ struct KillPoints {
 }
 
 struct Harness {
-    backend: TestBackend,
     db: TestDb,
     dir: PathBuf,
     log: PathBuf,
@@ -233,7 +232,6 @@ impl Harness {
             .await
             .expect("customers and clock");
         Harness {
-            backend,
             log: dir.join("server.log"),
             dir,
             master_key: key.to_base64(),
@@ -463,33 +461,7 @@ impl Harness {
             child.kill().expect("SIGKILL");
             child.wait().unwrap();
         }
-        if self.backend == TestBackend::Postgres {
-            self.wait_for_orphaned_backends().await;
-        }
-    }
-
-    /// PostgreSQL keeps running a killed client's statement (and may still
-    /// commit a COMMIT already sent) until it notices the closed socket; wait
-    /// for that before judging or restarting.
-    async fn wait_for_orphaned_backends(&self) {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&self.db.url).await.unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let busy: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-                 AND pid <> pg_backend_pid() AND state IS NOT NULL AND state <> 'idle'",
-            )
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
-            if busy == 0 {
-                break;
-            }
-            assert!(Instant::now() < deadline, "orphaned PostgreSQL sessions");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        conn.close().await.ok();
+        self.db.wait_for_orphaned_backends().await;
     }
 
     /// `POST /v1/ach/cutoffs`, signed by the bootstrap admin.

@@ -85,6 +85,39 @@ impl TestDb {
     pub fn backend(&self) -> TestBackend {
         self.backend
     }
+
+    /// Wait until no other session runs a statement in this database (at
+    /// most a minute; nothing to wait for on SQLite). PostgreSQL keeps
+    /// running a killed client's statement, and may still commit a COMMIT
+    /// already sent, until it notices the closed socket: crash tests wait
+    /// for that before judging or restarting.
+    pub async fn wait_for_orphaned_backends(&self) {
+        if self.backend != TestBackend::Postgres {
+            return;
+        }
+        let mut conn = PgConnection::connect(&self.url)
+            .await
+            .expect("connect to the test database");
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let busy: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                 AND pid <> pg_backend_pid() AND state IS NOT NULL AND state <> 'idle'",
+            )
+            .fetch_one(&mut conn)
+            .await
+            .expect("read pg_stat_activity");
+            if busy == 0 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "orphaned PostgreSQL sessions"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        conn.close().await.ok();
+    }
 }
 
 impl Drop for TestDb {
