@@ -210,6 +210,9 @@ pub struct Account {
     pub metadata: Metadata,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The `[[odfi]]` profile whose files carry the entries crediting this
+    /// account; `None`: its customer's ODFI. Set by the operator.
+    pub odfi_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -25,6 +25,8 @@ pub struct AchConfig {
     /// Banking days after a prenote's effective date before it counts as validated.
     pub prenote_wait_banking_days: u32,
     pub calendar: BankingCalendar,
+    /// The cutoff windows: the `[ach]` ones, or with `[[odfi]]` profiles the
+    /// default ODFI's (each profile may override them, [`OdfiProfile::cutoffs`]).
     pub cutoffs: CutoffSchedule,
     /// How far ahead an effective date may be, in calendar days.
     pub effective_date_horizon_days: u32,
@@ -57,6 +59,11 @@ pub struct OdfiProfile {
     pub odfi_routing: RoutingNumber,
     pub max_entries_per_file: u64,
     pub file_rules: FileRules,
+    /// The ODFI's cutoff windows (same-day windows and standard cutoff,
+    /// US/Eastern): its own, or the `[ach]` ones when it sets none. Its
+    /// files are built only at these cutoffs, and its customers' entries
+    /// get their effective dates from them.
+    pub cutoffs: CutoffSchedule,
 }
 
 impl AchConfig {
@@ -70,7 +77,27 @@ impl AchConfig {
         self.odfis.iter().any(|o| o.id == id)
     }
 
-    /// This configuration with `odfi`'s header values and file rules.
+    /// The effective ODFI of an entry: its destination account's, else its
+    /// customer's, else the default (`None` without profiles).
+    pub fn effective_odfi<'a>(
+        &'a self,
+        account_odfi: Option<&'a str>,
+        customer_odfi: Option<&'a str>,
+    ) -> Option<&'a str> {
+        account_odfi
+            .or(customer_odfi)
+            .or_else(|| self.default_odfi_id())
+    }
+
+    /// The cutoff windows of ODFI `odfi` (`None`, or an id that is not
+    /// configured: the default's, [`AchConfig::cutoffs`]). Effective dates
+    /// and same-day eligibility of an entry are planned with its ODFI's.
+    pub fn cutoffs_for(&self, odfi: Option<&str>) -> &CutoffSchedule {
+        odfi.and_then(|id| self.odfis.iter().find(|o| o.id == id))
+            .map_or(&self.cutoffs, |o| &o.cutoffs)
+    }
+
+    /// This configuration with `odfi`'s header values, file rules and cutoffs.
     pub fn for_odfi(&self, odfi: &OdfiProfile) -> AchConfig {
         AchConfig {
             immediate_destination: odfi.immediate_destination.clone(),
@@ -80,6 +107,7 @@ impl AchConfig {
             odfi_routing: odfi.odfi_routing.clone(),
             max_entries_per_file: odfi.max_entries_per_file,
             file_rules: odfi.file_rules.clone(),
+            cutoffs: odfi.cutoffs.clone(),
             ..self.clone()
         }
     }

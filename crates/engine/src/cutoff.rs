@@ -23,7 +23,9 @@
 //! sequence wraps after 9,999,999 entries).
 //!
 //! With several ODFIs (`AchConfig::odfis`) the due entries are split by
-//! their customer's ODFI ([`odfi`]) and each part is planned and filed
+//! their effective ODFI — the destination account's, else the customer's,
+//! else the default ([`odfi`]) — and a cutoff files only the ODFIs whose
+//! cutoff windows have it ([`windows`], [`OdfiScope`]); each part is planned and filed
 //! with that ODFI's header values and file rules, in profile order, in the
 //! same transaction; File ID Modifiers are shared by the creation date
 //! (two ODFIs' files never have the same modifier, so default names never
@@ -48,6 +50,9 @@
 mod odfi;
 mod packing;
 mod poison;
+mod windows;
+
+pub use windows::{manual_cutoffs, scheduled_cutoffs, OdfiScope, ScopedCutoff};
 
 use std::collections::HashSet;
 
@@ -118,32 +123,6 @@ impl CutoffSummary {
     }
 }
 
-/// The cutoffs a manual cutoff at `now` runs, in order: when a same-day
-/// window of today is still ahead, first a same-day cutoff for that window
-/// (today's same-day entries go into a same-day file, not the next day),
-/// then the standard cutoff of today (everything else due). Empty when
-/// today is not a banking day.
-pub fn manual_cutoffs(cfg: &AchConfig, now: DateTime<Utc>) -> Vec<Cutoff> {
-    let today = inflow_core::calendar::local_date(now);
-    if !cfg.calendar.is_banking_day(today) {
-        return Vec::new();
-    }
-    let open_window = cfg
-        .cutoffs
-        .next_same_day_cutoff(&cfg.calendar, now)
-        .filter(|c| c.date == today);
-    let as_now = |kind| Cutoff {
-        at: now,
-        date: today,
-        kind,
-    };
-    open_window
-        .map(|w| as_now(w.kind))
-        .into_iter()
-        .chain(std::iter::once(as_now(CutoffKind::Standard)))
-        .collect()
-}
-
 /// The name of the trace counter for an ODFI.
 pub fn trace_counter_name(cfg: &AchConfig) -> String {
     format!("trace.{}", &cfg.odfi_routing.as_string()[..8])
@@ -164,11 +143,24 @@ pub async fn run_cutoff(
     cutoff: &Cutoff,
     now: DateTime<Utc>,
 ) -> Result<CutoffSummary, AchError> {
+    run_scoped_cutoff(store, vault, cfg, &ScopedCutoff::all(*cutoff), now).await
+}
+
+/// [`run_cutoff`] for the ODFIs of `scoped` only.
+pub async fn run_scoped_cutoff(
+    store: &Store,
+    vault: &Vault,
+    cfg: &AchConfig,
+    scoped: &ScopedCutoff,
+    now: DateTime<Utc>,
+) -> Result<CutoffSummary, AchError> {
     let work = with_lease(store, CUTOFF_LEASE, JOB_LEASE_WAIT, || async {
-        let (cfg2, vault2, cutoff) = (cfg.clone(), vault.clone(), *cutoff);
+        let (cfg2, vault2, scoped) = (cfg.clone(), vault.clone(), scoped.clone());
         store
             .write(move |tx| {
-                Box::pin(async move { cutoff_in_tx(tx, &vault2, &cfg2, &cutoff, now).await })
+                Box::pin(async move {
+                    cutoff_in_tx(tx, &vault2, &cfg2, &scoped.cutoff, &scoped.odfis, now).await
+                })
             })
             .await
     })
@@ -212,12 +204,14 @@ impl CutoffWork {
     }
 }
 
-/// The cutoff's work inside `tx` (see the module documentation).
+/// The cutoff's work inside `tx` for the ODFIs in `scope` (see the module
+/// documentation).
 pub(crate) async fn cutoff_in_tx(
     tx: &mut Tx,
     vault: &Vault,
     cfg: &AchConfig,
     cutoff: &Cutoff,
+    scope: &OdfiScope,
     now: DateTime<Utc>,
 ) -> Result<CutoffWork, AchError> {
     tx.lock_job(CUTOFF_LEASE).await?;
@@ -235,16 +229,15 @@ pub(crate) async fn cutoff_in_tx(
             .failed
             .extend(poison::fail_unreadable(tx, u, now).await?);
     }
-    // Defence in depth: only entries whose customer, destination account and
-    // payment method are active now go into the file.
-    let mut due =
-        crate::eligibility::screen(tx, due.collections, "not filed at the cutoff", now).await?;
-    if due.is_empty() {
-        return Ok(work);
-    }
-    let rolled = roll_missed_windows(cfg, cutoff, &mut due, now);
-
-    for (odfi_cfg, odfi_id, due) in odfi::split(tx, cfg, due).await? {
+    // Only the ODFIs in scope; and, defence in depth, only entries whose
+    // customer, destination account and payment method are active now.
+    for (odfi_cfg, odfi_id, due) in odfi::split(tx, cfg, due.collections, scope).await? {
+        let mut due =
+            crate::eligibility::screen(tx, due, "not filed at the cutoff", now).await?;
+        if due.is_empty() {
+            continue;
+        }
+        let rolled = roll_missed_windows(cfg, cutoff, &mut due, now);
         let mut keyed: Vec<Keyed> = due.into_iter().map(|c| (BatchKey::of(&c), c)).collect();
         keyed.sort_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| a.id.cmp(&b.id)));
         let ctx = Context::new(tx, &odfi_cfg, cutoff, now).await?;
@@ -359,6 +352,15 @@ async fn commit_file(
     if let Some(first) = filed_collections.first() {
         crate::ledger::post_offsets(tx, &offsets, first.amount.currency(), ctx.cutoff.date, now)
             .await?;
+    }
+    if !offsets.is_empty() {
+        // By trace, so a return of an offset finds the file that carried it.
+        let carrier = companion.as_ref().map_or(&file.id, |(f, _)| &f.id);
+        let traces: Vec<(String, i64)> = offsets
+            .iter()
+            .map(|o| (o.trace_number.clone(), o.amount))
+            .collect();
+        tx.insert_ach_offset_entries(carrier, &traces, now).await?;
     }
     let mut events = Vec::with_capacity(filed_collections.len() + rolled.len());
     for c in &filed_collections {

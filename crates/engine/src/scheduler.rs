@@ -3,7 +3,9 @@
 //! seconds; `POST /v1/sandbox/clock/advance` calls it after moving the
 //! sandbox clock, so days can pass in one call.
 //!
-//! For each cutoff in `(from, to]`: release what is due that day, run the
+//! For each cutoff in `(from, to]` — the union of every ODFI's windows
+//! (each cutoff files only the ODFIs whose windows have it, see
+//! [`crate::cutoff::scheduled_cutoffs`]): release what is due that day, run the
 //! cutoff at its instant, and record the instant as `scheduler.last_tick`
 //! (`settings` table) — all three in **one** transaction, so a cutoff runs
 //! exactly once however many nodes tick and whenever one crashes. Then the
@@ -16,12 +18,14 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use inflow_core::calendar::{local_date, Cutoff, CutoffKind};
+use inflow_core::calendar::{local_date, CutoffKind};
 use inflow_core::crypto::Vault;
 use inflow_store::{Store, StoreError, Tx};
 
 use crate::config::AchConfig;
-use crate::cutoff::{cutoff_in_tx, CutoffSummary, CutoffWork, FileSummary};
+use crate::cutoff::{
+    cutoff_in_tx, scheduled_cutoffs, CutoffSummary, CutoffWork, FileSummary, OdfiScope, ScopedCutoff,
+};
 use crate::delivery::upload::{deliver_due_waiting, DeliveryReport};
 use crate::delivery::Delivery;
 use crate::files::{write_pending_files, AchError, WrittenFile};
@@ -37,6 +41,9 @@ pub const LAST_TICK_SETTING: &str = "scheduler.last_tick";
 pub struct CutoffRun {
     pub at: DateTime<Utc>,
     pub kind: CutoffKind,
+    /// The ODFIs it filed for (`None`: every ODFI; without `[[odfi]]`
+    /// profiles there is one).
+    pub odfis: Option<Vec<String>>,
     /// Collections released (scheduled → pending) just before it.
     pub released: usize,
     /// What it filed, failed and deferred.
@@ -139,18 +146,20 @@ async fn tick_unleased(
     };
     let mut runs = Vec::new();
     let mut uploaded = DeliveryReport::default();
-    for cutoff in cfg.cutoffs.cutoffs_between(&cfg.calendar, start, to) {
-        let run = with_lease(store, CUTOFF_LEASE, JOB_LEASE_WAIT, || {
-            run_scheduled_cutoff(store, vault, cfg, cutoff)
+    for group in scheduled_cutoffs(cfg, start, to) {
+        let at = group[0].cutoff.at;
+        let done = with_lease(store, CUTOFF_LEASE, JOB_LEASE_WAIT, || {
+            run_scheduled_cutoffs(store, vault, cfg, group.clone())
         })
         .await?;
-        if let Some((run, work)) = run {
-            files_written.extend(work.write(store, cfg).await?);
-            runs.push(run);
+        if let Some(done) = done {
+            for (run, work) in done {
+                files_written.extend(work.write(store, cfg).await?);
+                runs.push(run);
+            }
             // Upload at once, so the files' collections are `submitted`
             // before settlement looks at them.
-            match deliver_due_waiting(store, vault, delivery, cutoff.at, DELIVERY_LEASE_WAIT).await
-            {
+            match deliver_due_waiting(store, vault, delivery, at, DELIVERY_LEASE_WAIT).await {
                 Ok(r) => {
                     uploaded.uploaded.extend(r.uploaded);
                     uploaded.retrying.extend(r.retrying);
@@ -176,15 +185,17 @@ async fn tick_unleased(
     })
 }
 
-/// Release, cutoff and marker in one transaction; `None` if another tick
-/// already ran this cutoff.
-async fn run_scheduled_cutoff(
+/// Release, the cutoffs of one instant (several ODFIs' windows may fall
+/// at it) and the marker in one transaction; `None` if another tick
+/// already ran them.
+async fn run_scheduled_cutoffs(
     store: &Store,
     vault: &Vault,
     cfg: &AchConfig,
-    cutoff: Cutoff,
-) -> Result<Option<(CutoffRun, CutoffWork)>, AchError> {
+    group: Vec<ScopedCutoff>,
+) -> Result<Option<Vec<(CutoffRun, CutoffWork)>>, AchError> {
     let (vault, cfg) = (vault.clone(), cfg.clone());
+    let cutoff = group[0].cutoff;
     store
         .write(move |tx| {
             Box::pin(async move {
@@ -204,16 +215,26 @@ async fn run_scheduled_cutoff(
                         break;
                     }
                 }
-                let work = cutoff_in_tx(tx, &vault, &cfg, &cutoff, cutoff.at).await?;
+                let mut done = Vec::with_capacity(group.len());
+                for s in &group {
+                    let work = cutoff_in_tx(tx, &vault, &cfg, &s.cutoff, &s.odfis, s.cutoff.at)
+                        .await?;
+                    let run = CutoffRun {
+                        at: s.cutoff.at,
+                        kind: s.cutoff.kind,
+                        odfis: match &s.odfis {
+                            OdfiScope::All => None,
+                            OdfiScope::Only(ids) => Some(ids.clone()),
+                        },
+                        // Counted once, on the instant's first cutoff.
+                        released: std::mem::take(&mut released),
+                        summary: work.summary.clone(),
+                    };
+                    done.push((run, work));
+                }
                 tx.put_setting(LAST_TICK_SETTING, &format_instant(cutoff.at))
                     .await?;
-                let run = CutoffRun {
-                    at: cutoff.at,
-                    kind: cutoff.kind,
-                    released,
-                    summary: work.summary.clone(),
-                };
-                Ok(Some((run, work)))
+                Ok(Some(done))
             })
         })
         .await

@@ -160,6 +160,7 @@ async fn world(backend: TestBackend) -> World {
         metadata: Metadata::new(),
         created_at: now,
         updated_at: now,
+        odfi_id: None,
     };
     let (c2, a2) = (customer.clone(), account.clone());
     db.store

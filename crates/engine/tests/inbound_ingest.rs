@@ -144,6 +144,7 @@ impl Fixture {
             metadata: Metadata::new(),
             created_at: now,
             updated_at: now,
+            odfi_id: None,
         };
         let mut tx = db.store.begin().await.unwrap();
         tx.insert_customer(&customer).await.unwrap();

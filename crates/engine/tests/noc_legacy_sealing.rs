@@ -78,6 +78,7 @@ fn account(customer: &CustomerId, now: DateTime<Utc>) -> Account {
         metadata: Metadata::new(),
         created_at: now,
         updated_at: now,
+        odfi_id: None,
     }
 }
 

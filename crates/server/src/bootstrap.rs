@@ -185,6 +185,7 @@ pub fn ach_config(config: &Config) -> anyhow::Result<inflow_engine::config::AchC
                 odfi_routing: h.odfi,
                 max_entries_per_file: h.max_entries,
                 file_rules: h.file_rules,
+                cutoffs: crate::odfi::cutoff_windows(config, o)?,
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -211,7 +212,8 @@ pub fn ach_config(config: &Config) -> anyhow::Result<inflow_engine::config::AchC
         good_funds_banking_days: a.good_funds_banking_days,
         prenote_wait_banking_days: a.prenote_wait_banking_days,
         calendar: BankingCalendar::federal_reserve().with_extra_closures(closures),
-        cutoffs,
+        // With profiles, the default ODFI's windows (its own or `[ach]`'s).
+        cutoffs: odfis.first().map_or(cutoffs, |o| o.cutoffs.clone()),
         effective_date_horizon_days: a.effective_date_horizon_days,
         // A configured ODFI's own bank answers its files.
         sandbox_bank: config.sandbox && config.odfi.is_empty(),

@@ -70,6 +70,14 @@ pub struct OdfiSettings {
     /// Company identification the ODFI assigned to the operator, written
     /// in every batch header instead of each customer's.
     pub company_id: Option<String>,
+    /// This bank's Same Day ACH windows, US/Eastern `HH:MM`, ascending
+    /// (`[]`: the bank offers no same-day processing). Unset: the `[ach]`
+    /// windows. Its files are built at these windows only, and its entries
+    /// get their effective dates from them.
+    pub same_day_windows: Option<Vec<String>>,
+    /// This bank's standard (next-day) cutoff, US/Eastern `HH:MM`. Unset:
+    /// `[ach] standard_cutoff`.
+    pub standard_cutoff: Option<String>,
     /// How files reach the bank; required in production mode.
     pub transport: Option<TransportSettings>,
     pub retry: RetrySettings,
@@ -237,6 +245,54 @@ pub fn header_odfi(config: &Config) -> Option<&OdfiSettings> {
     ordered(config).into_iter().next()
 }
 
+/// The cutoff windows of profile `o`: its own `same_day_windows` and
+/// `standard_cutoff` where set, the `[ach]` ones otherwise. Errors name the
+/// setting (`odfi[1].standard_cutoff`).
+pub fn cutoff_windows(
+    config: &Config,
+    o: &OdfiSettings,
+) -> anyhow::Result<inflow_core::calendar::CutoffSchedule> {
+    let i = config
+        .odfi
+        .iter()
+        .position(|p| p.id == o.id)
+        .unwrap_or_default();
+    let own = o.same_day_windows.is_some() || o.standard_cutoff.is_some();
+    let (at, windows, standard) = (
+        format!("odfi[{i}]"),
+        o.same_day_windows
+            .as_ref()
+            .map(|w| (format!("odfi[{i}].same_day_windows"), w))
+            .unwrap_or(("ach.same_day_windows".into(), &config.ach.same_day_windows)),
+        o.standard_cutoff
+            .as_ref()
+            .map(|t| (format!("odfi[{i}].standard_cutoff"), t))
+            .unwrap_or(("ach.standard_cutoff".into(), &config.ach.standard_cutoff)),
+    );
+    let time = |field: &str, s: &str| {
+        chrono::NaiveTime::parse_from_str(s, "%H:%M")
+            .map_err(|_| anyhow::anyhow!("{field}: `{s}` is not HH:MM (US/Eastern)"))
+    };
+    let parsed = windows
+        .1
+        .iter()
+        .map(|w| time(&windows.0, w))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    inflow_core::calendar::CutoffSchedule::new(parsed, time(&standard.0, standard.1)?).map_err(
+        |e| {
+            if own {
+                anyhow::anyhow!(
+                    "{at} cutoff windows ({}, {}): {e}",
+                    windows.0,
+                    standard.0
+                )
+            } else {
+                anyhow::anyhow!("ach cutoff schedule: {e}")
+            }
+        },
+    )
+}
+
 /// Check the `[[odfi]]` list without touching secrets or the network.
 pub fn validate(config: &Config) -> anyhow::Result<()> {
     let defaults: Vec<&str> = config
@@ -276,6 +332,7 @@ pub fn validate(config: &Config) -> anyhow::Result<()> {
                 bail!("{at}.ack_file_pattern must contain `{{name}}` once and no `/`, got {p:?}");
             }
         }
+        cutoff_windows(config, o)?;
         if o.retry.max_attempts == 0 {
             bail!("{at}.retry.max_attempts must be at least 1");
         }

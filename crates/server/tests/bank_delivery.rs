@@ -298,9 +298,17 @@ async fn a_debit_is_uploaded_over_sftp_and_its_return_is_picked_up_once(b: Backe
         .await
         .contains(&"ach_file.uploaded".to_owned()));
 
-    // The bank acknowledges the file.
+    // The bank acknowledges the file: it echoes the file header and file
+    // control (encrypted and signed, like everything it sends).
     let name = f["fileName"].as_str().unwrap();
-    server.drop_file("/inbound", &format!("{name}.ack"), b"RECEIVED 1 FILE\n");
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    let control = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('9') && l.bytes().any(|b| b != b'9'))
+        .unwrap();
+    let echo = format!("{}\n{control}\n", text.lines().next().unwrap());
+    server.drop_file("/inbound", &format!("{name}.ack"), &bank.seal(echo.as_bytes()));
     let picked = poll(&app).await;
     assert_eq!(picked.len(), 1, "{picked:?}");
     assert_eq!(picked[0]["outcome"], "acknowledged", "{picked:?}");

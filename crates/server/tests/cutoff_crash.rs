@@ -212,6 +212,7 @@ impl Harness {
                 metadata: Metadata::new(),
                 created_at: now,
                 updated_at: now,
+                odfi_id: None,
             };
             customers.push((customer, account));
         }

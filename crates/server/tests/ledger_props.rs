@@ -242,6 +242,7 @@ async fn setup(store: &Store, n: usize) -> (CustomerId, Vec<AccountId>) {
             metadata: Metadata::new(),
             created_at: t,
             updated_at: t,
+            odfi_id: None,
         })
         .collect();
     let (c2, a2) = (customer.clone(), accounts.clone());

@@ -132,6 +132,7 @@ async fn objects_of_one_customer_are_invisible_to_another(backend: TestBackend) 
         metadata: Metadata::new(),
         created_at: now,
         updated_at: now,
+        odfi_id: None,
     };
     tx.insert_account(&acc).await.unwrap();
     tx.commit().await.unwrap();

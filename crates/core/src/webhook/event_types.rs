@@ -48,6 +48,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "ach_file.uploaded",
     "ach_file.upload_failed",
     "ach_file.acknowledged",
+    "ach_file.acknowledgement_mismatch",
+    "ach_file.offset_returned",
 ];
 
 /// The most entries an endpoint may list.

@@ -157,6 +157,7 @@ impl Bench {
             metadata: Metadata::new(),
             created_at: now,
             updated_at: now,
+            odfi_id: None,
         };
         let ids = (customer.id.clone(), account.id.clone());
         self.db

@@ -1,43 +1,58 @@
-//! Splitting a cutoff's due entries by ODFI: each customer is assigned to
-//! an `[[odfi]]` profile (`customers.odfi_id`, `NULL` for the default, the
-//! first profile). Entries of a customer assigned to an ODFI that is no
-//! longer configured stay `pending` (an alert is logged) until the
-//! operator configures it again or moves the customer.
+//! Splitting a cutoff's due entries by ODFI. An entry's ODFI is its
+//! destination account's (`accounts.odfi_id`), else its customer's
+//! (`customers.odfi_id`), else the default profile (the first). Only the
+//! ODFIs in the cutoff's [`OdfiScope`] are filed; the others' entries stay
+//! `pending` for their own ODFI's cutoff. Entries assigned to an ODFI that
+//! is no longer configured stay `pending` (an alert is logged) until the
+//! operator configures it again or moves the customer or account.
 
 use std::collections::HashMap;
 
 use inflow_core::collection::AchCollection;
 use inflow_store::Tx;
 
+use super::OdfiScope;
 use crate::config::AchConfig;
 use crate::files::AchError;
 
-/// The due entries per ODFI, in profile order: each part with the
-/// configuration carrying its ODFI's header values and file rules, and its
-/// ODFI's id (`None` without profiles: everything goes to `cfg` as is).
+/// The due entries per ODFI in `scope`, in profile order: each part with
+/// the configuration carrying its ODFI's header values, file rules and
+/// windows, and its ODFI's id (`None` without profiles: everything goes to
+/// `cfg` as is).
 pub(super) async fn split(
     tx: &mut Tx,
     cfg: &AchConfig,
     due: Vec<AchCollection>,
+    scope: &OdfiScope,
 ) -> Result<Vec<(AchConfig, Option<String>, Vec<AchCollection>)>, AchError> {
-    let Some(default_id) = cfg.default_odfi_id() else {
+    if cfg.default_odfi_id().is_none() {
         return Ok(vec![(cfg.clone(), None, due)]);
-    };
-    let assigned: HashMap<String, String> =
+    }
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    let customers: HashMap<String, String> =
         tx.customer_odfi_assignments().await?.into_iter().collect();
+    let accounts: HashMap<String, String> =
+        tx.account_odfi_assignments().await?.into_iter().collect();
     let mut parts: Vec<Vec<AchCollection>> = vec![Vec::new(); cfg.odfis.len()];
     for c in due {
-        let odfi = assigned
-            .get(c.customer_id.as_str())
-            .map(String::as_str)
-            .unwrap_or(default_id);
+        let odfi = cfg
+            .effective_odfi(
+                accounts
+                    .get(c.destination_account_id.as_str())
+                    .map(String::as_str),
+                customers.get(c.customer_id.as_str()).map(String::as_str),
+            )
+            .unwrap_or_default();
         match cfg.odfis.iter().position(|o| o.id == odfi) {
             Some(i) => parts[i].push(c),
             None => tracing::error!(
                 collection_id = %c.id,
                 customer_id = %c.customer_id,
+                account_id = %c.destination_account_id,
                 odfi = %odfi,
-                "ALERT: the customer's ODFI is not configured; the collection stays pending until it is (or the customer is moved to another ODFI)"
+                "ALERT: the entry's ODFI is not configured; the collection stays pending until it is (or its customer or destination account is moved to another ODFI)"
             ),
         }
     }
@@ -45,7 +60,7 @@ pub(super) async fn split(
         .odfis
         .iter()
         .zip(parts)
-        .filter(|(_, part)| !part.is_empty())
+        .filter(|(o, part)| !part.is_empty() && scope.includes(&o.id))
         .map(|(o, part)| (cfg.for_odfi(o), Some(o.id.clone()), part))
         .collect())
 }

@@ -27,10 +27,12 @@
 //!   applies what it finds through the existing inbound path (see
 //!   [`pickup`] for the exactly-once argument).
 //!   An acknowledgement file (named after the outbound file by the ODFI's
-//!   `ack_pattern`) moves an `uploaded` file to `acknowledged` with an
-//!   `ach_file.acknowledged` event.
+//!   `ack_pattern`, or recognised by its records) that matches its file by
+//!   content ([`ack`]) moves an `uploaded` file to `acknowledged` with an
+//!   `ach_file.acknowledged` event; one that does not is refused.
 //! - Operators: [`upload::retry_upload`] and [`upload::mark_uploaded`].
 
+pub mod ack;
 pub mod pickup;
 pub mod upload;
 
@@ -196,6 +198,38 @@ pub(crate) fn file_event_object(f: &AchFile, d: &FileDelivery) -> serde_json::Va
         "sha256": f.sha256,
         "delivery": DeliveryView::from(d),
     })
+}
+
+/// The `data` of an `ach_file.*` event: the file as `object`, and for
+/// `ach_file.upload_failed` — the signal an operator must be alerted on —
+/// an `alert` with what the operator needs to act without another lookup.
+pub(crate) fn file_event_data(event_type: &str, f: &AchFile, d: &FileDelivery) -> serde_json::Value {
+    let mut data = serde_json::json!({ "object": file_event_object(f, d) });
+    if event_type == "ach_file.upload_failed" {
+        data["alert"] = serde_json::json!({
+            "severity": "critical",
+            "summary": format!(
+                "outbound ACH file {} ({}) was not delivered to ODFI {} after {} attempt(s): {}",
+                f.id,
+                f.file_name,
+                d.odfi_id.as_deref().unwrap_or("(default)"),
+                d.attempts,
+                d.last_error.as_deref().unwrap_or("unknown error"),
+            ),
+            "fileId": f.id,
+            "fileName": f.file_name,
+            "odfiId": d.odfi_id,
+            "attempts": d.attempts,
+            "lastError": d.last_error,
+            "entryCount": f.entry_count,
+            "totalDebit": f.total_debit,
+            "actions": [
+                format!("POST /v1/ach/files/{}/retry-upload", f.id),
+                format!("POST /v1/ach/files/{}/mark-uploaded", f.id),
+            ],
+        });
+    }
+    data
 }
 
 #[cfg(test)]

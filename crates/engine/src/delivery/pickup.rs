@@ -11,10 +11,12 @@
 //! duplicate that changes nothing, and disposes of it. So each file is
 //! applied exactly once, whatever the bank re-sends under whatever name.
 //!
-//! A file named like an acknowledgement (the ODFI's `ack_pattern`, e.g.
-//! `{name}.ack`) of an `uploaded` outbound file marks that file
-//! `acknowledged` (with an `ach_file.acknowledged` event) and is disposed
-//! of; its content is not read.
+//! An acknowledgement — named after its outbound file by the ODFI's
+//! `ack_pattern` (e.g. `{name}.ack`), or recognised by its records — is
+//! matched to the outbound file by content ([`super::ack`]): one that
+//! matches an `uploaded` file marks it `acknowledged` (with an
+//! `ach_file.acknowledged` event), one that does not is refused and kept
+//! for an operator; both are then disposed of.
 //!
 //! With OpenPGP configured for the ODFI, a file is decrypted with our key
 //! and its signature checked against the bank's before anything else; the
@@ -30,7 +32,6 @@
 use chrono::{DateTime, Utc};
 use inflow_bank::{BankTransport, FetchedFile};
 use inflow_core::crypto::Vault;
-use inflow_store::repo::ach_delivery::ACKNOWLEDGED;
 use inflow_store::Store;
 
 use super::{Delivery, Odfi};
@@ -129,19 +130,6 @@ async fn pickup_one(
             name: name.clone(),
             error,
         };
-        if let Some(acked) = odfi.acknowledged_name(&name) {
-            match acknowledge(store, odfi, transport, &name, acked, now).await {
-                Ok(Some(p)) => {
-                    out.push(p);
-                    continue;
-                }
-                Ok(None) => {}
-                Err(error) => {
-                    out.push(failed(error));
-                    continue;
-                }
-            }
-        }
         let fetched = match transport.fetch_inbound(&file.name).await {
             Ok(f) => f,
             Err(e) => {
@@ -150,7 +138,26 @@ async fn pickup_one(
                 continue;
             }
         };
-        let outcome = apply(store, vault, cfg, odfi, &fetched, now).await;
+        let outcome = match open(cfg, odfi, &fetched).await {
+            Ok(Ok(plaintext)) => {
+                let by_name = odfi.acknowledged_name(&name);
+                let records = super::ack::read(&plaintext);
+                let ack = records.as_ref().filter(|a| by_name.is_some() || !a.has_batches);
+                let acked = if by_name.is_some() || ack.is_some() {
+                    super::ack::acknowledge(store, vault, cfg, odfi, &fetched, by_name, ack, now)
+                        .await
+                } else {
+                    Ok(None)
+                };
+                match acked {
+                    Ok(Some(p)) => Ok(p),
+                    Ok(None) => apply(store, vault, cfg, odfi, &fetched, &plaintext, now).await,
+                    Err(e) => Err(e),
+                }
+            }
+            Ok(Err(rejected)) => Ok(rejected),
+            Err(e) => Err(e),
+        };
         let outcome = match outcome {
             Ok(o) => o,
             Err(error) => {
@@ -169,86 +176,44 @@ async fn pickup_one(
     out
 }
 
-/// An acknowledgement of outbound file `acked`: an `uploaded` file becomes
-/// `acknowledged` (with its event) and the acknowledgement is disposed of.
-/// `Ok(None)` when no outbound file has that name (the file is then treated
-/// like any other); `Err` leaves it on the server — also while the file is
-/// not yet recorded as uploaded (a crash between the upload and its
-/// record), so that the next poll, after the delivery job, acknowledges it.
-async fn acknowledge(
-    store: &Store,
+/// The plaintext of a fetched file: decrypted and verified with the
+/// ODFI's OpenPGP settings (as fetched without them). `Ok(Err(_))`: refused
+/// (kept in the rejected folder); `Err` when it should stay on the server.
+async fn open(
+    cfg: &AchConfig,
     odfi: &Odfi,
-    transport: &dyn BankTransport,
-    name: &str,
-    acked: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<PickedUp>, String> {
-    let acked = acked.to_owned();
-    let moved: Option<(String, String)> = store
-        .write::<_, inflow_store::StoreError, _>(move |tx| {
-            Box::pin(async move {
-                let Some(d) = tx.outbound_file_by_name(&acked).await? else {
-                    return Ok(None);
-                };
-                if d.status == ACKNOWLEDGED || tx.acknowledge_ach_file(&d.file_id, now).await? {
-                    if d.status != ACKNOWLEDGED {
-                        super::upload::file_event(tx, &d.file_id, "ach_file.acknowledged", now)
-                            .await?;
-                    }
-                    return Ok(Some((d.file_id, ACKNOWLEDGED.to_owned())));
-                }
-                Ok(Some((d.file_id, d.status)))
-            })
-        })
-        .await
-        .map_err(|e| e.to_string())?;
-    let Some((file_id, status)) = moved else {
-        return Ok(None);
-    };
-    if status != ACKNOWLEDGED {
-        return Err(format!(
-            "acknowledges file {file_id}, which is `{status}`, not `uploaded`; left for the next poll"
-        ));
+    fetched: &FetchedFile,
+) -> Result<Result<Vec<u8>, PickedUp>, String> {
+    let name = fetched.name.to_string();
+    match odfi.pgp_in.as_ref().map(|p| p.open(&fetched.bytes)) {
+        None => Ok(Ok(fetched.bytes.clone())),
+        Some(Ok(opened)) => Ok(Ok(opened.plaintext)),
+        Some(Err(e)) => {
+            let reason = format!("OpenPGP: {e}");
+            keep_rejected(cfg, odfi, fetched, &reason).await?;
+            tracing::error!(odfi = %odfi.id, file = %name, %reason, "inbound file refused; kept in the rejected folder for an operator");
+            Ok(Err(PickedUp::Rejected {
+                odfi: odfi.id.clone(),
+                name,
+                reason,
+            }))
+        }
     }
-    let remote = inflow_bank::FileName::new(name).map_err(|e| e.to_string())?;
-    transport
-        .dispose_inbound(&remote)
-        .await
-        .map_err(|e| e.to_string())?;
-    tracing::info!(odfi = %odfi.id, %file_id, ack = %name, "outbound ACH file acknowledged by the bank");
-    Ok(Some(PickedUp::Acknowledged {
-        odfi: odfi.id.clone(),
-        name: name.to_owned(),
-        file_id,
-    }))
 }
 
-/// Apply one fetched file; `Err` when it should stay on the server.
+/// Apply one file's plaintext; `Err` when it should stay on the server.
 async fn apply(
     store: &Store,
     vault: &Vault,
     cfg: &AchConfig,
     odfi: &Odfi,
     fetched: &FetchedFile,
+    plaintext: &[u8],
     now: DateTime<Utc>,
 ) -> Result<PickedUp, String> {
     let name = fetched.name.to_string();
     let source = format!("{}:{}", odfi.id, name);
-    let plaintext = match odfi.pgp_in.as_ref().map(|p| p.open(&fetched.bytes)) {
-        None => fetched.bytes.clone(),
-        Some(Ok(opened)) => opened.plaintext,
-        Some(Err(e)) => {
-            let reason = format!("OpenPGP: {e}");
-            keep_rejected(cfg, odfi, fetched, &reason).await?;
-            tracing::error!(odfi = %odfi.id, file = %name, %reason, "inbound file refused; kept in the rejected folder for an operator");
-            return Ok(PickedUp::Rejected {
-                odfi: odfi.id.clone(),
-                name,
-                reason,
-            });
-        }
-    };
-    match ingest_inbound(store, vault, cfg, &plaintext, &source, now).await {
+    match ingest_inbound(store, vault, cfg, plaintext, &source, now).await {
         Ok(report) if report.duplicate => Ok(PickedUp::Duplicate {
             odfi: odfi.id.clone(),
             name,
@@ -274,7 +239,7 @@ async fn apply(
 }
 
 /// Copy a refused file (and why) into `<inbound_dir>/rejected/`.
-async fn keep_rejected(
+pub(super) async fn keep_rejected(
     cfg: &AchConfig,
     odfi: &Odfi,
     fetched: &FetchedFile,

@@ -11,7 +11,7 @@ use inflow_store::repo::ach_files::OUTBOUND;
 use inflow_store::repo::events::Event;
 use inflow_store::{Store, StoreError, Tx};
 
-use super::{file_event_object, Delivery, DeliveryError, Odfi};
+use super::{file_event_data, Delivery, DeliveryError, Odfi};
 use crate::files::AchError;
 use crate::leases::{with_lease, DELIVERY_LEASE, JOB_LEASE_WAIT};
 
@@ -310,7 +310,7 @@ pub(crate) async fn file_event(
         customer_id: None,
         event_type: event_type.to_owned(),
         object_id: id.to_owned(),
-        data: serde_json::json!({ "object": file_event_object(&file, &d) }),
+        data: file_event_data(event_type, &file, &d),
         created_at: now,
     })
     .await

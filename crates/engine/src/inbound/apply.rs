@@ -8,6 +8,7 @@ use inflow_core::crypto::Vault;
 use inflow_core::ids::{CollectionId, ReturnId};
 use inflow_core::model::{BankPaymentMethod, PaymentMethodStatus};
 use inflow_core::noc::{noc_seal_context, return_seal_context};
+use inflow_store::repo::ach_offsets::OffsetEntryRow;
 use inflow_store::repo::returns::{kind, AchReturn};
 use inflow_store::{StoreError, Tx};
 
@@ -78,10 +79,14 @@ pub(super) fn return_record(
 /// The report line of a recorded entry, and its count in the report's
 /// tallies: already recorded, or matched/unmatched return or NOC. An
 /// unmatched entry gets its outcome and warning here.
+///
+/// `offset`: the outbound file whose offset entry this unmatched return
+/// returns, if any.
 pub(super) fn report_entry(
     item: &InboundItem,
     record: &AchReturn,
     inserted: bool,
+    offset: Option<&OffsetEntryRow>,
     report: &mut IngestReport,
 ) -> IngestedEntry {
     let mut entry = IngestedEntry {
@@ -97,6 +102,7 @@ pub(super) fn report_entry(
         entry_trace: record.entry_trace.clone(),
         collection_id: record.collection_id.as_ref().map(|c| c.to_string()),
         matched: record.matched,
+        offset_of_file_id: None,
         already_recorded: !inserted,
         addenda_information: Some(item.addenda_information.clone()).filter(|s| !s.is_empty()),
         outcome: Vec::new(),
@@ -106,6 +112,19 @@ pub(super) fn report_entry(
         entry
             .outcome
             .push("already recorded from an earlier file; not applied again".into());
+        return entry;
+    }
+    if let (Some(o), false) = (offset, record.matched) {
+        report.offset_returns += 1;
+        entry.offset_of_file_id = Some(o.file_id.clone());
+        entry.outcome.push(format!(
+            "return of the offset entry of file {} (the credit of {} to the settlement account); no collection changed",
+            o.file_id, o.amount
+        ));
+        report.warnings.push(format!(
+            "line {}: {} {} returns the offset entry {} of file {}: the bank refused the settlement account's credit of {}; settle it with the bank",
+            item.line, item.kind, item.code, item.original_trace, o.file_id, o.amount
+        ));
         return entry;
     }
     match (is_return(item.kind), record.matched) {
@@ -124,6 +143,55 @@ pub(super) fn report_entry(
         ));
     }
     entry
+}
+
+/// Record a return of a balanced file's offset entry (`record`, newly
+/// inserted and matching no collection): the return row names the file,
+/// an `ach_file.offset_returned` operator event carries the file and the
+/// return, and an alert is logged. No collection and no ledger posting
+/// change: the offset's `ach_offset` posting stays until the operator
+/// settles the refused credit with the bank.
+pub(super) async fn record_offset_return(
+    tx: &mut Tx,
+    item: &InboundItem,
+    record: &AchReturn,
+    offset: &OffsetEntryRow,
+    now: DateTime<Utc>,
+) -> Result<(), IngestError> {
+    tx.set_ach_return_offset_file(record.id.as_str(), &offset.file_id)
+        .await?;
+    let file = tx.get_ach_file(&offset.file_id).await?;
+    let mut object = match tx.get_ach_file_delivery(&file.id).await? {
+        Some(d) => crate::delivery::file_event_object(&file, &d),
+        None => serde_json::json!({ "id": file.id, "object": "ach_file", "fileName": file.file_name }),
+    };
+    object["offsetReturn"] = serde_json::json!({
+        "returnId": record.id.as_str(),
+        "inboundFileId": record.inbound_file_id,
+        "code": item.code,
+        "description": return_description(&item.code),
+        "originalTrace": item.original_trace,
+        "entryTrace": item.entry_trace,
+        "amount": offset.amount,
+    });
+    tracing::error!(
+        file_id = %file.id,
+        trace = %item.original_trace,
+        code = %item.code,
+        amount = offset.amount,
+        "ALERT: the bank returned a balanced file's offset entry (the credit to the settlement account); no collection changed, the operator must settle it with the bank"
+    );
+    tx.insert_event(&inflow_store::repo::events::Event {
+        id: inflow_core::ids::EventId::generate(now),
+        // An operator event: in no customer's event list.
+        customer_id: None,
+        event_type: "ach_file.offset_returned".into(),
+        object_id: file.id.clone(),
+        data: serde_json::json!({ "object": object }),
+        created_at: now,
+    })
+    .await?;
+    Ok(())
 }
 
 /// The reason a return gives its collection, like `R01: Insufficient funds`.

@@ -22,6 +22,7 @@ use inflow_core::calendar::local_date;
 use inflow_core::collection::{AchCollection, AchEntryType, CollectionStatus};
 use inflow_core::crypto::Vault;
 use inflow_core::ids::CollectionId;
+use inflow_store::repo::ach_offsets::OffsetEntryRow;
 use inflow_store::repo::returns::{kind, AchReturn};
 use inflow_store::{StoreError, Tx};
 
@@ -90,6 +91,18 @@ impl Chunk<'_> {
             .map(|i| i.original_trace.as_str())
             .collect();
         let matches = tx.collection_ids_by_traces(&traces).await?;
+        // Unmatched returns may return a balanced file's offset entry.
+        let mut offsets: HashMap<&str, OffsetEntryRow> = HashMap::new();
+        let unmatched = self
+            .items
+            .iter()
+            .filter(|i| i.kind == kind::RETURN && !matches.contains_key(&i.original_trace));
+        let balanced = unmatched.clone().next().is_some() && tx.any_ach_offset_entries().await?;
+        for i in unmatched.filter(|_| balanced) {
+            if let Some(o) = tx.ach_offset_entry_by_trace(&i.original_trace).await? {
+                offsets.insert(i.original_trace.as_str(), o);
+            }
+        }
         let records: Vec<AchReturn> = self
             .items
             .iter()
@@ -112,7 +125,13 @@ impl Chunk<'_> {
         let mut one_by_one = Vec::new();
         for (index, (item, r)) in self.items.iter().zip(&records).enumerate() {
             let is_new = inserted.contains(r.id.as_str());
-            entries.push(apply::report_entry(item, r, is_new, report));
+            let offset = offsets
+                .get(item.original_trace.as_str())
+                .filter(|_| r.collection_id.is_none());
+            entries.push(apply::report_entry(item, r, is_new, offset, report));
+            if let (Some(o), true) = (offset, is_new) {
+                apply::record_offset_return(tx, item, r, o, self.now).await?;
+            }
             let Some(id) = r.collection_id.as_ref().filter(|_| is_new) else {
                 continue;
             };

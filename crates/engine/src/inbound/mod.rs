@@ -127,6 +127,10 @@ pub struct IngestedEntry {
     pub entry_trace: String,
     pub collection_id: Option<String>,
     pub matched: bool,
+    /// A return of a balanced file's offset entry: the outbound file that
+    /// carried it (no collection is touched).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset_of_file_id: Option<String>,
     /// The entry was already recorded from an earlier file; nothing was applied.
     pub already_recorded: bool,
     /// The return's free addenda information, if any.
@@ -147,6 +151,10 @@ pub struct IngestReport {
     pub duplicate: bool,
     pub returns_matched: u32,
     pub returns_unmatched: u32,
+    /// Returns of balanced files' offset entries (the bank refused the
+    /// credit to the settlement account): matched to their file, not
+    /// counted as unmatched.
+    pub offset_returns: u32,
     pub nocs_matched: u32,
     pub nocs_unmatched: u32,
     /// Entries already recorded from another file (not applied again).

@@ -33,6 +33,9 @@ pub struct CreateAccountRequest {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub metadata: Metadata,
+    /// The `[[odfi]]` profile whose files carry the entries crediting this
+    /// account (operator keys only; absent or `null`: the customer's ODFI).
+    pub odfi_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -43,6 +46,12 @@ pub struct UpdateAccountRequest {
     pub status: Option<AccountStatus>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Metadata>,
+    /// Move the account to another ODFI (`[[odfi]] id`; operator keys
+    /// only); `null`: back to the customer's ODFI. Entries already in a
+    /// file stay with their file.
+    #[serde(default, deserialize_with = "crate::http::body::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub odfi_id: Option<Option<String>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -58,6 +67,9 @@ pub struct AccountResponse {
     pub external_id: Option<String>,
     #[schema(value_type = Object)]
     pub metadata: Metadata,
+    /// The ODFI assigned to this account by the operator; `null`: the
+    /// customer's ODFI files its entries.
+    pub odfi_id: Option<String>,
     /// From the ledger: pending, available and total, in minor units.
     pub balances: BalancesView,
     pub created_at: String,
@@ -85,16 +97,18 @@ impl From<Account> for AccountResponse {
             status: a.status,
             external_id: a.external_id,
             metadata: a.metadata,
+            odfi_id: a.odfi_id,
             created_at: time(a.created_at),
             updated_at: time(a.updated_at),
         }
     }
 }
 
-/// Open a destination account.
+/// Open a destination account. Operator keys may assign it to an ODFI of
+/// its own (`odfiId`, `400 unknown_odfi` when not configured).
 #[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = CreateAccountRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
-    responses((status = 201, body = AccountResponse), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = AccountResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -104,6 +118,13 @@ pub async fn create(
     let body: CreateAccountRequest = parse_json(&req.body)?;
     let now = state.clock.now();
     validate_metadata("metadata", &body.metadata)?;
+    let odfi_id = match body.odfi_id {
+        None => None,
+        Some(id) => {
+            require_operator_for_odfi(&auth)?;
+            Some(crate::api::customers::odfi_id(&state, id)?)
+        }
+    };
     let account = Account {
         id: AccountId::generate(now),
         customer_id,
@@ -118,6 +139,7 @@ pub async fn create(
         metadata: body.metadata,
         created_at: now,
         updated_at: now,
+        odfi_id,
     };
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
@@ -180,7 +202,9 @@ pub async fn get(
     Ok(Json(AccountResponse::with_balances(account, balances)))
 }
 
-/// Rename, block, unblock or close a destination account.
+/// Rename, block, unblock or close a destination account; operator keys
+/// may move it to another ODFI (`odfiId`, `400 unknown_odfi` when not
+/// configured; `null`: the customer's ODFI).
 #[utoipa::path(patch, path = "/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path)), request_body = UpdateAccountRequest,
     responses((status = 200, body = AccountResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update(
@@ -191,7 +215,14 @@ pub async fn update(
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
     let customer_id = auth.customer_id()?.clone();
-    let body: UpdateAccountRequest = parse_json(&req.body)?;
+    let mut body: UpdateAccountRequest = parse_json(&req.body)?;
+    let odfi = match body.odfi_id.take() {
+        None => None,
+        Some(v) => {
+            require_operator_for_odfi(&auth)?;
+            Some(v.map(|id| crate::api::customers::odfi_id(&state, id)).transpose()?)
+        }
+    };
     let is_admin = auth.is_admin();
     let now = state.clock.now();
     let ach = state.ach.clone();
@@ -228,6 +259,9 @@ pub async fn update(
                 validate_metadata("metadata", &m)?;
                 a.metadata = m;
             }
+            if let Some(v) = odfi {
+                a.odfi_id = v;
+            }
             a.updated_at = now;
             tx.update_account(&a).await?;
             status_changes::destination_status_changed(tx, &ach, &a, was, now).await?;
@@ -239,4 +273,16 @@ pub async fn update(
         })
     })
     .await
+}
+
+/// Assigning an account to an ODFI is an operator action.
+fn require_operator_for_odfi(auth: &Auth) -> ApiResult<()> {
+    if auth.is_admin() {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(
+        "admin_key_required",
+        "assigning a destination account to an ODFI (odfiId) is an operator action",
+    )
+    .with_param("odfiId"))
 }

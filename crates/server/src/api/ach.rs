@@ -278,8 +278,9 @@ pub struct CutoffView {
 
 /// Run a cutoff now: every due pending collection goes into a file (operator keys).
 ///
-/// While a same-day window of today is still ahead, today's same-day
-/// entries go into a same-day file for that window first; everything else
+/// While a same-day window of today is still ahead (of an ODFI's windows,
+/// for that ODFI's entries), today's same-day entries go into a same-day
+/// file for that window first; everything else
 /// due goes into the standard file. Answers 201 when at least one file was
 /// created, else 200 (nothing was due, or nothing due could be filed).
 ///
@@ -314,9 +315,15 @@ pub async fn run_cutoff_now(
     let mut summary = inflow_engine::cutoff::CutoffSummary::default();
     for cutoff in &cutoffs {
         summary.absorb(
-            inflow_engine::cutoff::run_cutoff(&state.store, &state.vault, &state.ach, cutoff, now)
-                .await
-                .map_err(fail)?,
+            inflow_engine::cutoff::run_scoped_cutoff(
+                &state.store,
+                &state.vault,
+                &state.ach,
+                cutoff,
+                now,
+            )
+            .await
+            .map_err(fail)?,
         );
     }
     inflow_engine::files::write_pending_files(&state.store, &state.vault, &state.ach)

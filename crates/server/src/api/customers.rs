@@ -393,7 +393,7 @@ pub async fn update(
 }
 
 /// A customer's `odfiId`: one of the configured `[[odfi]]` profiles.
-fn odfi_id(state: &AppState, id: String) -> Result<String, ApiError> {
+pub(crate) fn odfi_id(state: &AppState, id: String) -> Result<String, ApiError> {
     if state.ach.has_odfi(&id) {
         return Ok(id);
     }

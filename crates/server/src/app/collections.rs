@@ -231,16 +231,6 @@ pub async fn build_ach_collection(
         ));
     }
 
-    let plan = plan_entry(
-        &rules.ach.calendar,
-        &rules.ach.cutoffs,
-        now,
-        req.processing_mode,
-        req.effective_date,
-        rules.ach.effective_date_horizon_days,
-    )
-    .map_err(timing_error)?;
-
     let destination_id = match &req.destination {
         DestinationRef::Id(id) => id.clone(),
         by_external_id => by_external_id.load(tx, &customer.id).await?.id,
@@ -268,6 +258,21 @@ pub async fn build_ach_collection(
         )
         .with_param(req.destination.param()));
     }
+
+    // Planned with the windows of the ODFI that will file the entry: the
+    // destination account's, else the customer's, else the default.
+    let odfi = rules
+        .ach
+        .effective_odfi(destination.odfi_id.as_deref(), customer.odfi_id.as_deref());
+    let plan = plan_entry(
+        &rules.ach.calendar,
+        rules.ach.cutoffs_for(odfi),
+        now,
+        req.processing_mode,
+        req.effective_date,
+        rules.ach.effective_date_horizon_days,
+    )
+    .map_err(timing_error)?;
 
     let id = CollectionId::generate(now);
     let source = resolve_source(tx, customer, req.source, &id, rules.vault).await?;

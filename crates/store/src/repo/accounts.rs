@@ -16,6 +16,7 @@ struct AccountRow {
     status: String,
     external_id: Option<String>,
     metadata: String,
+    odfi_id: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -31,6 +32,7 @@ impl TryFrom<AccountRow> for Account {
             status: AccountStatus::parse("status", &r.status)?,
             external_id: r.external_id,
             metadata: metadata_from(&r.metadata)?,
+            odfi_id: r.odfi_id,
             created_at: dt(r.created_at)?,
             updated_at: dt(r.updated_at)?,
         })
@@ -38,13 +40,13 @@ impl TryFrom<AccountRow> for Account {
 }
 
 const COLUMNS: &str =
-    "id, customer_id, name, currency, status, external_id, metadata, created_at, updated_at";
+    "id, customer_id, name, currency, status, external_id, metadata, created_at, updated_at, odfi_id";
 
 impl Tx {
     pub async fn insert_account(&mut self, a: &Account) -> Result<(), StoreError> {
         on_db!(self, conn => sqlx::query(
-            "INSERT INTO accounts (id, customer_id, name, currency, status, external_id, metadata, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            "INSERT INTO accounts (id, customer_id, name, currency, status, external_id, metadata, created_at, updated_at, odfi_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
             .bind(a.id.as_str())
             .bind(a.customer_id.as_str())
             .bind(&a.name)
@@ -54,13 +56,14 @@ impl Tx {
             .bind(metadata_json(&a.metadata))
             .bind(ts(a.created_at))
             .bind(ts(a.updated_at))
+            .bind(&a.odfi_id)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     pub async fn update_account(&mut self, a: &Account) -> Result<(), StoreError> {
         let done = on_db!(self, conn => sqlx::query(
-            "UPDATE accounts SET name = $3, status = $4, external_id = $5, metadata = $6, updated_at = $7 \
+            "UPDATE accounts SET name = $3, status = $4, external_id = $5, metadata = $6, updated_at = $7, odfi_id = $8 \
              WHERE id = $1 AND customer_id = $2")
             .bind(a.id.as_str())
             .bind(a.customer_id.as_str())
@@ -69,6 +72,7 @@ impl Tx {
             .bind(&a.external_id)
             .bind(metadata_json(&a.metadata))
             .bind(ts(a.updated_at))
+            .bind(&a.odfi_id)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         if done == 0 {
             return Err(StoreError::NotFound);
@@ -130,5 +134,15 @@ impl Tx {
             .map(Account::try_from)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_rows(rows, q))
+    }
+
+    /// Destination accounts assigned to an ODFI of their own (`odfi_id`
+    /// set): (account id, ODFI id).
+    pub async fn account_odfi_assignments(&mut self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows: Vec<(String, String)> = on_db!(self, conn => sqlx::query_as(
+            "SELECT id, odfi_id FROM accounts WHERE odfi_id IS NOT NULL")
+            .fetch_all(conn)
+            .await)?;
+        Ok(rows)
     }
 }

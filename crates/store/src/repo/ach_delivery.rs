@@ -247,6 +247,25 @@ impl Tx {
         row.map(FileDelivery::try_from).transpose()
     }
 
+    /// The delivery of the outbound file created on `date` with File ID
+    /// Modifier `modifier` (unique among outbound files), if any.
+    pub async fn outbound_file_by_modifier(
+        &mut self,
+        date: chrono::NaiveDate,
+        modifier: &str,
+    ) -> Result<Option<FileDelivery>, StoreError> {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM ach_files WHERE direction = 'outbound' AND creation_date = $1 \
+             AND file_id_modifier = $2 ORDER BY id LIMIT 1"
+        ));
+        let row: Option<Row> = on_db!(self, conn => sqlx::query_as(sql)
+            .bind(date.to_string())
+            .bind(modifier)
+            .fetch_optional(conn)
+            .await)?;
+        row.map(FileDelivery::try_from).transpose()
+    }
+
     /// `uploaded` → `acknowledged`. `false` when the file was not `uploaded`.
     pub async fn acknowledge_ach_file(
         &mut self,

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod ach_delivery;
 pub mod ach_files;
 pub mod ach_limits;
+pub mod ach_offsets;
 pub mod ach_work;
 pub mod api_keys;
 pub mod card_calls;

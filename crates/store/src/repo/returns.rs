@@ -239,13 +239,15 @@ impl Tx {
         rows.into_iter().map(AchReturn::try_from).collect()
     }
 
-    /// Returns/NOCs that matched no collection, newest first (for operators).
+    /// Returns/NOCs that matched no collection (nor a balanced file's
+    /// offset entry), newest first (for operators).
     pub async fn unmatched_ach_returns(
         &mut self,
         limit: i64,
     ) -> Result<Vec<AchReturn>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {RETURN_COLUMNS} FROM ach_returns WHERE matched = $1 ORDER BY id DESC LIMIT $2"
+            "SELECT {RETURN_COLUMNS} FROM ach_returns WHERE matched = $1 AND offset_file_id IS NULL \
+             ORDER BY id DESC LIMIT $2"
         ));
         let rows: Vec<AchReturnRow> = on_db!(self, conn => sqlx::query_as(sql)
             .bind(false)
