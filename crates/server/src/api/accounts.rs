@@ -104,11 +104,13 @@ impl From<Account> for AccountResponse {
     }
 }
 
-/// Open a destination account. Operator keys may assign it to an ODFI of
-/// its own (`odfiId`, `400 unknown_odfi` when not configured).
+/// Open a destination account.
+///
+/// Operator keys may assign it to an ODFI of its own (`odfiId`; `400
+/// unknown_odfi` when not configured, `403` for a customer's key).
 #[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = CreateAccountRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes the request safe to retry")),
-    responses((status = 201, body = AccountResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = AccountResponse), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -202,9 +204,10 @@ pub async fn get(
     Ok(Json(AccountResponse::with_balances(account, balances)))
 }
 
-/// Rename, block, unblock or close a destination account; operator keys
-/// may move it to another ODFI (`odfiId`, `400 unknown_odfi` when not
-/// configured; `null`: the customer's ODFI).
+/// Rename, block, unblock or close a destination account.
+///
+/// Operator keys may move it to another ODFI (`odfiId`; `400 unknown_odfi`
+/// when not configured; `null`: back to the customer's ODFI).
 #[utoipa::path(patch, path = "/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path)), request_body = UpdateAccountRequest,
     responses((status = 200, body = AccountResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update(
