@@ -232,8 +232,7 @@ pub(crate) async fn cutoff_in_tx(
     // Only the ODFIs in scope; and, defence in depth, only entries whose
     // customer, destination account and payment method are active now.
     for (odfi_cfg, odfi_id, due) in odfi::split(tx, cfg, due.collections, scope).await? {
-        let mut due =
-            crate::eligibility::screen(tx, due, "not filed at the cutoff", now).await?;
+        let mut due = crate::eligibility::screen(tx, due, "not filed at the cutoff", now).await?;
         if due.is_empty() {
             continue;
         }

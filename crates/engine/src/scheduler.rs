@@ -24,7 +24,8 @@ use inflow_store::{Store, StoreError, Tx};
 
 use crate::config::AchConfig;
 use crate::cutoff::{
-    cutoff_in_tx, scheduled_cutoffs, CutoffSummary, CutoffWork, FileSummary, OdfiScope, ScopedCutoff,
+    cutoff_in_tx, scheduled_cutoffs, CutoffSummary, CutoffWork, FileSummary, OdfiScope,
+    ScopedCutoff,
 };
 use crate::delivery::upload::{deliver_due_waiting, DeliveryReport};
 use crate::delivery::Delivery;
@@ -217,8 +218,8 @@ async fn run_scheduled_cutoffs(
                 }
                 let mut done = Vec::with_capacity(group.len());
                 for s in &group {
-                    let work = cutoff_in_tx(tx, &vault, &cfg, &s.cutoff, &s.odfis, s.cutoff.at)
-                        .await?;
+                    let work =
+                        cutoff_in_tx(tx, &vault, &cfg, &s.cutoff, &s.odfis, s.cutoff.at).await?;
                     let run = CutoffRun {
                         at: s.cutoff.at,
                         kind: s.cutoff.kind,

@@ -281,11 +281,7 @@ pub fn cutoff_windows(
     inflow_core::calendar::CutoffSchedule::new(parsed, time(&standard.0, standard.1)?).map_err(
         |e| {
             if own {
-                anyhow::anyhow!(
-                    "{at} cutoff windows ({}, {}): {e}",
-                    windows.0,
-                    standard.0
-                )
+                anyhow::anyhow!("{at} cutoff windows ({}, {}): {e}", windows.0, standard.0)
             } else {
                 anyhow::anyhow!("ach cutoff schedule: {e}")
             }

@@ -308,7 +308,11 @@ async fn a_debit_is_uploaded_over_sftp_and_its_return_is_picked_up_once(b: Backe
         .find(|l| l.starts_with('9') && l.bytes().any(|b| b != b'9'))
         .unwrap();
     let echo = format!("{}\n{control}\n", text.lines().next().unwrap());
-    server.drop_file("/inbound", &format!("{name}.ack"), &bank.seal(echo.as_bytes()));
+    server.drop_file(
+        "/inbound",
+        &format!("{name}.ack"),
+        &bank.seal(echo.as_bytes()),
+    );
     let picked = poll(&app).await;
     assert_eq!(picked.len(), 1, "{picked:?}");
     assert_eq!(picked[0]["outcome"], "acknowledged", "{picked:?}");

@@ -127,7 +127,9 @@ async fn each_odfi_files_its_entries_at_its_own_cutoff_and_plans_with_its_window
 
     // Acme on alpha; Globex on beta (the default), with a second account
     // the operator assigns to alpha.
-    let (_, acme) = app.customer_with_key("Acme", json!({"odfiId": "alpha"})).await;
+    let (_, acme) = app
+        .customer_with_key("Acme", json!({"odfiId": "alpha"}))
+        .await;
     let acme_dest = destination(&app, &acme).await;
     let acme_pm = make_pm(&app, &acme, "123456789").await;
     let (globex_id, globex) = app.customer_with_key("Globex", json!({})).await;
@@ -174,7 +176,11 @@ async fn each_odfi_files_its_entries_at_its_own_cutoff_and_plans_with_its_window
     // Between the cutoffs: alpha's entries now go to tomorrow's file (one
     // banking day later), beta's still to today's.
     let late_alpha = collect(&app, &acme, &acme_dest, &acme_pm, "2000", json!({})).await;
-    assert_eq!(late_alpha["effectiveDate"], after_next.to_string(), "{late_alpha}");
+    assert_eq!(
+        late_alpha["effectiveDate"],
+        after_next.to_string(),
+        "{late_alpha}"
+    );
     let late_beta = collect(&app, &globex, &globex_main, &globex_pm, "2100", json!({})).await;
     assert_eq!(late_beta["effectiveDate"], next.to_string(), "{late_beta}");
     // Alpha offers no same-day processing.
@@ -188,7 +194,12 @@ async fn each_odfi_files_its_entries_at_its_own_cutoff_and_plans_with_its_window
     )
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
-    assert_eq!(r.error_param().as_deref(), Some("processingMode"), "{}", r.text);
+    assert_eq!(
+        r.error_param().as_deref(),
+        Some("processingMode"),
+        "{}",
+        r.text
+    );
 
     // Beta's 20:00 cutoff files beta's two entries, not alpha's late one.
     advance_to_eastern(&app, day, 20, 30).await;
@@ -304,7 +315,10 @@ async fn an_acknowledgement_is_matched_by_content_and_a_mismatch_is_refused(b: B
         o.ack_file_pattern = Some("{name}.ack".into())
     })
     .await;
-    let (id, name) = (file["id"].as_str().unwrap(), file["fileName"].as_str().unwrap());
+    let (id, name) = (
+        file["id"].as_str().unwrap(),
+        file["fileName"].as_str().unwrap(),
+    );
     assert_eq!(file["delivery"]["status"], "uploaded", "{file}");
     let content = delivered(&dir.0, "bank", &file);
     let inbound = dir.0.join("bank").join("from-bank");
@@ -324,7 +338,10 @@ async fn an_acknowledgement_is_matched_by_content_and_a_mismatch_is_refused(b: B
             .is_some_and(|d| d.contains("total debit amount")),
         "{picked:?}"
     );
-    let f = app.get(&admin(), &format!("/v1/ach/files/{id}")).await.json();
+    let f = app
+        .get(&admin(), &format!("/v1/ach/files/{id}"))
+        .await
+        .json();
     assert_eq!(f["delivery"]["status"], "uploaded", "{f}");
     let events = events_of(&app, id).await;
     let mismatch = events
@@ -347,13 +364,22 @@ async fn an_acknowledgement_is_matched_by_content_and_a_mismatch_is_refused(b: B
     std::fs::write(inbound.join("CONFIRM-0001.TXT"), &good).unwrap();
     let picked = poll(&app).await;
     assert_eq!(picked[0]["outcome"], "acknowledged", "{picked:?}");
-    let f = app.get(&admin(), &format!("/v1/ach/files/{id}")).await.json();
+    let f = app
+        .get(&admin(), &format!("/v1/ach/files/{id}"))
+        .await
+        .json();
     assert_eq!(f["delivery"]["status"], "acknowledged", "{f}");
     assert!(events_of(&app, id)
         .await
         .iter()
         .any(|e| e.event_type == "ach_file.acknowledged"));
-    assert_eq!(std::fs::read_dir(&inbound).unwrap().filter(|e| e.as_ref().unwrap().path().is_file()).count(), 0);
+    assert_eq!(
+        std::fs::read_dir(&inbound)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().is_file())
+            .count(),
+        0
+    );
 }
 
 async fn a_returned_offset_entry_is_recorded_against_its_file_and_touches_no_collection(
@@ -430,7 +456,10 @@ async fn an_upload_failure_event_carries_what_the_operator_needs(b: Backend) {
     assert_eq!(alert["fileId"], id, "{alert}");
     assert_eq!(alert["odfiId"], "bank", "{alert}");
     assert_eq!(alert["attempts"], 1, "{alert}");
-    assert!(alert["lastError"].as_str().is_some_and(|e| !e.is_empty()), "{alert}");
+    assert!(
+        alert["lastError"].as_str().is_some_and(|e| !e.is_empty()),
+        "{alert}"
+    );
     assert_eq!(
         alert["actions"][0],
         format!("POST /v1/ach/files/{id}/retry-upload"),
@@ -445,16 +474,22 @@ fn odfi_cutoff_windows_that_cannot_work_are_refused_naming_the_setting() {
     config.odfi = two_odfis(&dir.0);
     inflow_server::odfi::validate(&config).expect("valid windows");
     config.odfi[0].standard_cutoff = Some("25:00".into());
-    let err = inflow_server::odfi::validate(&config).unwrap_err().to_string();
+    let err = inflow_server::odfi::validate(&config)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("odfi[0].standard_cutoff"), "{err}");
     config.odfi[0].standard_cutoff = Some("12:00".into());
     config.odfi[0].same_day_windows = Some(vec!["10:00".into(), "13:00".into()]);
-    let err = inflow_server::odfi::validate(&config).unwrap_err().to_string();
+    let err = inflow_server::odfi::validate(&config)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("odfi[0].same_day_windows"), "{err}");
     assert!(err.contains("odfi[0].standard_cutoff"), "{err}");
     config.odfi[0].same_day_windows = Some(vec!["09:00".into()]);
     inflow_server::odfi::validate(&config).expect("one window before noon");
     config.odfi[1].same_day_windows = Some(vec!["2:30".into()]);
-    let err = inflow_server::odfi::validate(&config).unwrap_err().to_string();
+    let err = inflow_server::odfi::validate(&config)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("odfi[1]"), "{err}");
 }

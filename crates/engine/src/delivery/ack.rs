@@ -91,8 +91,8 @@ pub fn read(bytes: &[u8]) -> Option<AckRecords> {
 impl AckRecords {
     /// The file creation date and File ID Modifier the header names.
     pub fn creation_date_and_modifier(&self) -> Option<(NaiveDate, String)> {
-        let date = NaiveDate::parse_from_str(&format!("20{}", &self.header[23..29]), "%Y%m%d")
-            .ok()?;
+        let date =
+            NaiveDate::parse_from_str(&format!("20{}", &self.header[23..29]), "%Y%m%d").ok()?;
         Some((date, self.header[33..34].to_owned()))
     }
 
@@ -160,7 +160,10 @@ pub(super) async fn acknowledge(
     now: DateTime<Utc>,
 ) -> Result<Option<PickedUp>, String> {
     let name = fetched.name.to_string();
-    let key = match (by_name, ack.and_then(AckRecords::creation_date_and_modifier)) {
+    let key = match (
+        by_name,
+        ack.and_then(AckRecords::creation_date_and_modifier),
+    ) {
         (Some(n), _) => Key::Name(n.to_owned()),
         (None, Some((date, modifier))) => Key::Modifier(date, modifier),
         (None, None) => return Ok(None),
@@ -180,7 +183,9 @@ pub(super) async fn acknowledge(
         .map_err(|e| e.to_string())?;
     let differences = match ack {
         Some(a) => a.differences(&bytes),
-        None => vec!["it holds no NACHA file header: an acknowledgement must echo the file header".into()],
+        None => vec![
+            "it holds no NACHA file header: an acknowledgement must echo the file header".into(),
+        ],
     };
     if !differences.is_empty() {
         return refuse(store, cfg, odfi, fetched, &d, differences, now).await;
@@ -193,8 +198,7 @@ pub(super) async fn acknowledge(
                     return Ok(d.status);
                 }
                 if tx.acknowledge_ach_file(&d.file_id, now).await? {
-                    super::upload::file_event(tx, &d.file_id, "ach_file.acknowledged", now)
-                        .await?;
+                    super::upload::file_event(tx, &d.file_id, "ach_file.acknowledged", now).await?;
                     return Ok(ACKNOWLEDGED.to_owned());
                 }
                 Ok(d.status)
@@ -247,8 +251,7 @@ async fn refuse(
                 let Some(d) = tx.get_ach_file_delivery(&file_id).await? else {
                     return Ok(());
                 };
-                let mut data =
-                    serde_json::json!({ "object": super::file_event_object(&file, &d) });
+                let mut data = serde_json::json!({ "object": super::file_event_object(&file, &d) });
                 data["mismatch"] = serde_json::json!({
                     "odfiId": odfi_id,
                     "acknowledgementFile": ack_name,

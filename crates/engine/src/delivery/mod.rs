@@ -203,7 +203,11 @@ pub(crate) fn file_event_object(f: &AchFile, d: &FileDelivery) -> serde_json::Va
 /// The `data` of an `ach_file.*` event: the file as `object`, and for
 /// `ach_file.upload_failed` — the signal an operator must be alerted on —
 /// an `alert` with what the operator needs to act without another lookup.
-pub(crate) fn file_event_data(event_type: &str, f: &AchFile, d: &FileDelivery) -> serde_json::Value {
+pub(crate) fn file_event_data(
+    event_type: &str,
+    f: &AchFile,
+    d: &FileDelivery,
+) -> serde_json::Value {
     let mut data = serde_json::json!({ "object": file_event_object(f, d) });
     if event_type == "ach_file.upload_failed" {
         data["alert"] = serde_json::json!({

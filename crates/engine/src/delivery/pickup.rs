@@ -142,7 +142,9 @@ async fn pickup_one(
             Ok(Ok(plaintext)) => {
                 let by_name = odfi.acknowledged_name(&name);
                 let records = super::ack::read(&plaintext);
-                let ack = records.as_ref().filter(|a| by_name.is_some() || !a.has_batches);
+                let ack = records
+                    .as_ref()
+                    .filter(|a| by_name.is_some() || !a.has_batches);
                 let acked = if by_name.is_some() || ack.is_some() {
                     super::ack::acknowledge(store, vault, cfg, odfi, &fetched, by_name, ack, now)
                         .await

@@ -163,7 +163,9 @@ pub(super) async fn record_offset_return(
     let file = tx.get_ach_file(&offset.file_id).await?;
     let mut object = match tx.get_ach_file_delivery(&file.id).await? {
         Some(d) => crate::delivery::file_event_object(&file, &d),
-        None => serde_json::json!({ "id": file.id, "object": "ach_file", "fileName": file.file_name }),
+        None => {
+            serde_json::json!({ "id": file.id, "object": "ach_file", "fileName": file.file_name })
+        }
     };
     object["offsetReturn"] = serde_json::json!({
         "returnId": record.id.as_str(),

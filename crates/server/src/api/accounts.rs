@@ -223,7 +223,10 @@ pub async fn update(
         None => None,
         Some(v) => {
             require_operator_for_odfi(&auth)?;
-            Some(v.map(|id| crate::api::customers::odfi_id(&state, id)).transpose()?)
+            Some(
+                v.map(|id| crate::api::customers::odfi_id(&state, id))
+                    .transpose()?,
+            )
         }
     };
     let is_admin = auth.is_admin();
