@@ -470,8 +470,10 @@ async fn an_upload_failure_event_carries_what_the_operator_needs(b: Backend) {
 #[test]
 fn odfi_cutoff_windows_that_cannot_work_are_refused_naming_the_setting() {
     let dir = TempDir::new();
-    let mut config = inflow_server::config::Config::default();
-    config.odfi = two_odfis(&dir.0);
+    let mut config = inflow_server::config::Config {
+        odfi: two_odfis(&dir.0),
+        ..Default::default()
+    };
     inflow_server::odfi::validate(&config).expect("valid windows");
     config.odfi[0].standard_cutoff = Some("25:00".into());
     let err = inflow_server::odfi::validate(&config)
