@@ -360,6 +360,32 @@ async fn an_acknowledgement_is_matched_by_content_and_a_mismatch_is_refused(b: B
     std::fs::write(inbound.join(format!("{name}.ack")), "RECEIVED 1 FILE\n").unwrap();
     assert_eq!(poll(&app).await[0]["outcome"], "rejected");
 
+    // A header-only file of the bank's own (the immediate fields the other
+    // way round, same date and modifier) is no acknowledgement of ours.
+    let mismatches = |events: &[inflow_store::repo::events::Event]| {
+        events
+            .iter()
+            .filter(|e| e.event_type == "ach_file.acknowledgement_mismatch")
+            .count()
+    };
+    let before = mismatches(&events_of(&app, id).await);
+    let (header, control) = good.split_once("\r\n").unwrap();
+    let theirs = format!(
+        "{}{}{}{}\r\n{control}",
+        &header[..3],
+        &header[13..23],
+        &header[3..13],
+        &header[23..]
+    );
+    std::fs::write(inbound.join("EMPTY-RETURNS.ach"), theirs).unwrap();
+    let picked = poll(&app).await;
+    assert_ne!(picked[0]["outcome"], "acknowledged", "{picked:?}");
+    assert_eq!(
+        mismatches(&events_of(&app, id).await),
+        before,
+        "no false alarm"
+    );
+
     // The right echo under a name of the bank's choosing: matched by content.
     std::fs::write(inbound.join("CONFIRM-0001.TXT"), &good).unwrap();
     let picked = poll(&app).await;

@@ -19,9 +19,12 @@
 //!   `ack_file_pattern` (`{name}.ack`): the named outbound file's records
 //!   are compared with the acknowledgement's;
 //! - by content otherwise: an inbound file that holds a file header and no
-//!   batch is an acknowledgement; its creation date and File ID Modifier
-//!   (unique among Inflow's outbound files) name the outbound file, and the
-//!   fields above are compared.
+//!   batch, whose creation date and File ID Modifier (unique among
+//!   Inflow's outbound files) name an outbound file with the same
+//!   immediate destination and origin, is an acknowledgement of it, and
+//!   the other fields are compared. (A header-only file with other
+//!   immediate fields — an empty return file from the bank — is handled
+//!   like any other inbound file.)
 //!
 //! An acknowledgement that does not match is refused: the file stays
 //! `uploaded`, the acknowledgement is kept in the rejected folder with the
@@ -187,6 +190,14 @@ pub(super) async fn acknowledge(
             "it holds no NACHA file header: an acknowledgement must echo the file header".into(),
         ],
     };
+    // Found by date and modifier only: a file from someone else (an empty
+    // return file of the bank's own, say) is not an acknowledgement of ours.
+    let names_us = !differences
+        .iter()
+        .any(|d| d.contains("immediate destination") || d.contains("immediate origin"));
+    if by_name.is_none() && !names_us {
+        return Ok(None);
+    }
     if !differences.is_empty() {
         return refuse(store, cfg, odfi, fetched, &d, differences, now).await;
     }
