@@ -25,7 +25,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use inflow_core::calendar::plan_entry;
+use inflow_core::calendar::{plan_entry, CutoffSchedule};
 use inflow_core::collection::{AchCollection, CollectionStatus, HoldCode, StatusChange};
 use inflow_core::ids::{AccountId, CollectionId, PaymentMethodId};
 use inflow_store::repo::eligibility::{CollectionState, UnfiledScope};
@@ -180,10 +180,17 @@ async fn execute(
     }
     let ids: Vec<CollectionId> = planned.iter().map(|(id, _)| id.clone()).collect();
     let loaded = tx.load_ach_collections(&ids).await?;
+    // Released collections are planned again with their ODFI's windows.
+    let assigned = if planned.iter().any(|(_, ch)| matches!(ch, Change::Release)) {
+        crate::odfi_windows::Assignments::load(tx, cfg).await?
+    } else {
+        Default::default()
+    };
     let mut groups: HashMap<CollectionStatus, Vec<(AchCollection, Event)>> = HashMap::new();
     for (mut c, (_, change)) in loaded.into_iter().zip(planned) {
         let from = c.status;
-        let event = apply(cfg, &mut c, change, cause, now)?;
+        let cutoffs = assigned.cutoffs_of(cfg, &c);
+        let event = apply(cfg, cutoffs, &mut c, change, cause, now)?;
         groups.entry(from).or_default().push((c, event));
     }
     let mut moved = 0;
@@ -204,6 +211,7 @@ async fn execute(
 /// Make `change` to `c`; returns its event.
 fn apply(
     cfg: &AchConfig,
+    cutoffs: &CutoffSchedule,
     c: &mut AchCollection,
     change: Change,
     cause: &str,
@@ -231,7 +239,7 @@ fn apply(
         Change::Fail(why) => c
             .transition(CollectionStatus::Failed, Some(why), now)
             .map_err(corrupt)?,
-        Change::Release => replan(cfg, c, cause, now).map_err(corrupt)?,
+        Change::Release => replan(cfg, cutoffs, c, cause, now).map_err(corrupt)?,
     }
     Ok(status_event_row(c, now))
 }
@@ -240,6 +248,7 @@ fn apply(
 /// its effective date is still some banking days away).
 fn replan(
     cfg: &AchConfig,
+    cutoffs: &CutoffSchedule,
     c: &mut AchCollection,
     why: &str,
     now: DateTime<Utc>,
@@ -247,7 +256,7 @@ fn replan(
     let plan_for = |date| {
         plan_entry(
             &cfg.calendar,
-            &cfg.cutoffs,
+            cutoffs,
             now,
             c.processing_mode,
             date,

@@ -4,7 +4,8 @@
 //! destination accounts assigned to an ODFI apart from their customer,
 //! acknowledgements matched by content (a mismatching one refused), a
 //! return of a balanced file's offset entry recorded against its file,
-//! and the `ach_file.upload_failed` event carrying what an operator needs.
+//! and the `ach_file.upload_failed` event carrying what an operator needs;
+//! a collection released from a hold planned again with its ODFI's windows.
 
 mod support;
 
@@ -20,6 +21,7 @@ on_both_backends!(
     an_acknowledgement_is_matched_by_content_and_a_mismatch_is_refused,
     a_returned_offset_entry_is_recorded_against_its_file_and_touches_no_collection,
     an_upload_failure_event_carries_what_the_operator_needs,
+    a_released_hold_is_planned_again_with_its_odfis_windows,
 );
 
 /// A directory removed at the end of the test.
@@ -260,6 +262,53 @@ async fn an_account_odfi_is_set_by_operators_only_and_must_be_configured(b: Back
     assert_eq!(r.json()["odfiId"], "alpha", "{}", r.text);
     let r = patch(&app, &op, &path, json!({"odfiId": null})).await;
     assert_eq!(r.json()["odfiId"], Value::Null, "null: the customer's ODFI");
+}
+
+async fn a_released_hold_is_planned_again_with_its_odfis_windows(b: Backend) {
+    let dir = TempDir::new();
+    let app = spawn_app_with(b, |c| c.odfi = two_odfis(&dir.0)).await;
+    let cal = app.state().ach.calendar.clone();
+    let today = inflow_core::calendar::local_date(sandbox_now(&app).await);
+    let day = cal.next_banking_day(today);
+    let next = cal.next_banking_day(day);
+    advance_to_eastern(&app, day, 12, 0).await;
+    let mut held = Vec::new();
+    for (name, odfi) in [("Acme", json!("alpha")), ("Globex", Value::Null)] {
+        let extra = match &odfi {
+            Value::Null => json!({}),
+            v => json!({ "odfiId": v }),
+        };
+        let (id, creds) = app.customer_with_key(name, extra).await;
+        let dest = destination(&app, &creds).await;
+        let pm = make_pm(&app, &creds, "123456789").await;
+        let c = collect(&app, &creds, &dest, &pm, "1000", json!({})).await;
+        assert_eq!(c["effectiveDate"], next.to_string(), "{c}");
+        let path = format!("/v1/customers/{id}");
+        let r = patch(&app, &admin(), &path, json!({"status": "suspended"})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        // Read by the operator: a suspended customer's key is refused.
+        held.push((
+            path,
+            operator_for(&id),
+            c["id"].as_str().unwrap().to_owned(),
+        ));
+    }
+    // Released between alpha's 17:00 and beta's 20:00 cutoff.
+    advance_to_eastern(&app, day, 17, 30).await;
+    for (path, creds, id) in &held {
+        assert_eq!(collection(&app, creds, id).await["status"], "on_hold");
+        let r = patch(&app, &admin(), path, json!({"status": "active"})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    let alpha = collection(&app, &held[0].1, &held[0].2).await;
+    assert_eq!(
+        alpha["effectiveDate"],
+        cal.next_banking_day(next).to_string(),
+        "alpha's cutoff of today has passed: {alpha}"
+    );
+    let beta = collection(&app, &held[1].1, &held[1].2).await;
+    assert_eq!(beta["effectiveDate"], next.to_string(), "{beta}");
+    assert_eq!(beta["status"], "pending", "{beta}");
 }
 
 /// The file's header and control records, as a bank echoes them.

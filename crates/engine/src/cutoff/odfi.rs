@@ -6,14 +6,13 @@
 //! is no longer configured stay `pending` (an alert is logged) until the
 //! operator configures it again or moves the customer or account.
 
-use std::collections::HashMap;
-
 use inflow_core::collection::AchCollection;
 use inflow_store::Tx;
 
 use super::OdfiScope;
 use crate::config::AchConfig;
 use crate::files::AchError;
+use crate::odfi_windows::Assignments;
 
 /// The due entries per ODFI in `scope`, in profile order: each part with
 /// the configuration carrying its ODFI's header values, file rules and
@@ -31,20 +30,10 @@ pub(super) async fn split(
     if due.is_empty() {
         return Ok(Vec::new());
     }
-    let customers: HashMap<String, String> =
-        tx.customer_odfi_assignments().await?.into_iter().collect();
-    let accounts: HashMap<String, String> =
-        tx.account_odfi_assignments().await?.into_iter().collect();
+    let assigned = Assignments::load(tx, cfg).await?;
     let mut parts: Vec<Vec<AchCollection>> = vec![Vec::new(); cfg.odfis.len()];
     for c in due {
-        let odfi = cfg
-            .effective_odfi(
-                accounts
-                    .get(c.destination_account_id.as_str())
-                    .map(String::as_str),
-                customers.get(c.customer_id.as_str()).map(String::as_str),
-            )
-            .unwrap_or_default();
+        let odfi = assigned.odfi_of(cfg, &c).unwrap_or_default().to_owned();
         match cfg.odfis.iter().position(|o| o.id == odfi) {
             Some(i) => parts[i].push(c),
             None => tracing::error!(

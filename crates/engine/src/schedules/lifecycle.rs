@@ -117,14 +117,24 @@ pub async fn pause_in_tx(
     schedule_event(tx, cfg, "schedule.paused", s, now).await
 }
 
-/// The earliest effective date a standard debit made at `now` can have.
+/// The earliest effective date a standard debit made at `now` can have
+/// (with the default ODFI's windows).
 pub(crate) fn earliest_effective_date(
     cfg: &AchConfig,
     now: DateTime<Utc>,
 ) -> Result<NaiveDate, ScheduleError> {
+    earliest_effective_date_with(cfg, &cfg.cutoffs, now)
+}
+
+/// [`earliest_effective_date`] with the windows `cutoffs` (an ODFI's).
+pub(crate) fn earliest_effective_date_with(
+    cfg: &AchConfig,
+    cutoffs: &inflow_core::calendar::CutoffSchedule,
+    now: DateTime<Utc>,
+) -> Result<NaiveDate, ScheduleError> {
     Ok(plan_entry(
         &cfg.calendar,
-        &cfg.cutoffs,
+        cutoffs,
         now,
         ProcessingMode::Standard,
         None,
@@ -184,10 +194,17 @@ async fn release_held(
         .filter(|c| verdict(&c.parties) == Verdict::Eligible)
         .map(|c| c.id)
         .collect();
-    for c in tx.load_ach_collections(&free).await? {
+    let loaded = tx.load_ach_collections(&free).await?;
+    let assigned = if loaded.is_empty() {
+        Default::default()
+    } else {
+        crate::odfi_windows::Assignments::load(tx, cfg).await?
+    };
+    for c in loaded {
+        // Planned with the windows of the ODFI that files it.
         let plan = plan_entry(
             &cfg.calendar,
-            &cfg.cutoffs,
+            assigned.cutoffs_of(cfg, &c),
             now,
             c.processing_mode,
             Some(c.effective_date),

@@ -29,7 +29,7 @@ use inflow_core::money::Money;
 use inflow_core::schedule::{Schedule, ScheduleLink, ScheduleStatus};
 use inflow_store::{Store, StoreError, Tx, WriteFuture};
 
-use super::lifecycle::{complete_in_tx, earliest_effective_date, pause_in_tx, save, today};
+use super::lifecycle::{complete_in_tx, earliest_effective_date_with, pause_in_tx, save, today};
 use super::ScheduleError;
 use crate::config::AchConfig;
 use crate::events::collection_event;
@@ -189,10 +189,18 @@ async fn materialise_one(
                     return Ok(Step::Nothing);
                 }
                 let n = s.next_occurrence;
+                // The earliest date of the ODFI that files the occurrence.
+                let assigned = crate::odfi_windows::Assignments::load(tx, &cfg).await?;
+                let cutoffs = assigned.cutoffs_of_parties(
+                    &cfg,
+                    s.customer_id.as_str(),
+                    s.destination_account_id.as_str(),
+                );
+                let earliest = earliest_effective_date_with(&cfg, cutoffs, now)?;
                 let req = OccurrenceRequest {
                     schedule: s.clone(),
                     occurrence: n,
-                    effective_date: run_date.max(earliest_effective_date(&cfg, now)?),
+                    effective_date: run_date.max(earliest),
                     amount: s.amount,
                 };
                 let mut c = match factory.build(tx, &req, now).await {

@@ -27,7 +27,7 @@ use inflow_core::schedule::{
 };
 use inflow_store::{StoreError, Tx};
 
-use super::lifecycle::{earliest_effective_date, end_in_tx, pause_in_tx, today};
+use super::lifecycle::{end_in_tx, pause_in_tx, today};
 use super::ScheduleError;
 use crate::config::AchConfig;
 use crate::events::collection_event;
@@ -122,7 +122,19 @@ async fn retry(
         .checked_add_days(Days::new(u64::from(days_after_return)))
         .and_then(|d| cfg.calendar.checked_add_banking_days(d, 0))
         .ok_or_else(|| StoreError::Corrupt("retry date out of range".into()))?;
-    let date = wanted.max(earliest_effective_date(cfg, now)?);
+    // Planned with the windows of the ODFI that files the retry.
+    let assigned = crate::odfi_windows::Assignments::load(tx, cfg).await?;
+    let cutoffs = assigned.cutoffs_of(cfg, c);
+    let earliest = plan_entry(
+        &cfg.calendar,
+        cutoffs,
+        now,
+        ProcessingMode::Standard,
+        None,
+        cfg.effective_date_horizon_days,
+    )?
+    .effective_date;
+    let date = wanted.max(earliest);
     let window_end = first
         .effective_date
         .checked_add_days(Days::new(RETRY_WINDOW_DAYS))
@@ -135,7 +147,7 @@ async fn retry(
     }
     let plan = match plan_entry(
         &cfg.calendar,
-        &cfg.cutoffs,
+        cutoffs,
         now,
         ProcessingMode::Standard,
         Some(date),
