@@ -87,7 +87,10 @@ fn file_for<'a>(files: &'a [Value], scope: &str, key: Option<&str>) -> &'a Value
 /// The JSON lines of file `id`, checking the download headers.
 async fn jsonl(app: &TestApp, creds: &Creds, id: &str) -> Vec<Value> {
     let r = app
-        .get(creds, &format!("/v1/reports/daily-files/{id}/content?format=jsonl"))
+        .get(
+            creds,
+            &format!("/v1/reports/daily-files/{id}/content?format=jsonl"),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert!(r.headers["content-type"]
@@ -96,7 +99,8 @@ async fn jsonl(app: &TestApp, creds: &Creds, id: &str) -> Vec<Value> {
         .starts_with("application/jsonl"));
     let disposition = r.headers["content-disposition"].to_str().unwrap();
     assert!(
-        disposition.starts_with("attachment; filename=\"inflow-daily-") && disposition.ends_with(".jsonl\""),
+        disposition.starts_with("attachment; filename=\"inflow-daily-")
+            && disposition.ends_with(".jsonl\""),
         "{disposition}"
     );
     r.text
@@ -254,9 +258,7 @@ fn submitted_rows_match_nacha(rows: &[Value], nacha: &BTreeMap<String, (i64, Str
     }
 }
 
-async fn a_day_of_mixed_activity_gives_files_that_match_the_ledger_and_the_nacha_files(
-    b: Backend,
-) {
+async fn a_day_of_mixed_activity_gives_files_that_match_the_ledger_and_the_nacha_files(b: Backend) {
     let app = spawn_app(b).await;
     let cal = BankingCalendar::federal_reserve();
     let r = app
@@ -282,7 +284,15 @@ async fn a_day_of_mixed_activity_gives_files_that_match_the_ledger_and_the_nacha
     let e = next_banking_day(&cal, p);
     let d = next_banking_day(&cal, next_banking_day(&cal, e));
     advance_to_eastern(&app, p, 9, 0).await;
-    let first = collect(&app, &a, &acc_a, &good, "100000", json!({"externalId": "inv,\"1\""})).await;
+    let first = collect(
+        &app,
+        &a,
+        &acc_a,
+        &good,
+        "100000",
+        json!({"externalId": "inv,\"1\""}),
+    )
+    .await;
     advance_to_eastern(&app, e, 9, 0).await;
     let second = collect(&app, &a, &acc_a, &bounces, "20000", json!({})).await;
     advance_to_eastern(&app, d, 9, 0).await;
@@ -302,7 +312,11 @@ async fn a_day_of_mixed_activity_gives_files_that_match_the_ledger_and_the_nacha
 
     // On demand before the day is over: version 1, complete so far.
     let early = app
-        .post(&admin(), "/v1/reports/daily-files", json!({"date": d.to_string()}))
+        .post(
+            &admin(),
+            "/v1/reports/daily-files",
+            json!({"date": d.to_string()}),
+        )
         .await;
     assert_eq!(early.status, StatusCode::CREATED, "{}", early.text);
     let early = early.json();
@@ -321,14 +335,28 @@ async fn a_day_of_mixed_activity_gives_files_that_match_the_ledger_and_the_nacha
         .await
         .json();
     assert!(
-        !old["data"].as_array().unwrap().iter().any(|f| f["id"] == early_operator["id"]),
+        !old["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == early_operator["id"]),
         "a superseded version is not listed"
     );
-    assert_eq!(jsonl(&app, &admin(), early_operator["id"].as_str().unwrap()).await.last().unwrap()["recordType"], "control_total");
+    assert_eq!(
+        jsonl(&app, &admin(), early_operator["id"].as_str().unwrap())
+            .await
+            .last()
+            .unwrap()["recordType"],
+        "control_total"
+    );
 
     // Generating again changes nothing.
     let again = app
-        .post(&admin(), "/v1/reports/daily-files", json!({"date": d.to_string()}))
+        .post(
+            &admin(),
+            "/v1/reports/daily-files",
+            json!({"date": d.to_string()}),
+        )
         .await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.text);
     assert_eq!(again.json()["created"], json!([]));
@@ -356,30 +384,65 @@ async fn a_day_of_mixed_activity_gives_files_that_match_the_ledger_and_the_nacha
     let id = |c: &Value| c["id"].as_str().unwrap().to_owned();
     let completed = by("ach_completed", &id(&first));
     assert_eq!(completed["externalId"], "inv,\"1\"");
-    assert_eq!((completed["net"].clone(), completed["availableChange"].clone()), (json!(0), json!(99_975)));
+    assert_eq!(
+        (
+            completed["net"].clone(),
+            completed["availableChange"].clone()
+        ),
+        (json!(0), json!(99_975))
+    );
     let returned = by("ach_returned", &id(&second));
     assert_eq!(returned["returnCode"], "R01");
     assert_eq!(returned["fee"], -25, "the processing fee is given back");
     assert_eq!(returned["net"], -19_975);
     let fee = by("ach_return_fee", &id(&second));
-    assert_eq!((fee["fee"].clone(), fee["net"].clone()), (json!(500), json!(-500)));
+    assert_eq!(
+        (fee["fee"].clone(), fee["net"].clone()),
+        (json!(500), json!(-500))
+    );
     let submitted = by("ach_submitted", &id(&third));
-    assert_eq!((submitted["amount"].clone(), submitted["fee"].clone(), submitted["net"].clone()), (json!(30_000), json!(25), json!(29_975)));
+    assert_eq!(
+        (
+            submitted["amount"].clone(),
+            submitted["fee"].clone(),
+            submitted["net"].clone()
+        ),
+        (json!(30_000), json!(25), json!(29_975))
+    );
     let r = op_rows
         .iter()
         .find(|r| r["kind"] == "card_refunded")
         .unwrap();
     assert_eq!(r["refundId"], refund["id"]);
-    assert_eq!((r["amount"].clone(), r["net"].clone()), (json!(2_000), json!(-2_000)));
+    assert_eq!(
+        (r["amount"].clone(), r["net"].clone()),
+        (json!(2_000), json!(-2_000))
+    );
 
     // Trace numbers and amounts against the NACHA files of the day (and of P).
     submitted_rows_match_nacha(&op_rows, &nacha_entries(&app, d).await);
     let p_files = files_of(&app, &admin(), p).await;
-    let p_rows = jsonl(&app, &admin(), file_for(&p_files, "operator", None)["id"].as_str().unwrap()).await;
+    let p_rows = jsonl(
+        &app,
+        &admin(),
+        file_for(&p_files, "operator", None)["id"].as_str().unwrap(),
+    )
+    .await;
     submitted_rows_match_nacha(&p_rows, &nacha_entries(&app, p).await);
     assert_eq!(returned["traceNumber"], {
-        let e_rows = jsonl(&app, &admin(), file_for(&files_of(&app, &admin(), e).await, "operator", None)["id"].as_str().unwrap()).await;
-        e_rows.iter().find(|r| r["kind"] == "ach_submitted").unwrap()["traceNumber"].clone()
+        let e_rows = jsonl(
+            &app,
+            &admin(),
+            file_for(&files_of(&app, &admin(), e).await, "operator", None)["id"]
+                .as_str()
+                .unwrap(),
+        )
+        .await;
+        e_rows
+            .iter()
+            .find(|r| r["kind"] == "ach_submitted")
+            .unwrap()["traceNumber"]
+            .clone()
     });
 
     // Each account's file against its ledger entries; customer files and
@@ -390,12 +453,26 @@ async fn a_day_of_mixed_activity_gives_files_that_match_the_ledger_and_the_nacha
     let b_file = file_for(&all, "account", Some(&acc_b));
     let b_rows = jsonl(&app, &b_creds, b_file["id"].as_str().unwrap()).await;
     account_file_matches_the_ledger(&app, &b_creds, &acc_b, d, &b_rows).await;
-    let cus_a_rows = jsonl(&app, &a, file_for(&all, "customer", Some(&cus_a))["id"].as_str().unwrap()).await;
-    assert_eq!(cus_a_rows[..cus_a_rows.len() - 1], a_rows[..a_rows.len() - 1]);
+    let cus_a_rows = jsonl(
+        &app,
+        &a,
+        file_for(&all, "customer", Some(&cus_a))["id"]
+            .as_str()
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        cus_a_rows[..cus_a_rows.len() - 1],
+        a_rows[..a_rows.len() - 1]
+    );
     let total = |rows: &[Value]| rows.last().unwrap()["net"].as_i64().unwrap();
     assert_eq!(total(&op_rows), total(&a_rows) + total(&b_rows));
     assert_eq!(op_rows.last().unwrap()["tiesOut"], true);
-    assert_eq!(op_rows.len() - 1, a_rows.len() - 1 + b_rows.len() - 1 + op_rows.iter().filter(|r| r["kind"] == "ach_offset").count());
+    assert_eq!(
+        op_rows.len() - 1,
+        a_rows.len() - 1 + b_rows.len() - 1
+            + op_rows.iter().filter(|r| r["kind"] == "ach_offset").count()
+    );
 
     // CSV: parses with a CSV reader, the same rows as the JSON lines.
     let csv = csv_rows(&app, &a, a_file["id"].as_str().unwrap()).await;
@@ -411,15 +488,28 @@ async fn a_day_of_mixed_activity_gives_files_that_match_the_ledger_and_the_nacha
     // Isolation: a customer lists only its own files and cannot fetch another's.
     let mine = files_of(&app, &a, d).await;
     assert!(!mine.is_empty());
-    assert!(mine.iter().all(|f| f["customerId"] == cus_a.as_str()), "{mine:#?}");
+    assert!(
+        mine.iter().all(|f| f["customerId"] == cus_a.as_str()),
+        "{mine:#?}"
+    );
     for other in [b_file, file_for(&all, "customer", Some(&cus_b)), operator] {
         let r = app
-            .get(&a, &format!("/v1/reports/daily-files/{}/content", other["id"].as_str().unwrap()))
+            .get(
+                &a,
+                &format!(
+                    "/v1/reports/daily-files/{}/content",
+                    other["id"].as_str().unwrap()
+                ),
+            )
             .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
     }
     let r = app
-        .post(&a, "/v1/reports/daily-files", json!({"date": d.to_string()}))
+        .post(
+            &a,
+            "/v1/reports/daily-files",
+            json!({"date": d.to_string()}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
     ledger_is_sound(&app).await;
@@ -448,12 +538,18 @@ async fn daily_file_requests_with_bad_input_are_refused_naming_the_field(b: Back
         .await;
     assert_eq!(r.json()["data"], json!([]), "nothing was generated");
     let r = app
-        .get(&admin(), "/v1/reports/daily-files/dfl_00000000000000000000000000000000/content?format=xml")
+        .get(
+            &admin(),
+            "/v1/reports/daily-files/dfl_00000000000000000000000000000000/content?format=xml",
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
     assert_eq!(r.error_param().as_deref(), Some("format"));
     let r = app
-        .get(&admin(), "/v1/reports/daily-files/dfl_00000000000000000000000000000000/content")
+        .get(
+            &admin(),
+            "/v1/reports/daily-files/dfl_00000000000000000000000000000000/content",
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
 }

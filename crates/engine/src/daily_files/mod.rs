@@ -169,10 +169,12 @@ pub async fn generate_in_tx(
         account_id: None,
         currency: "USD".into(),
         entries: (0..entries.len()).collect(),
-        ledger: ledger.values().fold(LedgerFigures::default(), |t, f| LedgerFigures {
-            movement: t.movement + f.movement,
-            fees: t.fees + f.fees,
-        }),
+        ledger: ledger
+            .values()
+            .fold(LedgerFigures::default(), |t, f| LedgerFigures {
+                movement: t.movement + f.movement,
+                fees: t.fees + f.fees,
+            }),
     };
 
     let mut out = GeneratedDay::default();

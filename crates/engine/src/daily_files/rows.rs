@@ -121,8 +121,12 @@ pub fn entry_row(day: NaiveDate, s: DailyRowSource) -> DailyFileRow {
     };
     let (effective_date, settlement_date) = if card {
         (
-            s.captured_at.and_then(micros).map(|t| local_date(t).to_string()),
-            s.settled_at.and_then(micros).map(|t| local_date(t).to_string()),
+            s.captured_at
+                .and_then(micros)
+                .map(|t| local_date(t).to_string()),
+            s.settled_at
+                .and_then(micros)
+                .map(|t| local_date(t).to_string()),
         )
     } else {
         (s.effective_date.clone(), s.effective_date.clone())
@@ -333,7 +337,10 @@ mod tests {
     fn a_refund_row_names_the_refund_and_a_dispute_row_the_dispute() {
         let day = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
         let r = entry_row(day, source("card_refunded", "rfd_9"));
-        assert_eq!((r.refund_id.as_deref(), r.rail.as_deref()), (Some("rfd_9"), Some("card")));
+        assert_eq!(
+            (r.refund_id.as_deref(), r.rail.as_deref()),
+            (Some("rfd_9"), Some("card"))
+        );
         let d = entry_row(day, source("card_disputed", "dp_1"));
         assert_eq!(d.dispute_id.as_deref(), Some("dp_1"));
     }

@@ -200,7 +200,11 @@ pub async fn content(
         })?;
         ("text/csv; charset=utf-8; header=present", "csv", bytes)
     } else {
-        ("application/jsonl; charset=utf-8", "jsonl", content.into_bytes())
+        (
+            "application/jsonl; charset=utf-8",
+            "jsonl",
+            content.into_bytes(),
+        )
     };
     let name = format!(
         "inflow-daily-{}-{}-v{}.{ext}",
