@@ -20,9 +20,10 @@
 //! customer) gets one, empty or not, so a missing file means something;
 //! on a weekend or holiday, only the accounts something moved for.
 
+pub mod push;
 pub mod rows;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
@@ -78,13 +79,27 @@ struct Scope {
     ledger: LedgerFigures,
 }
 
-/// Build `day`'s files in `tx` (see the module documentation).
+/// The name a file is downloaded and pushed under:
+/// `inflow-daily-<date>-<operator|cus_…|acc_…>-v<version>.<ext>`.
+pub fn file_name(file: &DailyFile, ext: &str) -> String {
+    format!(
+        "inflow-daily-{}-{}-v{}.{ext}",
+        file.business_date,
+        file.scope_key(),
+        file.version
+    )
+}
+
+/// Build `day`'s files in `tx` (see the module documentation); the new
+/// files of the customers in `push_to` are queued for their folders
+/// ([`push`]).
 pub async fn generate_in_tx(
     tx: &mut Tx,
     calendar: &BankingCalendar,
     day: NaiveDate,
     now: DateTime<Utc>,
     trigger: Trigger,
+    push_to: &BTreeSet<String>,
 ) -> Result<GeneratedDay, StoreError> {
     let entries: Vec<DailyFileRow> = tx
         .daily_file_rows(day)
@@ -233,6 +248,10 @@ pub async fn generate_in_tx(
             current.as_ref().map(|c| c.id.as_str()),
         )
         .await?;
+        if let Some(customer) = file.customer_id.as_ref().filter(|c| push_to.contains(*c)) {
+            tx.queue_daily_file_delivery(&file.id, customer, now)
+                .await?;
+        }
         out.created.push(file.clone());
         out.current.push(file);
     }
@@ -245,11 +264,12 @@ pub async fn generate_in_tx(
 pub async fn produce_due(
     store: &Store,
     calendar: &BankingCalendar,
+    push_to: &BTreeSet<String>,
     now: DateTime<Utc>,
     wait: Duration,
 ) -> Result<Vec<NaiveDate>, AchError> {
     with_lease(store, DAILY_FILES_LEASE, wait, || {
-        produce_due_unleased(store, calendar, now)
+        produce_due_unleased(store, calendar, push_to, now)
     })
     .await
 }
@@ -257,6 +277,7 @@ pub async fn produce_due(
 async fn produce_due_unleased(
     store: &Store,
     calendar: &BankingCalendar,
+    push_to: &BTreeSet<String>,
     now: DateTime<Utc>,
 ) -> Result<Vec<NaiveDate>, AchError> {
     let today = local_date(now);
@@ -279,6 +300,7 @@ async fn produce_due_unleased(
     let mut day = start;
     while day <= yesterday && done.len() < MAX_DAYS_PER_RUN {
         let cal = calendar.clone();
+        let push_to = push_to.clone();
         store
             .write(move |tx| {
                 Box::pin(async move {
@@ -287,7 +309,7 @@ async fn produce_due_unleased(
                     if last.is_some_and(|l| l.as_str() >= day.to_string().as_str()) {
                         return Ok::<_, StoreError>(());
                     }
-                    generate_in_tx(tx, &cal, day, now, Trigger::Scheduled).await?;
+                    generate_in_tx(tx, &cal, day, now, Trigger::Scheduled, &push_to).await?;
                     tx.put_setting(LAST_DAY_SETTING, &day.to_string()).await
                 })
             })

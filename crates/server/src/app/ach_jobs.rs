@@ -50,6 +50,8 @@ pub struct JobsReport {
     pub card_collections_settled: usize,
     /// Banking days whose daily reconciliation files were produced.
     pub daily_file_days: usize,
+    /// Daily files pushed to customers' folders (`[[report_delivery]]`).
+    pub daily_files_pushed: usize,
 }
 
 /// Run everything due in `(from, to]`.
@@ -134,6 +136,7 @@ pub async fn run_due(
     report.daily_file_days = match daily_files::produce_due(
         &state.store,
         &state.ach.calendar,
+        &state.report_delivery.customers(),
         to,
         BACKGROUND_LEASE_WAIT,
     )
@@ -146,6 +149,24 @@ pub async fn run_due(
         }
         Err(e) => return Err(anyhow::Error::new(e).context("the daily reconciliation files")),
     };
+    if !state.report_delivery.destinations.is_empty() {
+        match daily_files::push::push_due(
+            &state.store,
+            &state.report_delivery,
+            to,
+            BACKGROUND_LEASE_WAIT,
+        )
+        .await
+        {
+            Ok(r) => report.daily_files_pushed = r.uploaded.len(),
+            Err(AchError::Busy(lease)) => {
+                tracing::debug!(%lease, "daily file push running on another node")
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context("the push of daily files to customers"))
+            }
+        }
+    }
     Ok(report)
 }
 
@@ -277,6 +298,7 @@ pub async fn advance_sandbox_clock(
         total.card_batches_closed += r.card_batches_closed;
         total.card_collections_settled += r.card_collections_settled;
         total.daily_file_days += r.daily_file_days;
+        total.daily_files_pushed += r.daily_files_pushed;
         // Retries scheduled in business time come due as the clock moves.
         let pass = state
             .webhooks

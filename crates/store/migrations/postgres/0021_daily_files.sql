@@ -30,3 +30,20 @@ CREATE TABLE daily_files (
     UNIQUE (business_date, scope_key, version)
 );
 CREATE INDEX daily_files_customer ON daily_files (customer_id, business_date);
+
+-- The push of a customer's files to its own folder (`[[report_delivery]]`),
+-- one row per file to push, made with the file when its customer has a
+-- destination: `pending` (due at next_attempt_at) → `uploaded`, or `failed`
+-- once the attempts run out or the error is permanent.
+CREATE TABLE daily_file_deliveries (
+    file_id TEXT PRIMARY KEY REFERENCES daily_files (id),
+    customer_id TEXT NOT NULL REFERENCES customers (id),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'uploaded', 'failed')),
+    attempts BIGINT NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at BIGINT,
+    last_error TEXT,
+    location TEXT,
+    uploaded_at BIGINT,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX daily_file_deliveries_due ON daily_file_deliveries (status, next_attempt_at);

@@ -18,7 +18,8 @@ use axum::{Extension, Json};
 use chrono::NaiveDate;
 use inflow_core::calendar::local_date;
 use inflow_engine::daily_files::rows::{jsonl_to_csv, DailyFileRow};
-use inflow_engine::daily_files::{generate_in_tx, visible_to, Trigger};
+use inflow_engine::daily_files::{file_name, generate_in_tx, visible_to, Trigger};
+use inflow_store::repo::daily_file_deliveries::DailyFileDelivery;
 use inflow_store::repo::daily_files::DailyFile;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -64,6 +65,51 @@ pub struct DailyFileView {
     /// `scheduled` (the job, once the day was over) or `on_demand`.
     pub trigger: String,
     pub created_at: String,
+    /// The push to the customer's own folder (`[[report_delivery]]`);
+    /// absent when the file is not pushed anywhere.
+    pub delivery: Option<DailyFileDeliveryView>,
+}
+
+/// The push of a file to its customer's folder.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DailyFileDeliveryView {
+    /// `pending`, `uploaded` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+    /// Where the file is (`sftp://user@host:port/dir/name` or a path).
+    pub location: Option<String>,
+    pub uploaded_at: Option<String>,
+}
+
+impl From<DailyFileDelivery> for DailyFileDeliveryView {
+    fn from(d: DailyFileDelivery) -> Self {
+        Self {
+            status: d.status,
+            attempts: d.attempts,
+            next_attempt_at: d.next_attempt_at.map(time),
+            last_error: d.last_error,
+            location: d.location,
+            uploaded_at: d.uploaded_at.map(time),
+        }
+    }
+}
+
+/// The views of `files`, each with its push state.
+async fn views(
+    tx: &mut inflow_store::Tx,
+    files: Vec<DailyFile>,
+) -> Result<Vec<DailyFileView>, inflow_store::StoreError> {
+    let mut out = Vec::with_capacity(files.len());
+    for f in files {
+        let delivery = tx.get_daily_file_delivery(&f.id).await?;
+        let mut v = DailyFileView::from(f);
+        v.delivery = delivery.map(Into::into);
+        out.push(v);
+    }
+    Ok(out)
 }
 
 impl From<DailyFile> for DailyFileView {
@@ -85,6 +131,7 @@ impl From<DailyFile> for DailyFileView {
             sha256: f.sha256,
             trigger: f.trigger,
             created_at: time(f.created_at),
+            delivery: None,
         }
     }
 }
@@ -137,12 +184,19 @@ pub async fn list(
     let page = tx
         .list_daily_files(day, customer.as_deref(), &page_q)
         .await?;
+    let has_more = page.has_more;
+    let data = views(&mut tx, page.data).await?;
     tx.rollback().await?;
-    Ok(Json(ListResponse::from_page(
-        page,
-        |f| f.id.clone(),
-        DailyFileView::from,
-    )))
+    let next_cursor = if has_more {
+        data.last().map(|f| f.id.clone())
+    } else {
+        None
+    };
+    Ok(Json(ListResponse {
+        data,
+        has_more,
+        next_cursor,
+    }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -206,12 +260,7 @@ pub async fn content(
             content.into_bytes(),
         )
     };
-    let name = format!(
-        "inflow-daily-{}-{}-v{}.{ext}",
-        file.business_date,
-        file.scope_key(),
-        file.version
-    );
+    let name = file_name(&file, ext);
     Ok((
         [
             (header::CONTENT_TYPE, content_type.to_owned()),
@@ -276,9 +325,10 @@ pub async fn generate(
         ));
     }
     let calendar = state.ach.calendar.clone();
+    let push_to = state.report_delivery.customers();
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
-            let g = generate_in_tx(tx, &calendar, day, now, Trigger::OnDemand).await?;
+            let g = generate_in_tx(tx, &calendar, day, now, Trigger::OnDemand, &push_to).await?;
             let status = if g.created.is_empty() {
                 StatusCode::OK
             } else {
@@ -288,7 +338,7 @@ pub async fn generate(
                 object: "daily_file_generation",
                 business_date: day.to_string(),
                 created: g.created.iter().map(|f| f.id.clone()).collect(),
-                data: g.current.into_iter().map(DailyFileView::from).collect(),
+                data: views(tx, g.current).await?,
             };
             Ok((status, to_json(&out)?))
         })
