@@ -14,6 +14,8 @@
 //!   clock's US/Eastern date is later, after the tick's cutoffs, settlement,
 //!   bank files and batch closes ran) it produces that day's files, and
 //!   remembers the last day done (`daily_files.last_day`).
+//! - [`push`] uploads the new files of customers with a destination
+//!   (`[[report_delivery]]`) to their own folder, like the ODFI delivery.
 //!
 //! Which files a day has: the operator's always; on a banking day every
 //! destination account that existed by the end of the day (and its
