@@ -324,7 +324,9 @@ async fn a_day_of_mixed_activity_gives_files_that_match_the_ledger_and_the_nacha
     let early_operator = file_for(early["data"].as_array().unwrap(), "operator", None).clone();
     assert_eq!(early_operator["version"], 1);
 
-    // Past the day: the job produces the complete files.
+    // The standard cutoff (20:00) files debit 3, the card batch closes at
+    // 22:00; past the day, the job produces the complete files.
+    advance_to_eastern(&app, d, 22, 30).await;
     advance_to_eastern(&app, d + Days::new(1), 2, 0).await;
     let all = files_of(&app, &admin(), d).await;
     let operator = file_for(&all, "operator", None);
@@ -372,6 +374,7 @@ async fn a_day_of_mixed_activity_gives_files_that_match_the_ledger_and_the_nacha
         "ach_return_fee",
         "card_captured",
         "card_refunded",
+        "card_settled",
     ] {
         assert!(kinds.contains(k), "no {k} row in {op_rows:#?}");
     }
@@ -382,6 +385,10 @@ async fn a_day_of_mixed_activity_gives_files_that_match_the_ledger_and_the_nacha
             .unwrap_or_else(|| panic!("no {kind} row for {col}: {op_rows:#?}"))
             .clone()
     };
+    for r in op_rows.iter().filter(|r| r["kind"] == "card_settled") {
+        assert_eq!(r["settlementDate"], d.to_string().as_str(), "{r}");
+        assert_eq!(r["net"], 0, "{r}");
+    }
     let id = |c: &Value| c["id"].as_str().unwrap().to_owned();
     let completed = by("ach_completed", &id(&first));
     assert_eq!(completed["externalId"], "inv,\"1\"");
