@@ -9,135 +9,27 @@
 
 mod support;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Days, NaiveDate};
 use inflow_core::calendar::{local_date, BankingCalendar};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use support::ach::{advance_to_eastern, collect, destination, make_pm, sandbox_now};
-use support::card::{charge, save_card};
+use support::card::save_card;
 use support::ledger::{int, ledger_is_sound};
+use support::reports::{as_csv, csv_rows, file_for, files_of, jsonl, next_banking_day, sale};
 use support::*;
 
 on_both_backends!(
     a_day_of_mixed_activity_gives_files_that_match_the_ledger_and_the_nacha_files,
-    daily_file_requests_with_bad_input_are_refused_naming_the_field,
-    a_customers_files_are_pushed_to_its_folder_and_no_one_elses
+    daily_file_requests_with_bad_input_are_refused_naming_the_field
 );
 
 async fn post_ok(app: &TestApp, creds: &Creds, path: &str, body: Value) -> Value {
     let r = app.post(creds, path, body).await;
     assert!(r.status.is_success(), "{path}: {} {}", r.status, r.text);
     r.json()
-}
-
-async fn sale(app: &TestApp, creds: &Creds, account: &str, pm: &str, cents: i64) -> String {
-    let c = post_ok(
-        app,
-        creds,
-        "/v1/collections/card",
-        charge(account, pm, "sale", cents),
-    )
-    .await;
-    c["id"].as_str().unwrap().to_owned()
-}
-
-fn next_banking_day(cal: &BankingCalendar, mut day: NaiveDate) -> NaiveDate {
-    day = day + Days::new(1);
-    while !cal.is_banking_day(day) {
-        day = day + Days::new(1);
-    }
-    day
-}
-
-/// The current files of `day` the caller may see (all pages).
-async fn files_of(app: &TestApp, creds: &Creds, day: NaiveDate) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut after = String::new();
-    loop {
-        let mut path = format!("/v1/reports/daily-files?date={day}&limit=2");
-        if !after.is_empty() {
-            path.push_str(&format!("&startingAfter={after}"));
-        }
-        let r = app.get(creds, &path).await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        let page = r.json();
-        out.extend(page["data"].as_array().unwrap().iter().cloned());
-        match page["nextCursor"].as_str() {
-            Some(c) => after = c.to_owned(),
-            None => return out,
-        }
-    }
-}
-
-fn file_for<'a>(files: &'a [Value], scope: &str, key: Option<&str>) -> &'a Value {
-    files
-        .iter()
-        .find(|f| {
-            f["scope"] == scope
-                && match scope {
-                    "account" => f["accountId"].as_str() == key,
-                    "customer" => f["customerId"].as_str() == key,
-                    _ => true,
-                }
-        })
-        .unwrap_or_else(|| panic!("no {scope} file {key:?} in {files:#?}"))
-}
-
-/// The JSON lines of file `id`, checking the download headers.
-async fn jsonl(app: &TestApp, creds: &Creds, id: &str) -> Vec<Value> {
-    let r = app
-        .get(
-            creds,
-            &format!("/v1/reports/daily-files/{id}/content?format=jsonl"),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert!(r.headers["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("application/jsonl"));
-    let disposition = r.headers["content-disposition"].to_str().unwrap();
-    assert!(
-        disposition.starts_with("attachment; filename=\"inflow-daily-")
-            && disposition.ends_with(".jsonl\""),
-        "{disposition}"
-    );
-    r.text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-/// The CSV of file `id`, parsed with a CSV reader, as column → text maps.
-async fn csv_rows(app: &TestApp, creds: &Creds, id: &str) -> Vec<HashMap<String, String>> {
-    let r = app
-        .get(creds, &format!("/v1/reports/daily-files/{id}/content"))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert!(r.headers["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/csv"));
-    assert!(r.headers["content-disposition"]
-        .to_str()
-        .unwrap()
-        .ends_with(".csv\""));
-    let mut reader = csv::Reader::from_reader(r.text.as_bytes());
-    reader
-        .deserialize()
-        .collect::<Result<Vec<HashMap<String, String>>, _>>()
-        .unwrap()
-}
-
-/// A JSON value as the CSV shows it (null is empty).
-fn as_csv(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// Ledger entries of `account` posted on `day`, summed per transaction:
@@ -560,72 +452,4 @@ async fn daily_file_requests_with_bad_input_are_refused_naming_the_field(b: Back
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
-}
-
-async fn a_customers_files_are_pushed_to_its_folder_and_no_one_elses(b: Backend) {
-    let mut app = spawn_app(b).await;
-    let cal = BankingCalendar::federal_reserve();
-    let (cus_a, a) = app.customer_with_key("Agency A", json!({})).await;
-    let acc_a = destination(&app, &a).await;
-    let (_, b_creds) = app.customer_with_key("Agency B", json!({})).await;
-    let acc_b = destination(&app, &b_creds).await;
-    let folder = app.data_dir.join("agency-a-sftp");
-    let (out_dir, in_dir) = (folder.join("out"), folder.join("in"));
-    std::fs::create_dir_all(&out_dir).unwrap();
-    std::fs::create_dir_all(&in_dir).unwrap();
-    let cus = cus_a.clone();
-    let (o, i) = (out_dir.clone(), in_dir.clone());
-    app.restart_with(move |c| {
-        c.report_delivery = vec![inflow_server::report_delivery::ReportDeliverySettings {
-            customer_id: cus,
-            transport: inflow_server::odfi::TransportSettings::Local {
-                outbound_dir: o,
-                inbound_dir: i,
-            },
-            retry: Default::default(),
-        }]
-    })
-    .await;
-
-    let d = next_banking_day(&cal, local_date(sandbox_now(&app).await) + Days::new(1));
-    advance_to_eastern(&app, d, 9, 0).await;
-    let card = save_card(&app, &a, "4242424242424242").await;
-    sale(&app, &a, &acc_a, &card, 10_000).await;
-    let card_b = save_card(&app, &b_creds, "4242424242424242").await;
-    sale(&app, &b_creds, &acc_b, &card_b, 7_000).await;
-    advance_to_eastern(&app, d + Days::new(1), 2, 0).await;
-
-    let mine = files_of(&app, &a, d).await;
-    assert_eq!(mine.len(), 2, "{mine:#?}");
-    let mut names = BTreeSet::new();
-    for f in &mine {
-        let id = f["id"].as_str().unwrap();
-        let delivery = &f["delivery"];
-        assert_eq!(delivery["status"], "uploaded", "{f:#}");
-        let key = f["accountId"].as_str().unwrap_or(cus_a.as_str());
-        let name = format!("inflow-daily-{d}-{key}-v1.csv");
-        assert!(
-            delivery["location"].as_str().unwrap().ends_with(&name),
-            "{delivery}"
-        );
-        let pushed = std::fs::read_to_string(out_dir.join(&name)).unwrap();
-        let downloaded = app
-            .get(
-                &a,
-                &format!("/v1/reports/daily-files/{id}/content?format=csv"),
-            )
-            .await
-            .text;
-        assert_eq!(pushed, downloaded);
-        names.insert(name);
-    }
-    let in_folder: BTreeSet<String> = std::fs::read_dir(&out_dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    assert_eq!(in_folder, names, "only customer A's files are pushed");
-    let all = files_of(&app, &admin(), d).await;
-    for f in all.iter().filter(|f| f["customerId"] != cus_a.as_str()) {
-        assert!(f["delivery"].is_null(), "{f:#}");
-    }
 }
