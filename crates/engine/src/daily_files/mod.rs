@@ -242,14 +242,22 @@ pub async fn generate_in_tx(
                 net = file.total_net, ledger = file.ledger_movement,
                 "a daily file does not tie to the ledger");
         }
-        tx.insert_daily_file(
-            &NewDailyFile {
-                file: file.clone(),
-                content,
-            },
-            current.as_ref().map(|c| c.id.as_str()),
-        )
-        .await?;
+        let inserted = tx
+            .insert_daily_file(
+                &NewDailyFile {
+                    file: file.clone(),
+                    content,
+                },
+                current.as_ref().map(|c| c.id.as_str()),
+            )
+            .await?;
+        if !inserted {
+            // A concurrent generation (another node, or a request racing
+            // the job on PostgreSQL) stored this version first: keep it.
+            out.current
+                .extend(tx.current_daily_file(day, &scope_key).await?);
+            continue;
+        }
         if let Some(customer) = file.customer_id.as_ref().filter(|c| push_to.contains(*c)) {
             tx.queue_daily_file_delivery(&file.id, customer, now)
                 .await?;

@@ -251,16 +251,19 @@ impl Tx {
     }
 
     /// Store `new` and mark the file it replaces (if any) superseded by it.
+    /// `false` (nothing changed) when that version of the scope exists
+    /// already: another node or request made it meanwhile.
     pub async fn insert_daily_file(
         &mut self,
         new: &NewDailyFile,
         replaces: Option<&str>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let f = &new.file;
-        on_db!(self, conn => sqlx::query(
+        let inserted = on_db!(self, conn => sqlx::query(
             "INSERT INTO daily_files (id, business_date, scope, scope_key, customer_id, account_id, version, \
              superseded_by, currency, row_count, total_net, ledger_movement, ties_out, sha256, content, trigger, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+             ON CONFLICT (business_date, scope_key, version) DO NOTHING")
             .bind(&f.id)
             .bind(f.business_date.to_string())
             .bind(&f.scope)
@@ -280,6 +283,9 @@ impl Tx {
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
+        if inserted == 0 {
+            return Ok(false);
+        }
         if let Some(old) = replaces {
             on_db!(self, conn => sqlx::query(
                 "UPDATE daily_files SET superseded_by = $1 WHERE id = $2 AND superseded_by IS NULL")
@@ -289,7 +295,7 @@ impl Tx {
                 .await
                 .map(|r| r.rows_affected()))?;
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Current files, newest first; only `day`'s when given, only those of
