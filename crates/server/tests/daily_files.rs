@@ -1,11 +1,12 @@
 //! Daily reconciliation files over HTTP on both backends: a day of mixed
 //! activity (ACH debits filed at the cutoff, one completed and one returned
-//! by the sandbox bank the same day, card sales and a refund, fees) gives
-//! files, produced by the background job once the sandbox clock passes the
-//! day, whose every row matches the ledger entries and the day's NACHA
-//! files and whose control totals tie; customers see only their own files;
-//! CSV and JSON lines carry the same rows; bad input is refused naming the
-//! field.
+//! by the sandbox bank the same day, card sales, a refund and a dispute,
+//! fees) gives files, produced by the background job once the sandbox clock
+//! passes the day, whose every row matches the ledger entries and the day's
+//! NACHA files and whose control totals tie; a file made on demand before
+//! the day ended is superseded by a new version; customers see only their
+//! own files; CSV and JSON lines carry the same rows; bad input is refused
+//! naming the field.
 
 mod support;
 
@@ -159,7 +160,7 @@ async fn a_day_of_mixed_activity_gives_files_that_match_the_ledger_and_the_nacha
             &admin(),
             reqwest::Method::PUT,
             "/v1/fee-schedules/default",
-            Some(json!({"achFixed": 25, "achReturnFee": 500, "cardFixed": 30})),
+            Some(json!({"achFixed": 25, "achReturnFee": 500, "cardFixed": 30, "cardDisputeFee": 1500})),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -200,6 +201,9 @@ async fn a_day_of_mixed_activity_gives_files_that_match_the_ledger_and_the_nacha
         json!({"amount": {"currency": "USD", "value": "2000"}}),
     )
     .await;
+    // The sandbox processor disputes a sale on this card at its next pass.
+    let disputed_card = save_card(&app, &a, "4000000000000259").await;
+    let disputed = sale(&app, &a, &acc_a, &disputed_card, 4_000).await;
     let card_b = save_card(&app, &b_creds, "4242424242424242").await;
     sale(&app, &b_creds, &acc_b, &card_b, 7_000).await;
 
@@ -267,6 +271,8 @@ async fn a_day_of_mixed_activity_gives_files_that_match_the_ledger_and_the_nacha
         "card_captured",
         "card_refunded",
         "card_settled",
+        "card_disputed",
+        "card_dispute_fee",
     ] {
         assert!(kinds.contains(k), "no {k} row in {op_rows:#?}");
     }
@@ -282,6 +288,17 @@ async fn a_day_of_mixed_activity_gives_files_that_match_the_ledger_and_the_nacha
         assert_eq!(r["net"], 0, "{r}");
     }
     let id = |c: &Value| c["id"].as_str().unwrap().to_owned();
+    let dispute = by("card_disputed", &disputed);
+    assert!(dispute["disputeId"].is_string(), "{dispute}");
+    assert_eq!(
+        (dispute["amount"].clone(), dispute["net"].clone()),
+        (json!(4_000), json!(-4_000))
+    );
+    let dispute_fee = by("card_dispute_fee", &disputed);
+    assert_eq!(
+        (dispute_fee["fee"].clone(), dispute_fee["net"].clone()),
+        (json!(1_500), json!(-1_500))
+    );
     let completed = by("ach_completed", &id(&first));
     assert_eq!(completed["externalId"], "inv,\"1\"");
     assert_eq!(
