@@ -30,6 +30,10 @@
 //! - Recurring debits: [`schedules`] (occurrences created as collections by a
 //!   leased job; pause/resume/cancel; stop and retry rules on returns).
 //!
+//! - [`daily_files`]: the daily reconciliation files (per day: operator,
+//!   customer and destination account), generated on demand or by a leased
+//!   job once the day is over.
+//!
 //! - [`private_fs`]: folders `0700` and files `0600` under the data directory.
 //!
 //! Workers talk to `core`, `store` and `nacha` only; the server calls them.
@@ -37,6 +41,7 @@
 pub mod cards;
 pub mod config;
 pub mod cutoff;
+pub mod daily_files;
 pub mod delivery;
 pub mod eligibility;
 pub mod events;

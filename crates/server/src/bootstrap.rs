@@ -449,6 +449,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     let store = open_store(&config).await?;
     let vault = Arc::new(Vault::new(&key));
     let delivery = Arc::new(crate::odfi::delivery(&config, &vault)?);
+    let report_delivery = Arc::new(crate::report_delivery::report_delivery(&config, &vault)?);
     seal_legacy_secrets(&store, &vault).await?;
     let (clock, sandbox_clock): (SharedClock, _) = if config.sandbox {
         let c = Arc::new(SandboxClock::default());
@@ -481,6 +482,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         webhooks,
         ach,
         delivery,
+        report_delivery,
         auth_cache,
         store,
         vault,

@@ -256,6 +256,9 @@ pub struct Config {
     /// The originating banks (`[[odfi]]`); see [`crate::odfi`]. Empty in
     /// sandbox mode: the built-in sandbox ODFI and its simulated bank.
     pub odfi: Vec<crate::odfi::OdfiSettings>,
+    /// Customers' folders their daily reconciliation files are pushed to
+    /// (`[[report_delivery]]`); see [`crate::report_delivery`].
+    pub report_delivery: Vec<crate::report_delivery::ReportDeliverySettings>,
 }
 
 impl std::fmt::Debug for Config {
@@ -279,6 +282,7 @@ impl std::fmt::Debug for Config {
                 &self.bootstrap_admin_key.as_ref().map(|_| "<redacted>"),
             )
             .field("odfi", &self.odfi)
+            .field("report_delivery", &self.report_delivery)
             .finish_non_exhaustive()
     }
 }
@@ -319,6 +323,7 @@ impl Default for Config {
             cards: CardSettings::default(),
             rate_limit: Default::default(),
             odfi: Vec::new(),
+            report_delivery: Vec::new(),
             bootstrap_admin_key: None,
             bootstrap_admin_signing_secret: None,
         }

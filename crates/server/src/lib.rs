@@ -16,6 +16,7 @@ pub mod error;
 pub mod http;
 pub mod odfi;
 pub mod odfi_files;
+pub mod report_delivery;
 pub mod server;
 pub mod state;
 pub mod telemetry;

@@ -424,7 +424,7 @@ fn pgp(vault: &Vault, id: &str, p: &PgpSettings) -> anyhow::Result<(OutboundPgp,
     Ok((outbound, inbound))
 }
 
-fn sftp_config(
+pub(crate) fn sftp_config(
     vault: &Vault,
     sandbox: bool,
     id: &str,

@@ -24,6 +24,8 @@ pub struct AppState {
     /// The ODFIs files are delivered to (the sandbox's simulated bank, or
     /// the configured `[[odfi]]` with their transports).
     pub delivery: Arc<inflow_engine::delivery::Delivery>,
+    /// Customers' folders their daily files are pushed to (often none).
+    pub report_delivery: Arc<inflow_engine::daily_files::push::ReportDelivery>,
     /// API keys and customers recently used to authenticate.
     pub auth_cache: Arc<crate::http::auth_cache::AuthCache>,
     /// Request signatures already accepted (shared on PostgreSQL).

@@ -103,6 +103,11 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ledger::get_fee_schedule, ledger::put_fee_schedule))
         .routes(routes!(reports::settlement::settlement))
         .routes(routes!(reports::return_rates))
+        .routes(routes!(
+            reports::daily_files::list,
+            reports::daily_files::generate
+        ))
+        .routes(routes!(reports::daily_files::content))
         .routes(routes!(counterparties::create, counterparties::list))
         .routes(routes!(counterparties::get, counterparties::update))
         .routes(routes!(payment_methods::create, payment_methods::list))

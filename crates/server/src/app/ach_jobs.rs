@@ -4,13 +4,14 @@
 //! uploaded to their ODFI), then — in sandbox mode — the
 //! simulated bank's answers, then whatever return/NOC files are waiting in
 //! the inbound folder and in each ODFI's inbound directory, then the card rail's jobs (processor calls without
-//! an answer, expired authorizations, the daily batch close). Moving the sandbox clock also runs the webhook
+//! an answer, expired authorizations, the daily batch close), and last the daily reconciliation files of
+//! every day that is now over (after all of that day's settlement). Moving the sandbox clock also runs the webhook
 //! deliveries (and retries) that fall due on the way.
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use inflow_engine::files::AchError;
-use inflow_engine::{cards, inbound, sandbox_bank, scheduler, schedules};
+use inflow_engine::{cards, daily_files, inbound, sandbox_bank, scheduler, schedules};
 use serde::Serialize;
 
 use crate::state::AppState;
@@ -47,6 +48,10 @@ pub struct JobsReport {
     pub card_authorizations_expired: usize,
     pub card_batches_closed: usize,
     pub card_collections_settled: usize,
+    /// Banking days whose daily reconciliation files were produced.
+    pub daily_file_days: usize,
+    /// Daily files pushed to customers' folders (`[[report_delivery]]`).
+    pub daily_files_pushed: usize,
 }
 
 /// Run everything due in `(from, to]`.
@@ -127,6 +132,41 @@ pub async fn run_due(
     report.card_authorizations_expired = cards.authorizations_expired;
     report.card_batches_closed = cards.batches_closed;
     report.card_collections_settled = cards.collections_settled;
+    // Last: a day is over once the clock is past it and every job above ran.
+    report.daily_file_days = match daily_files::produce_due(
+        &state.store,
+        &state.ach.calendar,
+        &state.report_delivery.customers(),
+        to,
+        BACKGROUND_LEASE_WAIT,
+    )
+    .await
+    {
+        Ok(days) => days.len(),
+        Err(AchError::Busy(lease)) => {
+            tracing::debug!(%lease, "daily files running on another node");
+            0
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context("the daily reconciliation files")),
+    };
+    if !state.report_delivery.destinations.is_empty() {
+        match daily_files::push::push_due(
+            &state.store,
+            &state.report_delivery,
+            to,
+            BACKGROUND_LEASE_WAIT,
+        )
+        .await
+        {
+            Ok(r) => report.daily_files_pushed = r.uploaded.len(),
+            Err(AchError::Busy(lease)) => {
+                tracing::debug!(%lease, "daily file push running on another node")
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context("the push of daily files to customers"))
+            }
+        }
+    }
     Ok(report)
 }
 
@@ -257,6 +297,8 @@ pub async fn advance_sandbox_clock(
         total.card_authorizations_expired += r.card_authorizations_expired;
         total.card_batches_closed += r.card_batches_closed;
         total.card_collections_settled += r.card_collections_settled;
+        total.daily_file_days += r.daily_file_days;
+        total.daily_files_pushed += r.daily_files_pushed;
         // Retries scheduled in business time come due as the clock moves.
         let pass = state
             .webhooks

@@ -9,6 +9,7 @@ pub mod leaks;
 pub mod ledger;
 pub mod localstripe;
 pub mod receiver;
+pub mod reports;
 
 use inflow_core::crypto::MasterKey;
 use inflow_core::request_signature::{sign_v2, SignedRequest};

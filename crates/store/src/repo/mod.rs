@@ -16,6 +16,8 @@ pub mod collections;
 pub mod counterparties;
 pub mod counters;
 pub mod customers;
+pub mod daily_file_deliveries;
+pub mod daily_files;
 pub mod eligibility;
 pub mod events;
 pub mod fee_schedules;

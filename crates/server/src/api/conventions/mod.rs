@@ -230,6 +230,10 @@ fn query_parameter_schema(path: &str, name: &str) -> Option<RefOr<Schema>> {
         (_, "status") if path.ends_with("/deliveries") => {
             Ref::from_schema_name("DeliveryStatus").into()
         }
+        ("/v1/reports/daily-files/{id}/content", "format") => ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(["csv", "jsonl"]))
+            .into(),
         ("/v1/ach/files", "direction") => ObjectBuilder::new()
             .schema_type(Type::String)
             .enum_values(Some(["outbound", "inbound"]))

@@ -1,7 +1,9 @@
-//! Operator reports: the day's settlement per rail and destination account
-//! ([`settlement`]), and a customer's return rates against the NACHA
-//! thresholds.
+//! Reports: the day's settlement per rail and destination account
+//! ([`settlement`], operator), a customer's return rates against the NACHA
+//! thresholds (operator), and the daily reconciliation files
+//! ([`daily_files`], operator and customers).
 
+pub mod daily_files;
 pub mod settlement;
 
 pub use settlement::settlement_report;
