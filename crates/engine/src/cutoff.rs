@@ -40,6 +40,9 @@
 //! in one query (`crate::eligibility::screen`): an ineligible one is held
 //! or failed, with its event, and left out of the file.
 //!
+//! After the debit files, the pending refunds and reversals are filed in
+//! credit files of their own ([`crate::credits::filing`]).
+//!
 //! Two cutoffs at once (two nodes) cannot file one collection twice: the
 //! job holds the `ach.cutoff` lease, its transaction takes a job lock
 //! (PostgreSQL advisory lock), and each collection moves only if it is still
@@ -237,11 +240,40 @@ pub(crate) async fn cutoff_in_tx(
     }
     // Defence in depth: only entries whose customer, destination account and
     // payment method are active now go into the file.
-    let mut due =
+    let due =
         crate::eligibility::screen(tx, due.collections, "not filed at the cutoff", now).await?;
-    if due.is_empty() {
-        return Ok(work);
+    if !due.is_empty() {
+        file_debits(tx, vault, cfg, cutoff, due, now, &mut work).await?;
     }
+    // Then the refunds and reversals, in credit files of their own.
+    for (summary, file, bytes) in
+        crate::credits::filing::file_credits(tx, vault, cfg, cutoff, now).await?
+    {
+        work.summary.files.push(summary);
+        work.files.push((file, bytes));
+    }
+    Ok(work)
+}
+
+/// The ODFI parts of `due` (see [`odfi`]), for the credits filing too.
+pub(crate) async fn split_by_odfi(
+    tx: &mut Tx,
+    cfg: &AchConfig,
+    due: Vec<AchCollection>,
+) -> Result<Vec<(AchConfig, Option<String>, Vec<AchCollection>)>, AchError> {
+    odfi::split(tx, cfg, due).await
+}
+
+/// File the due debits (the collections) into debit files.
+async fn file_debits(
+    tx: &mut Tx,
+    vault: &Vault,
+    cfg: &AchConfig,
+    cutoff: &Cutoff,
+    mut due: Vec<AchCollection>,
+    now: DateTime<Utc>,
+    work: &mut CutoffWork,
+) -> Result<(), AchError> {
     let rolled = roll_missed_windows(cfg, cutoff, &mut due, now);
 
     for (odfi_cfg, odfi_id, due) in odfi::split(tx, cfg, due).await? {
@@ -264,7 +296,7 @@ pub(crate) async fn cutoff_in_tx(
             }
         }
     }
-    Ok(work)
+    Ok(())
 }
 
 /// At a standard cutoff, move entries effective on or before its day (same-day

@@ -5,6 +5,9 @@
 //! collections to `returned` with a few set-based statements: the status
 //! updates, the ledger reversals and return fees, the events.
 //!
+//! A return whose original trace is no collection's but a refund or
+//! reversal credit's returns that credit ([`crate::credits::lifecycle`]).
+//!
 //! Every entry that needs more than that goes through the one-at-a-time
 //! rules of [`super::apply`], after the chunk's ordinary returns and in file
 //! order: NOCs, dishonored and contested returns, returns of prenotes, of
@@ -90,12 +93,25 @@ impl Chunk<'_> {
             .map(|i| i.original_trace.as_str())
             .collect();
         let matches = tx.collection_ids_by_traces(&traces).await?;
+        // Returns of refund and reversal credits: matched by their trace.
+        let mut credits = HashMap::new();
+        for i in self.items.iter().filter(|i| i.kind == kind::RETURN) {
+            if !matches.contains_key(&i.original_trace) {
+                if let Some(e) = tx.ach_credit_entry_by_trace(&i.original_trace).await? {
+                    credits.insert(i.original_trace.clone(), e);
+                }
+            }
+        }
         let records: Vec<AchReturn> = self
             .items
             .iter()
             .map(|i| {
                 let c = matches.get(&i.original_trace).cloned();
-                apply::return_record(self.vault, file_id, i, c, self.now)
+                let mut r = apply::return_record(self.vault, file_id, i, c, self.now);
+                if i.kind == kind::RETURN && credits.contains_key(&i.original_trace) {
+                    r.matched = true;
+                }
+                r
             })
             .collect();
         let inserted = record(tx, &records).await?;
@@ -113,6 +129,21 @@ impl Chunk<'_> {
         for (index, (item, r)) in self.items.iter().zip(&records).enumerate() {
             let is_new = inserted.contains(r.id.as_str());
             entries.push(apply::report_entry(item, r, is_new, report));
+            if let (true, Some(e)) = (is_new, credits.get(&item.original_trace)) {
+                let (what, id) = (e.kind.clone(), e.id.clone());
+                let applied =
+                    crate::credits::lifecycle::apply_return(tx, e.clone(), &item.code, self.now)
+                        .await?;
+                let outcome = if applied {
+                    format!("{what} {id} returned")
+                } else {
+                    format!("{what} {id} is not in a returnable status; recorded, not applied")
+                };
+                if let Some(last) = entries.last_mut() {
+                    last.outcome.push(outcome);
+                }
+                continue;
+            }
             let Some(id) = r.collection_id.as_ref().filter(|_| is_new) else {
                 continue;
             };

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod ach;
 pub mod ach_delivery;
 pub mod ach_limits;
+pub mod ach_refunds;
 pub mod api_keys;
 pub mod cards;
 pub mod collections;
