@@ -21,6 +21,7 @@ pub mod build;
 pub mod filing;
 pub mod lifecycle;
 pub mod refunds;
+pub mod reversals;
 
 use chrono::{DateTime, Utc};
 use inflow_core::collection::{AchCollection, SecCode};

@@ -19,6 +19,7 @@ pub mod ledger;
 pub mod payment_methods;
 pub mod refunds;
 pub mod reports;
+pub mod reversals;
 pub mod sandbox;
 pub mod schedules;
 pub mod webhook_deliveries;
@@ -112,6 +113,7 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(collections::create_ach))
         .routes(routes!(collections::get))
         .routes(routes!(collections::cancel))
+        .routes(routes!(reversals::reverse_one))
         .routes(routes!(cards::create_card))
         .routes(routes!(cards::capture))
         .routes(routes!(cards::void))
@@ -128,6 +130,7 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ach::get_file))
         .routes(routes!(ach::file_content))
         .routes(routes!(ach::run_cutoff_now))
+        .routes(routes!(reversals::reverse_whole_file))
         .routes(routes!(ach_delivery::retry_file_upload))
         .routes(routes!(ach_delivery::mark_file_uploaded))
         .routes(routes!(ach_delivery::poll_inbound))
