@@ -19,6 +19,7 @@ use support::*;
 on_both_backends!(
     ach_refunds_are_partial_multiple_never_over_and_filed_as_credits,
     an_ach_refund_in_a_balanced_file_is_offset_by_a_debit,
+    an_odfi_wanting_separate_files_gets_the_offset_debits_in_a_companion_file,
     a_returned_ach_refund_gives_the_money_back,
     a_refund_below_zero_is_refused_unless_the_operator_allows_it,
 );
@@ -390,5 +391,71 @@ async fn a_refund_below_zero_is_refused_unless_the_operator_allows_it(b: Backend
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert!(balances(&app, &d.creds, &d.dest).await.1 < 0);
     ledger_is_sound(&app).await;
+    app.stop().await;
+}
+
+async fn an_odfi_wanting_separate_files_gets_the_offset_debits_in_a_companion_file(b: Backend) {
+    let dir = TempDir::new();
+    let mut o = odfi(dir.path(), true);
+    o.separate_debits_and_credits = true;
+    let app = spawn_app_with(b, |c| c.odfi = vec![o]).await;
+    let d = filed_debit(&app, "8000", json!({})).await;
+    until_completed(&app, &d.creds, &d.id).await;
+    let r = refund(
+        &app,
+        &d.creds,
+        &d.id,
+        json!({"amount": {"currency": "USD", "value": "1500"}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let before = outbound_files(&app).await.len();
+    let day = past_next_cutoff(&app).await;
+    let files = outbound_files(&app).await;
+    assert_eq!(
+        files.len(),
+        before + 2,
+        "a credit file and its offsets: {files:?}"
+    );
+    let got = app.get(&d.creds, &format!("/v1/refunds/{id}")).await.json();
+    let credit_id = got["ach"]["fileId"].as_str().unwrap().to_owned();
+    let credits = batches(&checked_content(&app, &credit_id).await);
+    assert_eq!(credits.len(), 1, "{credits:?}");
+    assert_eq!(
+        (
+            credits[0].service_class.as_str(),
+            credits[0].control_credit,
+            credits[0].control_debit
+        ),
+        ("220", 1500, 0)
+    );
+    let companion = files
+        .iter()
+        .rfind(|f| f["id"] != credit_id.as_str() && f["totalDebit"].as_i64() == Some(1500))
+        .unwrap_or_else(|| panic!("the companion file: {files:?}"));
+    assert_eq!(companion["delivery"]["status"], "uploaded", "{companion}");
+    let offsets = batches(&checked_content(&app, companion["id"].as_str().unwrap()).await);
+    assert_eq!(offsets.len(), 1, "{offsets:?}");
+    assert_eq!(
+        (offsets[0].service_class.as_str(), offsets[0].sec.as_str()),
+        ("225", "CCD")
+    );
+    assert_eq!(
+        offsets[0].entries,
+        vec![(
+            "27".to_owned(),
+            SETTLEMENT.to_owned(),
+            1500,
+            offsets[0].entries[0].3.clone()
+        )]
+    );
+    ledger_is_sound(&app).await;
+    let rep = app
+        .get(&admin(), &format!("/v1/reports/settlement?date={day}"))
+        .await
+        .json();
+    assert_eq!(rep["tiesOut"]["submittedMatchesNachaFiles"], true, "{rep}");
+    assert_eq!(rep["tiesOut"]["accountsMatchClearing"], true, "{rep}");
     app.stop().await;
 }
