@@ -94,14 +94,13 @@ impl Chunk<'_> {
             .collect();
         let matches = tx.collection_ids_by_traces(&traces).await?;
         // Returns of refund and reversal credits: matched by their trace.
-        let mut credits = HashMap::new();
-        for i in self.items.iter().filter(|i| i.kind == kind::RETURN) {
-            if !matches.contains_key(&i.original_trace) {
-                if let Some(e) = tx.ach_credit_entry_by_trace(&i.original_trace).await? {
-                    credits.insert(i.original_trace.clone(), e);
-                }
-            }
-        }
+        let unmatched: Vec<&str> = self
+            .items
+            .iter()
+            .filter(|i| i.kind == kind::RETURN && !matches.contains_key(&i.original_trace))
+            .map(|i| i.original_trace.as_str())
+            .collect();
+        let credits = tx.ach_credit_entries_by_traces(&unmatched).await?;
         let records: Vec<AchReturn> = self
             .items
             .iter()

@@ -360,4 +360,39 @@ impl Tx {
         }
         Ok(())
     }
+
+    /// [`Tx::ach_credit_entry_by_trace`] for many traces in one statement
+    /// (the newest entry per trace); traces no credit entry carries are absent.
+    pub async fn ach_credit_entries_by_traces(
+        &mut self,
+        traces: &[&str],
+    ) -> Result<std::collections::HashMap<String, AchCreditEntry>, StoreError> {
+        let mut out = std::collections::HashMap::new();
+        if traces.is_empty() {
+            return Ok(out);
+        }
+        let found: Vec<Row> = match self {
+            Tx::Postgres(t) => {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT {COLUMNS} FROM ach_credit_entries WHERE trace_number = ANY($1) ORDER BY id DESC"
+                ));
+                sqlx::query_as(sql).bind(traces).fetch_all(&mut **t).await?
+            }
+            Tx::Sqlite(t) => {
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT {COLUMNS} FROM ach_credit_entries \
+                     WHERE trace_number IN (SELECT value FROM json_each($1)) ORDER BY id DESC"
+                ));
+                let list = serde_json::to_string(traces)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                sqlx::query_as(sql).bind(list).fetch_all(&mut **t).await?
+            }
+        };
+        for e in rows(found)? {
+            if let Some(trace) = e.trace_number.clone() {
+                out.entry(trace).or_insert(e);
+            }
+        }
+        Ok(out)
+    }
 }
