@@ -261,6 +261,15 @@ async fn a_returned_ach_refund_gives_the_money_back(b: Backend) {
     let d = filed_debit(&app, "9000", json!({})).await;
     until_completed(&app, &d.creds, &d.id).await;
     let (_, before, _) = balances(&app, &d.creds, &d.dest).await;
+    let rx = support::receiver::Receiver::start().await;
+    let r = app
+        .post(
+            &d.creds,
+            "/v1/webhook-endpoints",
+            json!({"url": rx.url, "enabledEvents": ["refund.*"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let r = refund(
         &app,
         &d.creds,
@@ -293,6 +302,13 @@ async fn a_returned_ach_refund_gives_the_money_back(b: Backend) {
         event_types(&app, &id).await.last().map(String::as_str),
         Some("refund.returned")
     );
+    // The webhook goes out as business time moves on.
+    advance_minutes(&app, 1).await;
+    rx.wait_for(20, "refund.returned delivered", |log| {
+        log.iter()
+            .any(|r| r.event_type == "refund.returned" && r.object_id == id && r.acknowledged())
+    })
+    .await;
     // What came back may be refunded again.
     let again = refund(&app, &d.creds, &d.id, json!({})).await;
     assert_eq!(
