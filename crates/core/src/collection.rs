@@ -6,6 +6,8 @@
 //!    ▼            ▼  │          ▼              ▼             ▼
 //! cancelled   on_hold┘       failed         returned      returned (late, ≤60 days)
 //! ```
+//! A filed debit (`submitted`, `processing` or `completed`) becomes
+//! `reversed` when the operator's NACHA reversing entry for it is filed.
 //! A transition not drawn here is refused; that is what keeps a returned or
 //! cancelled collection from ever moving money again.
 
@@ -31,6 +33,7 @@ CollectionStatus, "collection status" {
     Returned => "returned",
     Failed => "failed",
     Cancelled => "cancelled",
+    Reversed => "reversed",
 });
 string_enum!(
     /// The payment network.
@@ -71,6 +74,7 @@ impl CollectionStatus {
                 | (OnHold, Pending | Scheduled | Cancelled | Failed)
                 | (Batched, Submitted | Returned | Failed)
                 | (Submitted, Processing | Returned | Failed)
+                | (Submitted | Processing | Completed, Reversed)
                 | (Processing, Completed | Returned)
                 | (Completed, Returned)
         )
@@ -88,7 +92,10 @@ impl CollectionStatus {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            CollectionStatus::Returned | CollectionStatus::Failed | CollectionStatus::Cancelled
+            CollectionStatus::Returned
+                | CollectionStatus::Failed
+                | CollectionStatus::Cancelled
+                | CollectionStatus::Reversed
         )
     }
 }

@@ -42,6 +42,9 @@
 //! in one query (`crate::eligibility::screen`): an ineligible one is held
 //! or failed, with its event, and left out of the file.
 //!
+//! After the debit files, the pending refunds and reversals are filed in
+//! credit files of their own ([`crate::credits::filing`]).
+//!
 //! Two cutoffs at once (two nodes) cannot file one collection twice: the
 //! job holds the `ach.cutoff` lease, its transaction takes a job lock
 //! (PostgreSQL advisory lock), and each collection moves only if it is still
@@ -231,7 +234,44 @@ pub(crate) async fn cutoff_in_tx(
     }
     // Only the ODFIs in scope; and, defence in depth, only entries whose
     // customer, destination account and payment method are active now.
-    for (odfi_cfg, odfi_id, due) in odfi::split(tx, cfg, due.collections, scope).await? {
+    let debits = file_debits(tx, vault, cfg, cutoff, due.collections, scope, now).await?;
+    work.summary.absorb(debits.summary);
+    work.files.extend(debits.files);
+    // Then the refunds and reversals, in credit files of their own.
+    for (summary, file, bytes) in
+        crate::credits::filing::file_credits(tx, vault, cfg, cutoff, scope, now).await?
+    {
+        work.summary.files.push(summary);
+        work.files.push((file, bytes));
+    }
+    Ok(work)
+}
+
+/// The ODFI parts of `due` in `scope` (see [`odfi`]), for the credits filing too.
+pub(crate) async fn split_by_odfi(
+    tx: &mut Tx,
+    cfg: &AchConfig,
+    due: Vec<AchCollection>,
+    scope: &OdfiScope,
+) -> Result<Vec<(AchConfig, Option<String>, Vec<AchCollection>)>, AchError> {
+    odfi::split(tx, cfg, due, scope).await
+}
+
+/// File the due debits (the collections) into debit files, per ODFI in scope.
+async fn file_debits(
+    tx: &mut Tx,
+    vault: &Vault,
+    cfg: &AchConfig,
+    cutoff: &Cutoff,
+    due: Vec<AchCollection>,
+    scope: &OdfiScope,
+    now: DateTime<Utc>,
+) -> Result<CutoffWork, AchError> {
+    let mut work = CutoffWork {
+        summary: CutoffSummary::default(),
+        files: Vec::new(),
+    };
+    for (odfi_cfg, odfi_id, due) in odfi::split(tx, cfg, due, scope).await? {
         let mut due = crate::eligibility::screen(tx, due, "not filed at the cutoff", now).await?;
         if due.is_empty() {
             continue;

@@ -244,8 +244,62 @@ async fn load_file(
 /// The bytes of outbound file `file_id`, rebuilt from its rows (identical to
 /// what was written). For `GET /v1/ach/files/{id}/content`.
 pub async fn file_bytes(store: &Store, vault: &Vault, file_id: &str) -> Result<Vec<u8>, AchError> {
-    let (file, collections) = load_file(store, file_id).await?;
-    build_file_bytes(vault, &file, &collections)
+    rebuild(store, vault, file_id).await.map(|(_, b)| b)
+}
+
+/// The row and bytes of outbound file `file_id`: a debit file from its
+/// collections, a credit file (or its companion of offsets) from its
+/// credit entries ([`crate::credits::build`]).
+async fn rebuild(
+    store: &Store,
+    vault: &Vault,
+    file_id: &str,
+) -> Result<(AchFile, Vec<u8>), AchError> {
+    use inflow_store::repo::ach_credits::contents;
+    let mut tx = store.read().await?;
+    let what = tx.ach_file_contents(file_id).await?;
+    if what == contents::DEBITS {
+        tx.rollback().await?;
+        let (file, collections) = load_file(store, file_id).await?;
+        let bytes = build_file_bytes(vault, &file, &collections)?;
+        return Ok((file, bytes));
+    }
+    let file = tx.get_ach_file(file_id).await?;
+    let info: Option<FileHeaderInfo> = file
+        .summary
+        .as_deref()
+        .and_then(|s| serde_json::from_str(s).ok());
+    let source = info
+        .and_then(|i| i.offsets_of)
+        .unwrap_or_else(|| file_id.to_owned());
+    let entries = tx.ach_credit_entries_in_file(&source).await?;
+    let mut ids: Vec<_> = entries.iter().map(|e| e.collection_id.clone()).collect();
+    ids.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+    ids.dedup();
+    let collections: std::collections::HashMap<String, AchCollection> = tx
+        .load_ach_collections(&ids)
+        .await?
+        .into_iter()
+        .map(|c| (c.id.to_string(), c))
+        .collect();
+    tx.rollback().await?;
+    let mut lines = Vec::with_capacity(entries.len());
+    for e in entries {
+        let c = collections
+            .get(e.collection_id.as_str())
+            .cloned()
+            .ok_or_else(|| AchError::Build {
+                file_id: file_id.to_owned(),
+                reason: format!(
+                    "collection {} of credit entry {} is missing",
+                    e.collection_id, e.id
+                ),
+            })?;
+        lines.push((e, c));
+    }
+    let offsets_only = what == contents::CREDIT_OFFSETS;
+    let built = crate::credits::build::build_credit_file(vault, &file, &lines, offsets_only)?;
+    Ok((file, built.bytes))
 }
 
 /// Where outbound file `file` lives on disk.
@@ -262,8 +316,7 @@ pub async fn write_file(
     cfg: &AchConfig,
     file_id: &str,
 ) -> Result<WrittenFile, AchError> {
-    let (file, collections) = load_file(store, file_id).await?;
-    let bytes = build_file_bytes(vault, &file, &collections)?;
+    let (file, bytes) = rebuild(store, vault, file_id).await?;
     store_file(store, cfg, file, bytes).await
 }
 

@@ -9,6 +9,10 @@
 //! | → `returned`, return fee | `ach_return_fee` | Dr destination available *fee*; Cr fee revenue |
 //! | → `failed`/`cancelled` after posting | `ach_reversed` | as `ach_returned` |
 //! | offset entry of a balanced file (at the cutoff) | `ach_offset` | Dr ACH settlement *batch total*; Cr ACH clearing |
+//! | → `reversed` (its reversing entry filed) | `ach_reversed` | as `ach_returned` (no return fee) |
+//! | ACH refund created | `ach_refund` | Dr destination available *amount*; Cr ACH clearing |
+//! | ACH refund returned / cancelled | `ach_refund_returned` / `ach_refund_cancelled` | Dr ACH clearing; Cr destination available |
+//! | offset debit of a credit file (at the cutoff) | `ach_credit_offset` | Dr ACH clearing *batch total*; Cr ACH settlement |
 //! | card capture / settle / refund / void | `card_captured` / `ach_completed`-like / `card_refunded` / `card_voided` | see [`post_card_capture`], [`post_card_settled`], [`post_card_refund`], [`post_card_void`] |
 //!
 //! A reversal reads the collection's own entries (after its row is locked
@@ -194,6 +198,12 @@ pub async fn on_status_change(
                 postings.extend(return_fee(c, posted_on, now));
             }
             tx.post_ledger_transactions(&postings).await
+        }
+        Reversed if before != Reversed => {
+            match reversal(tx, c, "ach_reversed", posted_on, now).await? {
+                Some(r) => tx.post_ledger_transactions(&[r]).await,
+                None => Ok(()),
+            }
         }
         Failed | Cancelled if matches!(before, Batched | Submitted | Processing | Completed) => {
             match reversal(tx, c, "ach_reversed", posted_on, now).await? {

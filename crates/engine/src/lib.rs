@@ -16,6 +16,8 @@
 //!   runs them all in time order).
 //! - Bank connectivity: [`delivery`] (the delivery state of every outbound
 //!   file, the leased job uploading it to the ODFI, the inbound pickup).
+//! - [`credits`]: refunds of ACH collections by credit entry and NACHA
+//!   reversals, filed by the cutoff in credit files of their own.
 //! - [`limits`]: a customer's ACH debit limits (per entry, daily, monthly).
 //! - Account validation: [`prenotes`] (a cleared prenote validates the
 //!   account, a returned one fails it) and [`holds`] (what releases or
@@ -40,6 +42,7 @@
 
 pub mod cards;
 pub mod config;
+pub mod credits;
 pub mod cutoff;
 pub mod daily_files;
 pub mod delivery;

@@ -7,6 +7,10 @@
 //!   for a debit, `add_banking_days(effective_date, prenote_wait_banking_days)`
 //!   for a prenote (no return arrived in that time: the account is valid).
 //!
+//! Filed credit entries (refunds, reversals) go `submitted` → `completed`
+//! on the same banking day a debit of their effective date would
+//! ([`crate::credits::lifecycle::settle`]).
+//!
 //! Both steps can happen in one call (a sandbox clock advanced by days).
 //! Rows move in chunks, each chunk in one transaction with its status
 //! history and `collection.<status>` events, and each move applies only if
@@ -152,5 +156,7 @@ pub(crate) async fn settle_unleased(
             }
         }
     }
+    // Refund and reversal credits complete after the same good-funds period.
+    crate::credits::lifecycle::settle(store, cfg, now).await?;
     Ok(report)
 }

@@ -245,6 +245,7 @@ async fn record(
                 match &outcome {
                     UploadOutcome::Uploaded { .. } => {
                         submit_collections(tx, &id, now).await?;
+                        crate::credits::lifecycle::submit_file(tx, &id, now).await?;
                         file_event(tx, &id, "ach_file.uploaded", now).await?
                     }
                     UploadOutcome::Failed { .. } => {

@@ -5,6 +5,9 @@
 //! collections to `returned` with a few set-based statements: the status
 //! updates, the ledger reversals and return fees, the events.
 //!
+//! A return whose original trace is no collection's but a refund or
+//! reversal credit's returns that credit ([`crate::credits::lifecycle`]).
+//!
 //! Every entry that needs more than that goes through the one-at-a-time
 //! rules of [`super::apply`], after the chunk's ordinary returns and in file
 //! order: NOCs, dishonored and contested returns, returns of prenotes, of
@@ -91,16 +94,25 @@ impl Chunk<'_> {
             .map(|i| i.original_trace.as_str())
             .collect();
         let matches = tx.collection_ids_by_traces(&traces).await?;
-        // Unmatched returns may return a balanced file's offset entry.
-        let mut offsets: HashMap<&str, OffsetEntryRow> = HashMap::new();
-        let unmatched = self
+        // Returns of refund and reversal credits: matched by their trace.
+        let unmatched: Vec<&str> = self
             .items
             .iter()
-            .filter(|i| i.kind == kind::RETURN && !matches.contains_key(&i.original_trace));
-        let balanced = unmatched.clone().next().is_some() && tx.any_ach_offset_entries().await?;
-        for i in unmatched.filter(|_| balanced) {
-            if let Some(o) = tx.ach_offset_entry_by_trace(&i.original_trace).await? {
-                offsets.insert(i.original_trace.as_str(), o);
+            .filter(|i| i.kind == kind::RETURN && !matches.contains_key(&i.original_trace))
+            .map(|i| i.original_trace.as_str())
+            .collect();
+        let credits = tx.ach_credit_entries_by_traces(&unmatched).await?;
+        // The rest may return a balanced file's offset entry.
+        let mut offsets: HashMap<&str, OffsetEntryRow> = HashMap::new();
+        let rest: Vec<&str> = unmatched
+            .into_iter()
+            .filter(|t| !credits.contains_key(*t))
+            .collect();
+        if !rest.is_empty() && tx.any_ach_offset_entries().await? {
+            for t in rest {
+                if let Some(o) = tx.ach_offset_entry_by_trace(t).await? {
+                    offsets.insert(t, o);
+                }
             }
         }
         let records: Vec<AchReturn> = self
@@ -108,7 +120,11 @@ impl Chunk<'_> {
             .iter()
             .map(|i| {
                 let c = matches.get(&i.original_trace).cloned();
-                apply::return_record(self.vault, file_id, i, c, self.now)
+                let mut r = apply::return_record(self.vault, file_id, i, c, self.now);
+                if i.kind == kind::RETURN && credits.contains_key(&i.original_trace) {
+                    r.matched = true;
+                }
+                r
             })
             .collect();
         let inserted = record(tx, &records).await?;
@@ -129,6 +145,21 @@ impl Chunk<'_> {
                 .get(item.original_trace.as_str())
                 .filter(|_| r.collection_id.is_none());
             entries.push(apply::report_entry(item, r, is_new, offset, report));
+            if let (true, Some(e)) = (is_new, credits.get(&item.original_trace)) {
+                let (what, id) = (e.kind.clone(), e.id.clone());
+                let applied =
+                    crate::credits::lifecycle::apply_return(tx, e.clone(), &item.code, self.now)
+                        .await?;
+                let outcome = if applied {
+                    format!("{what} {id} returned")
+                } else {
+                    format!("{what} {id} is not in a returnable status; recorded, not applied")
+                };
+                if let Some(last) = entries.last_mut() {
+                    last.outcome.push(outcome);
+                }
+                continue;
+            }
             if let (Some(o), true) = (offset, is_new) {
                 apply::record_offset_return(tx, item, r, o, self.now).await?;
             }

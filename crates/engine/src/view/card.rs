@@ -192,37 +192,9 @@ pub fn card_collection_view(c: &CardCollection) -> CardCollectionView {
     }
 }
 
-/// A refund (`rfd_…`) and the collection as it is after it.
-///
-/// One object for every rail: `rail` says which; only card refunds exist
-/// today (ACH refunds by credit entry will be the same object with
-/// `rail: "ach"`).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RefundView {
-    pub id: String,
-    /// Always `refund`.
-    pub object: &'static str,
-    /// The rail the money goes back by: `card`.
-    pub rail: &'static str,
-    pub customer_id: String,
-    pub collection_id: String,
-    pub amount: MoneyView,
-    pub reason: Option<String>,
-    /// `pending` until the processor answers, then `succeeded` or `failed`.
-    pub status: RefundStatus,
-    pub failure_reason: Option<String>,
-    /// The processor's id for the refund; null until it has answered, and
-    /// on a failed refund.
-    pub processor_reference: Option<String>,
-    #[schema(value_type = Object)]
-    pub metadata: Metadata,
-    pub created_at: String,
-    pub collection: CardCollectionView,
-}
-
-pub fn refund_view(r: &CardRefund, c: &CardCollection) -> RefundView {
-    RefundView {
+/// A card refund (`rail: card`) as the [`super::RefundView`] resource.
+pub fn refund_view(r: &CardRefund, c: &CardCollection) -> super::RefundView {
+    super::RefundView {
         id: r.id.to_string(),
         object: "refund",
         rail: "card",
@@ -230,12 +202,17 @@ pub fn refund_view(r: &CardRefund, c: &CardCollection) -> RefundView {
         collection_id: r.collection_id.to_string(),
         amount: r.amount.into(),
         reason: r.reason.clone(),
-        status: r.status,
+        status: match r.status {
+            RefundStatus::Pending => super::RefundViewStatus::Pending,
+            RefundStatus::Succeeded => super::RefundViewStatus::Succeeded,
+            RefundStatus::Failed => super::RefundViewStatus::Failed,
+        },
         failure_reason: r.failure_reason.clone(),
         processor_reference: Some(r.processor_ref.clone()).filter(|p| !p.is_empty()),
+        ach: None,
         metadata: r.metadata.clone(),
         created_at: time(r.created_at),
-        collection: card_collection_view(c),
+        collection: super::RefundCollectionView::Card(Box::new(card_collection_view(c))),
     }
 }
 

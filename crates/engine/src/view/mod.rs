@@ -4,11 +4,13 @@
 
 mod card;
 mod collection;
+mod credit;
 mod noc;
 mod payment_method;
 
 pub use card::*;
 pub use collection::*;
+pub use credit::*;
 pub use noc::*;
 pub use payment_method::*;
 

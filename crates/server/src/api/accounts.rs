@@ -52,6 +52,8 @@ pub struct UpdateAccountRequest {
     #[serde(default, deserialize_with = "crate::http::body::double_option")]
     #[schema(value_type = Option<String>)]
     pub odfi_id: Option<Option<String>>,
+    /// Operator only: let ACH refunds take the available balance below zero.
+    pub allow_negative_balance: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -72,6 +74,8 @@ pub struct AccountResponse {
     pub odfi_id: Option<String>,
     /// From the ledger: pending, available and total, in minor units.
     pub balances: BalancesView,
+    /// Whether an ACH refund may take the available balance below zero (set by the operator).
+    pub allow_negative_balance: bool,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -89,6 +93,7 @@ impl From<Account> for AccountResponse {
     fn from(a: Account) -> Self {
         Self {
             balances: BalancesView::new(a.currency.code(), Balances::default()),
+            allow_negative_balance: false,
             id: a.id.to_string(),
             object: "account",
             customer_id: a.customer_id.to_string(),
@@ -172,13 +177,21 @@ pub async fn list(
         .await?;
     let mut with = Vec::with_capacity(page.data.len());
     for a in &page.data {
-        with.push(tx.ledger_balances(&a.id).await?);
+        with.push((
+            tx.ledger_balances(&a.id).await?,
+            tx.account_allows_negative(&a.id).await?,
+        ));
     }
     let mut balances = with.into_iter();
     Ok(Json(ListResponse::from_page(
         page,
         |a| a.id.to_string(),
-        |a| AccountResponse::with_balances(a, balances.next().unwrap_or_default()),
+        |a| {
+            let (b, allow) = balances.next().unwrap_or_default();
+            let mut r = AccountResponse::with_balances(a, b);
+            r.allow_negative_balance = allow;
+            r
+        },
     )))
 }
 
@@ -201,13 +214,17 @@ pub async fn get(
         .await
         .map_err(ApiError::not_found_if_missing("account"))?;
     let balances = tx.ledger_balances(&account.id).await?;
-    Ok(Json(AccountResponse::with_balances(account, balances)))
+    let allow = tx.account_allows_negative(&account.id).await?;
+    let mut r = AccountResponse::with_balances(account, balances);
+    r.allow_negative_balance = allow;
+    Ok(Json(r))
 }
 
 /// Rename, block, unblock or close a destination account.
 ///
 /// Operator keys may move it to another ODFI (`odfiId`; `400 unknown_odfi`
-/// when not configured; `null`: back to the customer's ODFI).
+/// when not configured; `null`: back to the customer's ODFI) and allow a
+/// negative available balance for ACH refunds (`allowNegativeBalance`).
 #[utoipa::path(patch, path = "/v1/accounts/{id}", tag = "accounts", params(("id" = String, Path)), request_body = UpdateAccountRequest,
     responses((status = 200, body = AccountResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update(
@@ -268,14 +285,23 @@ pub async fn update(
             if let Some(v) = odfi {
                 a.odfi_id = v;
             }
+            if let Some(allow) = body.allow_negative_balance {
+                if !is_admin {
+                    return Err(ApiError::forbidden(
+                        "admin_key_required",
+                        "allowing a negative balance is an operator action",
+                    ));
+                }
+                tx.set_account_allows_negative(&a.id, allow).await?;
+            }
             a.updated_at = now;
             tx.update_account(&a).await?;
             status_changes::destination_status_changed(tx, &ach, &a, was, now).await?;
             let balances = tx.ledger_balances(&a.id).await?;
-            Ok((
-                StatusCode::OK,
-                to_json(&AccountResponse::with_balances(a, balances))?,
-            ))
+            let allow = tx.account_allows_negative(&a.id).await?;
+            let mut r = AccountResponse::with_balances(a, balances);
+            r.allow_negative_balance = allow;
+            Ok((StatusCode::OK, to_json(&r)?))
         })
     })
     .await

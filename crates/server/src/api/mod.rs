@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod ach;
 pub mod ach_delivery;
 pub mod ach_limits;
+pub mod ach_refunds;
 pub mod api_keys;
 pub mod cards;
 pub mod collections;
@@ -18,6 +19,7 @@ pub mod ledger;
 pub mod payment_methods;
 pub mod refunds;
 pub mod reports;
+pub mod reversals;
 pub mod sandbox;
 pub mod schedules;
 pub mod webhook_deliveries;
@@ -116,6 +118,7 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(collections::create_ach))
         .routes(routes!(collections::get))
         .routes(routes!(collections::cancel))
+        .routes(routes!(reversals::reverse_one))
         .routes(routes!(cards::create_card))
         .routes(routes!(cards::capture))
         .routes(routes!(cards::void))
@@ -132,6 +135,7 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ach::get_file))
         .routes(routes!(ach::file_content))
         .routes(routes!(ach::run_cutoff_now))
+        .routes(routes!(reversals::reverse_whole_file))
         .routes(routes!(ach_delivery::retry_file_upload))
         .routes(routes!(ach_delivery::mark_file_uploaded))
         .routes(routes!(ach_delivery::poll_inbound))

@@ -1,13 +1,15 @@
 //! Refunds as resources: `GET /v1/refunds/{id}` and
-//! `GET /v1/collections/{id}/refunds`. A refund is made by
-//! `POST /v1/collections/{id}/refunds` (in `api::cards`, card collections
-//! only for now); every refund is scoped to its customer, so another
+//! `GET /v1/collections/{id}/refunds`, card refunds and ACH refunds (credit
+//! entries) alike. A refund is made by `POST /v1/collections/{id}/refunds`
+//! (`api::cards::refund`, which hands ACH collections to
+//! `api::ach_refunds`); every refund is scoped to its customer, so another
 //! customer's refund is `404`.
 
 use axum::extract::{Path, RawQuery, State};
 use axum::{Extension, Json};
 use inflow_core::ids::{CollectionId, RefundId};
-use inflow_engine::view::{refund_view, RefundView};
+use inflow_engine::view::{ach_refund_view, refund_view, RefundView};
+use inflow_store::repo::ach_credits::KIND_REFUND;
 use inflow_store::StoreError;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -37,10 +39,23 @@ pub async fn get(
     let id = RefundId::parse("id", &id).map_err(|_| ApiError::not_found("refund"))?;
     let customer = auth.customer_id()?;
     let mut tx = state.store.read().await?;
-    let r = tx
-        .get_card_refund(&id)
-        .await
-        .map_err(ApiError::not_found_if_missing("refund"))?;
+    let r = match tx.get_card_refund(&id).await {
+        Ok(r) => r,
+        Err(StoreError::NotFound) => {
+            let e = tx
+                .get_ach_credit_entry(id.as_str())
+                .await
+                .map_err(ApiError::not_found_if_missing("refund"))?;
+            if &e.customer_id != customer || e.kind != KIND_REFUND {
+                return Err(ApiError::not_found("refund"));
+            }
+            let c = tx
+                .get_ach_collection(Some(customer), &e.collection_id)
+                .await?;
+            return Ok(Json(ach_refund_view(&e, &c)));
+        }
+        Err(e) => return Err(e.into()),
+    };
     if &r.customer_id != customer {
         return Err(ApiError::not_found("refund"));
     }
@@ -50,7 +65,7 @@ pub async fn get(
     Ok(Json(refund_view(&r, &c)))
 }
 
-/// List a collection's refunds, newest first (an ACH collection has none yet).
+/// List a collection's refunds (card or ACH), newest first.
 #[utoipa::path(get, path = "/v1/collections/{id}/refunds", tag = "collections", operation_id = "list_refunds", params(("id" = String, Path), RefundListParams),
     responses((status = 200, body = ListResponse<RefundView>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list(
@@ -71,14 +86,16 @@ pub async fn list(
     let c = match tx.get_card_collection(Some(customer), &id).await {
         Ok(c) => c,
         Err(StoreError::NotFound) => {
-            tx.get_ach_collection(Some(customer), &id)
+            let c = tx
+                .get_ach_collection(Some(customer), &id)
                 .await
                 .map_err(ApiError::not_found_if_missing("collection"))?;
-            return Ok(Json(ListResponse {
-                data: Vec::new(),
-                has_more: false,
-                next_cursor: None,
-            }));
+            let page = tx.list_ach_refunds_page(customer, &id, &page_q).await?;
+            return Ok(Json(ListResponse::from_page(
+                page,
+                |r| r.id.clone(),
+                |r| ach_refund_view(&r, &c),
+            )));
         }
         Err(e) => return Err(e.into()),
     };

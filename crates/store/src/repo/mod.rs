@@ -1,6 +1,7 @@
 //! Repositories: the queries for each resource, as methods on [`crate::Tx`].
 
 pub mod accounts;
+pub mod ach_credits;
 pub mod ach_delivery;
 pub mod ach_files;
 pub mod ach_limits;

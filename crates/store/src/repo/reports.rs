@@ -36,6 +36,8 @@ pub struct FileTotals {
     pub entry_count: i64,
     pub total_debit: i64,
     pub total_credit: i64,
+    /// `debits`, `credits` or `credit_offsets` (migration 0020).
+    pub contents: String,
 }
 
 impl Tx {
@@ -85,7 +87,7 @@ impl Tx {
         day: NaiveDate,
     ) -> Result<Vec<FileTotals>, StoreError> {
         Ok(on_db!(self, conn => sqlx::query_as(
-            "SELECT id, file_name, entry_count, total_debit, total_credit FROM ach_files \
+            "SELECT id, file_name, entry_count, total_debit, total_credit, contents FROM ach_files \
              WHERE direction = 'outbound' AND creation_date = $1 ORDER BY id")
             .bind(day.to_string())
             .fetch_all(conn)

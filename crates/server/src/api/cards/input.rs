@@ -83,6 +83,9 @@ pub struct RefundRequest {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub metadata: Metadata,
+    /// ACH only, operator keys only: refund before the debit has completed
+    /// (good funds). Default `false`: an ACH debit still in flight is `409 collection_in_flight`.
+    pub allow_before_completion: Option<bool>,
 }
 
 impl From<CardError> for ApiError {

@@ -326,7 +326,7 @@ pub async fn void(
     flow::run(&state, &auth, &req, None, reserve, collection_response).await
 }
 
-/// Refund all or part of a captured card collection (`rfd_…`); refunds never add up to more than was captured.
+/// Refund all or part of a collection (`rfd_…`): a captured card collection through the processor, or a completed ACH debit by an ACH credit entry to the payer's account, filed at the next cutoff (`201`, status `pending`). Refunds never add up to more than was captured or collected (net of earlier refunds not returned). An ACH debit still in flight is `409 collection_in_flight` (operators may pass `allowBeforeCompletion`); a refund that would take the destination account's available balance below zero is `409 insufficient_available_balance` unless the operator allows negative balances for it.
 #[utoipa::path(post, path = "/v1/collections/{id}/refunds", tag = "collections", params(("id" = String, Path)),
     request_body(content = RefundRequest, example = json!(crate::api::examples::refund())),
     responses((status = 201, body = RefundView, example = json!(crate::api::examples::refund_view())), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
@@ -338,7 +338,27 @@ pub async fn refund(
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
     let customer_id = auth.customer_id()?.clone();
+    let is_ach = {
+        let mut tx = state.store.read().await?;
+        let found = match tx.get_ach_collection(Some(&customer_id), &id).await {
+            Ok(_) => true,
+            Err(StoreError::NotFound) => false,
+            Err(e) => return Err(e.into()),
+        };
+        tx.rollback().await?;
+        found
+    };
+    if is_ach {
+        return crate::api::ach_refunds::create(state, auth, id, req).await;
+    }
     let body: RefundRequest = optional_body(&req)?;
+    if body.allow_before_completion.is_some() {
+        return Err(ApiError::invalid(
+            "unexpected_field",
+            "allowBeforeCompletion applies to ACH refunds only",
+            "allowBeforeCompletion",
+        ));
+    }
     let amount = body.amount.map(|a| a.parse("amount")).transpose()?;
     let reason = body
         .reason

@@ -291,6 +291,7 @@ pub fn refund_view() -> Value {
         "status": "succeeded",
         "failureReason": null,
         "processorReference": format!("sbx_{}", ids::REFUND),
+        "ach": null,
         "metadata": {"rma": "RMA-301"},
         "createdAt": LATER,
         "collection": card_sale_view(2_500)

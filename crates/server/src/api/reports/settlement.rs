@@ -56,6 +56,8 @@ pub struct AchFigures {
     pub completed: CountAmount,
     /// Collections returned (also late) or reversed.
     pub returned: CountAmount,
+    /// ACH refunds made (credit entries; their posting is at creation).
+    pub refunded: CountAmount,
 }
 
 /// The card rail's day (gross amounts).
@@ -107,6 +109,8 @@ pub struct AchSection {
     #[serde(flatten)]
     pub figures: AchFigures,
     pub nacha_files: Vec<FileTotalsView>,
+    /// The total debit of the day's debit files (credit files of refunds
+    /// and reversals, and their offset files, are listed but not counted).
     pub nacha_total_debit: String,
     /// The submitted gross equals the total debit of the day's outbound files.
     pub ties_out: bool,
@@ -172,7 +176,7 @@ type Pair = (i64, i64);
 
 #[derive(Default)]
 struct Acc {
-    ach: [Pair; 3],
+    ach: [Pair; 4],
     card: [Pair; 5],
     fees: i64,
     net: i64,
@@ -209,6 +213,7 @@ fn ach_figures(a: &Acc) -> AchFigures {
         submitted: ca(a.ach[0]),
         completed: ca(a.ach[1]),
         returned: ca(a.ach[2]),
+        refunded: ca(a.ach[3]),
     }
 }
 
@@ -274,6 +279,7 @@ pub async fn settlement_report(
             "ach_submitted" => &mut a.ach[0],
             "ach_completed" => &mut a.ach[1],
             "ach_returned" | "ach_reversed" => &mut a.ach[2],
+            "ach_refund" => &mut a.ach[3],
             "card_captured" => &mut a.card[0],
             "card_settled" => &mut a.card[1],
             "card_refunded" => &mut a.card[2],
@@ -306,7 +312,13 @@ pub async fn settlement_report(
     }
 
     let files = tx.outbound_file_totals(date).await?;
-    let nacha_total: i64 = files.iter().map(|f| f.total_debit).sum();
+    // Credit files (refunds, reversals) and their offset files carry no
+    // collection debits: only debit files tie to the submitted amount.
+    let nacha_total: i64 = files
+        .iter()
+        .filter(|f| f.contents == "debits")
+        .map(|f| f.total_debit)
+        .sum();
     let ach_ties = total.ach[0].1 == nacha_total;
 
     let card = card_section(tx, date, card_figures(&total)).await?;
