@@ -46,6 +46,7 @@ pub mod inbound;
 pub mod leases;
 pub mod ledger;
 pub mod limits;
+pub mod metrics;
 pub mod prenotes;
 pub mod private_fs;
 pub mod release;

@@ -256,6 +256,12 @@ pub struct Config {
     /// The originating banks (`[[odfi]]`); see [`crate::odfi`]. Empty in
     /// sandbox mode: the built-in sandbox ODFI and its simulated bank.
     pub odfi: Vec<crate::odfi::OdfiSettings>,
+    /// `GET /metrics` (`[metrics]`, `INFLOW_METRICS__<FIELD>`); see [`crate::metrics`].
+    pub metrics: crate::metrics::MetricsSettings,
+    /// On SIGTERM/Ctrl-C: stop accepting at once, then give in-flight
+    /// requests and background jobs this long to finish before they are
+    /// abandoned (their leases and claims lapse) and the process exits.
+    pub shutdown_grace_secs: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -321,6 +327,8 @@ impl Default for Config {
             odfi: Vec::new(),
             bootstrap_admin_key: None,
             bootstrap_admin_signing_secret: None,
+            metrics: Default::default(),
+            shutdown_grace_secs: 30,
         }
     }
 }

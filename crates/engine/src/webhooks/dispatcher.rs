@@ -153,7 +153,10 @@ impl Dispatcher {
                 .await;
             for r in results {
                 match r {
-                    Ok(r) => report.add(r),
+                    Ok(r) => {
+                        crate::metrics::webhook_attempts(r.delivered, r.retrying, r.failed);
+                        report.add(r)
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "webhook delivery could not be recorded; it will be retried when its claim lapses")
                     }
