@@ -73,7 +73,14 @@ async fn run_writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
                 Err(_) => break,
             }
         }
-        let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
+        let started = std::time::Instant::now();
+        let began = pool.begin_with("BEGIN IMMEDIATE").await;
+        crate::observe::acquired(
+            crate::observe::PoolKind::Write,
+            started.elapsed(),
+            began.is_ok(),
+        );
+        let mut tx = match began {
             Ok(t) => Tx::Sqlite(t, Vec::new()),
             Err(e) => {
                 tracing::error!(error = %e, "cannot begin a write transaction");

@@ -34,6 +34,8 @@ impl CommittedEvent {
             amount_minor: None,
         };
         if event_type.starts_with("collection.") {
+            // The collection as the API shows it, under `object`.
+            let data = data.get("object").unwrap_or(data);
             let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
             e.rail = text(&data["rail"]);
             e.sec_code = text(&data["secCode"]);
