@@ -294,6 +294,10 @@ impl AdvanceError {
 
 /// The job named by the outermost context of `e` (see [`run_due`]).
 fn job_named(e: &anyhow::Error) -> String {
+    if let Some(StepsFailed(steps)) = e.downcast_ref::<StepsFailed>() {
+        let names: Vec<String> = steps.iter().map(job_named).collect();
+        return names.join(" and ");
+    }
     let outer = e.to_string();
     if outer.starts_with("the ") {
         outer
