@@ -92,6 +92,38 @@ pub const DB_CONNECTIONS: &str = "inflow_db_pool_connections";
 /// `outbound_folder`).
 pub const READY: &str = "inflow_ready";
 
+/// Every metric name above (the deploy/ dashboard and alert rules use only these).
+pub const ALL: &[&str] = &[
+    HTTP_REQUESTS,
+    HTTP_DURATION,
+    IDEMPOTENCY,
+    SIGNATURE_FAILURES,
+    COLLECTIONS,
+    COLLECTION_AMOUNT,
+    EVENTS,
+    CUTOFFS,
+    CUTOFF_DURATION,
+    FILES_CREATED,
+    FILE_ENTRIES,
+    FILE_BYTES,
+    FILE_WRITES,
+    INBOUND_FILES,
+    RETURNS_APPLIED,
+    NOCS_APPLIED,
+    WEBHOOK_DELIVERIES,
+    WEBHOOK_QUEUE_DEPTH,
+    WEBHOOK_OLDEST_PENDING,
+    CARD_CALLS,
+    CARD_CALL_DURATION,
+    JOB_STEPS,
+    JOB_STEP_DURATION,
+    JOB_TICK_LAG,
+    DB_ACQUIRE,
+    DB_ACQUIRE_FAILURES,
+    DB_CONNECTIONS,
+    READY,
+];
+
 /// Register every metric's help text with the installed recorder.
 pub fn describe() {
     describe_counter!(

@@ -24,6 +24,37 @@ on_both_backends!(
     a_separate_admin_listener_serves_metrics_and_the_api_port_does_not,
 );
 
+/// The Grafana dashboard and the alert rules in deploy/ name only metrics
+/// Inflow exports (a renamed metric would silently empty a panel or an alert).
+#[test]
+fn the_deploy_dashboard_and_alert_rules_use_only_exported_metrics() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy");
+    for file in ["grafana-dashboard.json", "prometheus-rules.yml"] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let mut used = 0;
+        for (at, _) in text.match_indices("inflow_") {
+            let name: String = text[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if name == "inflow_" || text[..at].ends_with(|c: char| c.is_ascii_alphanumeric()) {
+                continue;
+            }
+            let base = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|s| name.strip_suffix(s))
+                .filter(|b| inflow_engine::metrics::ALL.contains(b))
+                .unwrap_or(&name);
+            assert!(
+                inflow_engine::metrics::ALL.contains(&base),
+                "{file} uses {name}, which Inflow does not export"
+            );
+            used += 1;
+        }
+        assert!(used > 10, "{file} uses {used} metrics");
+    }
+}
+
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// One scrape: every sample, keyed by `name{labels}` as exposed.

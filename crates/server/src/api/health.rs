@@ -30,8 +30,9 @@ pub struct ReadyResponse {
     pub database: &'static str,
 }
 
-/// The database answers and the outbound ACH folder is writable. A 503
-/// names the failed check in `param` (`database` or `outbound_folder`).
+/// The database answers and the outbound ACH folder is writable.
+///
+/// A 503 names the failed check in `param` (`database` or `outbound_folder`).
 #[utoipa::path(get, path = "/readyz", tag = "health", security(),
     responses((status = 200, body = ReadyResponse), (status = 503, body = ErrorBody, description = "A check failed: `param` says which (`database`, `outbound_folder`)")))]
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<ReadyResponse>> {
