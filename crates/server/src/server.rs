@@ -93,8 +93,12 @@ pub async fn spawn(state: AppState) -> anyhow::Result<RunningServer> {
         if let Err(e) = serve.await {
             tracing::error!(error = %e, "server stopped with an error");
         }
-        // Each loop returns at its next wait once told to stop: a tick or a
-        // webhook pass in flight finishes first (within the grace period).
+        // Like a crash for the dispatcher: attempts in flight are dropped,
+        // their claims lapse and another pass (here or on another node)
+        // retries them — a pass can be long and nothing is lost by stopping it.
+        webhooks.abort();
+        // The other loops return at their next wait once told to stop: a
+        // tick in flight finishes first (within the grace period).
         let _ = housekeeping.await;
         let _ = ach.await;
         let _ = webhooks.await;
