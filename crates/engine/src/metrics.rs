@@ -64,6 +64,9 @@ pub const NOCS_APPLIED: &str = "inflow_ach_nocs_applied_total";
 /// Webhook delivery attempts, by `outcome` (`delivered`, `retrying`,
 /// `failed` = given up).
 pub const WEBHOOK_DELIVERIES: &str = "inflow_webhook_deliveries_total";
+/// From the event's commit to its successful delivery, in seconds
+/// (business clock), per delivery.
+pub const WEBHOOK_DELIVERY_LAG: &str = "inflow_webhook_delivery_lag_seconds";
 /// Webhook deliveries pending (gauge, read at scrape time).
 pub const WEBHOOK_QUEUE_DEPTH: &str = "inflow_webhook_queue_depth";
 /// Age in seconds of the oldest pending delivery (business clock; 0 when
@@ -111,6 +114,7 @@ pub const ALL: &[&str] = &[
     RETURNS_APPLIED,
     NOCS_APPLIED,
     WEBHOOK_DELIVERIES,
+    WEBHOOK_DELIVERY_LAG,
     WEBHOOK_QUEUE_DEPTH,
     WEBHOOK_OLDEST_PENDING,
     CARD_CALLS,
@@ -180,6 +184,11 @@ pub fn describe() {
         "Notifications of change applied from inbound files"
     );
     describe_counter!(WEBHOOK_DELIVERIES, "Webhook delivery attempts, by outcome");
+    describe_histogram!(
+        WEBHOOK_DELIVERY_LAG,
+        metrics::Unit::Seconds,
+        "From an event's commit to its successful webhook delivery"
+    );
     describe_gauge!(WEBHOOK_QUEUE_DEPTH, "Webhook deliveries pending");
     describe_gauge!(
         WEBHOOK_OLDEST_PENDING,
@@ -300,6 +309,11 @@ pub fn webhook_attempts(delivered: usize, retrying: usize, failed: usize) {
             counter!(WEBHOOK_DELIVERIES, "outcome" => outcome).increment(n as u64);
         }
     }
+}
+
+/// A delivery succeeded `lag` after its event was written.
+pub fn webhook_delivered_after(lag: Duration) {
+    histogram!(WEBHOOK_DELIVERY_LAG).record(lag.as_secs_f64());
 }
 
 /// The webhook queue, read at scrape time.

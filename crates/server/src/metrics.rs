@@ -58,6 +58,10 @@ const SECONDS: &[f64] = &[
 /// Buckets for a file's entries and bytes.
 const ENTRIES: &[f64] = &[1.0, 10.0, 100.0, 1e3, 1e4, 1e5];
 const BYTES: &[f64] = &[1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
+/// Buckets for the webhook commit-to-delivery lag: retries take hours.
+const LAG: &[f64] = &[
+    0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 21600.0, 86400.0,
+];
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -73,6 +77,9 @@ pub fn install() -> Option<PrometheusHandle> {
                     b.set_buckets_for_metric(Matcher::Full(m::FILE_ENTRIES.into()), ENTRIES)
                 })
                 .and_then(|b| b.set_buckets_for_metric(Matcher::Full(m::FILE_BYTES.into()), BYTES))
+                .and_then(|b| {
+                    b.set_buckets_for_metric(Matcher::Full(m::WEBHOOK_DELIVERY_LAG.into()), LAG)
+                })
                 .map(|b| b.build_recorder());
             let recorder = match recorder {
                 Ok(r) => r,

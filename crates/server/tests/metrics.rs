@@ -295,6 +295,10 @@ async fn metrics_count_exactly_what_a_scenario_did(b: Backend) {
         delivered >= 2 * N + 2,
         "created and submitted each, two returned"
     );
+    assert_eq!(
+        delta("inflow_webhook_delivery_lag_seconds_count", &[]),
+        delivered as f64
+    );
     assert_eq!(after.get("inflow_webhook_queue_depth", &[]), 0.0);
     // The database pools were used and are reported.
     assert!(
