@@ -319,3 +319,25 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_missing_row_is_a_404_and_an_unreachable_database_is_a_503_with_retry_after() {
+        let missing = ApiError::not_found_if_missing("customer")(StoreError::NotFound);
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        for e in [
+            StoreError::Database(sqlx::Error::PoolClosed),
+            StoreError::Database(sqlx::Error::PoolTimedOut),
+            StoreError::WriterStopped,
+        ] {
+            let answer = ApiError::not_found_if_missing("customer")(e);
+            assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(answer.retry_after, Some(DATABASE_RETRY_AFTER_SECS));
+        }
+        let corrupt = ApiError::not_found_if_missing("customer")(StoreError::Corrupt("x".into()));
+        assert_eq!(corrupt.status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

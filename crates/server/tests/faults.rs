@@ -26,7 +26,14 @@ on_both_backends!(
 );
 
 async fn a_failing_database_is_a_503_with_retry_after_never_a_404(b: Backend) {
-    let app = spawn_app(b).await;
+    // Production mode: no sandbox clock read before each request, and the
+    // keys stay in the authentication cache, so the requests below reach
+    // their handlers' lookups.
+    let app = spawn_app_with(b, |c| {
+        c.sandbox = false;
+        c.auth_cache_ttl_secs = 3600;
+    })
+    .await;
     let (customer, creds) = app.customer_with_key("Acme", json!({})).await;
     let pm = make_pm(&app, &creds, "000123456789").await;
     let r = app
@@ -100,6 +107,33 @@ async fn a_failing_database_is_a_503_with_retry_after_never_a_404(b: Backend) {
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["error"]["param"], "database", "{body}");
     app.stop().await;
+}
+
+/// No handler turns whatever a store lookup returned into a 404: a lookup's
+/// error goes through `ApiError::not_found_if_missing` (only a missing row
+/// is a 404) or a `match` on `StoreError::NotFound`. A closed pool fails at
+/// `BEGIN`, before the lookup, so this source check covers what the HTTP
+/// test above cannot reach.
+#[test]
+fn no_store_lookup_error_is_swallowed_into_a_404() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = vec![src];
+    let mut offenders = Vec::new();
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let compact: String = text.split_whitespace().collect();
+        for (at, _) in compact.match_indices(".await.map_err(|_|") {
+            let tail = &compact[at..(at + 80).min(compact.len())];
+            if tail.contains("not_found") {
+                offenders.push(format!("{}: {tail}", path.display()));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "{offenders:#?}");
 }
 
 /// Replace the outbound folder by a regular file (unwritable even for
