@@ -3,8 +3,8 @@
 //! webhook deliveries — moved every counter by exactly what happened.
 //! Real HTTP, on SQLite and PostgreSQL.
 //!
-//! The Prometheus recorder is process-wide, so the two backends' tests take
-//! a lock and compare a scrape after the scenario with one before it.
+//! The Prometheus recorder is process-wide, so the tests here take turns
+//! (a lock) and compare a scrape after the scenario with one before it.
 
 mod support;
 
@@ -312,6 +312,7 @@ async fn metrics_count_exactly_what_a_scenario_did(b: Backend) {
 }
 
 async fn metrics_on_the_api_port_need_an_operator_key_in_production(b: Backend) {
+    let _one = ONE_AT_A_TIME.lock().await;
     let app = spawn_app_with(b, |c| c.sandbox = false).await;
     let url = format!("{}/metrics", app.base);
     let r = app.client.get(&url).send().await.unwrap();
@@ -333,6 +334,7 @@ async fn metrics_on_the_api_port_need_an_operator_key_in_production(b: Backend) 
 }
 
 async fn a_separate_admin_listener_serves_metrics_and_the_api_port_does_not(b: Backend) {
+    let _one = ONE_AT_A_TIME.lock().await;
     let app = spawn_app_with(b, |c| {
         c.metrics.listen = Some("127.0.0.1:0".parse().unwrap());
     })
