@@ -118,6 +118,14 @@ pub struct CutoffSummary {
 }
 
 impl CutoffSummary {
+    /// The number of entries in each file created.
+    pub fn file_entries(&self) -> Vec<usize> {
+        self.files
+            .iter()
+            .map(|f| f.entry_count.max(0) as usize)
+            .collect()
+    }
+
     /// Adds what another cutoff did.
     pub fn absorb(&mut self, other: CutoffSummary) {
         self.files.extend(other.files);
@@ -157,6 +165,7 @@ pub async fn run_scoped_cutoff(
     scoped: &ScopedCutoff,
     now: DateTime<Utc>,
 ) -> Result<CutoffSummary, AchError> {
+    let started = std::time::Instant::now();
     let work = with_lease(store, CUTOFF_LEASE, JOB_LEASE_WAIT, || async {
         let (cfg2, vault2, scoped) = (cfg.clone(), vault.clone(), scoped.clone());
         store
@@ -167,9 +176,28 @@ pub async fn run_scoped_cutoff(
             })
             .await
     })
-    .await?;
+    .await;
+    let work = match work {
+        Ok(w) => w,
+        Err(AchError::Busy(lease)) => return Err(AchError::Busy(lease)),
+        Err(e) => {
+            crate::metrics::cutoff("manual", started.elapsed(), false, &[]);
+            return Err(e);
+        }
+    };
+    crate::metrics::cutoff(
+        "manual",
+        started.elapsed(),
+        true,
+        &work.summary.file_entries(),
+    );
     let summary = work.summary.clone();
-    work.write(store, cfg).await?;
+    if let Err(e) = work.write(store, cfg).await {
+        return Err(AchError::FilesNotWritten {
+            summary: Box::new(summary),
+            source: Box::new(e),
+        });
+    }
     Ok(summary)
 }
 

@@ -60,6 +60,14 @@ pub enum AchError {
     NotOutbound(String),
     #[error("job {0} is running on another node; try again later")]
     Busy(String),
+    /// The cutoff committed (its collections are filed in the files of
+    /// `summary`) but writing a file's bytes to the outbound folder failed;
+    /// the background tick writes files still `created` on every pass.
+    #[error("the cutoff committed ({files} file(s), {entries} entries) but a file could not be written: {source}", files = summary.files.len(), entries = summary.files.iter().map(|f| f.entry_count).sum::<i64>())]
+    FilesNotWritten {
+        summary: Box<crate::cutoff::CutoffSummary>,
+        source: Box<AchError>,
+    },
     #[error(transparent)]
     Transition(#[from] TransitionError),
 }
@@ -353,18 +361,22 @@ pub(crate) async fn store_file(
     }
     let len = bytes.len();
     let target = path.clone();
-    tokio::task::spawn_blocking(move || write_atomically(&target, &bytes))
+    let wrote = tokio::task::spawn_blocking(move || write_atomically(&target, &bytes))
         .await
         .map_err(|e| AchError::Io {
             file_id: file.id.clone(),
             path: path.clone(),
             source: std::io::Error::other(e.to_string()),
-        })?
-        .map_err(|source| AchError::Io {
-            file_id: file.id.clone(),
-            path: path.clone(),
-            source,
-        })?;
+        })
+        .and_then(|r| {
+            r.map_err(|source| AchError::Io {
+                file_id: file.id.clone(),
+                path: path.clone(),
+                source,
+            })
+        });
+    crate::metrics::file_write(wrote.as_ref().ok().map(|_| len));
+    wrote?;
     if file.status == STATUS_CREATED {
         let id = file.id.clone();
         let digest = sha.clone();

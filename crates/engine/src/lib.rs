@@ -54,6 +54,7 @@ pub mod inbound;
 pub mod leases;
 pub mod ledger;
 pub mod limits;
+pub mod metrics;
 pub mod odfi_windows;
 pub mod prenotes;
 pub mod private_fs;

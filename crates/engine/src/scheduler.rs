@@ -138,8 +138,18 @@ async fn tick_unleased(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<TickReport, AchError> {
-    // Files a crash left `created` first, so bytes never lag further.
-    let mut files_written = write_pending_files(store, vault, cfg).await?;
+    // Files a crash (or an unwritable outbound folder) left `created`
+    // first, so bytes never lag further. A write that fails is logged and
+    // counted and retried on the next tick; it stops nothing else: the
+    // cutoffs and settlement below do not depend on the bytes being on disk.
+    let mut files_written = match write_pending_files(store, vault, cfg).await {
+        Ok(w) => w,
+        Err(e @ (AchError::Io { .. } | AchError::Store(_))) => {
+            tracing::error!(error = %e, "outbound files not written; retrying on the next tick");
+            Vec::new()
+        }
+        Err(e) => return Err(e),
+    };
 
     let start = match last_tick(store).await? {
         Some(last) if last > from => last,
@@ -149,13 +159,33 @@ async fn tick_unleased(
     let mut uploaded = DeliveryReport::default();
     for group in scheduled_cutoffs(cfg, start, to) {
         let at = group[0].cutoff.at;
+        let started = std::time::Instant::now();
         let done = with_lease(store, CUTOFF_LEASE, JOB_LEASE_WAIT, || {
             run_scheduled_cutoffs(store, vault, cfg, group.clone())
         })
-        .await?;
-        if let Some(done) = done {
+        .await;
+        if let Err(e) = &done {
+            if !matches!(e, AchError::Busy(_)) {
+                crate::metrics::cutoff("scheduled", started.elapsed(), false, &[]);
+            }
+        }
+        if let Some(done) = done? {
             for (run, work) in done {
-                files_written.extend(work.write(store, cfg).await?);
+                crate::metrics::cutoff(
+                    "scheduled",
+                    started.elapsed(),
+                    true,
+                    &run.summary.file_entries(),
+                );
+                // The cutoff committed: a file that cannot be written now
+                // stays `created` and is written by a later tick.
+                match work.write(store, cfg).await {
+                    Ok(w) => files_written.extend(w),
+                    Err(e) => tracing::error!(
+                        error = %e,
+                        "a cutoff's files not written; retrying on the next tick"
+                    ),
+                }
                 runs.push(run);
             }
             // Upload at once, so the files' collections are `submitted`

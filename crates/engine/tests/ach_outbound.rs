@@ -702,7 +702,14 @@ async fn rewriting_a_created_file_gives_identical_bytes(b: TestBackend) {
     let err = run_cutoff(w.store(), &w.vault, &w.cfg, &cutoff, cutoff.at)
         .await
         .unwrap_err();
-    assert!(matches!(err, AchError::Io { .. }), "{err}");
+    // The error says the cutoff committed, and why the bytes are missing.
+    match &err {
+        AchError::FilesNotWritten { summary, source } => {
+            assert_eq!(summary.files.len(), 1, "{err}");
+            assert!(matches!(**source, AchError::Io { .. }), "{err}");
+        }
+        other => panic!("expected FilesNotWritten, got {other}"),
+    }
     let files = w.all_files().await;
     assert_eq!(files.len(), 1);
     assert_eq!(

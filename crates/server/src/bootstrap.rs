@@ -168,8 +168,13 @@ pub fn ach_config(config: &Config) -> anyhow::Result<inflow_engine::config::AchC
     };
     let outbound_dir = config.data_dir.join("ach").join("outbound");
     let inbound_dir = config.data_dir.join("ach").join("inbound");
-    for dir in [&outbound_dir, &inbound_dir] {
-        private_fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    private_fs::create_dir_all(&inbound_dir)
+        .with_context(|| format!("creating {}", inbound_dir.display()))?;
+    // An unwritable outbound folder must not keep the API down: the file
+    // writes are retried by the background tick and `/readyz` reports it.
+    if let Err(e) = private_fs::create_dir_all(&outbound_dir) {
+        tracing::error!(path = %outbound_dir.display(), error = %e,
+            "cannot create the outbound ACH folder; serving anyway, file writes are retried");
     }
     crate::odfi::validate(config)?;
     let odfis = crate::odfi::ordered(config)
@@ -498,9 +503,16 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     // The sandbox clock starts where the database says (restart, or other nodes).
     crate::app::sandbox_clock::sync(&state).await?;
     // Finish any NACHA file whose rows committed but whose bytes were not written.
-    inflow_engine::files::write_pending_files(&state.store, &state.vault, &state.ach)
-        .await
-        .map_err(|e| anyhow::anyhow!("writing pending ACH files: {e}"))?;
+    // A folder that cannot be written is not a reason to refuse to serve:
+    // the background tick retries the write and `/readyz` says so.
+    match inflow_engine::files::write_pending_files(&state.store, &state.vault, &state.ach).await {
+        Ok(_) => {}
+        Err(e @ inflow_engine::files::AchError::Io { .. }) => tracing::error!(
+            error = %e,
+            "pending ACH files not written at start-up; serving anyway, the background tick retries"
+        ),
+        Err(e) => return Err(anyhow::anyhow!("writing pending ACH files: {e}")),
+    }
     let (demo, bootstrap) = match ensure_admin_key(&state).await? {
         AdminAccess::Demo(d) => (Some(d), None),
         AdminAccess::Bootstrap(b) => (None, Some(b)),

@@ -259,6 +259,12 @@ pub struct Config {
     /// Customers' folders their daily reconciliation files are pushed to
     /// (`[[report_delivery]]`); see [`crate::report_delivery`].
     pub report_delivery: Vec<crate::report_delivery::ReportDeliverySettings>,
+    /// `GET /metrics` (`[metrics]`, `INFLOW_METRICS__<FIELD>`); see [`crate::metrics`].
+    pub metrics: crate::metrics::MetricsSettings,
+    /// On SIGTERM/Ctrl-C: stop accepting at once, then give in-flight
+    /// requests and background jobs this long to finish before they are
+    /// abandoned (their leases and claims lapse) and the process exits.
+    pub shutdown_grace_secs: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -326,6 +332,8 @@ impl Default for Config {
             report_delivery: Vec::new(),
             bootstrap_admin_key: None,
             bootstrap_admin_signing_secret: None,
+            metrics: Default::default(),
+            shutdown_grace_secs: 30,
         }
     }
 }

@@ -197,6 +197,9 @@ impl From<ValidationError> for ApiError {
     }
 }
 
+/// The `Retry-After` of a `503` caused by the database.
+pub const DATABASE_RETRY_AFTER_SECS: u64 = 2;
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -207,7 +210,11 @@ impl From<StoreError> for ApiError {
             }
             e if e.is_unavailable() => {
                 tracing::error!(error = %e, "database unavailable");
-                ApiError::unavailable("the database is unavailable; the request changed nothing")
+                let mut e = ApiError::unavailable(
+                    "the database is unavailable; the request changed nothing and can be retried",
+                );
+                e.retry_after = Some(DATABASE_RETRY_AFTER_SECS);
+                e
             }
             other => {
                 tracing::error!(error = %other, "store error");
@@ -221,6 +228,19 @@ impl From<inflow_engine::files::AchError> for ApiError {
     fn from(e: inflow_engine::files::AchError) -> Self {
         match e {
             inflow_engine::files::AchError::Store(s) => s.into(),
+            inflow_engine::files::AchError::FilesNotWritten { summary, source } => {
+                tracing::error!(error = %source, "a cutoff committed but its files were not written");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorType::ApiError,
+                    "cutoff_committed_step_failed",
+                    format!(
+                        "the cutoff committed ({} file(s)) but writing its files failed; \
+                         the background jobs retry the write",
+                        summary.files.len()
+                    ),
+                )
+            }
             inflow_engine::files::AchError::Busy(job) => {
                 let mut e = ApiError::conflict(
                     "job_busy",
@@ -271,6 +291,10 @@ impl From<inflow_engine::schedules::ScheduleError> for ApiError {
     }
 }
 
+/// The error code of an error response, for the access log and the metrics.
+#[derive(Debug, Clone)]
+pub struct ErrorCode(pub String);
+
 // The request id travels to the error body through a task-local set by the
 // request-id middleware, so errors can be returned with `?` anywhere.
 tokio::task_local! {
@@ -281,6 +305,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let request_id = REQUEST_ID.try_with(Clone::clone).ok();
         let mut resp = (self.status, axum::Json(self.body(request_id))).into_response();
+        resp.extensions_mut().insert(ErrorCode(self.code.clone()));
         if let Some(secs) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 resp.headers_mut().insert("retry-after", v);
@@ -294,3 +319,25 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_missing_row_is_a_404_and_an_unreachable_database_is_a_503_with_retry_after() {
+        let missing = ApiError::not_found_if_missing("customer")(StoreError::NotFound);
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        for e in [
+            StoreError::Database(sqlx::Error::PoolClosed),
+            StoreError::Database(sqlx::Error::PoolTimedOut),
+            StoreError::WriterStopped,
+        ] {
+            let answer = ApiError::not_found_if_missing("customer")(e);
+            assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(answer.retry_after, Some(DATABASE_RETRY_AFTER_SECS));
+        }
+        let corrupt = ApiError::not_found_if_missing("customer")(StoreError::Corrupt("x".into()));
+        assert_eq!(corrupt.status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod odfi;
 pub mod odfi_files;
 pub mod report_delivery;

@@ -10,16 +10,35 @@ use crate::state::AppState;
 /// A server listening on a socket. Dropping it does not stop it; call [`RunningServer::shutdown`].
 pub struct RunningServer {
     pub addr: SocketAddr,
+    /// The admin listener serving `/metrics`, when `[metrics] listen` is set.
+    pub metrics_addr: Option<SocketAddr>,
     pub state: AppState,
     stop: watch::Sender<bool>,
     handle: JoinHandle<()>,
+    /// The background loops, aborted if the grace period runs out.
+    tasks: Vec<tokio::task::AbortHandle>,
 }
 
 impl RunningServer {
-    /// Stop accepting, finish in-flight requests, and return.
+    /// Stop accepting, give in-flight requests and background jobs
+    /// `shutdown_grace_secs` to finish, abandon whatever is still running
+    /// then (transactions roll back; leases and delivery claims lapse and
+    /// are taken over), and return.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
-        let _ = self.handle.await;
+        let grace = std::time::Duration::from_secs(self.state.config.shutdown_grace_secs);
+        let mut handle = self.handle;
+        if tokio::time::timeout(grace, &mut handle).await.is_err() {
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "shutdown grace period over; abandoning in-flight work"
+            );
+            handle.abort();
+            for t in &self.tasks {
+                t.abort();
+            }
+            let _ = handle.await;
+        }
     }
 
     /// Serve until Ctrl-C or SIGTERM.
@@ -36,11 +55,37 @@ pub async fn spawn(state: AppState) -> anyhow::Result<RunningServer> {
         .await
         .with_context(|| format!("binding {}", state.config.listen))?;
     let addr = listener.local_addr()?;
+    crate::metrics::install();
+    let metrics_listener = match state.config.metrics.listen {
+        Some(at) if state.config.metrics.enabled => Some(
+            tokio::net::TcpListener::bind(at)
+                .await
+                .with_context(|| format!("binding the metrics listener {at}"))?,
+        ),
+        _ => None,
+    };
+    let metrics_addr = match &metrics_listener {
+        Some(l) => Some(l.local_addr()?),
+        None => None,
+    };
     let (stop, mut stopped) = watch::channel(false);
     let app = crate::api::router(state.clone());
     let housekeeping = tokio::spawn(housekeeping(state.clone(), stop.subscribe()));
     let ach = tokio::spawn(ach_loop(state.clone(), stop.subscribe()));
     let webhooks = tokio::spawn(webhook_loop(state.clone(), stop.subscribe()));
+    let admin = metrics_listener.map(|l| {
+        tokio::spawn(crate::metrics::serve_admin(
+            state.clone(),
+            l,
+            stop.subscribe(),
+        ))
+    });
+    let mut tasks = vec![
+        housekeeping.abort_handle(),
+        ach.abort_handle(),
+        webhooks.abort_handle(),
+    ];
+    tasks.extend(admin.as_ref().map(|a| a.abort_handle()));
     let handle = tokio::spawn(async move {
         let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
             let _ = stopped.wait_for(|s| *s).await;
@@ -48,17 +93,26 @@ pub async fn spawn(state: AppState) -> anyhow::Result<RunningServer> {
         if let Err(e) = serve.await {
             tracing::error!(error = %e, "server stopped with an error");
         }
-        housekeeping.abort();
-        ach.abort();
         // Like a crash for the dispatcher: attempts in flight are dropped,
-        // their claims lapse and another pass (here or on another node) retries them.
+        // their claims lapse and another pass (here or on another node)
+        // retries them — a pass can be long and nothing is lost by stopping it.
         webhooks.abort();
+        // The other loops return at their next wait once told to stop: a
+        // tick in flight finishes first (within the grace period).
+        let _ = housekeeping.await;
+        let _ = ach.await;
+        let _ = webhooks.await;
+        if let Some(a) = admin {
+            let _ = a.await;
+        }
     });
     Ok(RunningServer {
         addr,
+        metrics_addr,
         state,
         stop,
         handle,
+        tasks,
     })
 }
 

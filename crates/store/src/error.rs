@@ -25,14 +25,30 @@ pub enum StoreError {
 impl StoreError {
     /// The database could not be reached or the writer is gone: a retry
     /// later may succeed, and nothing was changed.
+    ///
+    /// Besides a pool that timed out or closed and a broken socket, this
+    /// covers what a PostgreSQL server answers while it cannot serve: a
+    /// connection exception (SQLSTATE class 08), an operator intervention
+    /// such as a terminated backend or a shutdown (class 57P), too many
+    /// connections (53300), and the transaction conflicts a retry resolves
+    /// (40001 serialization failure, 40P01 deadlock).
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            StoreError::WriterStopped
-                | StoreError::Database(
-                    sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-                )
-        )
+        match self {
+            StoreError::WriterStopped => true,
+            StoreError::Database(
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::WorkerCrashed
+                | sqlx::Error::Protocol(_),
+            ) => true,
+            StoreError::Database(sqlx::Error::Database(db)) => db.code().is_some_and(|c| {
+                c.starts_with("08")
+                    || c.starts_with("57P")
+                    || matches!(c.as_ref(), "53300" | "40001" | "40P01")
+            }),
+            _ => false,
+        }
     }
 }
 

@@ -49,14 +49,14 @@ impl GroupCommit {
 }
 
 async fn exec(tx: &mut Tx, sql: &'static str) -> Result<(), sqlx::Error> {
-    if let Tx::Sqlite(t) = tx {
+    if let Tx::Sqlite(t, ..) = tx {
         sqlx::query(sql).execute(&mut **t).await?;
     }
     Ok(())
 }
 
 async fn next_savepoint(tx: &mut Tx) -> Result<(), sqlx::Error> {
-    if let Tx::Sqlite(t) = tx {
+    if let Tx::Sqlite(t, ..) = tx {
         sqlx::raw_sql("RELEASE inflow_job; SAVEPOINT inflow_job")
             .execute(&mut **t)
             .await?;
@@ -73,8 +73,15 @@ async fn run_writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
                 Err(_) => break,
             }
         }
-        let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
-            Ok(t) => Tx::Sqlite(t),
+        let started = std::time::Instant::now();
+        let began = pool.begin_with("BEGIN IMMEDIATE").await;
+        crate::observe::acquired(
+            crate::observe::PoolKind::Write,
+            started.elapsed(),
+            began.is_ok(),
+        );
+        let mut tx = match began {
+            Ok(t) => Tx::Sqlite(t, Vec::new()),
             Err(e) => {
                 tracing::error!(error = %e, "cannot begin a write transaction");
                 // Dropping the jobs drops their reply channels: callers get an error.
@@ -92,9 +99,11 @@ async fn run_writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
                 tracing::error!("no savepoint for a write job; refusing it");
                 continue;
             }
+            let observed_before = tx.observed().len();
             match AssertUnwindSafe(job(&mut tx)).catch_unwind().await {
                 Ok(outcome) => {
                     if !outcome.keep {
+                        tx.observed().truncate(observed_before);
                         if let Err(e) = exec(&mut tx, "ROLLBACK TO inflow_job").await {
                             tracing::error!(error = %e, "could not undo a failed write job");
                         }
@@ -103,6 +112,7 @@ async fn run_writer(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Job>) {
                 }
                 Err(_) => {
                     tracing::error!("a write job panicked; its changes are rolled back");
+                    tx.observed().truncate(observed_before);
                     let _ = exec(&mut tx, "ROLLBACK TO inflow_job").await;
                 }
             }

@@ -12,6 +12,7 @@
 mod codec;
 mod error;
 mod group_commit;
+pub mod observe;
 pub mod page;
 mod pool;
 pub mod repo;
@@ -27,11 +28,11 @@ pub use pool::{Store, Tx, WriteFuture};
 macro_rules! on_db {
     ($tx:expr, $conn:ident => $body:expr) => {
         match $tx {
-            $crate::pool::Tx::Sqlite(t) => {
+            $crate::pool::Tx::Sqlite(t, ..) => {
                 let $conn = &mut **t;
                 $body
             }
-            $crate::pool::Tx::Postgres(t) => {
+            $crate::pool::Tx::Postgres(t, ..) => {
                 let $conn = &mut **t;
                 $body
             }

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::group_commit::{GroupCommit, Job, JobFuture, JobOutcome};
+use crate::observe::{CommittedEvent, PoolKind};
 use crate::StoreError;
 use std::future::Future;
 use std::pin::Pin;
@@ -38,9 +39,12 @@ pub struct Store {
 pub type WriteFuture<'t, T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send + 't>>;
 
 /// An open transaction. Dropping it without [`Tx::commit`] rolls it back.
+///
+/// The second field holds the events written so far, reported to the
+/// observer (`observe`) once the transaction commits.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
+    Sqlite(Transaction<'static, Sqlite>, Vec<CommittedEvent>),
+    Postgres(Transaction<'static, Postgres>, Vec<CommittedEvent>),
 }
 
 impl Store {
@@ -125,12 +129,16 @@ impl Store {
     /// front (`BEGIN IMMEDIATE`) so concurrent writers queue on the busy
     /// timeout instead of failing when a read lock is upgraded.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(match &self.backend {
-            Backend::Sqlite { writer, .. } => {
-                Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?)
-            }
-            Backend::Postgres(p) => Tx::Postgres(p.begin().await?),
-        })
+        let started = std::time::Instant::now();
+        let tx = match &self.backend {
+            Backend::Sqlite { writer, .. } => writer
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .map(|t| Tx::Sqlite(t, Vec::new())),
+            Backend::Postgres(p) => p.begin().await.map(|t| Tx::Postgres(t, Vec::new())),
+        };
+        crate::observe::acquired(PoolKind::Write, started.elapsed(), tx.is_ok());
+        Ok(tx?)
     }
 
     /// Run `work` in a write transaction and commit it; the result is
@@ -203,10 +211,28 @@ impl Store {
 
     /// A transaction that only reads.
     pub async fn read(&self) -> Result<Tx, StoreError> {
-        Ok(match &self.backend {
-            Backend::Sqlite { readers, .. } => Tx::Sqlite(readers.begin().await?),
-            Backend::Postgres(p) => Tx::Postgres(p.begin().await?),
-        })
+        let started = std::time::Instant::now();
+        let tx = match &self.backend {
+            Backend::Sqlite { readers, .. } => {
+                readers.begin().await.map(|t| Tx::Sqlite(t, Vec::new()))
+            }
+            Backend::Postgres(p) => p.begin().await.map(|t| Tx::Postgres(t, Vec::new())),
+        };
+        crate::observe::acquired(PoolKind::Read, started.elapsed(), tx.is_ok());
+        Ok(tx?)
+    }
+
+    /// Connections open and idle in each pool: `(pool, open, idle)`.
+    pub fn pool_sizes(&self) -> Vec<(PoolKind, u32, usize)> {
+        match &self.backend {
+            Backend::Sqlite {
+                writer, readers, ..
+            } => vec![
+                (PoolKind::Write, writer.size(), writer.num_idle()),
+                (PoolKind::Read, readers.size(), readers.num_idle()),
+            ],
+            Backend::Postgres(p) => vec![(PoolKind::Write, p.size(), p.num_idle())],
+        }
     }
 
     /// Is the database answering?
@@ -269,17 +295,31 @@ fn create_private_file(path: &std::path::Path) -> Result<(), StoreError> {
 
 impl Tx {
     pub async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
-        }
+        let events = match self {
+            Tx::Sqlite(t, events) => {
+                t.commit().await?;
+                events
+            }
+            Tx::Postgres(t, events) => {
+                t.commit().await?;
+                events
+            }
+        };
+        crate::observe::committed(&events);
         Ok(())
+    }
+
+    /// Events written so far in this transaction (see `observe`).
+    pub(crate) fn observed(&mut self) -> &mut Vec<CommittedEvent> {
+        match self {
+            Tx::Sqlite(_, events) | Tx::Postgres(_, events) => events,
+        }
     }
 
     pub async fn rollback(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(t) => t.rollback().await?,
-            Tx::Postgres(t) => t.rollback().await?,
+            Tx::Sqlite(t, ..) => t.rollback().await?,
+            Tx::Postgres(t, ..) => t.rollback().await?,
         }
         Ok(())
     }

@@ -112,6 +112,7 @@ async fn attempt(
         (c, pm)
     };
     let processor_ref = c.processor_ref.clone().unwrap_or_default();
+    let started = std::time::Instant::now();
     let result = match call.operation {
         CardOperation::Authorize => {
             let pm = pm.ok_or(StoreError::NotFound)?;
@@ -157,6 +158,12 @@ async fn attempt(
             .await
             .map(|processor_ref| Answer::Refunded { processor_ref }),
     };
+    let outcome = match &result {
+        Ok(_) => "answered",
+        Err(ProcessorError::Rejected(_)) => "refused",
+        Err(ProcessorError::Unavailable(_)) => "no_answer",
+    };
+    crate::metrics::card_call(call.operation.as_str(), outcome, started.elapsed());
     Ok(match result {
         Ok(a) => Attempt::Answered(a),
         Err(ProcessorError::Rejected(m)) => Attempt::Answered(Answer::Refused(m)),

@@ -272,6 +272,28 @@ async fn ingest(
     source_name: &str,
     now: DateTime<Utc>,
 ) -> Result<IngestReport, IngestError> {
+    let result = ingest_counted(store, vault, cfg, source, source_name, now).await;
+    match &result {
+        Ok(r) if r.duplicate => crate::metrics::inbound_file("duplicate", 0, 0),
+        Ok(r) => crate::metrics::inbound_file(
+            "applied",
+            r.returns_matched as usize,
+            r.nocs_matched as usize,
+        ),
+        Err(e) if e.is_rejection() => crate::metrics::inbound_file("rejected", 0, 0),
+        Err(_) => crate::metrics::inbound_file("error", 0, 0),
+    }
+    result
+}
+
+async fn ingest_counted(
+    store: &Store,
+    vault: &Vault,
+    cfg: &AchConfig,
+    source: Source,
+    source_name: &str,
+    now: DateTime<Utc>,
+) -> Result<IngestReport, IngestError> {
     let scanned = read::scan(&source)?;
     let file = InboundFile {
         id: format!("fil_{}", inflow_core::ids::new_id_body(now)),

@@ -153,7 +153,10 @@ impl Dispatcher {
                 .await;
             for r in results {
                 match r {
-                    Ok(r) => report.add(r),
+                    Ok(r) => {
+                        crate::metrics::webhook_attempts(r.delivered, r.retrying, r.failed);
+                        report.add(r)
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "webhook delivery could not be recorded; it will be retried when its claim lapses")
                     }
@@ -244,6 +247,7 @@ impl Dispatcher {
                 AfterFailure::GiveUp => NextStep::Failed,
             }
         };
+        let event_created_at = event.created_at;
         let attempt = Attempt {
             delivery_id: d.id.clone(),
             number: d.attempts,
@@ -253,7 +257,13 @@ impl Dispatcher {
             error,
             succeeded,
         };
-        self.record(token, attempt, next, endpoint, now).await
+        let report = self.record(token, attempt, next, endpoint, now).await?;
+        if report.delivered > 0 {
+            crate::metrics::webhook_delivered_after(
+                (now - event_created_at).to_std().unwrap_or_default(),
+            );
+        }
+        Ok(report)
     }
 
     /// Write the attempt and its consequences in one transaction.

@@ -8,7 +8,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use inflow_engine::cutoff::CutoffSummary;
+use inflow_engine::files::AchError;
+
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorType};
 use crate::http::auth::Auth;
 use crate::http::upload::Upload;
 use crate::state::AppState;
@@ -118,7 +121,7 @@ impl AchFileView {
         let f = tx
             .get_ach_file(id)
             .await
-            .map_err(|_| ApiError::not_found("ACH file"))?;
+            .map_err(ApiError::not_found_if_missing("ACH file"))?;
         let d = tx.get_ach_file_delivery(id).await?;
         Ok(Self::with_delivery(f, d.as_ref()))
     }
@@ -230,7 +233,7 @@ pub async fn file_content(
         .await?
         .get_ach_file(&id)
         .await
-        .map_err(|_| ApiError::not_found("ACH file"))?;
+        .map_err(ApiError::not_found_if_missing("ACH file"))?;
     if f.direction != "outbound" {
         return Err(ApiError::not_found("outbound ACH file"));
     }
@@ -276,6 +279,29 @@ pub struct CutoffView {
     pub deferred: Vec<String>,
 }
 
+/// The answer when the cutoff committed but a later step failed: it says
+/// what was committed (a retry must not expect nothing to have happened).
+fn committed_but(summary: &CutoffSummary, step: &str, e: &AchError) -> ApiError {
+    tracing::error!(error = %e, step, "a manual cutoff committed but a later step failed");
+    let entries: i64 = summary.files.iter().map(|f| f.entry_count).sum();
+    let ids: Vec<&str> = summary.files.iter().map(|f| f.file_id.as_str()).collect();
+    let mut err = ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorType::ApiError,
+        "cutoff_committed_step_failed",
+        format!(
+            "the cutoff committed: {entries} collection(s) filed in {} file(s) [{}] and {} failed; \
+             {step} failed afterwards and is retried by the background jobs. Do not run the \
+             cutoff again for them; see GET /v1/ach/files",
+            ids.len(),
+            ids.join(", "),
+            summary.failed.len(),
+        ),
+    );
+    err.retry_after = None;
+    err
+}
+
 /// Run a cutoff now: every due pending collection goes into a file (operator keys).
 ///
 /// While a same-day window of today is still ahead (of an ODFI's windows,
@@ -287,7 +313,9 @@ pub struct CutoffView {
 /// The files are then uploaded to the ODFI at once (their `delivery` shows
 /// the outcome; a failed attempt is retried by the delivery job).
 #[utoipa::path(post, path = "/v1/ach/cutoffs", tag = "ach",
-    responses((status = 201, body = CutoffView), (status = 200, body = CutoffView, description = "No file was created"), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = CutoffView), (status = 200, body = CutoffView, description = "No file was created"), (status = 409, body = ErrorBody),
+        (status = 500, body = ErrorBody, description = "`cutoff_committed_step_failed`: the cutoff committed (the message says what) but writing or uploading its files failed; the background jobs retry that. Any other 500 changed nothing"),
+        (status = 503, body = ErrorBody, description = "The database is unavailable; nothing changed (`Retry-After`)")))]
 pub async fn run_cutoff_now(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -305,33 +333,50 @@ pub async fn run_cutoff_now(
             ),
         ));
     }
-    let fail = |e: inflow_engine::files::AchError| {
-        tracing::error!(error = %e, "manual cutoff failed");
-        ApiError::internal()
-    };
     inflow_engine::release::release_due(&state.store, &state.ach, now)
         .await
-        .map_err(fail)?;
+        .map_err(|e| {
+            tracing::error!(error = %e, "release before a manual cutoff failed");
+            ApiError::from(e)
+        })?;
     let mut summary = inflow_engine::cutoff::CutoffSummary::default();
     for cutoff in &cutoffs {
-        summary.absorb(
-            inflow_engine::cutoff::run_scoped_cutoff(
-                &state.store,
-                &state.vault,
-                &state.ach,
-                cutoff,
-                now,
-            )
-            .await
-            .map_err(fail)?,
-        );
+        match inflow_engine::cutoff::run_scoped_cutoff(
+            &state.store,
+            &state.vault,
+            &state.ach,
+            cutoff,
+            now,
+        )
+        .await
+        {
+            Ok(s) => summary.absorb(s),
+            Err(AchError::FilesNotWritten { summary: s, source }) => {
+                summary.absorb(*s);
+                return Err(committed_but(&summary, "writing its files", &source));
+            }
+            Err(e) if summary.files.is_empty() && summary.failed.is_empty() => {
+                tracing::error!(error = %e, "manual cutoff failed");
+                return Err(e.into());
+            }
+            Err(e) => return Err(committed_but(&summary, "a further cutoff", &e)),
+        }
     }
-    inflow_engine::files::write_pending_files(&state.store, &state.vault, &state.ach)
-        .await
-        .map_err(fail)?;
-    inflow_engine::delivery::upload::deliver_due(&state.store, &state.vault, &state.delivery, now)
-        .await
-        .map_err(fail)?;
+    if let Err(e) =
+        inflow_engine::files::write_pending_files(&state.store, &state.vault, &state.ach).await
+    {
+        return Err(committed_but(&summary, "writing its files", &e));
+    }
+    if let Err(e) = inflow_engine::delivery::upload::deliver_due(
+        &state.store,
+        &state.vault,
+        &state.delivery,
+        now,
+    )
+    .await
+    {
+        return Err(committed_but(&summary, "uploading its files", &e));
+    }
     let mut files = Vec::with_capacity(summary.files.len());
     let mut tx = state.store.read().await?;
     for s in &summary.files {

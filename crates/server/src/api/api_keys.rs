@@ -201,7 +201,7 @@ async fn visible_key(state: &AppState, auth: &Auth, id: &str) -> ApiResult<ApiKe
         .await?
         .get_api_key(&id, scope)
         .await
-        .map_err(|_| ApiError::not_found("API key"))
+        .map_err(ApiError::not_found_if_missing("API key"))
 }
 
 /// Get a key (never its secret).

@@ -179,7 +179,7 @@ pub async fn get(
         .await?
         .get_counterparty(auth.customer_id()?, &id)
         .await
-        .map_err(|_| ApiError::not_found("counterparty"))?;
+        .map_err(ApiError::not_found_if_missing("counterparty"))?;
     Ok(Json(c.into()))
 }
 
@@ -201,7 +201,7 @@ pub async fn update(
             let mut c = tx
                 .get_counterparty(&customer_id, &id)
                 .await
-                .map_err(|_| ApiError::not_found("counterparty"))?;
+                .map_err(ApiError::not_found_if_missing("counterparty"))?;
             if let Some(name) = body.name {
                 c.name = bounded_text("name", &name, 1, 200)?;
             }

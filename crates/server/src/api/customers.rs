@@ -288,7 +288,7 @@ pub async fn get(
         .await?
         .get_customer(&id)
         .await
-        .map_err(|_| ApiError::not_found("customer"))?;
+        .map_err(ApiError::not_found_if_missing("customer"))?;
     Ok(Json(customer.into()))
 }
 
@@ -318,7 +318,7 @@ pub async fn update(
             let mut c = tx
                 .get_customer(&id)
                 .await
-                .map_err(|_| ApiError::not_found("customer"))?;
+                .map_err(ApiError::not_found_if_missing("customer"))?;
             let was = c.status;
             if let Some(name) = body.name {
                 c.name = bounded_text("name", &name, 1, 200)?;

@@ -195,7 +195,12 @@ pub fn router(state: AppState) -> Router {
             auth::authenticate,
         ))
         .route_layer(middleware::from_fn(access_log::record_route));
-    let public = public.route_layer(middleware::from_fn(access_log::record_route));
+    let public = public
+        .route(
+            "/metrics",
+            axum::routing::get(crate::metrics::api_port_metrics),
+        )
+        .route_layer(middleware::from_fn(access_log::record_route));
     let spec = openapi();
     Router::new()
         .merge(v1)
@@ -209,6 +214,16 @@ pub fn router(state: AppState) -> Router {
             ApiError::internal().into_response()
         }))
         .with_state(state)
+}
+
+/// `404 route_not_found`, as for a path no route matches.
+pub fn route_not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorType::NotFoundError,
+        "route_not_found",
+        "no such endpoint",
+    )
 }
 
 async fn not_found() -> ApiError {

@@ -27,6 +27,7 @@ use crate::http::auth::Auth;
 use crate::http::body::{parse_json, parse_query};
 use crate::http::idempotency::{run_write, WriteRequest};
 use crate::state::AppState;
+use inflow_store::StoreError;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -185,8 +186,11 @@ pub async fn create(
             if let Some(cpt) = &pm.counterparty_id {
                 tx.get_counterparty(&pm.customer_id, cpt)
                     .await
-                    .map_err(|_| {
-                        ApiError::not_found("counterparty").with_param("counterpartyId")
+                    .map_err(|e| match e {
+                        StoreError::NotFound => {
+                            ApiError::not_found("counterparty").with_param("counterpartyId")
+                        }
+                        other => other.into(),
                     })?;
             }
             tx.insert_bank_payment_method(&pm)
@@ -255,7 +259,7 @@ pub async fn get(
     let card = tx
         .get_card_payment_method(customer, &id)
         .await
-        .map_err(|_| ApiError::not_found("payment method"))?;
+        .map_err(ApiError::not_found_if_missing("payment method"))?;
     Ok(Json(to_json(
         &inflow_engine::view::card_payment_method_view(&card),
     )?))

@@ -210,7 +210,7 @@ pub async fn get(
         .await?
         .get_webhook_endpoint(Some(auth.customer_id()?), &id)
         .await
-        .map_err(|_| ApiError::not_found("webhook endpoint"))?;
+        .map_err(ApiError::not_found_if_missing("webhook endpoint"))?;
     Ok(Json(endpoint_view(&e, state.clock.now())))
 }
 

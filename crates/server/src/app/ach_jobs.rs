@@ -54,120 +54,238 @@ pub struct JobsReport {
     pub daily_files_pushed: usize,
 }
 
-/// Run everything due in `(from, to]`.
+/// The steps of [`run_due`] that failed, each with its error; the steps
+/// after a failed one still ran.
+#[derive(Debug)]
+pub struct StepsFailed(pub Vec<anyhow::Error>);
+
+impl std::fmt::Display for StepsFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.len();
+        write!(f, "{n} background job step(s) failed (the others ran)")?;
+        for e in &self.0 {
+            write!(f, "; {e:#}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for StepsFailed {}
+
+/// Runs one step: its outcome and duration are counted
+/// (`inflow_job_steps_total`), a failure is logged and kept, and `None`
+/// lets the next step run.
+async fn step<T, E>(
+    name: &'static str,
+    what: &'static str,
+    failures: &mut Vec<anyhow::Error>,
+    work: impl std::future::Future<Output = Result<T, E>>,
+) -> Option<T>
+where
+    E: Into<anyhow::Error>,
+{
+    let started = std::time::Instant::now();
+    let result = work.await;
+    inflow_engine::metrics::job_step(name, started.elapsed(), result.is_ok());
+    match result {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let e = e.into().context(what);
+            tracing::warn!(step = name, error = %format!("{e:#}"), "background job step failed; the others still run");
+            failures.push(e);
+            None
+        }
+    }
+}
+
+/// Run everything due in `(from, to]`. Every step runs even when an earlier
+/// one failed (an unwritable outbound folder must not stop settlement,
+/// returns or the card jobs); the error then lists the steps that failed
+/// ([`StepsFailed`]).
 pub async fn run_due(
     state: &AppState,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> anyhow::Result<JobsReport> {
     let mut report = JobsReport::default();
+    let mut failed = Vec::new();
     let factory = std::sync::Arc::new(crate::app::schedules::ScheduleRules::new(state.clone()));
-    report.occurrences_created = schedules::materialise_due(
-        &state.store,
-        &state.ach,
-        factory,
-        to,
-        inflow_engine::leases::JOB_LEASE_WAIT,
-    )
-    .await
-    .context("the schedules job (recurring occurrences)")?
-    .created;
-    let tick = scheduler::tick(
-        &state.store,
-        &state.vault,
-        &state.ach,
-        &state.delivery,
-        from,
-        to,
-    )
-    .await
-    .context("the ACH scheduler (cutoffs, delivery and settlement)")?;
-    report.cutoffs_run = tick.cutoffs.len();
-    report.files_written = tick.files_written.len();
-    report.settled_processing = tick.settlement.processing;
-    report.settled_completed = tick.settlement.completed;
-    // Another node holding the delivery lease is delivering: not this pass.
-    match inflow_engine::delivery::upload::deliver_due_waiting(
-        &state.store,
-        &state.vault,
-        &state.delivery,
-        to,
-        BACKGROUND_LEASE_WAIT,
-    )
-    .await
-    {
-        Ok(delivered) => {
-            report.files_uploaded = tick.delivery.uploaded.len() + delivered.uploaded.len();
-            report.uploads_retrying = tick.delivery.retrying.len() + delivered.retrying.len();
-            report.uploads_failed = tick.delivery.failed.len() + delivered.failed.len();
-        }
-        Err(AchError::Busy(lease)) => tracing::debug!(%lease, "delivery running on another node"),
-        Err(e) => return Err(anyhow::Error::new(e).context("the delivery of files to the ODFI")),
-    }
-    if state.ach.sandbox_bank {
-        report.bank_files_delivered = sandbox_bank::deliver_due(&state.store, &state.ach, to)
-            .await
-            .context("the sandbox bank (return and NOC files)")?
-            .len();
-    }
-    report.inbound_files_processed =
-        inbound::ingest_inbound_dir(&state.store, &state.vault, &state.ach, to)
-            .await
-            .context("the inbound file job (reading the inbound folder)")?
-            .len();
-    report.files_picked_up = pickup(state, to)
-        .await
-        .context("the inbound pickup from the ODFI")?;
-    let cards = cards::jobs::run_due(
-        &state.store,
-        state.card_processor.as_ref(),
-        &state.vault,
-        &state.cards,
-        from,
-        to,
-    )
-    .await
-    .context("the card jobs (processor retries, expiries, batch close)")?;
-    report.card_calls_resolved = cards.calls_resolved;
-    report.card_authorizations_expired = cards.authorizations_expired;
-    report.card_batches_closed = cards.batches_closed;
-    report.card_collections_settled = cards.collections_settled;
-    // Last: a day is over once the clock is past it and every job above ran.
-    report.daily_file_days = match daily_files::produce_due(
-        &state.store,
-        &state.ach.calendar,
-        &state.report_delivery.customers(),
-        to,
-        BACKGROUND_LEASE_WAIT,
-    )
-    .await
-    {
-        Ok(days) => days.len(),
-        Err(AchError::Busy(lease)) => {
-            tracing::debug!(%lease, "daily files running on another node");
-            0
-        }
-        Err(e) => return Err(anyhow::Error::new(e).context("the daily reconciliation files")),
-    };
-    if !state.report_delivery.destinations.is_empty() {
-        match daily_files::push::push_due(
+    if let Some(r) = step(
+        "schedules",
+        "the schedules job (recurring occurrences)",
+        &mut failed,
+        schedules::materialise_due(
             &state.store,
-            &state.report_delivery,
+            &state.ach,
+            factory,
             to,
-            BACKGROUND_LEASE_WAIT,
+            inflow_engine::leases::JOB_LEASE_WAIT,
+        ),
+    )
+    .await
+    {
+        report.occurrences_created = r.created;
+    }
+    let tick = step(
+        "scheduler",
+        "the ACH scheduler (cutoffs, delivery and settlement)",
+        &mut failed,
+        scheduler::tick(
+            &state.store,
+            &state.vault,
+            &state.ach,
+            &state.delivery,
+            from,
+            to,
+        ),
+    )
+    .await;
+    if let Some(tick) = &tick {
+        report.cutoffs_run = tick.cutoffs.len();
+        report.files_written = tick.files_written.len();
+        report.settled_processing = tick.settlement.processing;
+        report.settled_completed = tick.settlement.completed;
+    }
+    // Another node holding the delivery lease is delivering: not this pass.
+    let delivered = step(
+        "delivery",
+        "the delivery of files to the ODFI",
+        &mut failed,
+        async {
+            match inflow_engine::delivery::upload::deliver_due_waiting(
+                &state.store,
+                &state.vault,
+                &state.delivery,
+                to,
+                BACKGROUND_LEASE_WAIT,
+            )
+            .await
+            {
+                Ok(d) => Ok(Some(d)),
+                Err(AchError::Busy(lease)) => {
+                    tracing::debug!(%lease, "delivery running on another node");
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+            }
+        },
+    )
+    .await
+    .flatten();
+    let in_tick = tick.as_ref().map(|t| &t.delivery);
+    let count = |f: fn(&inflow_engine::delivery::upload::DeliveryReport) -> usize| {
+        in_tick.map(f).unwrap_or(0) + delivered.as_ref().map(f).unwrap_or(0)
+    };
+    report.files_uploaded = count(|d| d.uploaded.len());
+    report.uploads_retrying = count(|d| d.retrying.len());
+    report.uploads_failed = count(|d| d.failed.len());
+    if state.ach.sandbox_bank {
+        report.bank_files_delivered = step(
+            "sandbox_bank",
+            "the sandbox bank (return and NOC files)",
+            &mut failed,
+            sandbox_bank::deliver_due(&state.store, &state.ach, to),
         )
         .await
-        {
-            Ok(r) => report.daily_files_pushed = r.uploaded.len(),
-            Err(AchError::Busy(lease)) => {
-                tracing::debug!(%lease, "daily file push running on another node")
-            }
-            Err(e) => {
-                return Err(anyhow::Error::new(e).context("the push of daily files to customers"))
-            }
-        }
+        .map(|f| f.len())
+        .unwrap_or(0);
     }
-    Ok(report)
+    report.inbound_files_processed = step(
+        "inbound",
+        "the inbound file job (reading the inbound folder)",
+        &mut failed,
+        inbound::ingest_inbound_dir(&state.store, &state.vault, &state.ach, to),
+    )
+    .await
+    .map(|f| f.len())
+    .unwrap_or(0);
+    report.files_picked_up = step(
+        "pickup",
+        "the inbound pickup from the ODFI",
+        &mut failed,
+        pickup(state, to),
+    )
+    .await
+    .unwrap_or(0);
+    if let Some(cards) = step(
+        "cards",
+        "the card jobs (processor retries, expiries, batch close)",
+        &mut failed,
+        cards::jobs::run_due(
+            &state.store,
+            state.card_processor.as_ref(),
+            &state.vault,
+            &state.cards,
+            from,
+            to,
+        ),
+    )
+    .await
+    {
+        report.card_calls_resolved = cards.calls_resolved;
+        report.card_authorizations_expired = cards.authorizations_expired;
+        report.card_batches_closed = cards.batches_closed;
+        report.card_collections_settled = cards.collections_settled;
+    }
+    // Last: a day is over once the clock is past it and every job above ran.
+    // (A day whose earlier steps failed is still produced: its files say what
+    // the ledger holds, and a later regeneration supersedes them.)
+    report.daily_file_days = step(
+        "daily_files",
+        "the daily reconciliation files",
+        &mut failed,
+        async {
+            match daily_files::produce_due(
+                &state.store,
+                &state.ach.calendar,
+                &state.report_delivery.customers(),
+                to,
+                BACKGROUND_LEASE_WAIT,
+            )
+            .await
+            {
+                Ok(days) => Ok(days.len()),
+                Err(AchError::Busy(lease)) => {
+                    tracing::debug!(%lease, "daily files running on another node");
+                    Ok(0)
+                }
+                Err(e) => Err(e),
+            }
+        },
+    )
+    .await
+    .unwrap_or(0);
+    if !state.report_delivery.destinations.is_empty() {
+        report.daily_files_pushed = step(
+            "daily_files_push",
+            "the push of daily files to customers",
+            &mut failed,
+            async {
+                match daily_files::push::push_due(
+                    &state.store,
+                    &state.report_delivery,
+                    to,
+                    BACKGROUND_LEASE_WAIT,
+                )
+                .await
+                {
+                    Ok(r) => Ok(r.uploaded.len()),
+                    Err(AchError::Busy(lease)) => {
+                        tracing::debug!(%lease, "daily file push running on another node");
+                        Ok(0)
+                    }
+                    Err(e) => Err(e),
+                }
+            },
+        )
+        .await
+        .unwrap_or(0);
+    }
+    if failed.is_empty() {
+        Ok(report)
+    } else {
+        Err(StepsFailed(failed).into())
+    }
 }
 
 /// Poll every ODFI's inbound directory; the number of files that left it
@@ -235,6 +353,10 @@ impl AdvanceError {
 
 /// The job named by the outermost context of `e` (see [`run_due`]).
 fn job_named(e: &anyhow::Error) -> String {
+    if let Some(StepsFailed(steps)) = e.downcast_ref::<StepsFailed>() {
+        let names: Vec<String> = steps.iter().map(job_named).collect();
+        return names.join(" and ");
+    }
     let outer = e.to_string();
     if outer.starts_with("the ") {
         outer

@@ -28,8 +28,19 @@ pub async fn log_request(mut req: Request, next: Next) -> Response {
         .unwrap_or_default();
     let resp = next.run(req).await;
     let route = slot.0.get().map(String::as_str).unwrap_or("<unmatched>");
+    let elapsed = start.elapsed();
+    crate::metrics::http_request(
+        route,
+        method.as_str(),
+        resp.status(),
+        elapsed,
+        resp.extensions()
+            .get::<crate::error::ErrorCode>()
+            .map(|c| c.0.as_str()),
+        resp.headers().contains_key("idempotent-replayed"),
+    );
     let status = resp.status().as_u16();
-    let latency_ms = (start.elapsed().as_secs_f64() * 1e6).round() / 1e3;
+    let latency_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
     if status >= 500 {
         tracing::error!(%method, route, status, latency_ms, request_id, "request");
     } else {

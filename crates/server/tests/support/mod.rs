@@ -238,6 +238,11 @@ impl TestApp {
         &self.server.as_ref().expect("the server is running").state
     }
 
+    /// The admin listener's address, when `[metrics] listen` is set.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.server.as_ref().and_then(|s| s.metrics_addr)
+    }
+
     pub async fn stop(mut self) {
         if let Some(s) = self.server.take() {
             s.shutdown().await;

@@ -352,7 +352,7 @@ impl Tx {
     /// `FOR UPDATE`; SQLite write transactions are already serialised), so
     /// two refunds or reversals of one collection never interleave.
     pub async fn lock_collection_row(&mut self, id: &CollectionId) -> Result<(), StoreError> {
-        if let Tx::Postgres(t) = self {
+        if let Tx::Postgres(t, ..) = self {
             sqlx::query("SELECT id FROM collections WHERE id = $1 FOR UPDATE")
                 .bind(id.as_str())
                 .fetch_optional(&mut **t)
@@ -372,13 +372,13 @@ impl Tx {
             return Ok(out);
         }
         let found: Vec<Row> = match self {
-            Tx::Postgres(t) => {
+            Tx::Postgres(t, ..) => {
                 let sql = sqlx::AssertSqlSafe(format!(
                     "SELECT {COLUMNS} FROM ach_credit_entries WHERE trace_number = ANY($1) ORDER BY id DESC"
                 ));
                 sqlx::query_as(sql).bind(traces).fetch_all(&mut **t).await?
             }
-            Tx::Sqlite(t) => {
+            Tx::Sqlite(t, ..) => {
                 let sql = sqlx::AssertSqlSafe(format!(
                     "SELECT {COLUMNS} FROM ach_credit_entries \
                      WHERE trace_number IN (SELECT value FROM json_each($1)) ORDER BY id DESC"

@@ -240,7 +240,7 @@ impl Tx {
         // index (a scan of every pending row per JSON element); with it the
         // plan walks the JSON rows and finds each collection by id.
         let mut written = HashSet::with_capacity(collections.len());
-        if let Tx::Postgres(t) = self {
+        if let Tx::Postgres(t, ..) = self {
             // Arrays per column: nothing for the server to parse.
             for chunk in collections.chunks(CHUNK) {
                 written.extend(update_unnest(t, chunk, expected).await?);
@@ -288,8 +288,8 @@ impl Tx {
 /// at `param`, with the element in `j.value` on both backends.
 pub(crate) fn json_rows_source(tx: &Tx, param: &str) -> String {
     match tx {
-        Tx::Sqlite(_) => format!("json_each({param}) AS j"),
-        Tx::Postgres(_) => format!("json_array_elements(CAST({param} AS json)) AS j(value)"),
+        Tx::Sqlite(..) => format!("json_each({param}) AS j"),
+        Tx::Postgres(..) => format!("json_array_elements(CAST({param} AS json)) AS j(value)"),
     }
 }
 

@@ -491,7 +491,7 @@ impl Tx {
         customer: &CustomerId,
         fingerprint: &str,
     ) -> Result<(), StoreError> {
-        if let Tx::Postgres(t) = self {
+        if let Tx::Postgres(t, ..) = self {
             sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7002))")
                 .bind(format!("{customer}\u{1f}{fingerprint}"))
                 .execute(&mut **t)
@@ -527,8 +527,8 @@ impl Tx {
             let list =
                 serde_json::to_string(chunk).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let source = match self {
-                Tx::Sqlite(_) => "SELECT value FROM json_each($1)",
-                Tx::Postgres(_) => "SELECT json_array_elements_text($1::json)",
+                Tx::Sqlite(..) => "SELECT value FROM json_each($1)",
+                Tx::Postgres(..) => "SELECT json_array_elements_text($1::json)",
             };
             let sql = sqlx::AssertSqlSafe(format!(
                 "SELECT {COLUMNS} FROM card_collections WHERE processor_ref IN ({source}) \

@@ -149,8 +149,8 @@ impl Tx {
         filter: &str,
     ) -> Result<Vec<CollectionState>, StoreError> {
         let ids_of = match self {
-            Tx::Sqlite(_) => "SELECT value FROM json_each($1)",
-            Tx::Postgres(_) => "SELECT json_array_elements_text(CAST($1 AS json))",
+            Tx::Sqlite(..) => "SELECT value FROM json_each($1)",
+            Tx::Postgres(..) => "SELECT json_array_elements_text(CAST($1 AS json))",
         };
         let sql = format!("{SELECT} WHERE c.id IN ({ids_of}){filter}");
         let mut out = Vec::new();
@@ -213,7 +213,7 @@ impl Tx {
     }
 
     async fn party_lock(&mut self, id: &str, exclusive: bool) -> Result<(), StoreError> {
-        let Tx::Postgres(t) = self else {
+        let Tx::Postgres(t, ..) = self else {
             return Ok(());
         };
         let sql = if exclusive {

@@ -77,6 +77,8 @@ impl Tx {
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
+        self.observed()
+            .push(crate::observe::CommittedEvent::of(&e.event_type, &e.data));
         if let Some(customer) = &e.customer_id {
             for endpoint in self.endpoints_subscribed(customer, &e.event_type).await? {
                 self.insert_delivery(&NewDelivery {
@@ -130,7 +132,7 @@ impl Tx {
         const CHUNK: usize = 2_000;
         for chunk in events.chunks(CHUNK) {
             match self {
-                Tx::Postgres(t) => {
+                Tx::Postgres(t, ..) => {
                     let data: Vec<String> = chunk.iter().map(|e| e.data.to_string()).collect();
                     sqlx::query(
                         "INSERT INTO events (id, customer_id, type, object_id, data, created_at) \
@@ -151,9 +153,14 @@ impl Tx {
                     .execute(&mut **t)
                     .await?;
                 }
-                Tx::Sqlite(_) => self.insert_events_json(chunk).await?,
+                Tx::Sqlite(..) => self.insert_events_json(chunk).await?,
             }
         }
+        self.observed().extend(
+            events
+                .iter()
+                .map(|e| crate::observe::CommittedEvent::of(&e.event_type, &e.data)),
+        );
         let mut subscribed: std::collections::HashMap<(String, String), Vec<_>> =
             std::collections::HashMap::new();
         for e in events {

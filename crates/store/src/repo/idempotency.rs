@@ -37,8 +37,8 @@ impl Tx {
     ) -> Result<bool, StoreError> {
         match self {
             // BEGIN IMMEDIATE already made this the only writer.
-            Tx::Sqlite(_) => Ok(true),
-            Tx::Postgres(t) => {
+            Tx::Sqlite(..) => Ok(true),
+            Tx::Postgres(t, ..) => {
                 let got: bool = sqlx::query_scalar(
                     "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 7001))",
                 )

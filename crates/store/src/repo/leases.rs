@@ -69,8 +69,8 @@ impl Tx {
     /// write transactions are serialised already.
     pub async fn lock_job(&mut self, name: &str) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(_) => Ok(()),
-            Tx::Postgres(t) => {
+            Tx::Sqlite(..) => Ok(()),
+            Tx::Postgres(t, ..) => {
                 sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7002))")
                     .bind(name)
                     .execute(&mut **t)

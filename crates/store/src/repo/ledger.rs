@@ -207,7 +207,7 @@ impl Tx {
         let mut entries = Vec::new();
         let mut headers = Vec::with_capacity(txs.len());
         // The JSON rows are SQLite's; PostgreSQL takes arrays (`post_unnest`).
-        let json = matches!(self, Tx::Sqlite(_));
+        let json = matches!(self, Tx::Sqlite(..));
         for t in txs {
             let (d, c) = t.totals();
             if d != c || d <= 0 || t.entries.len() < 2 || t.entries.iter().any(|e| e.amount <= 0) {
@@ -273,7 +273,7 @@ impl Tx {
              CAST(j.value->>7 AS BIGINT), CAST(j.value->>8 AS BIGINT), CAST(j.value->>9 AS BIGINT), \
              CAST(j.value->>10 AS BIGINT), CAST(j.value->>11 AS BIGINT) FROM {src}"
         );
-        if let Tx::Postgres(t) = self {
+        if let Tx::Postgres(t, ..) = self {
             // Arrays per column: nothing for the server to parse.
             for chunk in txs.chunks(CHUNK) {
                 post_unnest(t, chunk).await?;
@@ -373,10 +373,10 @@ impl Tx {
         collection: &CollectionId,
     ) -> Result<BTreeMap<String, i64>, StoreError> {
         let transactions = match self {
-            Tx::Postgres(_) => {
+            Tx::Postgres(..) => {
                 "= ANY(ARRAY(SELECT t.id FROM ledger_transactions t WHERE t.collection_id = $1))"
             }
-            Tx::Sqlite(_) => {
+            Tx::Sqlite(..) => {
                 "IN (SELECT t.id FROM ledger_transactions t WHERE t.collection_id = $1)"
             }
         };

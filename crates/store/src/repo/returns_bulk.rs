@@ -35,14 +35,14 @@ impl Tx {
             return Ok(out);
         }
         let rows: Vec<(String, String)> = match self {
-            Tx::Postgres(t) => sqlx::query_as(
+            Tx::Postgres(t, ..) => sqlx::query_as(
                 "SELECT trace_number, id FROM collections WHERE rail = 'ach' AND trace_number = ANY($1) \
                  ORDER BY trace_number, submitted_at DESC, id DESC",
             )
             .bind(traces)
             .fetch_all(&mut **t)
             .await?,
-            Tx::Sqlite(t) => sqlx::query_as(
+            Tx::Sqlite(t, ..) => sqlx::query_as(
                 "SELECT trace_number, id FROM collections WHERE rail = 'ach' \
                  AND trace_number IN (SELECT value FROM json_each($1)) \
                  ORDER BY trace_number, submitted_at DESC, id DESC",
@@ -84,8 +84,8 @@ impl Tx {
              CAST(j.value->>6 AS BIGINT), j.value->>7, j.value->>8, {matched}, CAST(j.value->>10 AS BIGINT) \
              FROM {src} WHERE true ON CONFLICT DO NOTHING RETURNING id",
             matched = match self {
-                Tx::Postgres(_) => "(j.value->>9) = '1'",
-                Tx::Sqlite(_) => "CAST(j.value->>9 AS INTEGER)",
+                Tx::Postgres(..) => "(j.value->>9) = '1'",
+                Tx::Sqlite(..) => "CAST(j.value->>9 AS INTEGER)",
             }
         );
         let values: Vec<serde_json::Value> = rows
@@ -128,13 +128,13 @@ impl Tx {
             return Ok(out);
         }
         let transactions: Vec<(String, String)> = match self {
-            Tx::Postgres(t) => sqlx::query_as(
+            Tx::Postgres(t, ..) => sqlx::query_as(
                 "SELECT id, collection_id FROM ledger_transactions WHERE collection_id = ANY($1)",
             )
             .bind(ids)
             .fetch_all(&mut **t)
             .await?,
-            Tx::Sqlite(t) => {
+            Tx::Sqlite(t, ..) => {
                 sqlx::query_as(
                     "SELECT id, collection_id FROM ledger_transactions \
                  WHERE collection_id IN (SELECT value FROM json_each($1))",
@@ -152,7 +152,7 @@ impl Tx {
         let sum =
             "CAST(SUM(CASE WHEN direction = 'credit' THEN amount ELSE -amount END) AS BIGINT)";
         let rows: Vec<(String, String, i64)> = match self {
-            Tx::Postgres(t) => {
+            Tx::Postgres(t, ..) => {
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT transaction_id, ledger_account_id, {sum} FROM ledger_entries \
                  WHERE transaction_id = ANY($1) GROUP BY transaction_id, ledger_account_id"
@@ -161,7 +161,7 @@ impl Tx {
                 .fetch_all(&mut **t)
                 .await?
             }
-            Tx::Sqlite(t) => {
+            Tx::Sqlite(t, ..) => {
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT transaction_id, ledger_account_id, {sum} FROM ledger_entries \
                  WHERE transaction_id IN (SELECT value FROM json_each($1)) \

@@ -167,6 +167,19 @@ impl Tx {
         Ok(())
     }
 
+    /// Deliveries still pending (not yet succeeded or failed for good), and
+    /// when the oldest of them was created (business clock): the webhook
+    /// queue's depth and age, for the metrics.
+    pub async fn pending_delivery_backlog(
+        &mut self,
+    ) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+        let (n, oldest): (i64, Option<i64>) = on_db!(self, conn => sqlx::query_as(
+            "SELECT COUNT(*), MIN(window_start) FROM webhook_deliveries WHERE status = 'pending'")
+            .fetch_one(conn)
+            .await)?;
+        Ok((n, oldest.map(dt).transpose()?))
+    }
+
     /// Is any delivery due at `now` (business clock) and unclaimed at
     /// `wall_now`? A cheap read before claiming.
     pub async fn has_due_deliveries(
@@ -195,8 +208,8 @@ impl Tx {
         limit: u32,
     ) -> Result<Vec<Delivery>, StoreError> {
         let lock = match self {
-            Tx::Sqlite(_) => "",
-            Tx::Postgres(_) => "FOR UPDATE OF d SKIP LOCKED",
+            Tx::Sqlite(..) => "",
+            Tx::Postgres(..) => "FOR UPDATE OF d SKIP LOCKED",
         };
         let sql = format!(
             "UPDATE webhook_deliveries SET claimed_by = $3, claimed_until = $4, attempts = attempts + 1 \

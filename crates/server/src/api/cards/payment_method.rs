@@ -26,6 +26,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::auth::Auth;
 use crate::http::idempotency::{run_write, WriteRequest};
 use crate::state::AppState;
+use inflow_store::StoreError;
 
 /// What a saved card shares with a saved bank account.
 pub struct Common {
@@ -126,8 +127,11 @@ pub async fn create(
             if let Some(cpt) = &pm.counterparty_id {
                 tx.get_counterparty(&pm.customer_id, cpt)
                     .await
-                    .map_err(|_| {
-                        ApiError::not_found("counterparty").with_param("counterpartyId")
+                    .map_err(|e| match e {
+                        StoreError::NotFound => {
+                            ApiError::not_found("counterparty").with_param("counterpartyId")
+                        }
+                        other => other.into(),
                     })?;
             }
             tx.insert_card_payment_method(&pm)
