@@ -5,7 +5,8 @@
 //! simulated bank's answers, then whatever return/NOC files are waiting in
 //! the inbound folder and in each ODFI's inbound directory, then the card rail's jobs (processor calls without
 //! an answer, expired authorizations, the daily batch close). Moving the sandbox clock also runs the webhook
-//! deliveries (and retries) that fall due on the way.
+//! deliveries (and retries) that fall due on the way. Last, the alert sweep
+//! (`inflow_engine::alerts`): return rates over their thresholds, stalled jobs.
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
@@ -47,6 +48,8 @@ pub struct JobsReport {
     pub card_authorizations_expired: usize,
     pub card_batches_closed: usize,
     pub card_collections_settled: usize,
+    /// Alerts raised by this pass (`customer.return_rate_exceeded`, `job.stalled`).
+    pub alerts_raised: usize,
 }
 
 /// Run everything due in `(from, to]`.
@@ -127,6 +130,11 @@ pub async fn run_due(
     report.card_authorizations_expired = cards.authorizations_expired;
     report.card_batches_closed = cards.batches_closed;
     report.card_collections_settled = cards.collections_settled;
+    report.alerts_raised = inflow_engine::alerts::sweep(&state.store, to, state.wall_clock.now())
+        .await
+        .context("the alert sweep (return rates, stalled jobs)")?
+        .raised
+        .len();
     Ok(report)
 }
 
