@@ -179,15 +179,33 @@ async fn clear(tx: &mut Tx, key: &str, report: &mut SweepReport) -> Result<(), S
     Ok(())
 }
 
-/// Check the return rates and the job leases: raise what started, re-arm
-/// what ended. `now` is the business clock (return windows), `wall` the
-/// wall clock (leases). One transaction.
+/// Check the return rates: raise what started, re-arm what ended (one
+/// transaction). `now` is the business clock (the 60-day window).
 ///
-/// Return rates are computed for the customers with a return since the
-/// last sweep (a rate only rises above its threshold when a return
-/// arrives) and for those whose alert is raised (to re-arm it when the
-/// rate falls back under).
-pub async fn sweep(
+/// Rates are computed for the customers with a return since the last
+/// sweep (a rate only rises above its threshold when a return arrives) and
+/// for those whose alert is raised (to re-arm it when the rate falls back
+/// under).
+pub async fn sweep_return_rates(
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<SweepReport, StoreError> {
+    store
+        .write(move |tx| {
+            Box::pin(async move {
+                let mut report = SweepReport::default();
+                return_rates_in_tx(tx, now, &mut report).await?;
+                Ok(report)
+            })
+        })
+        .await
+}
+
+/// Check the job leases (against `wall`, the wall clock): `job.stalled`
+/// for each lease past its expiry that its holder neither released nor
+/// renewed; re-armed once the lease is released or taken over. Run it
+/// before the jobs, which take a stale lease over.
+pub async fn sweep_stalled_jobs(
     store: &Store,
     now: DateTime<Utc>,
     wall: DateTime<Utc>,
@@ -196,7 +214,6 @@ pub async fn sweep(
         .write(move |tx| {
             Box::pin(async move {
                 let mut report = SweepReport::default();
-                sweep_return_rates(tx, now, &mut report).await?;
                 sweep_leases(tx, now, wall, &mut report).await?;
                 Ok(report)
             })
@@ -204,7 +221,7 @@ pub async fn sweep(
         .await
 }
 
-async fn sweep_return_rates(
+async fn return_rates_in_tx(
     tx: &mut Tx,
     now: DateTime<Utc>,
     report: &mut SweepReport,

@@ -48,6 +48,10 @@ pub const EVENT_TYPES: &[&str] = &[
     "ach_file.uploaded",
     "ach_file.upload_failed",
     "ach_file.acknowledged",
+    // Alerts (operator events: the operator's endpoints receive them).
+    "customer.return_rate_exceeded",
+    "job.stalled",
+    "ledger.check_failed",
 ];
 
 /// The most entries an endpoint may list.

@@ -5,8 +5,9 @@
 //! simulated bank's answers, then whatever return/NOC files are waiting in
 //! the inbound folder and in each ODFI's inbound directory, then the card rail's jobs (processor calls without
 //! an answer, expired authorizations, the daily batch close). Moving the sandbox clock also runs the webhook
-//! deliveries (and retries) that fall due on the way. Last, the alert sweep
-//! (`inflow_engine::alerts`): return rates over their thresholds, stalled jobs.
+//! deliveries (and retries) that fall due on the way. The alert sweeps
+//! (`inflow_engine::alerts`) bracket the work: stalled jobs first (before a
+//! job takes a stale lease over), return rates over their thresholds last.
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
@@ -59,6 +60,13 @@ pub async fn run_due(
     to: DateTime<Utc>,
 ) -> anyhow::Result<JobsReport> {
     let mut report = JobsReport::default();
+    // Before the jobs, which take a stale lease over.
+    report.alerts_raised =
+        inflow_engine::alerts::sweep_stalled_jobs(&state.store, to, state.wall_clock.now())
+            .await
+            .context("the alert sweep (stalled jobs)")?
+            .raised
+            .len();
     let factory = std::sync::Arc::new(crate::app::schedules::ScheduleRules::new(state.clone()));
     report.occurrences_created = schedules::materialise_due(
         &state.store,
@@ -130,9 +138,9 @@ pub async fn run_due(
     report.card_authorizations_expired = cards.authorizations_expired;
     report.card_batches_closed = cards.batches_closed;
     report.card_collections_settled = cards.collections_settled;
-    report.alerts_raised = inflow_engine::alerts::sweep(&state.store, to, state.wall_clock.now())
+    report.alerts_raised += inflow_engine::alerts::sweep_return_rates(&state.store, to)
         .await
-        .context("the alert sweep (return rates, stalled jobs)")?
+        .context("the alert sweep (return rates)")?
         .raised
         .len();
     Ok(report)
