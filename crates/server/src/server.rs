@@ -160,7 +160,7 @@ async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
             purge_idempotency_records(&state).await;
         }
         let every = state.config.alerts.ledger_check_interval_secs.div_ceil(60);
-        if every > 0 && minutes % every == 0 {
+        if every > 0 && minutes.is_multiple_of(every) {
             match inflow_engine::alerts::check_ledger(&state.store, state.clock.now()).await {
                 Ok(c) if !c.is_ok() => tracing::error!(
                     unbalanced = c.unbalanced.len(),

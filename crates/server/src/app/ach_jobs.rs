@@ -59,14 +59,15 @@ pub async fn run_due(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> anyhow::Result<JobsReport> {
-    let mut report = JobsReport::default();
     // Before the jobs, which take a stale lease over.
-    report.alerts_raised =
+    let stalled =
         inflow_engine::alerts::sweep_stalled_jobs(&state.store, to, state.wall_clock.now())
             .await
-            .context("the alert sweep (stalled jobs)")?
-            .raised
-            .len();
+            .context("the alert sweep (stalled jobs)")?;
+    let mut report = JobsReport {
+        alerts_raised: stalled.raised.len(),
+        ..JobsReport::default()
+    };
     let factory = std::sync::Arc::new(crate::app::schedules::ScheduleRules::new(state.clone()));
     report.occurrences_created = schedules::materialise_due(
         &state.store,
