@@ -183,6 +183,7 @@ pub async fn update(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
+    audit: Audit,
     req: WriteRequest,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
@@ -194,8 +195,16 @@ pub async fn update(
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
             let mut s = load_for_change(tx, &customer.id, &id).await?;
+            let before = render(tx, &st, &s).await?;
             patch_schedule(tx, &st, &customer, &mut s, patch, now).await?;
             let view = render(tx, &st, &s).await?;
+            audit
+                .0
+                .change("schedule.updated", "schedule", id.as_str())
+                .before(&before)
+                .after(&view)
+                .record(tx, now)
+                .await?;
             Ok((StatusCode::OK, to_json(&view)?))
         })
     })
