@@ -187,6 +187,16 @@ async fn state_changes_are_recorded_with_who_what_when_and_where(b: Backend) {
     assert!(
         moved[0]["before"]["now"].as_str().unwrap() < moved[0]["after"]["now"].as_str().unwrap()
     );
+    // A cutoff run by hand, on the next banking day.
+    let today = inflow_core::calendar::local_date(sandbox_now(&app).await);
+    let day = app.state().ach.calendar.next_banking_day(today);
+    advance_to_eastern(&app, day, 9, 0).await;
+    let r = app.post(&admin(), "/v1/ach/cutoffs", json!({})).await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let run = audit(&app, "?action=ach.cutoff_run").await;
+    assert_eq!(run.len(), 1, "{run:#?}");
+    assert_eq!(run[0]["objectId"], day.to_string());
+    assert_eq!(run[0]["actor"]["id"], admin_key.as_str());
     let r = app
         .post(
             &admin(),
