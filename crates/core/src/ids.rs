@@ -139,6 +139,9 @@ define_id!(
 define_id!(
     /// A balanced ledger transaction (two or more entries).
     LedgerTransactionId, "ltx");
+define_id!(
+    /// One append-only audit record: who changed what, when and from where.
+    AuditEventId, "aud");
 
 #[cfg(test)]
 mod tests {

@@ -38,8 +38,16 @@
 //!
 //! - [`private_fs`]: folders `0700` and files `0600` under the data directory.
 //!
+//! - [`audit`]: the audit trail's hook (who, what, from where; masked
+//!   before/after) recorded in the transaction of each change.
+//! - [`alerts`]: alerts as operator events (return rates over the NACHA
+//!   thresholds, stalled jobs, a failed ledger check), raised once and
+//!   re-armed when the condition ends.
+//!
 //! Workers talk to `core`, `store` and `nacha` only; the server calls them.
 
+pub mod alerts;
+pub mod audit;
 pub mod cards;
 pub mod config;
 pub mod credits;

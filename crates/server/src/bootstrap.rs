@@ -568,7 +568,7 @@ async fn ensure_admin_key(state: &AppState) -> anyhow::Result<AdminAccess> {
                 fixed_key: Some(key.clone()),
                 fixed_signing_secret: config.bootstrap_admin_signing_secret.clone(),
                 require_signed_requests: false,
-                actor: Actor::Startup,
+                audit: inflow_engine::audit::AuditContext::of(Actor::Startup),
             },
             now,
         )
@@ -600,7 +600,7 @@ async fn ensure_admin_key(state: &AppState) -> anyhow::Result<AdminAccess> {
             fixed_key: None,
             fixed_signing_secret: None,
             require_signed_requests: false,
-            actor: Actor::Startup,
+            audit: inflow_engine::audit::AuditContext::of(Actor::Startup),
         },
         now,
     )

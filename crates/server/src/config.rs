@@ -265,6 +265,32 @@ pub struct Config {
     /// requests and background jobs this long to finish before they are
     /// abandoned (their leases and claims lapse) and the process exits.
     pub shutdown_grace_secs: u64,
+    /// Proxies (IP addresses) whose `X-Forwarded-For` is believed: the
+    /// audit trail records a request's client IP from the connection, or
+    /// — when the connection comes from one of these — from the
+    /// right-most `X-Forwarded-For` address that is not a trusted proxy.
+    /// Empty (the default): the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Alerts (`[alerts]`, `INFLOW_ALERTS__<FIELD>`).
+    pub alerts: AlertSettings,
+}
+
+/// Alerts as events (`[alerts]` in the TOML file).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AlertSettings {
+    /// How often each node runs the ledger check (`ledger.check_failed`
+    /// when it fails), in seconds; 0: only on demand (`POST
+    /// /v1/ledger/check`, `inflow ledger check`).
+    pub ledger_check_interval_secs: u64,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        Self {
+            ledger_check_interval_secs: 3600,
+        }
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -330,6 +356,8 @@ impl Default for Config {
             rate_limit: Default::default(),
             odfi: Vec::new(),
             report_delivery: Vec::new(),
+            trusted_proxies: Vec::new(),
+            alerts: AlertSettings::default(),
             bootstrap_admin_key: None,
             bootstrap_admin_signing_secret: None,
             metrics: Default::default(),

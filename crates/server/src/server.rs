@@ -87,6 +87,7 @@ pub async fn spawn(state: AppState) -> anyhow::Result<RunningServer> {
     ];
     tasks.extend(admin.as_ref().map(|a| a.abort_handle()));
     let handle = tokio::spawn(async move {
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
             let _ = stopped.wait_for(|s| *s).await;
         });
@@ -191,7 +192,9 @@ async fn webhook_loop(state: AppState, mut stop: watch::Receiver<bool>) {
 }
 
 /// Periodic upkeep: every minute, forget request signatures whose window
-/// has passed; every ten minutes, purge expired idempotency records.
+/// has passed; every ten minutes, purge expired idempotency records; every
+/// `[alerts] ledger_check_interval_secs` (rounded up to minutes), check the
+/// ledger (`ledger.check_failed` when it fails).
 async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     let mut minutes: u64 = 0;
@@ -209,6 +212,18 @@ async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
         minutes += 1;
         if minutes % 10 == 1 {
             purge_idempotency_records(&state).await;
+        }
+        let every = state.config.alerts.ledger_check_interval_secs.div_ceil(60);
+        if every > 0 && minutes.is_multiple_of(every) {
+            match inflow_engine::alerts::check_ledger(&state.store, state.clock.now()).await {
+                Ok(c) if !c.is_ok() => tracing::error!(
+                    unbalanced = c.unbalanced.len(),
+                    mismatches = c.balance_mismatches.len(),
+                    "the ledger check failed"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "the ledger check could not run"),
+            }
         }
     }
 }

@@ -70,7 +70,7 @@ async fn endpoint(
     let now = Utc::now();
     let e = WebhookEndpoint {
         id: WebhookEndpointId::generate(now),
-        customer_id: customer.clone(),
+        customer_id: Some(customer.clone()),
         url: WebhookUrl::parse("url", "http://127.0.0.1:9/x", true).unwrap(),
         enabled_events: EventSelector::parse(
             "enabledEvents",

@@ -61,6 +61,10 @@ pub const EVENT_TYPES: &[&str] = &[
     "ach_file.acknowledged",
     "ach_file.acknowledgement_mismatch",
     "ach_file.offset_returned",
+    // Alerts (operator events: the operator's endpoints receive them).
+    "customer.return_rate_exceeded",
+    "job.stalled",
+    "ledger.check_failed",
 ];
 
 /// The most entries an endpoint may list.

@@ -19,6 +19,10 @@ pub mod signature;
 pub mod url;
 
 pub use event_types::EventSelector;
+
+/// Alert events about a customer's objects that also go to the operator's
+/// endpoints (operator events, with no customer, always do).
+pub const OPERATOR_ALERTS_ABOUT_CUSTOMERS: &[&str] = &["webhook_endpoint.disabled"];
 pub use model::{DeliveryStatus, EndpointStatus, WebhookEndpoint};
 pub use retry::RetryPolicy;
 pub use url::WebhookUrl;

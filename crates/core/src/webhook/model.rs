@@ -16,11 +16,12 @@ string_enum!(
     /// window closes (`failed`).
     DeliveryStatus, "delivery status" { Pending => "pending", Succeeded => "succeeded", Failed => "failed" });
 
-/// A URL a customer receives events at.
+/// A URL a customer — or, without a customer, the operator — receives events at.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebhookEndpoint {
     pub id: WebhookEndpointId,
-    pub customer_id: CustomerId,
+    /// The owner; `None`: the operator (operator events and alerts).
+    pub customer_id: Option<CustomerId>,
     pub url: WebhookUrl,
     pub enabled_events: EventSelector,
     pub description: Option<String>,

@@ -36,7 +36,9 @@ use inflow_store::{StoreError, Tx};
 use super::build::{batches, build_credit_file, CreditKey, CreditLine};
 use super::{credit_event_row, move_to, status};
 use crate::config::AchConfig;
-use crate::cutoff::{trace_counter_name, OdfiScope, FileSummary, FILE_ID_MODIFIERS, MAX_TRACE_SEQUENCE};
+use crate::cutoff::{
+    trace_counter_name, FileSummary, OdfiScope, FILE_ID_MODIFIERS, MAX_TRACE_SEQUENCE,
+};
 use crate::files::{
     file_name_from_pattern, offset_context, AchError, FileHeaderInfo, OffsetEntry, OffsetInfo,
     DEFAULT_FILE_NAME_PATTERN,

@@ -1,6 +1,7 @@
 //! The delivery job and the operator's actions on a file's delivery (see
 //! the parent module for the states and the crash argument).
 
+use crate::audit::AuditContext;
 use chrono::{DateTime, Utc};
 use inflow_bank::FileName;
 use inflow_core::collection::CollectionStatus;
@@ -330,8 +331,14 @@ async fn outbound_delivery(tx: &mut Tx, id: &str) -> Result<FileDelivery, Delive
 
 /// An operator's retry of an `upload_failed` file: back to `built`, due
 /// now, attempts counted afresh. The caller runs [`deliver_due`] next.
-pub async fn retry_upload(store: &Store, file_id: &str) -> Result<FileDelivery, DeliveryError> {
+pub async fn retry_upload(
+    store: &Store,
+    file_id: &str,
+    audit: &AuditContext,
+    now: DateTime<Utc>,
+) -> Result<FileDelivery, DeliveryError> {
     let id = file_id.to_owned();
+    let audit = audit.clone();
     store
         .write(move |tx| {
             Box::pin(async move {
@@ -344,7 +351,14 @@ pub async fn retry_upload(store: &Store, file_id: &str) -> Result<FileDelivery, 
                         expected: "`upload_failed`",
                     });
                 }
-                Ok(tx.get_ach_file_delivery(&id).await?.unwrap_or(d))
+                let after = tx.get_ach_file_delivery(&id).await?.unwrap_or(d.clone());
+                audit
+                    .change("ach_file.upload_retried", "ach_file", &id)
+                    .before(&delivery_snapshot(&d))
+                    .after(&delivery_snapshot(&after))
+                    .record(tx, now)
+                    .await?;
+                Ok(after)
             })
         })
         .await
@@ -356,9 +370,11 @@ pub async fn mark_uploaded(
     store: &Store,
     file_id: &str,
     by: &str,
+    audit: &AuditContext,
     now: DateTime<Utc>,
 ) -> Result<FileDelivery, DeliveryError> {
     let (id, by) = (file_id.to_owned(), by.to_owned());
+    let audit = audit.clone();
     store
         .write(move |tx| {
             Box::pin(async move {
@@ -380,8 +396,26 @@ pub async fn mark_uploaded(
                 }
                 submit_collections(tx, &id, now).await?;
                 file_event(tx, &id, "ach_file.uploaded", now).await?;
-                Ok(tx.get_ach_file_delivery(&id).await?.unwrap_or(d))
+                let after = tx.get_ach_file_delivery(&id).await?.unwrap_or(d.clone());
+                audit
+                    .change("ach_file.marked_uploaded", "ach_file", &id)
+                    .before(&delivery_snapshot(&d))
+                    .after(&delivery_snapshot(&after))
+                    .record(tx, now)
+                    .await?;
+                Ok(after)
             })
         })
         .await
+}
+
+/// A file's delivery state for the audit trail.
+fn delivery_snapshot(d: &FileDelivery) -> serde_json::Value {
+    serde_json::json!({
+        "status": d.status,
+        "odfiId": d.odfi_id,
+        "attempts": d.attempts,
+        "lastError": d.last_error,
+        "uploadedAt": d.uploaded_at.map(|t| t.to_rfc3339()),
+    })
 }

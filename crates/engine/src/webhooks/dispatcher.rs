@@ -309,7 +309,7 @@ impl Dispatcher {
                                     let disabled = tx.get_webhook_endpoint(None, &endpoint.id).await?;
                                     tx.insert_event(&Event {
                                         id: EventId::generate(now),
-                                        customer_id: Some(disabled.customer_id.clone()),
+                                        customer_id: disabled.customer_id.clone(),
                                         event_type: ENDPOINT_DISABLED_EVENT.into(),
                                         object_id: disabled.id.to_string(),
                                         data: serde_json::json!({ "object": endpoint_view(&disabled, now) }),

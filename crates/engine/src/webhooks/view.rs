@@ -51,7 +51,8 @@ pub struct WebhookEndpointView {
     pub id: String,
     /// Always `webhook_endpoint`.
     pub object: &'static str,
-    pub customer_id: String,
+    /// The customer it belongs to; `null`: the operator's (operator events and alerts).
+    pub customer_id: Option<String>,
     pub url: String,
     /// Exact event types, `resource.*` wildcards, or `*`.
     pub enabled_events: Vec<String>,
@@ -76,7 +77,7 @@ pub fn endpoint_view(e: &WebhookEndpoint, now: DateTime<Utc>) -> WebhookEndpoint
     WebhookEndpointView {
         id: e.id.to_string(),
         object: "webhook_endpoint",
-        customer_id: e.customer_id.to_string(),
+        customer_id: e.customer_id.as_ref().map(|c| c.to_string()),
         url: e.url.to_string(),
         enabled_events: e.enabled_events.items().to_vec(),
         description: e.description.clone(),

@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 use crate::api::common::{external_id_conflict, time, to_json, ListResponse, PageParams};
 use crate::api::ledger::BalancesView;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::audit::Audit;
 use crate::http::auth::Auth;
 use crate::http::body::{parse_json, parse_query};
 use crate::http::idempotency::{run_write, WriteRequest};
@@ -119,6 +120,7 @@ impl From<Account> for AccountResponse {
 pub async fn create(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
+    Audit(audit): Audit,
     req: WriteRequest,
 ) -> ApiResult<Response> {
     let customer_id = auth.customer_id()?.clone();
@@ -153,10 +155,13 @@ pub async fn create(
             tx.insert_account(&account)
                 .await
                 .map_err(external_id_conflict("account"))?;
-            Ok((
-                StatusCode::CREATED,
-                to_json(&AccountResponse::from(account))?,
-            ))
+            let view = AccountResponse::from(account);
+            audit
+                .change("account.created", "account", &view.id)
+                .after(&view)
+                .record(tx, now)
+                .await?;
+            Ok((StatusCode::CREATED, to_json(&view)?))
         })
     })
     .await
@@ -231,6 +236,7 @@ pub async fn update(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
+    Audit(audit): Audit,
     req: WriteRequest,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
@@ -257,6 +263,7 @@ pub async fn update(
                 .map_err(ApiError::not_found_if_missing("account"))?;
             // Read before any change: the collections follow the transition.
             let was = a.status;
+            let before = AccountResponse::from(a.clone());
             if let Some(name) = body.name {
                 a.name = bounded_text("name", &name, 1, 200)?;
             }
@@ -297,6 +304,12 @@ pub async fn update(
             a.updated_at = now;
             tx.update_account(&a).await?;
             status_changes::destination_status_changed(tx, &ach, &a, was, now).await?;
+            audit
+                .change("account.updated", "account", a.id.as_str())
+                .before(&before)
+                .after(&AccountResponse::from(a.clone()))
+                .record(tx, now)
+                .await?;
             let balances = tx.ledger_balances(&a.id).await?;
             let allow = tx.account_allows_negative(&a.id).await?;
             let mut r = AccountResponse::with_balances(a, balances);

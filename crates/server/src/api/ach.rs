@@ -12,6 +12,7 @@ use inflow_engine::cutoff::CutoffSummary;
 use inflow_engine::files::AchError;
 
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorType};
+use crate::http::audit::Audit;
 use crate::http::auth::Auth;
 use crate::http::upload::Upload;
 use crate::state::AppState;
@@ -41,6 +42,7 @@ pub async fn upload_inbound(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Extension(upload): Extension<Upload>,
+    audit: Audit,
 ) -> ApiResult<Response> {
     auth.require_admin()?;
     let now = state.clock.now();
@@ -57,6 +59,24 @@ pub async fn upload_inbound(
     drop(upload);
     match result {
         Ok(report) => {
+            if !report.duplicate {
+                // The counts, not the entries (up to a thousand of them).
+                let mut after = serde_json::to_value(&report).unwrap_or_default();
+                if let Some(o) = after.as_object_mut() {
+                    o.remove("entries");
+                    o.remove("warnings");
+                }
+                let file = report.file_id.clone();
+                audit
+                    .record_after(
+                        &state,
+                        "ach.inbound_file_applied",
+                        ("ach_file", file),
+                        None,
+                        after,
+                    )
+                    .await;
+            }
             let status = if report.duplicate {
                 StatusCode::OK
             } else {
@@ -319,6 +339,7 @@ fn committed_but(summary: &CutoffSummary, step: &str, e: &AchError) -> ApiError 
 pub async fn run_cutoff_now(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
+    audit: Audit,
 ) -> ApiResult<Response> {
     auth.require_admin()?;
     let now = state.clock.now();
@@ -401,5 +422,19 @@ pub async fn run_cutoff_now(
             .collect(),
         deferred: summary.deferred,
     };
+    let after = serde_json::json!({
+        "files": view.files.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+        "failed": view.failed.len(),
+        "deferred": view.deferred,
+    });
+    audit
+        .record_after(
+            &state,
+            "ach.cutoff_run",
+            ("ach_cutoff", today.to_string()),
+            None,
+            after,
+        )
+        .await;
     Ok((status, Json(view)).into_response())
 }

@@ -10,6 +10,7 @@ use inflow_engine::delivery::DeliveryError;
 
 use crate::api::ach::AchFileView;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::audit::Audit;
 use crate::http::auth::Auth;
 use crate::state::AppState;
 
@@ -46,12 +47,13 @@ pub async fn retry_file_upload(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     axum::extract::Path(id): axum::extract::Path<String>,
+    Audit(audit): Audit,
 ) -> ApiResult<Json<AchFileView>> {
     auth.require_admin()?;
-    retry_upload(&state.store, &id)
+    let now = state.clock.now();
+    retry_upload(&state.store, &id, &audit, now)
         .await
         .map_err(delivery_error)?;
-    let now = state.clock.now();
     deliver_due(&state.store, &state.vault, &state.delivery, now)
         .await
         .map_err(|e| {
@@ -71,10 +73,11 @@ pub async fn mark_file_uploaded(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     axum::extract::Path(id): axum::extract::Path<String>,
+    Audit(audit): Audit,
 ) -> ApiResult<Json<AchFileView>> {
     auth.require_admin()?;
     let now = state.clock.now();
-    mark_uploaded(&state.store, &id, auth.key_id.as_str(), now)
+    mark_uploaded(&state.store, &id, auth.key_id.as_str(), &audit, now)
         .await
         .map_err(delivery_error)?;
     file_view(&state, &id).await
@@ -135,6 +138,7 @@ pub struct InboundPollView {
 pub async fn poll_inbound(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
+    audit: Audit,
 ) -> ApiResult<Json<InboundPollView>> {
     auth.require_admin()?;
     let now = state.clock.now();
@@ -150,8 +154,21 @@ pub async fn poll_inbound(
         tracing::error!(error = %e, "inbound poll failed");
         ApiError::internal()
     })?;
-    Ok(Json(InboundPollView {
+    let view = InboundPollView {
         object: "ach_inbound_poll",
         files: picked.into_iter().map(Into::into).collect(),
-    }))
+    };
+    if !view.files.is_empty() {
+        let after = serde_json::to_value(&view).unwrap_or_default();
+        audit
+            .record_after(
+                &state,
+                "ach.inbound_polled",
+                ("ach_inbound_poll", "odfi".into()),
+                None,
+                after,
+            )
+            .await;
+    }
+    Ok(Json(view))
 }

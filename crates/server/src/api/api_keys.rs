@@ -11,9 +11,10 @@ use utoipa::ToSchema;
 
 use crate::api::common::{time, to_json, ListResponse, PageParams};
 use crate::app::api_keys::{
-    issue_api_key, revoke_api_key, Actor, IssueKeyError, IssuedKey, KeyRequest, RevokeKeyError,
+    issue_api_key, revoke_api_key, IssueKeyError, IssuedKey, KeyRequest, RevokeKeyError,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::audit::Audit;
 use crate::http::auth::Auth;
 use crate::http::body::{parse_json, parse_query};
 use crate::http::idempotency::{run_write, WriteRequest};
@@ -110,6 +111,7 @@ impl From<IssueKeyError> for ApiError {
 pub async fn create(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
+    Audit(audit): Audit,
     req: WriteRequest,
 ) -> ApiResult<Response> {
     if !auth.is_admin() && !auth.customer()?.can_manage_api_keys {
@@ -151,7 +153,7 @@ pub async fn create(
         fixed_key: None,
         fixed_signing_secret: None,
         require_signed_requests: body.require_signed_requests,
-        actor: Actor::ApiKey(auth.key_id.clone()),
+        audit,
     };
     let now = state.clock.now();
     let vault = state.vault.clone();
@@ -223,14 +225,14 @@ pub async fn revoke(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
+    Audit(audit): Audit,
     req: WriteRequest,
 ) -> ApiResult<Response> {
     let key = visible_key(&state, &auth, &id).await?;
     let now = state.clock.now();
-    let actor = Actor::ApiKey(auth.key_id.clone());
     let response = run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
-            let key = revoke_api_key(tx, &key, &actor, now)
+            let key = revoke_api_key(tx, &key, &audit, now)
                 .await
                 .map_err(|e| match e {
                     RevokeKeyError::LastAdminKey => ApiError::conflict(

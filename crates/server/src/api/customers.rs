@@ -18,6 +18,7 @@ use crate::api::collections::AuthorizationInput;
 use crate::api::common::{time, to_json, ListResponse, MoneyInput, PageParams};
 use crate::app::customers::{create_customer, CreateCustomerError, NewCustomer};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::audit::Audit;
 use crate::http::auth::Auth;
 use crate::http::body::{parse_json, parse_query};
 use crate::http::idempotency::{run_write, WriteRequest};
@@ -195,6 +196,7 @@ impl From<CreateCustomerError> for ApiError {
 pub async fn create(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
+    Audit(audit): Audit,
     req: WriteRequest,
 ) -> ApiResult<Response> {
     auth.require_admin()?;
@@ -237,7 +239,7 @@ pub async fn create(
     new.clone().build(now)?;
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
-            let customer = create_customer(tx, new, now).await?;
+            let customer = create_customer(tx, new, &audit, now).await?;
             Ok((
                 StatusCode::CREATED,
                 to_json(&CustomerResponse::from(customer))?,
@@ -301,6 +303,7 @@ pub async fn update(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
+    Audit(audit): Audit,
     req: WriteRequest,
 ) -> ApiResult<Response> {
     auth.require_admin()?;
@@ -320,6 +323,7 @@ pub async fn update(
                 .await
                 .map_err(ApiError::not_found_if_missing("customer"))?;
             let was = c.status;
+            let before = CustomerResponse::from(c.clone());
             if let Some(name) = body.name {
                 c.name = bounded_text("name", &name, 1, 200)?;
             }
@@ -384,7 +388,14 @@ pub async fn update(
             // Suspended: unfiled collections held, schedules paused; active
             // again: released if nothing else holds them.
             status_changes::customer_status_changed(tx, &ach, &c, was, now).await?;
-            Ok((StatusCode::OK, to_json(&CustomerResponse::from(c))?))
+            let after = CustomerResponse::from(c);
+            audit
+                .change("customer.updated", "customer", &id.to_string())
+                .before(&before)
+                .after(&after)
+                .record(tx, now)
+                .await?;
+            Ok((StatusCode::OK, to_json(&after)?))
         })
     })
     .await;

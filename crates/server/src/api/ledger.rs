@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 
 use crate::api::common::{time, to_json, ListResponse, PageParams};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::audit::Audit;
 use crate::http::auth::Auth;
 use crate::http::body::{parse_json, parse_query};
 use crate::http::idempotency::{run_write, WriteRequest};
@@ -283,6 +284,7 @@ pub async fn put_fee_schedule(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
+    Audit(audit): Audit,
     req: WriteRequest,
 ) -> ApiResult<Response> {
     auth.require_admin()?;
@@ -301,6 +303,12 @@ pub async fn put_fee_schedule(
                     .map_err(ApiError::not_found_if_missing("customer"))?;
                 "customer"
             };
+            let before = tx.get_fee_schedule(&key).await?.map(|s| FeeScheduleView {
+                object: "fee_schedule",
+                id: key.clone(),
+                source,
+                schedule: s.into(),
+            });
             tx.put_fee_schedule(&key, &schedule, now).await?;
             let view = FeeScheduleView {
                 object: "fee_schedule",
@@ -308,8 +316,72 @@ pub async fn put_fee_schedule(
                 source,
                 schedule: schedule.into(),
             };
+            let mut change = audit.change("fee_schedule.updated", "fee_schedule", &view.id);
+            if let Some(b) = &before {
+                change = change.before(b);
+            }
+            change.after(&view).record(tx, now).await?;
             Ok((StatusCode::OK, to_json(&view)?))
         })
     })
     .await
+}
+
+/// What `POST /v1/ledger/check` found.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LedgerCheckView {
+    /// Always `ledger_check`.
+    pub object: &'static str,
+    /// Every transaction balances and every balance is the sum of its entries.
+    pub ok: bool,
+    pub transactions: i64,
+    pub entries: i64,
+    pub accounts: i64,
+    /// Transactions whose entries do not balance or do not match their totals.
+    pub unbalanced_transactions: Vec<String>,
+    pub balance_mismatches: Vec<BalanceMismatchView>,
+}
+
+/// A ledger account whose stored balance is not the sum of its entries.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BalanceMismatchView {
+    pub ledger_account: String,
+    pub balance: i64,
+    pub sum_of_entries: i64,
+}
+
+/// Check the ledger now (operator keys only): every transaction balances
+/// and matches its entries, every stored balance equals the sum of its
+/// entries. A failure raises the `ledger.check_failed` alert event (once,
+/// until a check passes again); the answer is 200 either way, with `ok`.
+/// Every node also runs the check every `[alerts] ledger_check_interval_secs`.
+#[utoipa::path(post, path = "/v1/ledger/check", tag = "accounts",
+    responses((status = 200, body = LedgerCheckView), (status = 403, body = ErrorBody)))]
+pub async fn check(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+) -> ApiResult<Json<LedgerCheckView>> {
+    auth.require_admin()?;
+    let c = inflow_engine::alerts::check_ledger(&state.store, state.clock.now()).await?;
+    Ok(Json(LedgerCheckView {
+        object: "ledger_check",
+        ok: c.is_ok(),
+        transactions: c.transactions,
+        entries: c.entries,
+        accounts: c.accounts,
+        unbalanced_transactions: c.unbalanced,
+        balance_mismatches: c
+            .balance_mismatches
+            .into_iter()
+            .map(
+                |(ledger_account, balance, sum_of_entries)| BalanceMismatchView {
+                    ledger_account,
+                    balance,
+                    sum_of_entries,
+                },
+            )
+            .collect(),
+    }))
 }

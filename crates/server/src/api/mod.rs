@@ -6,6 +6,7 @@ pub mod ach_delivery;
 pub mod ach_limits;
 pub mod ach_refunds;
 pub mod api_keys;
+pub mod audit_events;
 pub mod cards;
 pub mod collections;
 pub mod common;
@@ -71,6 +72,7 @@ the body is the event as `GET /v1/events/{id}` shows it.",
         (name = "webhooks", description = "Webhook endpoints, their signing secrets and delivery logs"),
         (name = "sandbox", description = "Sandbox mode: move the clock (operator)"),
         (name = "health", description = "Liveness and readiness"),
+        (name = "audit", description = "The audit trail: who changed what, when and from where (operator)"),
     )
 )]
 struct ApiDoc;
@@ -152,6 +154,8 @@ fn v1_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(webhook_deliveries::list))
         .routes(routes!(sandbox::get_clock))
         .routes(routes!(sandbox::advance_clock))
+        .routes(routes!(audit_events::list))
+        .routes(routes!(ledger::check))
 }
 
 fn public_routes() -> OpenApiRouter<AppState> {

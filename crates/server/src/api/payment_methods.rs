@@ -23,6 +23,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::common::{external_id_conflict, to_json, ListResponse, PageParams};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::audit::Audit;
 use crate::http::auth::Auth;
 use crate::http::body::{parse_json, parse_query};
 use crate::http::idempotency::{run_write, WriteRequest};
@@ -274,6 +275,7 @@ pub async fn update(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
+    Audit(audit): Audit,
     req: WriteRequest,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
@@ -293,6 +295,7 @@ pub async fn update(
                         &id,
                         body,
                         is_admin,
+                        &audit,
                         now,
                     )
                     .await
@@ -307,6 +310,7 @@ pub async fn update(
                 ));
             }
             let was = pm.status;
+            let before = payment_method_view(&pm);
             if let Some(status) = body.status {
                 let touches_block = status == PaymentMethodStatus::Blocked
                     || pm.status == PaymentMethodStatus::Blocked;
@@ -368,7 +372,14 @@ pub async fn update(
                 )
                 .await?;
             }
-            Ok((StatusCode::OK, to_json(&payment_method_view(&pm))?))
+            let after = payment_method_view(&pm);
+            audit
+                .change("payment_method.updated", "payment_method", pm.id.as_str())
+                .before(&before)
+                .after(&after)
+                .record(tx, now)
+                .await?;
+            Ok((StatusCode::OK, to_json(&after)?))
         })
     })
     .await

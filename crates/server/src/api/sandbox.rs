@@ -67,6 +67,7 @@ pub async fn get_clock(
 pub async fn advance_clock(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
+    audit: crate::http::audit::Audit,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<ClockResponse>> {
     auth.require_admin()?;
@@ -80,8 +81,30 @@ pub async fn advance_clock(
             "days",
         ));
     }
-    let (now, jobs) = advance_sandbox_clock(&state, chrono::Duration::minutes(minutes))
-        .await
+    let before = serde_json::json!({ "now": crate::api::common::time(state.clock.now()) });
+    let advanced = advance_sandbox_clock(&state, chrono::Duration::minutes(minutes)).await;
+    let after = match &advanced {
+        Ok((now, jobs)) => serde_json::json!({
+            "now": crate::api::common::time(*now),
+            "advancedByMinutes": minutes,
+            "jobs": jobs,
+        }),
+        Err(e) => serde_json::json!({
+            "now": crate::api::common::time(state.clock.now()),
+            "advancedByMinutes": minutes,
+            "failed": e.message(),
+        }),
+    };
+    audit
+        .record_after(
+            &state,
+            "sandbox.clock_advanced",
+            ("sandbox_clock", "sandbox_clock".into()),
+            Some(before),
+            after,
+        )
+        .await;
+    let (now, jobs) = advanced
         .map_err(|e| {
             tracing::error!(error = format!("{:#}", e.source), moved_to = ?e.moved_to, "sandbox clock advance failed");
             // Not `internal()`: its "changed nothing" is untrue once the clock moved.

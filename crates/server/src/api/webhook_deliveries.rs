@@ -135,7 +135,8 @@ pub async fn list(
             .transpose()?,
     };
     let mut tx = state.store.read().await?;
-    tx.get_webhook_endpoint(Some(auth.customer_id()?), &id)
+    let owner = auth.customer.as_ref().map(|c| &c.id);
+    tx.get_owned_webhook_endpoint(owner, &id)
         .await
         .map_err(ApiError::not_found_if_missing("webhook endpoint"))?;
     let page = tx.list_deliveries(&id, &filter, &page_q).await?;

@@ -2,12 +2,17 @@
 //! Create (the signing secret is shown once), list, get, update (including
 //! `status` to disable or enable), delete, and rotate the secret (the old
 //! one keeps signing beside the new one for 24 h by default).
+//!
+//! An operator key naming no customer (no `Inflow-Customer`) manages the
+//! operator's own endpoints: they receive operator events (no customer:
+//! `api_key.*`, `ach_file.*`) and alerts (`customer.return_rate_exceeded`,
+//! `job.stalled`, `ledger.check_failed`, and every `webhook_endpoint.disabled`).
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Extension, Json};
-use inflow_core::ids::WebhookEndpointId;
+use inflow_core::ids::{CustomerId, WebhookEndpointId};
 use inflow_core::model::Metadata;
 use inflow_core::webhook::{EndpointStatus, EventSelector, WebhookUrl};
 use inflow_engine::webhooks::view::{endpoint_view, WebhookEndpointView};
@@ -20,6 +25,7 @@ use crate::app::webhooks::{
     MAX_ROTATION_OVERLAP_HOURS,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::audit::Audit;
 use crate::http::auth::Auth;
 use crate::http::body::{parse_json, parse_query};
 use crate::http::idempotency::{run_write, WriteRequest};
@@ -120,6 +126,13 @@ pub(crate) fn parse_id(id: &str) -> ApiResult<WebhookEndpointId> {
     WebhookEndpointId::parse("id", id).map_err(|_| ApiError::not_found("webhook endpoint"))
 }
 
+/// Whose endpoints a request manages: the customer it acts for, or — an
+/// operator key naming no customer — the operator's own, which receive
+/// operator events and alerts.
+fn owner(auth: &Auth) -> Option<CustomerId> {
+    auth.customer.as_ref().map(|c| c.id.clone())
+}
+
 fn url(state: &AppState, field: &str, s: &str) -> ApiResult<WebhookUrl> {
     Ok(WebhookUrl::parse(field, s, state.config.sandbox)?)
 }
@@ -132,9 +145,10 @@ fn url(state: &AppState, field: &str, s: &str) -> ApiResult<WebhookUrl> {
 pub async fn create(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
+    Audit(audit): Audit,
     req: WriteRequest,
 ) -> ApiResult<Response> {
-    let customer = auth.customer_id()?.clone();
+    let customer = owner(&auth);
     let body: CreateEndpointRequest = parse_json(&req.body)?;
     let new = NewEndpoint {
         url: url(&state, "url", &body.url)?,
@@ -151,7 +165,8 @@ pub async fn create(
     let vault = state.vault.clone();
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
-            let (e, secret) = uc::create_endpoint(tx, &vault, &customer, new, now).await?;
+            let (e, secret) =
+                uc::create_endpoint(tx, &vault, customer.as_ref(), new, &audit, now).await?;
             let out = EndpointWithSecret {
                 endpoint: endpoint_view(&e, now),
                 secret,
@@ -185,7 +200,7 @@ pub async fn list(
         .store
         .read()
         .await?
-        .list_webhook_endpoints(auth.customer_id()?, status, &page_q)
+        .list_webhook_endpoints(owner(&auth).as_ref(), status, &page_q)
         .await?;
     let now = state.clock.now();
     Ok(Json(ListResponse::from_page(
@@ -208,7 +223,7 @@ pub async fn get(
         .store
         .read()
         .await?
-        .get_webhook_endpoint(Some(auth.customer_id()?), &id)
+        .get_owned_webhook_endpoint(owner(&auth).as_ref(), &id)
         .await
         .map_err(ApiError::not_found_if_missing("webhook endpoint"))?;
     Ok(Json(endpoint_view(&e, state.clock.now())))
@@ -222,10 +237,11 @@ pub async fn update(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
+    Audit(audit): Audit,
     req: WriteRequest,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    let customer = auth.customer_id()?.clone();
+    let customer = owner(&auth);
     let body: UpdateEndpointRequest = parse_json(&req.body)?;
     let changes = EndpointChanges {
         url: body
@@ -248,7 +264,7 @@ pub async fn update(
     let now = state.clock.now();
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
-            let e = uc::update_endpoint(tx, &customer, &id, changes, now).await?;
+            let e = uc::update_endpoint(tx, customer.as_ref(), &id, changes, &audit, now).await?;
             Ok((StatusCode::OK, to_json(&endpoint_view(&e, now))?))
         })
     })
@@ -262,13 +278,15 @@ pub async fn delete(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
+    Audit(audit): Audit,
     req: WriteRequest,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    let customer = auth.customer_id()?.clone();
+    let customer = owner(&auth);
+    let now = state.clock.now();
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
-            let e = uc::delete_endpoint(tx, &customer, &id).await?;
+            let e = uc::delete_endpoint(tx, customer.as_ref(), &id, &audit, now).await?;
             let out = DeletedEndpoint {
                 id: e.id.to_string(),
                 object: "webhook_endpoint",
@@ -290,10 +308,11 @@ pub async fn rotate_secret(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
+    Audit(audit): Audit,
     req: WriteRequest,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    let customer = auth.customer_id()?.clone();
+    let customer = owner(&auth);
     let body: RotateSecretRequest = if req.body.iter().all(u8::is_ascii_whitespace) {
         RotateSecretRequest::default()
     } else {
@@ -311,7 +330,8 @@ pub async fn rotate_secret(
     let vault = state.vault.clone();
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
-            let (e, secret) = uc::rotate_secret(tx, &vault, &customer, &id, overlap, now).await?;
+            let (e, secret) =
+                uc::rotate_secret(tx, &vault, customer.as_ref(), &id, overlap, &audit, now).await?;
             let out = EndpointWithSecret {
                 endpoint: endpoint_view(&e, now),
                 secret,

@@ -6,7 +6,10 @@
 //! the inbound folder and in each ODFI's inbound directory, then the card rail's jobs (processor calls without
 //! an answer, expired authorizations, the daily batch close), and last the daily reconciliation files of
 //! every day that is now over (after all of that day's settlement). Moving the sandbox clock also runs the webhook
-//! deliveries (and retries) that fall due on the way.
+//! deliveries (and retries) that fall due on the way. The alert sweeps
+//! (`inflow_engine::alerts`) bracket the work: stalled jobs first (before a
+//! job takes a stale lease over), return rates over their thresholds after
+//! the card jobs.
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
@@ -52,6 +55,8 @@ pub struct JobsReport {
     pub daily_file_days: usize,
     /// Daily files pushed to customers' folders (`[[report_delivery]]`).
     pub daily_files_pushed: usize,
+    /// Alerts raised by this pass (`customer.return_rate_exceeded`, `job.stalled`).
+    pub alerts_raised: usize,
 }
 
 /// The steps of [`run_due`] that failed, each with its error; the steps
@@ -109,6 +114,17 @@ pub async fn run_due(
 ) -> anyhow::Result<JobsReport> {
     let mut report = JobsReport::default();
     let mut failed = Vec::new();
+    // Before the jobs, which take a stale lease over.
+    if let Some(stalled) = step(
+        "alerts_stalled_jobs",
+        "the alert sweep (stalled jobs)",
+        &mut failed,
+        inflow_engine::alerts::sweep_stalled_jobs(&state.store, to, state.wall_clock.now()),
+    )
+    .await
+    {
+        report.alerts_raised += stalled.raised.len();
+    }
     let factory = std::sync::Arc::new(crate::app::schedules::ScheduleRules::new(state.clone()));
     if let Some(r) = step(
         "schedules",
@@ -226,6 +242,16 @@ pub async fn run_due(
         report.card_authorizations_expired = cards.authorizations_expired;
         report.card_batches_closed = cards.batches_closed;
         report.card_collections_settled = cards.collections_settled;
+    }
+    if let Some(rates) = step(
+        "alerts_return_rates",
+        "the alert sweep (return rates)",
+        &mut failed,
+        inflow_engine::alerts::sweep_return_rates(&state.store, to),
+    )
+    .await
+    {
+        report.alerts_raised += rates.raised.len();
     }
     // Last: a day is over once the clock is past it and every job above ran.
     // (A day whose earlier steps failed is still produced: its files say what

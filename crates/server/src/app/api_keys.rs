@@ -4,8 +4,8 @@
 //! Each issue and revocation writes an operator event (`api_key.created`,
 //! `api_key.revoked`, no customer: operator keys see it in `GET /v1/events`,
 //! customers and their webhooks do not) in the same transaction, naming who
-//! did it and never carrying a secret: the audit trail until a dedicated one
-//! exists.
+//! did it and never carrying a secret, and an audit record
+//! (`api_key.created`, `api_key.revoked`).
 
 use chrono::{DateTime, Utc};
 use inflow_core::crypto::{api_key_hash, generate_api_key, generate_signing_secret, Vault};
@@ -51,30 +51,13 @@ pub struct KeyRequest {
     pub fixed_signing_secret: Option<String>,
     /// Refuse this key's unsigned requests.
     pub require_signed_requests: bool,
-    /// Who asked, for the audit event.
-    pub actor: Actor,
+    /// Who asked, from where: for the event and the audit trail.
+    pub audit: AuditContext,
 }
 
-/// Who issued or revoked a key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Actor {
-    /// A request made with this API key.
-    ApiKey(ApiKeyId),
-    /// The `inflow` command line (direct database access).
-    Cli,
-    /// `inflow serve` at start-up (bootstrap or sandbox demo key).
-    Startup,
-}
-
-impl Actor {
-    fn to_json(&self) -> serde_json::Value {
-        match self {
-            Actor::ApiKey(id) => serde_json::json!({"type": "api_key", "id": id.as_str()}),
-            Actor::Cli => serde_json::json!({"type": "cli"}),
-            Actor::Startup => serde_json::json!({"type": "startup"}),
-        }
-    }
-}
+/// Who issued or revoked a key (the audit trail's actor).
+pub use inflow_engine::audit::Actor;
+use inflow_engine::audit::AuditContext;
 
 /// Record `api_key.<what>` about `key` (as `GET /v1/api-keys/{id}` shows it).
 async fn key_event(
@@ -161,7 +144,12 @@ pub async fn issue_api_key(
         require_signed_requests: req.require_signed_requests,
     };
     tx.insert_api_key(&api_key).await?;
-    key_event(tx, "created", &api_key, &req.actor, now).await?;
+    key_event(tx, "created", &api_key, &req.audit.actor, now).await?;
+    req.audit
+        .change("api_key.created", "api_key", api_key.id.as_str())
+        .after(&ApiKeyResponse::from(api_key.clone()))
+        .record(tx, now)
+        .await?;
     Ok(IssuedKey {
         api_key,
         secret_key,
@@ -182,7 +170,7 @@ pub enum RevokeKeyError {
 pub async fn revoke_api_key(
     tx: &mut Tx,
     key: &ApiKey,
-    actor: &Actor,
+    audit: &AuditContext,
     now: DateTime<Utc>,
 ) -> Result<ApiKey, RevokeKeyError> {
     if key.revoked_at.is_some() {
@@ -193,6 +181,12 @@ pub async fn revoke_api_key(
     }
     tx.revoke_api_key(&key.id, now).await?;
     let revoked = tx.get_api_key(&key.id, None).await?;
-    key_event(tx, "revoked", &revoked, actor, now).await?;
+    key_event(tx, "revoked", &revoked, &audit.actor, now).await?;
+    audit
+        .change("api_key.revoked", "api_key", key.id.as_str())
+        .before(&ApiKeyResponse::from(key.clone()))
+        .after(&ApiKeyResponse::from(revoked.clone()))
+        .record(tx, now)
+        .await?;
     Ok(revoked)
 }

@@ -103,9 +103,17 @@ impl NewCustomer {
 pub async fn create_customer(
     tx: &mut Tx,
     new: NewCustomer,
+    audit: &inflow_engine::audit::AuditContext,
     now: DateTime<Utc>,
 ) -> Result<Customer, CreateCustomerError> {
     let customer = new.build(now)?;
     tx.insert_customer(&customer).await?;
+    audit
+        .change("customer.created", "customer", customer.id.as_str())
+        .after(&crate::api::customers::CustomerResponse::from(
+            customer.clone(),
+        ))
+        .record(tx, now)
+        .await?;
     Ok(customer)
 }

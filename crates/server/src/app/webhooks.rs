@@ -1,6 +1,11 @@
 //! Webhook use cases: creating an endpoint (with a secret shown once),
 //! changing it, rotating its secret with an overlap, and redelivering an
-//! event. They run inside the caller's transaction.
+//! event. They run inside the caller's transaction, and each change is
+//! recorded in the audit trail there.
+//!
+//! An endpoint's owner is a customer, or `None`: the operator, whose
+//! endpoints receive operator events and alerts (an operator key acting
+//! for no customer manages them).
 
 use chrono::{DateTime, Duration, Utc};
 use inflow_core::crypto::Vault;
@@ -10,6 +15,8 @@ use inflow_core::text::bounded_text;
 use inflow_core::webhook::signature::generate_webhook_secret;
 use inflow_core::webhook::{EndpointStatus, EventSelector, WebhookEndpoint, WebhookUrl};
 use inflow_core::ValidationError;
+use inflow_engine::audit::AuditContext;
+use inflow_engine::webhooks::view::endpoint_view;
 use inflow_store::repo::webhook_deliveries::{Delivery, NewDelivery};
 use inflow_store::Tx;
 
@@ -58,8 +65,9 @@ pub fn metadata(field: &str, m: Metadata) -> Result<Metadata, ValidationError> {
 pub async fn create_endpoint(
     tx: &mut Tx,
     vault: &Vault,
-    customer: &CustomerId,
+    customer: Option<&CustomerId>,
     new: NewEndpoint,
+    audit: &AuditContext,
     now: DateTime<Utc>,
 ) -> ApiResult<(WebhookEndpoint, String)> {
     let existing = tx
@@ -80,7 +88,7 @@ pub async fn create_endpoint(
     let endpoint = WebhookEndpoint {
         secret_sealed: vault.seal(secret.as_bytes(), id.as_str()),
         id,
-        customer_id: customer.clone(),
+        customer_id: customer.cloned(),
         url: new.url,
         enabled_events: new.enabled_events,
         description: new.description,
@@ -95,15 +103,24 @@ pub async fn create_endpoint(
         updated_at: now,
     };
     tx.insert_webhook_endpoint(&endpoint).await?;
+    audit
+        .change(
+            "webhook_endpoint.created",
+            "webhook_endpoint",
+            endpoint.id.as_str(),
+        )
+        .after(&endpoint_view(&endpoint, now))
+        .record(tx, now)
+        .await?;
     Ok((endpoint, secret))
 }
 
 async fn owned(
     tx: &mut Tx,
-    customer: &CustomerId,
+    customer: Option<&CustomerId>,
     id: &WebhookEndpointId,
 ) -> ApiResult<WebhookEndpoint> {
-    tx.get_webhook_endpoint(Some(customer), id)
+    tx.get_owned_webhook_endpoint(customer, id)
         .await
         .map_err(|e| match e {
             inflow_store::StoreError::NotFound => ApiError::not_found("webhook endpoint"),
@@ -115,12 +132,14 @@ async fn owned(
 /// makes its pending deliveries due at once, with a fresh retry window.
 pub async fn update_endpoint(
     tx: &mut Tx,
-    customer: &CustomerId,
+    customer: Option<&CustomerId>,
     id: &WebhookEndpointId,
     changes: EndpointChanges,
+    audit: &AuditContext,
     now: DateTime<Utc>,
 ) -> ApiResult<WebhookEndpoint> {
     let mut e = owned(tx, customer, id).await?;
+    let before = endpoint_view(&e, now);
     if let Some(url) = changes.url {
         e.url = url;
     }
@@ -154,6 +173,16 @@ pub async fn update_endpoint(
     if reopen {
         tx.reopen_pending_deliveries(&e.id, now).await?;
     }
+    audit
+        .change(
+            "webhook_endpoint.updated",
+            "webhook_endpoint",
+            e.id.as_str(),
+        )
+        .before(&before)
+        .after(&endpoint_view(&e, now))
+        .record(tx, now)
+        .await?;
     Ok(e)
 }
 
@@ -161,9 +190,10 @@ pub async fn update_endpoint(
 pub async fn rotate_secret(
     tx: &mut Tx,
     vault: &Vault,
-    customer: &CustomerId,
+    customer: Option<&CustomerId>,
     id: &WebhookEndpointId,
     overlap_hours: u32,
+    audit: &AuditContext,
     now: DateTime<Utc>,
 ) -> ApiResult<(WebhookEndpoint, String)> {
     let mut e = owned(tx, customer, id).await?;
@@ -181,16 +211,36 @@ pub async fn rotate_secret(
     }
     e.updated_at = now;
     tx.update_webhook_endpoint(&e).await?;
+    audit
+        .change(
+            "webhook_endpoint.secret_rotated",
+            "webhook_endpoint",
+            e.id.as_str(),
+        )
+        .after(&endpoint_view(&e, now))
+        .record(tx, now)
+        .await?;
     Ok((e, secret))
 }
 
 pub async fn delete_endpoint(
     tx: &mut Tx,
-    customer: &CustomerId,
+    customer: Option<&CustomerId>,
     id: &WebhookEndpointId,
+    audit: &AuditContext,
+    now: DateTime<Utc>,
 ) -> ApiResult<WebhookEndpoint> {
     let e = owned(tx, customer, id).await?;
     tx.delete_webhook_endpoint(customer, id).await?;
+    audit
+        .change(
+            "webhook_endpoint.deleted",
+            "webhook_endpoint",
+            e.id.as_str(),
+        )
+        .before(&endpoint_view(&e, now))
+        .record(tx, now)
+        .await?;
     Ok(e)
 }
 
@@ -208,17 +258,16 @@ pub async fn redeliver(
         inflow_store::StoreError::NotFound => ApiError::not_found("event"),
         other => other.into(),
     })?;
-    let Some(owner) = event.customer_id.clone() else {
-        return Err(ApiError::conflict(
-            "event_has_no_customer",
-            "this event belongs to no customer, so no webhook endpoint receives it",
-        ));
-    };
+    // The event's customer's endpoints; the operator's for operator events
+    // and alerts (named only by an operator key acting for nobody).
+    let owner = event.customer_id.clone();
     let targets = match endpoint {
         Some(id) => {
-            let e = owned(tx, &owner, &id)
-                .await
-                .map_err(|e| e.with_param("endpointId"))?;
+            let mut found = owned(tx, owner.as_ref(), &id).await;
+            if found.is_err() && owner.is_some() && customer.is_none() {
+                found = owned(tx, None, &id).await;
+            }
+            let e = found.map_err(|e| e.with_param("endpointId"))?;
             if e.status != EndpointStatus::Enabled {
                 return Err(ApiError::conflict(
                     "endpoint_disabled",
@@ -228,7 +277,7 @@ pub async fn redeliver(
             }
             vec![e.id]
         }
-        None => tx.endpoints_subscribed(&owner, &event.event_type).await?,
+        None => tx.recipients(owner.as_ref(), &event.event_type).await?,
     };
     if targets.is_empty() {
         return Err(ApiError::conflict(

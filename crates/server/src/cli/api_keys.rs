@@ -66,7 +66,7 @@ pub async fn run(config: Config, cmd: ApiKeysCommand) -> anyhow::Result<ExitCode
             fixed_key: None,
             fixed_signing_secret: None,
             require_signed_requests: require_signed,
-            actor: Actor::Cli,
+            audit: inflow_engine::audit::AuditContext::of(Actor::Cli),
         },
         inflow_core::clock::Clock::now(&inflow_core::clock::SystemClock),
     )

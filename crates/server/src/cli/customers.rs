@@ -91,6 +91,7 @@ pub async fn run(config: Config, cmd: CustomersCommand) -> anyhow::Result<ExitCo
             let customer = create_customer(
                 &mut tx,
                 new,
+                &inflow_engine::audit::AuditContext::of(inflow_engine::audit::Actor::Cli),
                 inflow_core::clock::Clock::now(&inflow_core::clock::SystemClock),
             )
             .await?;

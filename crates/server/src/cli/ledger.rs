@@ -1,6 +1,7 @@
 //! `inflow ledger check`: prove the ledger is consistent. Exits 0 when every
 //! transaction balances and every stored balance equals the sum of its
-//! entries, 1 otherwise.
+//! entries, 1 otherwise. A failed check raises the `ledger.check_failed`
+//! alert event (see `inflow_engine::alerts`).
 
 use clap::Subcommand;
 use std::process::ExitCode;
@@ -21,7 +22,9 @@ pub enum LedgerCommand {
 pub async fn run(config: Config, cmd: LedgerCommand) -> anyhow::Result<ExitCode> {
     let store = crate::bootstrap::open_store(&config).await?;
     let LedgerCommand::Check { json } = cmd;
-    let check = store.read().await?.check_ledger().await?;
+    // A failed check also raises `ledger.check_failed` (once, until a check passes).
+    let now = inflow_core::clock::Clock::now(&inflow_core::clock::SystemClock);
+    let check = inflow_engine::alerts::check_ledger(&store, now).await?;
     if json {
         let v = serde_json::json!({
             "ok": check.is_ok(),

@@ -3,6 +3,7 @@
 //! idempotency.
 
 pub mod access_log;
+pub mod audit;
 pub mod auth;
 pub mod auth_cache;
 pub mod body;

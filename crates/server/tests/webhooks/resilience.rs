@@ -101,6 +101,17 @@ async fn deliveries_failing_for_three_days_fail_and_disable_the_endpoint_with_an
     let (ep, _) = endpoint(&app, &c, &broken.url, json!(["collection.created"])).await;
     let (watch_ep, _) =
         endpoint(&app, &c, &watcher.url, json!(["webhook_endpoint.disabled"])).await;
+    // The operator's on-call endpoint (an operator key naming no customer)
+    // hears of a customer's endpoint being disabled too.
+    let on_call = Receiver::start().await;
+    let r = app
+        .post(
+            &admin(),
+            "/v1/webhook-endpoints",
+            json!({"url": on_call.url, "enabledEvents": ["webhook_endpoint.disabled"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     collection(&app, &c).await;
     collection(&app, &c).await;
     advance(&app, json!({"days": 3, "hours": 12})).await;
@@ -132,6 +143,13 @@ async fn deliveries_failing_for_three_days_fail_and_disable_the_endpoint_with_an
         .wait_for(20, "the disabled event", |l| {
             l.iter()
                 .any(|r| r.event_type == "webhook_endpoint.disabled" && r.acknowledged())
+        })
+        .await;
+    on_call
+        .wait_for(20, "the disabled event at the operator's endpoint", |l| {
+            l.iter().any(|r| {
+                r.event_type == "webhook_endpoint.disabled" && r.object_id == ep && r.acknowledged()
+            })
         })
         .await;
     assert!(

@@ -3,13 +3,15 @@
 //!
 //! Fan-out happens here too: [`Tx::insert_event`] creates one pending
 //! webhook delivery for each enabled endpoint of the event's customer that
-//! subscribes to its type, in the same transaction. An event therefore
+//! subscribes to its type — for an operator event (no customer), each of
+//! the operator's endpoints ([`Tx::recipients`]) — in the same transaction. An event therefore
 //! never commits without its deliveries, and no cursor over the events
 //! table is needed (which on PostgreSQL could skip an event whose
 //! transaction committed after a later one: ids are assigned before commit).
 
 use chrono::{DateTime, Utc};
-use inflow_core::ids::{CustomerId, EventId, WebhookDeliveryId};
+use inflow_core::ids::{CustomerId, EventId, WebhookDeliveryId, WebhookEndpointId};
+use inflow_core::webhook::OPERATOR_ALERTS_ABOUT_CUSTOMERS;
 
 use crate::codec::{dt, ts};
 use crate::repo::webhook_deliveries::NewDelivery;
@@ -79,18 +81,19 @@ impl Tx {
             .map(|r| r.rows_affected()))?;
         self.observed()
             .push(crate::observe::CommittedEvent::of(&e.event_type, &e.data));
-        if let Some(customer) = &e.customer_id {
-            for endpoint in self.endpoints_subscribed(customer, &e.event_type).await? {
-                self.insert_delivery(&NewDelivery {
-                    id: WebhookDeliveryId::generate(e.created_at),
-                    event_id: e.id.clone(),
-                    endpoint_id: endpoint,
-                    object_id: e.object_id.clone(),
-                    event_type: e.event_type.clone(),
-                    due_at: e.created_at,
-                })
-                .await?;
-            }
+        for endpoint in self
+            .recipients(e.customer_id.as_ref(), &e.event_type)
+            .await?
+        {
+            self.insert_delivery(&NewDelivery {
+                id: WebhookDeliveryId::generate(e.created_at),
+                event_id: e.id.clone(),
+                endpoint_id: endpoint,
+                object_id: e.object_id.clone(),
+                event_type: e.event_type.clone(),
+                due_at: e.created_at,
+            })
+            .await?;
         }
         Ok(())
     }
@@ -161,15 +164,14 @@ impl Tx {
                 .iter()
                 .map(|e| crate::observe::CommittedEvent::of(&e.event_type, &e.data)),
         );
-        let mut subscribed: std::collections::HashMap<(String, String), Vec<_>> =
+        let mut subscribed: std::collections::HashMap<(Option<CustomerId>, String), Vec<_>> =
             std::collections::HashMap::new();
         for e in events {
-            let Some(customer) = &e.customer_id else {
-                continue;
-            };
-            let key = (customer.to_string(), e.event_type.clone());
+            let key = (e.customer_id.clone(), e.event_type.clone());
             if !subscribed.contains_key(&key) {
-                let endpoints = self.endpoints_subscribed(customer, &e.event_type).await?;
+                let endpoints = self
+                    .recipients(e.customer_id.as_ref(), &e.event_type)
+                    .await?;
                 subscribed.insert(key.clone(), endpoints);
             }
             for endpoint in subscribed.get(&key).cloned().unwrap_or_default() {
@@ -185,6 +187,26 @@ impl Tx {
             }
         }
         Ok(())
+    }
+
+    /// The endpoints an event of `customer` (`None`: an operator event) and
+    /// `event_type` goes to: the customer's subscribed endpoints; the
+    /// operator's for operator events and for the alerts about a customer's
+    /// objects the operator must hear of too
+    /// ([`OPERATOR_ALERTS_ABOUT_CUSTOMERS`]).
+    pub async fn recipients(
+        &mut self,
+        customer: Option<&CustomerId>,
+        event_type: &str,
+    ) -> Result<Vec<WebhookEndpointId>, StoreError> {
+        let mut out = Vec::new();
+        if let Some(c) = customer {
+            out = self.endpoints_subscribed(Some(c), event_type).await?;
+        }
+        if customer.is_none() || OPERATOR_ALERTS_ABOUT_CUSTOMERS.contains(&event_type) {
+            out.extend(self.endpoints_subscribed(None, event_type).await?);
+        }
+        Ok(out)
     }
 
     /// One event, if `customer` (when given) owns it.

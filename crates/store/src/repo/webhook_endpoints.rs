@@ -1,5 +1,8 @@
-//! Webhook endpoints: where a customer's events go. Signing secrets are
+//! Webhook endpoints: where a customer's events go, or — an endpoint with
+//! no customer — the operator's events and alerts. Signing secrets are
 //! stored only sealed (the endpoint id is the associated data).
+//!
+//! An endpoint's *owner* is `Some(customer)` or `None` (the operator).
 
 use chrono::{DateTime, Utc};
 use inflow_core::ids::{CustomerId, WebhookEndpointId};
@@ -11,7 +14,7 @@ use crate::{on_db, ListQuery, Page, StoreError, Tx};
 #[derive(sqlx::FromRow)]
 struct EndpointRow {
     id: String,
-    customer_id: String,
+    customer_id: Option<String>,
     url: String,
     enabled_events: String,
     description: Option<String>,
@@ -42,7 +45,7 @@ impl TryFrom<EndpointRow> for WebhookEndpoint {
     fn try_from(r: EndpointRow) -> Result<Self, StoreError> {
         Ok(WebhookEndpoint {
             id: WebhookEndpointId::from_trusted(r.id),
-            customer_id: CustomerId::from_trusted(r.customer_id),
+            customer_id: r.customer_id.map(CustomerId::from_trusted),
             url: WebhookUrl::from_trusted(r.url),
             enabled_events: events_from(&r.enabled_events)?,
             description: r.description,
@@ -60,6 +63,10 @@ impl TryFrom<EndpointRow> for WebhookEndpoint {
     }
 }
 
+/// `customer_id` is the owner bound as `$1`/`$2` (`''`: the operator's).
+const OWNED_BY_1: &str = "(customer_id = $1 OR ($1 = '' AND customer_id IS NULL))";
+const OWNED_BY_2: &str = "(customer_id = $2 OR ($2 = '' AND customer_id IS NULL))";
+
 const COLUMNS: &str = "id, customer_id, url, enabled_events, description, status, disabled_reason, disabled_at, \
                        consecutive_failures, secret_sealed, previous_secret_sealed, previous_secret_expires_at, \
                        metadata, created_at, updated_at";
@@ -70,7 +77,7 @@ impl Tx {
             "INSERT INTO webhook_endpoints ({COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")))
             .bind(e.id.as_str())
-            .bind(e.customer_id.as_str())
+            .bind(e.customer_id.as_ref().map(|c| c.as_str()))
             .bind(e.url.as_str())
             .bind(events_json(&e.enabled_events))
             .bind(e.description.as_deref())
@@ -134,17 +141,32 @@ impl Tx {
         row.try_into()
     }
 
-    /// A customer's endpoints, newest first.
+    /// An endpoint, if `owner` (a customer, or `None`: the operator) owns it.
+    pub async fn get_owned_webhook_endpoint(
+        &mut self,
+        owner: Option<&CustomerId>,
+        id: &WebhookEndpointId,
+    ) -> Result<WebhookEndpoint, StoreError> {
+        let row: EndpointRow = on_db!(self, conn => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM webhook_endpoints WHERE id = $1 AND {OWNED_BY_2}")))
+            .bind(id.as_str())
+            .bind(owner.map(|c| c.as_str()).unwrap_or(""))
+            .fetch_one(conn)
+            .await)?;
+        row.try_into()
+    }
+
+    /// An owner's endpoints (a customer's, or `None`: the operator's), newest first.
     pub async fn list_webhook_endpoints(
         &mut self,
-        customer: &CustomerId,
+        owner: Option<&CustomerId>,
         status: Option<EndpointStatus>,
         q: &ListQuery,
     ) -> Result<Page<WebhookEndpoint>, StoreError> {
         let rows: Vec<EndpointRow> = on_db!(self, conn => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM webhook_endpoints WHERE customer_id = $1 AND ($2 = '' OR id < $2) \
+            "SELECT {COLUMNS} FROM webhook_endpoints WHERE {OWNED_BY_1} AND ($2 = '' OR id < $2) \
              AND ($3 = '' OR status = $3) ORDER BY id DESC LIMIT $4")))
-            .bind(customer.as_str())
+            .bind(owner.map(|c| c.as_str()).unwrap_or(""))
             .bind(&q.starting_after)
             .bind(status.map(|s| s.as_str()).unwrap_or(""))
             .bind(q.fetch())
@@ -160,13 +182,13 @@ impl Tx {
     /// Delete an endpoint with its deliveries and their attempts.
     pub async fn delete_webhook_endpoint(
         &mut self,
-        customer: &CustomerId,
+        owner: Option<&CustomerId>,
         id: &WebhookEndpointId,
     ) -> Result<(), StoreError> {
-        let n = on_db!(self, conn => sqlx::query(
-            "DELETE FROM webhook_endpoints WHERE id = $1 AND customer_id = $2")
+        let n = on_db!(self, conn => sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM webhook_endpoints WHERE id = $1 AND {OWNED_BY_2}")))
             .bind(id.as_str())
-            .bind(customer.as_str())
+            .bind(owner.map(|c| c.as_str()).unwrap_or(""))
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
@@ -176,15 +198,16 @@ impl Tx {
         Ok(())
     }
 
-    /// The enabled endpoints of `customer` that subscribe to `event_type`.
+    /// The enabled endpoints of `owner` (a customer, or `None`: the
+    /// operator) that subscribe to `event_type`.
     pub async fn endpoints_subscribed(
         &mut self,
-        customer: &CustomerId,
+        owner: Option<&CustomerId>,
         event_type: &str,
     ) -> Result<Vec<WebhookEndpointId>, StoreError> {
-        let rows: Vec<(String, String)> = on_db!(self, conn => sqlx::query_as(
-            "SELECT id, enabled_events FROM webhook_endpoints WHERE customer_id = $1 AND status = 'enabled' ORDER BY id")
-            .bind(customer.as_str())
+        let rows: Vec<(String, String)> = on_db!(self, conn => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT id, enabled_events FROM webhook_endpoints WHERE {OWNED_BY_1} AND status = 'enabled' ORDER BY id")))
+            .bind(owner.map(|c| c.as_str()).unwrap_or(""))
             .fetch_all(conn)
             .await)?;
         let mut out = Vec::new();

@@ -28,6 +28,7 @@ pub use input::{
 use crate::api::common::{external_id_conflict, to_json};
 use crate::app::destination::DestinationRef;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::audit::Audit;
 use crate::http::auth::Auth;
 use crate::http::body::parse_json;
 use crate::http::idempotency::WriteRequest;
@@ -305,6 +306,7 @@ pub async fn void(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
+    Audit(audit): Audit,
     req: WriteRequest,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
@@ -318,8 +320,9 @@ pub async fn void(
     let now = state.clock.now();
     let reserve: Reserve = Box::new(move |tx, requester| {
         Box::pin(async move {
-            let (_, call) =
+            let (c, call) =
                 reserve::reserve_void(tx, &customer_id, &id, reason, requester, now).await?;
+            record_card_request(tx, &audit, "collection.void_requested", &c, &call, now).await?;
             Ok(call)
         })
     });
@@ -334,6 +337,7 @@ pub async fn refund(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
+    Audit(audit): Audit,
     req: WriteRequest,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
@@ -375,8 +379,9 @@ pub async fn refund(
                 reason,
                 metadata,
             };
-            let (_, call) =
+            let (c, call) =
                 reserve::reserve_refund(tx, &customer_id, &id, ask, requester, now).await?;
+            record_card_request(tx, &audit, "collection.refund_requested", &c, &call, now).await?;
             Ok(call)
         })
     });
@@ -390,4 +395,35 @@ pub async fn refund(
         Ok((status, to_json(&refund_view(r, &s.collection))?))
     })
     .await
+}
+
+/// Audit a void or refund when its processor call is reserved (the
+/// transaction that commits the request): the collection as it was, and
+/// what was asked of the processor.
+async fn record_card_request(
+    tx: &mut inflow_store::Tx,
+    audit: &inflow_engine::audit::AuditContext,
+    action: &str,
+    c: &inflow_core::card::CardCollection,
+    call: &inflow_core::card::ProcessorCall,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ApiError> {
+    let after = serde_json::json!({
+        "operation": call.operation.to_string(),
+        "amount": call.amount,
+        "refundId": call.refund_id.as_ref().map(|r| r.as_str()),
+        "reason": call.reason,
+        "reference": call.reference,
+    });
+    audit
+        .change(action, "collection", c.id.as_str())
+        .before(&serde_json::json!({
+            "status": c.status.to_string(),
+            "capturedMinor": c.captured_minor,
+            "refundedMinor": c.refunded_minor,
+        }))
+        .after(&after)
+        .record(tx, now)
+        .await?;
+    Ok(())
 }

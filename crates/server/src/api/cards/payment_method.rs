@@ -165,12 +165,14 @@ pub async fn update(
     id: &PaymentMethodId,
     body: UpdatePaymentMethodRequest,
     is_admin: bool,
+    audit: &inflow_engine::audit::AuditContext,
     now: DateTime<Utc>,
 ) -> ApiResult<(StatusCode, serde_json::Value)> {
     let mut pm = tx
         .get_card_payment_method(customer_id, id)
         .await
         .map_err(ApiError::not_found_if_missing("payment method"))?;
+    let before = card_payment_method_view(&pm);
     let bank_only = |field: &str, what: &str| {
         ApiError::invalid(
             "unexpected_field",
@@ -212,5 +214,12 @@ pub async fn update(
     tx.update_card_payment_method(&pm)
         .await
         .map_err(external_id_conflict("payment method"))?;
-    Ok((StatusCode::OK, to_json(&card_payment_method_view(&pm))?))
+    let after = card_payment_method_view(&pm);
+    audit
+        .change("payment_method.updated", "payment_method", id.as_str())
+        .before(&before)
+        .after(&after)
+        .record(tx, now)
+        .await?;
+    Ok((StatusCode::OK, to_json(&after)?))
 }

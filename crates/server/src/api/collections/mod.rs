@@ -20,6 +20,7 @@ use crate::api::common::to_json;
 use crate::app::collections::{build_ach_collection, insert_collection, Rules};
 use crate::app::debit_limits::check_debit_totals;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::audit::Audit;
 use crate::http::auth::Auth;
 use crate::http::body::parse_json;
 use crate::http::idempotency::{run_write, WriteRequest};
@@ -157,6 +158,7 @@ pub async fn cancel(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
+    Audit(audit): Audit,
     req: WriteRequest,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
@@ -187,11 +189,14 @@ pub async fn cancel(
                 ));
             }
             let before = c.status;
+            let was = collection_view(&c);
             c.transition(CollectionStatus::Cancelled, Some(reason), now).map_err(|e| ApiError::conflict("collection_not_cancellable", e.to_string()))?;
             tx.update_ach_collection(&c).await?;
             inflow_engine::ledger::on_status_change(tx, before, &c, now).await?;
             inflow_engine::events::status_event(tx, &c, now).await?;
-            Ok((StatusCode::OK, to_json(&collection_view(&c))?))
+            let view = collection_view(&c);
+            audit.change("collection.cancelled", "collection", c.id.as_str()).before(&was).after(&view).record(tx, now).await?;
+            Ok((StatusCode::OK, to_json(&view)?))
         })
     })
     .await

@@ -33,6 +33,7 @@ const WITHOUT_IDEMPOTENCY_KEY: &[&str] = &[
     "/v1/ach/files/{id}/mark-uploaded",
     "/v1/sandbox/clock/advance",
     "/v1/processors/stripe/webhooks",
+    "/v1/ledger/check",
 ];
 
 mod fields;
@@ -216,6 +217,9 @@ fn query_parameter_schema(path: &str, name: &str) -> Option<RefOr<Schema>> {
         (_, "paymentMethodId") => id_of("pm"),
         (_, "counterpartyId") => id_of("cpt"),
         (_, "eventId") => id_of("evt"),
+        ("/v1/audit-events", "objectId") => pattern("^[!-~]{1,100}$"),
+        ("/v1/audit-events", "action") => pattern("^[a-z0-9_.]{1,100}$"),
+        (_, "actorKeyId") => id_of("key"),
         (_, "objectId") => pattern("^[a-z]+_[0-9a-f]{32}$"),
         (_, "createdFrom" | "createdTo") => formatted(KnownFormat::DateTime),
         (_, "effectiveDateFrom" | "effectiveDateTo" | "date") => formatted(KnownFormat::Date),

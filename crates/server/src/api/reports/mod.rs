@@ -1,7 +1,8 @@
 //! Reports: the day's settlement per rail and destination account
 //! ([`settlement`], operator), a customer's return rates against the NACHA
-//! thresholds (operator), and the daily reconciliation files
-//! ([`daily_files`], operator and customers).
+//! thresholds (operator; computed by `inflow_engine::alerts`, which also
+//! raises `customer.return_rate_exceeded` when one is crossed), and the
+//! daily reconciliation files ([`daily_files`], operator and customers).
 
 pub mod daily_files;
 pub mod settlement;
@@ -12,8 +13,6 @@ use std::collections::BTreeMap;
 
 use axum::extract::{RawQuery, State};
 use axum::{Extension, Json};
-use chrono::Duration;
-use inflow_core::calendar::local_date;
 use inflow_core::ids::CustomerId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -30,12 +29,9 @@ pub struct ReturnRateParams {
     pub customer_id: String,
 }
 
-/// NACHA return codes counted as unauthorized.
-pub const UNAUTHORIZED_CODES: [&str; 6] = ["R05", "R07", "R10", "R11", "R29", "R51"];
-/// NACHA return codes counted as administrative.
-pub const ADMINISTRATIVE_CODES: [&str; 3] = ["R02", "R03", "R04"];
-/// The window the rates are measured over.
-pub const RETURN_RATE_WINDOW_DAYS: i64 = 60;
+pub use inflow_engine::alerts::{
+    ADMINISTRATIVE_CODES, RETURN_RATE_WINDOW_DAYS, UNAUTHORIZED_CODES,
+};
 
 /// One rate against its threshold.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -70,17 +66,12 @@ pub struct ReturnRateReport {
     pub by_code: BTreeMap<String, i64>,
 }
 
-fn rate(returns: i64, entries: i64, threshold: f64) -> RateView {
-    let rate = if entries == 0 {
-        0.0
-    } else {
-        returns as f64 / entries as f64
-    };
+fn rate(r: inflow_engine::alerts::Rate) -> RateView {
     RateView {
-        returns,
-        rate,
-        threshold,
-        exceeded: rate > threshold,
+        returns: r.returns,
+        rate: r.rate,
+        threshold: r.threshold,
+        exceeded: r.exceeded(),
     }
 }
 
@@ -97,35 +88,21 @@ pub async fn return_rates(
     let params: ReturnRateParams = parse_query(q.as_deref())?;
     let customer = CustomerId::parse("customerId", &params.customer_id)?;
     let now = state.clock.now();
-    let since = now - Duration::days(RETURN_RATE_WINDOW_DAYS);
     let mut tx = state.store.read().await?;
     tx.get_customer(&customer)
         .await
         .map_err(ApiError::not_found_if_missing("customer"))?;
-    let entries = tx.debits_submitted_since(&customer, since).await?;
-    let by_code: BTreeMap<String, i64> = tx
-        .returns_by_code_since(&customer, since)
-        .await?
-        .into_iter()
-        .collect();
-    let count = |codes: &[&str]| -> i64 {
-        by_code
-            .iter()
-            .filter(|(c, _)| codes.contains(&c.as_str()))
-            .map(|(_, n)| n)
-            .sum()
-    };
-    let all: i64 = by_code.values().sum();
+    let r = inflow_engine::alerts::return_rates(&mut tx, &customer, now).await?;
     Ok(Json(ReturnRateReport {
         object: "return_rate_report",
         customer_id: customer.to_string(),
         window_days: RETURN_RATE_WINDOW_DAYS,
-        from: local_date(since).to_string(),
-        to: local_date(now).to_string(),
-        debit_entries: entries,
-        unauthorized: rate(count(&UNAUTHORIZED_CODES), entries, 0.005),
-        administrative: rate(count(&ADMINISTRATIVE_CODES), entries, 0.03),
-        overall: rate(all, entries, 0.15),
-        by_code,
+        from: r.from.to_string(),
+        to: r.to.to_string(),
+        debit_entries: r.debit_entries,
+        unauthorized: rate(r.unauthorized),
+        administrative: rate(r.administrative),
+        overall: rate(r.overall),
+        by_code: r.by_code,
     }))
 }

@@ -22,6 +22,7 @@ pub use request::{
 use crate::api::common::{to_json, ListResponse, PageParams};
 use crate::app::schedules::{build_schedule, collection_rules, insert_schedule, patch_schedule};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::audit::Audit;
 use crate::http::auth::Auth;
 use crate::http::body::{parse_json, parse_query};
 use crate::http::idempotency::{run_write, WriteRequest};
@@ -182,6 +183,7 @@ pub async fn update(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
+    audit: Audit,
     req: WriteRequest,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
@@ -193,8 +195,16 @@ pub async fn update(
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
             let mut s = load_for_change(tx, &customer.id, &id).await?;
+            let before = render(tx, &st, &s).await?;
             patch_schedule(tx, &st, &customer, &mut s, patch, now).await?;
             let view = render(tx, &st, &s).await?;
+            audit
+                .0
+                .change("schedule.updated", "schedule", id.as_str())
+                .before(&before)
+                .after(&view)
+                .record(tx, now)
+                .await?;
             Ok((StatusCode::OK, to_json(&view)?))
         })
     })
@@ -213,6 +223,7 @@ async fn act(
     state: AppState,
     auth: Auth,
     id: String,
+    audit: Audit,
     req: WriteRequest,
     action: Action,
 ) -> ApiResult<Response> {
@@ -238,6 +249,7 @@ async fn act(
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
             let mut s = load_for_change(tx, &customer_id, &id).await?;
+            let before = serde_json::json!({ "status": s.status });
             let expected = match action {
                 Action::Pause | Action::Cancel => {
                     &[ScheduleStatus::Active, ScheduleStatus::Paused][..]
@@ -278,6 +290,18 @@ async fn act(
                 }
             }
             let view = render(tx, &st, &s).await?;
+            let what = match action {
+                Action::Pause => "schedule.paused",
+                Action::Resume => "schedule.resumed",
+                Action::Cancel => "schedule.cancelled",
+            };
+            audit
+                .0
+                .change(what, "schedule", id.as_str())
+                .before(&before)
+                .after(&view)
+                .record(tx, now)
+                .await?;
             Ok((StatusCode::OK, to_json(&view)?))
         })
     })
@@ -293,9 +317,10 @@ pub async fn pause(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
+    audit: Audit,
     req: WriteRequest,
 ) -> ApiResult<Response> {
-    act(state, auth, id, req, Action::Pause).await
+    act(state, auth, id, audit, req, Action::Pause).await
 }
 
 /// Resume a paused schedule. Run dates that passed while it was paused are
@@ -306,9 +331,10 @@ pub async fn resume(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
+    audit: Audit,
     req: WriteRequest,
 ) -> ApiResult<Response> {
-    act(state, auth, id, req, Action::Resume).await
+    act(state, auth, id, audit, req, Action::Resume).await
 }
 
 /// Cancel: no further occurrence, and every collection of the schedule not
@@ -320,7 +346,8 @@ pub async fn cancel(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
+    audit: Audit,
     req: WriteRequest,
 ) -> ApiResult<Response> {
-    act(state, auth, id, req, Action::Cancel).await
+    act(state, auth, id, audit, req, Action::Cancel).await
 }
