@@ -6,7 +6,9 @@
 //! NACHA files and whose control totals tie; a file made on demand before
 //! the day ended is superseded by a new version; customers see only their
 //! own files; CSV and JSON lines carry the same rows; bad input is refused
-//! naming the field.
+//! naming the field. ACH refunds and reversals by credit filed at a cutoff
+//! (and returned) the same day give rows with their ids and the credit
+//! entries' trace numbers, matching the day's NACHA credit file.
 
 mod support;
 
@@ -18,13 +20,15 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use support::ach::{advance_to_eastern, collect, destination, make_pm, sandbox_now};
 use support::card::save_card;
+use support::credits::{odfi, return_file_for, until_completed, upload_returns, TempDir, PAYER};
 use support::ledger::{int, ledger_is_sound};
 use support::reports::{as_csv, csv_rows, file_for, files_of, jsonl, next_banking_day, sale};
 use support::*;
 
 on_both_backends!(
     a_day_of_mixed_activity_gives_files_that_match_the_ledger_and_the_nacha_files,
-    daily_file_requests_with_bad_input_are_refused_naming_the_field
+    daily_file_requests_with_bad_input_are_refused_naming_the_field,
+    ach_refunds_and_reversals_filed_and_returned_in_a_day_match_the_nacha_credit_file
 );
 
 async fn post_ok(app: &TestApp, creds: &Creds, path: &str, body: Value) -> Value {
@@ -469,4 +473,160 @@ async fn daily_file_requests_with_bad_input_are_refused_naming_the_field(b: Back
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+}
+
+async fn ach_refunds_and_reversals_filed_and_returned_in_a_day_match_the_nacha_credit_file(
+    b: Backend,
+) {
+    let dir = TempDir::new();
+    // Balanced: the credit file's batches are offset by debits
+    // (`ach_credit_offset` rows in the operator's file).
+    let app = spawn_app_with(b, |c| c.odfi = vec![odfi(dir.path(), true)]).await;
+    let cal = app.state().ach.calendar.clone();
+    let (_, creds) = app.customer_with_key("Acme", json!({})).await;
+    let acc = destination(&app, &creds).await;
+    let pm = make_pm(&app, &creds, PAYER).await;
+    let refunded = collect(
+        &app,
+        &creds,
+        &acc,
+        &pm,
+        "9000",
+        json!({"externalId": "inv-9"}),
+    )
+    .await;
+    let reversed = collect(&app, &creds, &acc, &pm, "12345", json!({})).await;
+    let id = |c: &Value| c["id"].as_str().unwrap().to_owned();
+    let (refunded, reversed) = (id(&refunded), id(&reversed));
+    let filed = next_banking_day(&cal, local_date(sandbox_now(&app).await));
+    advance_to_eastern(&app, filed, 20, 30).await;
+    until_completed(&app, &creds, &refunded).await;
+    until_completed(&app, &creds, &reversed).await;
+
+    // Day D: a refund and a reversal, both filed at D's cutoff in the
+    // credit file, then both returned by the bank the same evening.
+    let d = next_banking_day(&cal, local_date(sandbox_now(&app).await));
+    advance_to_eastern(&app, d, 9, 0).await;
+    let refund = post_ok(
+        &app,
+        &creds,
+        &format!("/v1/collections/{refunded}/refunds"),
+        json!({"amount": {"currency": "USD", "value": "4000"}}),
+    )
+    .await;
+    let refund_id = refund["id"].as_str().unwrap().to_owned();
+    assert!(refund_id.starts_with("rfd_"), "{refund}");
+    let reversal = post_ok(
+        &app,
+        &admin(),
+        &format!("/v1/collections/{reversed}/reversal"),
+        json!({"reason": "duplicate"}),
+    )
+    .await;
+    let reversal_id = reversal["id"].as_str().unwrap().to_owned();
+    advance_to_eastern(&app, d, 20, 30).await;
+    let nacha = nacha_entries(&app, d).await;
+    let credit_file = app
+        .get(&creds, &format!("/v1/refunds/{refund_id}"))
+        .await
+        .json()["ach"]["fileId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bytes = app
+        .get(&admin(), &format!("/v1/ach/files/{credit_file}/content"))
+        .await
+        .text
+        .into_bytes();
+    let report = upload_returns(&app, return_file_for(&app, &bytes)).await;
+    assert_eq!(report["returnsMatched"], 2, "{report}");
+    advance_to_eastern(&app, d + Days::new(1), 2, 0).await;
+
+    let all = files_of(&app, &admin(), d).await;
+    let operator = file_for(&all, "operator", None);
+    assert_eq!(operator["tiesOut"], true, "{operator:#}");
+    let op_rows = jsonl(&app, &admin(), operator["id"].as_str().unwrap()).await;
+    let row = |kind: &str| -> Value {
+        let found: Vec<&Value> = op_rows.iter().filter(|r| r["kind"] == kind).collect();
+        assert_eq!(found.len(), 1, "one {kind} row: {op_rows:#?}");
+        found[0].clone()
+    };
+    let (made, back) = (row("ach_refund"), row("ach_refund_returned"));
+    let (undo, rv_back) = (row("ach_reversed"), row("ach_reversal_returned"));
+    for r in [&made, &back] {
+        assert_eq!(r["refundId"], refund_id.as_str(), "{r}");
+        assert_eq!(r["reversalId"], Value::Null, "{r}");
+        assert_eq!(r["collectionId"], refunded.as_str(), "{r}");
+        assert_eq!(r["externalId"], "inv-9", "{r}");
+        assert_eq!(r["amount"], 4000, "{r}");
+    }
+    assert_eq!(
+        (made["net"].clone(), back["net"].clone()),
+        (json!(-4000), json!(4000))
+    );
+    for r in [&undo, &rv_back] {
+        assert_eq!(r["reversalId"], reversal_id.as_str(), "{r}");
+        assert_eq!(r["refundId"], Value::Null, "{r}");
+        assert_eq!(r["collectionId"], reversed.as_str(), "{r}");
+        assert_eq!(r["amount"], 12_345, "{r}");
+    }
+    assert!(
+        undo["net"].as_i64().unwrap() < 0,
+        "the debit undone: {undo}"
+    );
+    assert_eq!(rv_back["net"], 12_345, "{rv_back}");
+    for r in [&back, &rv_back] {
+        assert_eq!(r["returnCode"], "R01", "{r}");
+    }
+    // Trace numbers, amounts and file: the day's NACHA credit file entries.
+    for r in [&made, &back, &undo, &rv_back] {
+        let trace = r["traceNumber"].as_str().unwrap_or_else(|| panic!("{r}"));
+        let (amount, file) = &nacha[trace];
+        assert_eq!(r["nachaFileId"], file.as_str(), "{r}");
+        assert_eq!(r["nachaFileId"], credit_file.as_str(), "{r}");
+        assert!(r["nachaFileName"].is_string(), "{r}");
+        assert!(r["effectiveDate"].is_string(), "{r}");
+        assert_eq!(r["secCode"], "PPD", "{r}");
+        assert_eq!(r["rail"], "ach", "{r}");
+        assert_eq!(r["amount"], *amount, "{r}");
+    }
+    assert_eq!(made["traceNumber"], back["traceNumber"]);
+    assert_eq!(undo["traceNumber"], rv_back["traceNumber"]);
+    assert_ne!(made["traceNumber"], undo["traceNumber"]);
+    // The offset debits of the balanced credit file: the rest of its entries.
+    let offsets: Vec<&Value> = op_rows
+        .iter()
+        .filter(|r| r["kind"] == "ach_credit_offset")
+        .collect();
+    assert!(!offsets.is_empty(), "{op_rows:#?}");
+    let mut traced: BTreeSet<String> = BTreeSet::new();
+    for r in offsets.iter().copied().chain([&made, &undo]) {
+        let trace = r["traceNumber"].as_str().unwrap();
+        assert_eq!(r["amount"], nacha[trace].0, "{r}");
+        traced.insert(trace.to_owned());
+    }
+    assert_eq!(traced, nacha.keys().cloned().collect::<BTreeSet<_>>());
+
+    // The account's file: every row against the ledger, control total ties.
+    let a_file = file_for(&all, "account", Some(&acc));
+    let a_rows = jsonl(&app, &creds, a_file["id"].as_str().unwrap()).await;
+    account_file_matches_the_ledger(&app, &creds, &acc, d, &a_rows).await;
+    for k in [
+        "ach_refund",
+        "ach_refund_returned",
+        "ach_reversed",
+        "ach_reversal_returned",
+    ] {
+        assert_eq!(
+            a_rows.iter().filter(|r| r["kind"] == k).count(),
+            1,
+            "{k}: {a_rows:#?}"
+        );
+    }
+    assert_eq!(
+        op_rows.last().unwrap()["net"],
+        a_rows.last().unwrap()["net"]
+    );
+    ledger_is_sound(&app).await;
+    app.stop().await;
 }

@@ -41,17 +41,21 @@ pub struct DailyFileRow {
     pub collection_id: Option<String>,
     /// The collection's `externalId`.
     pub external_id: Option<String>,
-    /// `rfd_…` (card refunds).
+    /// `rfd_…` (card refunds and ACH refunds by credit).
     pub refund_id: Option<String>,
+    /// `rvs_…`: the ACH reversal (`ach_reversed` of a reversed collection,
+    /// `ach_reversal_returned`).
+    pub reversal_id: Option<String>,
     /// The processor's dispute id (disputes).
     pub dispute_id: Option<String>,
-    /// The 15-digit NACHA trace number (ACH).
+    /// The 15-digit NACHA trace number (ACH; on refund and reversal rows
+    /// the credit entry's).
     pub trace_number: Option<String>,
     pub sec_code: Option<String>,
     /// The outbound NACHA file the entry was filed in (`fil_…`) and its name.
     pub nacha_file_id: Option<String>,
     pub nacha_file_name: Option<String>,
-    /// R01… (returned ACH collections).
+    /// R01… (returned ACH collections and credit entries).
     pub return_code: Option<String>,
     /// The card processor's reference and batch.
     pub processor_reference: Option<String>,
@@ -104,20 +108,34 @@ pub fn rail_of(kind: &str) -> &'static str {
 /// New kinds need nothing here unless their reference means something
 /// special (as a refund id or a dispute id does): match the kind below.
 pub fn entry_row(day: NaiveDate, s: DailyRowSource) -> DailyFileRow {
-    let (refund_id, dispute_id) = match s.kind.as_str() {
-        "card_refunded" => (Some(s.reference.clone()), None),
+    let credit_entry = |k: &str| {
+        s.credit_entry_id
+            .clone()
+            .filter(|_| s.credit_entry_kind.as_deref() == Some(k))
+    };
+    let (refund_id, reversal_id, dispute_id) = match s.kind.as_str() {
+        "card_refunded" => (Some(s.reference.clone()), None, None),
         "card_disputed" | "card_dispute_fee" | "card_dispute_won" => {
-            (None, Some(s.reference.clone()))
+            (None, None, Some(s.reference.clone()))
         }
-        _ => (None, None),
+        // ACH credits: the reference is the credit entry's id, and the
+        // store joined the entry (trace number, file, return code).
+        "ach_refund" | "ach_refund_returned" | "ach_refund_cancelled" => {
+            (Some(s.reference.clone()), None, None)
+        }
+        "ach_reversal_returned" => (None, Some(s.reference.clone()), None),
+        // The original's undo when its reversing entry was filed (not a
+        // cancel or failure after posting: no reversal joined then).
+        "ach_reversed" => (None, credit_entry("reversal"), None),
+        _ => (None, None, None),
     };
     let card = s.kind.starts_with("card_");
-    let ach_trace = s.trace_number.clone();
-    // An offset entry has no collection: its reference is its trace number.
-    let trace_number = if s.kind == "ach_offset" {
+    // An offset entry (of a debit or a credit file) has no collection: its
+    // reference is its trace number.
+    let trace_number = if matches!(s.kind.as_str(), "ach_offset" | "ach_credit_offset") {
         Some(s.reference.clone())
     } else {
-        ach_trace
+        s.trace_number.clone()
     };
     let (effective_date, settlement_date) = if card {
         (
@@ -143,6 +161,7 @@ pub fn entry_row(day: NaiveDate, s: DailyRowSource) -> DailyFileRow {
         collection_id: s.collection_id,
         external_id: s.external_id,
         refund_id,
+        reversal_id,
         dispute_id,
         trace_number,
         sec_code: s.sec_code,
@@ -198,6 +217,7 @@ pub fn control_row(
         collection_id: None,
         external_id: None,
         refund_id: None,
+        reversal_id: None,
         dispute_id: None,
         trace_number: None,
         sec_code: None,
@@ -304,6 +324,8 @@ mod tests {
             batch_id: None,
             captured_at: None,
             settled_at: None,
+            credit_entry_id: None,
+            credit_entry_kind: None,
         }
     }
 
@@ -343,5 +365,31 @@ mod tests {
         );
         let d = entry_row(day, source("card_disputed", "dp_1"));
         assert_eq!(d.dispute_id.as_deref(), Some("dp_1"));
+    }
+
+    #[test]
+    fn ach_credit_rows_name_their_refund_or_reversal() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+        let r = entry_row(day, source("ach_refund", "rfd_1"));
+        assert_eq!(
+            (r.refund_id.as_deref(), r.reversal_id.as_deref()),
+            (Some("rfd_1"), None)
+        );
+        let back = entry_row(day, source("ach_reversal_returned", "rvs_1"));
+        assert_eq!(
+            (back.refund_id.as_deref(), back.reversal_id.as_deref()),
+            (None, Some("rvs_1"))
+        );
+        let mut undo = source("ach_reversed", "col_1");
+        undo.credit_entry_id = Some("rvs_2".into());
+        undo.credit_entry_kind = Some("reversal".into());
+        assert_eq!(entry_row(day, undo).reversal_id.as_deref(), Some("rvs_2"));
+        // A cancel after posting is an `ach_reversed` with no reversal.
+        assert_eq!(
+            entry_row(day, source("ach_reversed", "col_1")).reversal_id,
+            None
+        );
+        let offset = entry_row(day, source("ach_credit_offset", "091000019999999"));
+        assert_eq!(offset.trace_number.as_deref(), Some("091000019999999"));
     }
 }

@@ -6,13 +6,23 @@
 //! The row source is generic over ledger transaction kinds: a new kind
 //! appears in the files without a change here. Details live in the LEFT
 //! JOINs of [`Tx::daily_file_rows`]; a kind whose details are in another
-//! table (e.g. ACH refunds by credit) adds its join there.
+//! table adds its join there (as ACH refunds and reversals by credit do:
+//! `ach_credit_entries`).
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::codec::{dt, ts};
 use crate::repo::ledger::kind;
 use crate::{on_db, ListQuery, Page, StoreError, Tx};
+
+/// The ledger transaction kinds whose reference is an ACH credit entry's
+/// id (`ach_credit_entries`, migration 0020).
+pub const CREDIT_ENTRY_KINDS: [&str; 4] = [
+    "ach_refund",
+    "ach_refund_returned",
+    "ach_refund_cancelled",
+    "ach_reversal_returned",
+];
 
 /// One ledger transaction of the day, with its movements and details.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -51,6 +61,13 @@ pub struct DailyRowSource {
     /// Card capture and batch close (settlement), unix microseconds.
     pub captured_at: Option<i64>,
     pub settled_at: Option<i64>,
+    /// The ACH credit entry (`rfd_…` refund or `rvs_…` reversal) the
+    /// transaction posts for: `ach_refund`, `ach_refund_returned`,
+    /// `ach_refund_cancelled`, `ach_reversal_returned` (by reference) and
+    /// `ach_reversed` of a `reversed` collection (its reversal).
+    pub credit_entry_id: Option<String>,
+    /// `refund` or `reversal`.
+    pub credit_entry_kind: Option<String>,
 }
 
 /// A destination account and its customer.
@@ -166,6 +183,12 @@ impl Tx {
     /// and the details of its collection (ACH: trace number, file, return
     /// code; card: processor reference, batch, capture and settlement).
     ///
+    /// ACH refunds and reversals by credit: the kinds in
+    /// [`CREDIT_ENTRY_KINDS`] (reference = the credit entry's id) and
+    /// `ach_reversed` of a collection whose reversing entry was filed take
+    /// the credit entry's trace number, SEC code, effective date, return
+    /// code and file (the collection's id and external id too).
+    ///
     /// To give a new kind its details, add a LEFT JOIN on its table below
     /// (matching `t.reference` or `t.collection_id`) and COALESCE its
     /// columns into the existing ones.
@@ -174,13 +197,18 @@ impl Tx {
         day: NaiveDate,
     ) -> Result<Vec<DailyRowSource>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT m.id AS transaction_id, m.kind, m.reference, m.collection_id, m.account_id, \
+            "SELECT m.id AS transaction_id, m.kind, m.reference, \
+             COALESCE(m.collection_id, ce.collection_id) AS collection_id, m.account_id, \
              acc.customer_id, m.currency, m.gross_amount, m.pending_change, m.available_change, \
              m.fee_change, m.created_at, \
-             COALESCE(c.external_id, k.external_id) AS external_id, \
-             c.trace_number, c.sec_code, c.effective_date, c.return_code, \
-             c.file_id AS ach_file_id, f.file_name AS ach_file_name, \
-             k.processor_ref, k.batch_id, k.captured_at, k.completed_at AS settled_at \
+             COALESCE(c.external_id, ce_c.external_id, k.external_id) AS external_id, \
+             COALESCE(ce.trace_number, c.trace_number) AS trace_number, \
+             COALESCE(ce.sec_code, c.sec_code) AS sec_code, \
+             COALESCE(ce.effective_date, c.effective_date) AS effective_date, \
+             COALESCE(ce.return_code, c.return_code) AS return_code, \
+             COALESCE(ce.file_id, c.file_id) AS ach_file_id, f.file_name AS ach_file_name, \
+             k.processor_ref, k.batch_id, k.captured_at, k.completed_at AS settled_at, \
+             ce.id AS credit_entry_id, ce.kind AS credit_entry_kind \
              FROM (SELECT t.id, t.kind, t.reference, t.collection_id, t.account_id, t.currency, \
                    t.gross_amount, t.created_at, \
                    CAST(SUM(CASE WHEN a.kind = '{pending}' THEN {signed} ELSE 0 END) AS BIGINT) AS pending_change, \
@@ -193,12 +221,22 @@ impl Tx {
                    t.gross_amount, t.created_at) m \
              LEFT JOIN accounts acc ON acc.id = m.account_id \
              LEFT JOIN collections c ON c.id = m.collection_id \
-             LEFT JOIN ach_files f ON f.id = c.file_id \
+             LEFT JOIN ach_credit_entries ce ON \
+                 (m.kind IN ({by_reference}) AND ce.id = m.reference) \
+                 OR (m.kind = 'ach_reversed' AND c.status = 'reversed' \
+                     AND ce.kind = 'reversal' AND ce.collection_id = m.collection_id) \
+             LEFT JOIN collections ce_c ON ce_c.id = ce.collection_id \
+             LEFT JOIN ach_files f ON f.id = COALESCE(ce.file_id, c.file_id) \
              LEFT JOIN card_collections k ON k.id = m.collection_id \
              ORDER BY m.created_at, m.id",
             pending = kind::DESTINATION_PENDING,
             available = kind::DESTINATION_AVAILABLE,
             fees = kind::FEE_REVENUE,
+            by_reference = CREDIT_ENTRY_KINDS
+                .iter()
+                .map(|k| format!("'{k}'"))
+                .collect::<Vec<_>>()
+                .join(", "),
             signed = "(CASE WHEN e.direction = 'credit' THEN e.amount ELSE -e.amount END)",
         ));
         Ok(on_db!(self, conn => sqlx::query_as(sql)
