@@ -31,6 +31,19 @@ pub const RETURN_RATE_EXCEEDED: &str = "customer.return_rate_exceeded";
 pub const JOB_STALLED: &str = "job.stalled";
 pub const LEDGER_CHECK_FAILED: &str = "ledger.check_failed";
 
+/// Every event type that is an alert: the three above and those written
+/// where they happen. Counted by `inflow_alerts_total{type}` once committed
+/// ([`crate::metrics::ALERTS`]).
+pub const ALERT_EVENT_TYPES: &[&str] = &[
+    RETURN_RATE_EXCEEDED,
+    JOB_STALLED,
+    LEDGER_CHECK_FAILED,
+    "ach_file.upload_failed",
+    "ach_file.acknowledgement_mismatch",
+    "ach_file.offset_returned",
+    "webhook_endpoint.disabled",
+];
+
 /// NACHA return codes counted as unauthorized.
 pub const UNAUTHORIZED_CODES: [&str; 6] = ["R05", "R07", "R10", "R11", "R29", "R51"];
 /// NACHA return codes counted as administrative.

@@ -14,7 +14,8 @@
 //! `collection.<status>` event in its transaction, and the store reports the
 //! events of a transaction once it has committed ([`StoreMetrics`]). So
 //! `inflow_collections_total{status="returned"}` counts exactly the returns
-//! that were applied, on this node, whichever code path applied them.
+//! that were applied, on this node, whichever code path applied them, and
+//! `inflow_alerts_total{type}` counts the alerts raised the same way.
 
 use std::time::Duration;
 
@@ -42,6 +43,9 @@ pub const COLLECTIONS: &str = "inflow_collections_total";
 pub const COLLECTION_AMOUNT: &str = "inflow_collection_amount_minor_total";
 /// Events written to the outbox, by `type`.
 pub const EVENTS: &str = "inflow_events_total";
+/// Alerts raised (their events committed), by `type`: the alert event
+/// types of [`crate::alerts::ALERT_EVENT_TYPES`].
+pub const ALERTS: &str = "inflow_alerts_total";
 /// ACH cutoffs run, by `trigger` (`scheduled`, `manual`) and `outcome`.
 pub const CUTOFFS: &str = "inflow_ach_cutoffs_total";
 /// A cutoff's duration (its transaction) in seconds.
@@ -104,6 +108,7 @@ pub const ALL: &[&str] = &[
     COLLECTIONS,
     COLLECTION_AMOUNT,
     EVENTS,
+    ALERTS,
     CUTOFFS,
     CUTOFF_DURATION,
     FILES_CREATED,
@@ -156,6 +161,7 @@ pub fn describe() {
         "Amounts (minor units) of collections that reached a status"
     );
     describe_counter!(EVENTS, "Events written to the outbox, by type");
+    describe_counter!(ALERTS, "Alerts raised (alert events committed), by type");
     describe_counter!(CUTOFFS, "ACH cutoffs run, by trigger and outcome");
     describe_histogram!(
         CUTOFF_DURATION,
@@ -236,6 +242,9 @@ impl StoreObserver for StoreMetrics {
     fn committed(&self, events: &[CommittedEvent]) {
         for e in events {
             counter!(EVENTS, "type" => e.event_type.clone()).increment(1);
+            if crate::alerts::ALERT_EVENT_TYPES.contains(&e.event_type.as_str()) {
+                counter!(ALERTS, "type" => e.event_type.clone()).increment(1);
+            }
             let Some(status) = e.event_type.strip_prefix("collection.") else {
                 continue;
             };

@@ -3,8 +3,9 @@
 //! received by a real HTTP receiver: a customer's return rate crossing a
 //! NACHA threshold (returns driven by the sandbox bank), a job lease whose
 //! holder stopped ticking, and a ledger that no longer balances (tampered
-//! with directly in the database). Each alert fires once, and fires again
-//! only after its condition ended.
+//! with directly in the database), an outbound file whose upload failed
+//! for good (its ODFI's outbound folder cannot be created). Each alert
+//! fires once, and fires again only after its condition ended.
 
 mod support;
 
@@ -19,6 +20,7 @@ on_both_backends!(
     a_lease_whose_holder_stopped_ticking_alerts_job_stalled_once,
     an_unbalanced_ledger_alerts_ledger_check_failed_once,
     operator_endpoints_are_separate_from_customer_endpoints,
+    a_file_whose_upload_failed_for_good_alerts_the_operators_endpoint,
 );
 
 /// A background dispatcher polling often.
@@ -262,4 +264,72 @@ async fn operator_endpoints_are_separate_from_customer_endpoints(b: Backend) {
             .any(|d| d["eventType"] == "api_key.created"),
         "{deliveries:#}"
     );
+}
+
+async fn a_file_whose_upload_failed_for_good_alerts_the_operators_endpoint(b: Backend) {
+    let dir = std::env::temp_dir().join(format!("inflow-alerts-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The outbound "folder" is under a file: every upload fails.
+    std::fs::write(dir.join("blocker"), b"x").unwrap();
+    let odfi = inflow_server::odfi::OdfiSettings {
+        transport: Some(inflow_server::odfi::TransportSettings::Local {
+            outbound_dir: dir.join("blocker").join("to-bank"),
+            inbound_dir: dir.join("from-bank"),
+        }),
+        // Retried once, a second later, then given up.
+        retry: inflow_server::odfi::RetrySettings {
+            max_attempts: 2,
+            initial_backoff_secs: 1,
+            max_backoff_secs: 1,
+        },
+        ..local_odfi(&dir)
+    };
+    let odfi_id = odfi.id.clone();
+    let app = spawn_app_with(b, |c| {
+        dispatching(c);
+        c.odfi = vec![odfi];
+    })
+    .await;
+    let rx = Receiver::start().await;
+    operator_endpoint(&app, &rx, json!(["ach_file.upload_failed"])).await;
+    let (_, creds) = app.customer_with_key("Acme", json!({})).await;
+    let dest = destination(&app, &creds).await;
+    let pm = make_pm(&app, &creds, "000123456789").await;
+    collect(&app, &creds, &dest, &pm, "1000", json!({})).await;
+    let today = inflow_core::calendar::local_date(sandbox_now(&app).await);
+    let day = app.state().ach.calendar.next_banking_day(today);
+    // Filed at the 20:00 cutoff, tried then and by the pass at 20:30.
+    advance_to_eastern(&app, day, 20, 30).await;
+    let files = app
+        .get(&admin(), "/v1/ach/files?direction=outbound&limit=10")
+        .await
+        .json();
+    let file = &files["data"][0];
+    let file_id = file["id"].as_str().unwrap();
+    assert_eq!(file["delivery"]["status"], "upload_failed", "{file:#}");
+
+    rx.wait_for(30, "ach_file.upload_failed", |l| {
+        l.iter().any(|r| r.acknowledged())
+    })
+    .await;
+    let got = rx.log();
+    assert_eq!(got.len(), 1, "one alert");
+    assert_eq!(got[0].event_type, "ach_file.upload_failed");
+    let body = got[0].json();
+    assert_eq!(body["type"], "ach_file.upload_failed", "{body:#}");
+    assert!(body["customerId"].is_null(), "an operator event: {body:#}");
+    let alert = &body["data"]["alert"];
+    assert_eq!(alert["fileId"], file_id, "{body:#}");
+    assert_eq!(alert["odfiId"], odfi_id.as_str(), "{body:#}");
+    assert_eq!(alert["attempts"], file["delivery"]["attempts"], "{body:#}");
+    assert!(alert["attempts"].as_i64().unwrap() >= 1, "{body:#}");
+    let last_error = alert["lastError"].as_str().unwrap_or_default();
+    assert!(!last_error.is_empty(), "{body:#}");
+    assert_eq!(
+        Some(last_error),
+        file["delivery"]["lastError"].as_str(),
+        "{body:#}"
+    );
+    assert_eq!(events(&app, "ach_file.upload_failed").await.len(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -391,7 +391,9 @@ async fn a_server_down_at_cutoff_gets_the_file_once_when_it_is_back(b: Backend) 
     let fid = f["id"].as_str().unwrap().to_owned();
     let d = &f["delivery"];
     // Tried at the cutoff (20:00), then again by the pass at 20:30: the
-    // backoff (60 s) had passed.
+    // backoff (60 s) had passed. No clock step ends in between, whatever
+    // the time the test starts at (`advance_to_eastern`; run with
+    // INFLOW_TEST_CLOCK_START=14:15 to start where one used to).
     assert_eq!(d["status"], "built", "{f}");
     assert_eq!(d["attempts"], 2, "{f}");
     assert!(d["lastError"].as_str().unwrap().contains("connect"), "{f}");

@@ -1,6 +1,7 @@
 //! `GET /metrics` after a scenario — debits created, one replayed, a
 //! request with a bad signature, a manual cutoff, the bank's return file,
-//! webhook deliveries — moved every counter by exactly what happened.
+//! webhook deliveries — moved every counter by exactly what happened, and
+//! an alert raised once (a ledger that no longer balances) is counted once.
 //! Real HTTP, on SQLite and PostgreSQL.
 //!
 //! The Prometheus recorder is process-wide, so the tests here take turns
@@ -22,6 +23,7 @@ on_both_backends!(
     metrics_count_exactly_what_a_scenario_did,
     metrics_on_the_api_port_need_an_operator_key_in_production,
     a_separate_admin_listener_serves_metrics_and_the_api_port_does_not,
+    an_alert_raised_once_is_counted_once_by_type,
 );
 
 /// The Grafana dashboard and the alert rules in deploy/ name only metrics
@@ -308,6 +310,43 @@ async fn metrics_count_exactly_what_a_scenario_did(b: Backend) {
         ) > 0.0
     );
     assert!(after.get("inflow_db_pool_connections", &[("state", "open")]) > 0.0);
+    app.stop().await;
+}
+
+/// `inflow_alerts_total{type}` moves by exactly the alerts raised: a ledger
+/// that no longer balances is checked twice, the alert is raised (its event
+/// committed) once, and counted once.
+async fn an_alert_raised_once_is_counted_once_by_type(b: Backend) {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let app = spawn_app(b).await;
+    let before = Scrape::take(&app).await;
+    // A balance nothing posted: the ledger check fails.
+    let tamper =
+        "INSERT INTO ledger_accounts (id, kind, account_id, currency, balance, created_at) \
+                  VALUES ('tampered:fee_revenue:USD', 'fee_revenue', NULL, 'USD', 500, 0)";
+    app.state()
+        .store
+        .write(move |tx| Box::pin(async move { tx.execute_raw(tamper).await }))
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let r = app.post(&admin(), "/v1/ledger/check", json!({})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(r.json()["ok"], false, "{}", r.text);
+    }
+    let after = Scrape::take(&app).await;
+    let delta =
+        |name: &str, labels: &[(&str, &str)]| after.get(name, labels) - before.get(name, labels);
+    let failed = [("type", "ledger.check_failed")];
+    assert_eq!(delta("inflow_alerts_total", &failed), 1.0);
+    assert_eq!(delta("inflow_alerts_total", &[]), 1.0, "no other alert");
+    assert_eq!(delta("inflow_events_total", &failed), 1.0);
+    // Ordinary events are not alerts.
+    let after = Scrape::take(&app).await;
+    assert!(!after
+        .0
+        .keys()
+        .any(|k| k.starts_with("inflow_alerts_total{") && k.contains("api_key.")));
     app.stop().await;
 }
 

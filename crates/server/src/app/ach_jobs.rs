@@ -391,8 +391,13 @@ fn job_named(e: &anyhow::Error) -> String {
     }
 }
 
-/// Move the sandbox clock forward by `by`, one step at a time (at most six
-/// hours), so each day's cutoffs, settlement and bank answers happen in order.
+/// The longest step [`advance_sandbox_clock`] moves the clock by before it
+/// runs the jobs due in that step.
+pub const SANDBOX_STEP_HOURS: i64 = 6;
+
+/// Move the sandbox clock forward by `by`, one step at a time (at most
+/// [`SANDBOX_STEP_HOURS`]), so each day's cutoffs, settlement and bank
+/// answers happen in order.
 pub async fn advance_sandbox_clock(
     state: &AppState,
     by: Duration,
@@ -405,7 +410,7 @@ pub async fn advance_sandbox_clock(
     let mut total = JobsReport::default();
     let mut left = by;
     while left > Duration::zero() {
-        let step = left.min(Duration::hours(6));
+        let step = left.min(Duration::hours(SANDBOX_STEP_HOURS));
         // Earlier steps (if any) moved the clock and ran their jobs.
         let stopped = |what: &'static str| {
             let moved_to = (left < by).then(|| state.clock.now());

@@ -117,8 +117,51 @@ pub async fn advance_days(app: &TestApp, days: i64) {
     advance_minutes(app, days * 24 * 60).await;
 }
 
+/// With `INFLOW_TEST_CLOCK_START=HH:MM` set, move a new sandbox app's clock
+/// to the next `HH:MM` US/Eastern before the test starts. Tests must pass
+/// whatever time of day they start at (the sandbox clock starts at the real
+/// time); this runs one from a chosen time, to reproduce or rule out a
+/// dependence on it. Nothing happens without the variable.
+pub async fn start_clock_from_env(app: &TestApp) {
+    let Ok(hhmm) = std::env::var("INFLOW_TEST_CLOCK_START") else {
+        return;
+    };
+    if app.server.is_none() || app.state().sandbox_clock.is_none() {
+        return;
+    }
+    let at = chrono::NaiveTime::parse_from_str(&hhmm, "%H:%M")
+        .expect("INFLOW_TEST_CLOCK_START is HH:MM (US/Eastern)");
+    let now = sandbox_now(app).await;
+    let mut date = inflow_core::calendar::local_date(now);
+    let target = loop {
+        let t = inflow_core::calendar::EASTERN
+            .from_local_datetime(&date.and_time(at))
+            .earliest()
+            .map(|t| t.with_timezone(&Utc));
+        match t {
+            Some(t) if t > now + chrono::Duration::minutes(1) => break t,
+            _ => date = date.succ_opt().unwrap(),
+        }
+    };
+    // Rounded up: the clock lands on HH:MM or within the next minute.
+    let ms = (target - now).num_milliseconds();
+    advance_minutes(app, (ms + 59_999) / 60_000).await;
+}
+
 /// Move the sandbox clock to `hour:minute` US/Eastern on `date` (which must
 /// be ahead of Inflow's clock).
+///
+/// The server moves a long advance in steps of at most
+/// [`SANDBOX_STEP_HOURS`] and runs the jobs due at the end of each, so
+/// where those steps end changes what the jobs see (a failed upload is
+/// retried at every step end after its backoff). Steps counted from the
+/// clock's start would end at times of day that depend on when the test
+/// runs (the sandbox clock starts at the real time). So the part of the
+/// distance that is not a whole number of steps goes first: every later
+/// step ends at the target minus whole steps, at the same times of day
+/// whenever the test runs, and the last step ends at the target.
+///
+/// [`SANDBOX_STEP_HOURS`]: inflow_server::app::ach_jobs::SANDBOX_STEP_HOURS
 pub async fn advance_to_eastern(app: &TestApp, date: NaiveDate, hour: u32, minute: u32) {
     let target = inflow_core::calendar::EASTERN
         .from_local_datetime(&date.and_hms_opt(hour, minute, 0).unwrap())
@@ -127,5 +170,8 @@ pub async fn advance_to_eastern(app: &TestApp, date: NaiveDate, hour: u32, minut
         .with_timezone(&Utc);
     let now = sandbox_now(app).await;
     assert!(target > now, "{target} is not ahead of {now}");
-    advance_minutes(app, (target - now).num_minutes()).await;
+    let minutes = (target - now).num_minutes();
+    let step = inflow_server::app::ach_jobs::SANDBOX_STEP_HOURS * 60;
+    advance_minutes(app, minutes % step).await;
+    advance_minutes(app, minutes - minutes % step).await;
 }

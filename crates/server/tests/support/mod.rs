@@ -99,14 +99,16 @@ pub async fn spawn_app_with(backend: TestBackend, tweak: impl FnOnce(&mut Config
         std::env::temp_dir().join(format!("inflow-app-{}", uuid::Uuid::new_v4().simple()));
     let master_key = MasterKey::generate().to_base64();
     let server = start_node_with(&db.url, &master_key, &data_dir, tweak).await;
-    TestApp {
+    let app = TestApp {
         base: format!("http://{}", server.addr),
         master_key,
         client: reqwest::Client::new(),
         db,
         data_dir,
         server: Some(server),
-    }
+    };
+    ach::start_clock_from_env(&app).await;
+    app
 }
 
 /// An `inflow serve` on the given database; call twice for two nodes.
