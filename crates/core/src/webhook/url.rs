@@ -82,6 +82,17 @@ impl WebhookUrl {
             Some(h) => h,
             None => return Err(invalid("invalid_url", format!("{field} needs a host"))),
         };
+        if let ::url::Host::Domain(d) = &host {
+            if !is_dns_name(d) {
+                return Err(invalid(
+                    "invalid_url",
+                    format!(
+                        "{field} has the host `{}`, which is not a DNS name (labels of letters, digits and inner hyphens, at most 63 characters, separated by dots)",
+                        crate::text::clip(d, 80)
+                    ),
+                ));
+            }
+        }
         if !allow_private {
             let refused = match &host {
                 ::url::Host::Ipv4(ip) => !is_public_ip(IpAddr::V4(*ip)),
@@ -119,6 +130,21 @@ impl std::fmt::Display for WebhookUrl {
 }
 
 /// `localhost` and its subdomains, and names that only resolve locally.
+/// A host name as the OpenAPI pattern states it: dot-separated labels of
+/// ASCII letters and digits with inner hyphens, 1 to 63 characters each.
+/// (The URL parser accepts more in a host, `*` for one.)
+fn is_dns_name(host: &str) -> bool {
+    host.split('.').all(|label| {
+        let bytes = label.as_bytes();
+        (1..=63).contains(&bytes.len())
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+            && bytes[0] != b'-'
+            && bytes[bytes.len() - 1] != b'-'
+    })
+}
+
 /// A character RFC 3986 allows in a URI: unreserved, reserved, or `%`.
 fn is_uri_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&'()*+,;=%".contains(c)
@@ -361,6 +387,28 @@ mod tests {
         ] {
             let e = WebhookUrl::parse("url", u, false).unwrap_err();
             assert_eq!(e.code, "private_address_refused", "{u}");
+        }
+    }
+
+    #[test]
+    fn a_host_that_is_not_a_dns_name_is_refused_naming_the_field() {
+        for u in [
+            "https://0.J.M*",
+            "https://a*b.example/x",
+            "https://-a.example/x",
+            "https://example.com./x",
+            "https://a..example/x",
+        ] {
+            let e = WebhookUrl::parse("url", u, true).unwrap_err();
+            assert_eq!(e.code, "invalid_url", "{u}");
+            assert_eq!(e.field, "url", "{u}");
+        }
+        for u in [
+            "https://0.j.m/",
+            "https://Acme-Utilities.example/hooks",
+            "http://10.0.0.1:8080/x",
+        ] {
+            WebhookUrl::parse("url", u, true).unwrap();
         }
     }
 }
