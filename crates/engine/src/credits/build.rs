@@ -11,21 +11,17 @@
 //! credits, or, when the ODFI wants debits and credits in separate files,
 //! that debit is in a 225 CCD batch of the companion file.
 
-use chrono::{Datelike, NaiveDate, Timelike};
+use chrono::NaiveDate;
 use inflow_core::bank::AccountType;
-use inflow_core::calendar::EASTERN;
 use inflow_core::collection::{AchCollection, PaymentType};
 use inflow_core::crypto::Vault;
 use inflow_store::repo::ach_credits::AchCreditEntry;
 use inflow_store::repo::ach_files::AchFile;
 
 use crate::files::{
-    individual_id, nacha_text, offset_context, AchError, FileHeaderInfo, OffsetEntry,
+    individual_id, nacha_date, nacha_text, offset_parts, open_account_number, AchError, FileHeader,
+    OffsetEntry, OffsetSide,
 };
-
-fn nacha_date(d: NaiveDate) -> nacha::Date {
-    nacha::Date::new(d.year() as u16, d.month() as u8, d.day() as u8)
-}
 
 fn nacha_sec(s: &str) -> Option<nacha::SecCode> {
     Some(match s {
@@ -88,49 +84,6 @@ pub(crate) fn batches(lines: &[CreditLine]) -> Vec<Vec<usize>> {
     out
 }
 
-struct Offset {
-    code: nacha::TransactionCode,
-    routing: nacha::RoutingNumber,
-    account: String,
-    name: String,
-    odfi8: u64,
-    first_trace: i64,
-    in_file: bool,
-}
-
-fn offset(vault: &Vault, file: &AchFile, info: &FileHeaderInfo) -> Result<Option<Offset>, String> {
-    let Some(o) = &info.offset else {
-        return Ok(None);
-    };
-    let sealed = hex::decode(&o.account_sealed).map_err(|e| format!("offset account: {e}"))?;
-    let owner = info.offsets_of.as_deref().unwrap_or(&file.id);
-    let account = vault
-        .open(&sealed, &offset_context(owner))
-        .ok()
-        .and_then(|p| String::from_utf8(p).ok())
-        .ok_or("the offset account number cannot be opened")?;
-    let mut name = nacha_text(&o.name, 22);
-    if name.is_empty() {
-        name = "SETTLEMENT".into();
-    }
-    Ok(Some(Offset {
-        code: match o.account_type {
-            AccountType::Checking => nacha::TransactionCode::CHECKING_DEBIT,
-            AccountType::Savings => nacha::TransactionCode::SAVINGS_DEBIT,
-        },
-        routing: nacha::RoutingNumber::parse(&o.routing).map_err(|e| e.to_string())?,
-        account,
-        name,
-        odfi8: info
-            .odfi_routing
-            .get(..8)
-            .and_then(|s| s.parse().ok())
-            .ok_or("bad ODFI routing number")?,
-        first_trace: o.first_trace,
-        in_file: o.in_file,
-    }))
-}
-
 enum Builder {
     File(nacha::FileBuilder),
     Batch(nacha::BatchBuilder),
@@ -158,20 +111,9 @@ pub(crate) fn build_credit_file(
         file_id: file.id.clone(),
         reason,
     };
-    let info: FileHeaderInfo = serde_json::from_str(file.summary.as_deref().unwrap_or(""))
-        .map_err(|e| fail(format!("the file row's summary is not readable: {e}")))?;
+    let header = FileHeader::of(file)?;
+    let (info, odfi) = (&header.info, header.odfi);
     let routing = |s: &str| nacha::RoutingNumber::parse(s).map_err(|e| fail(e.to_string()));
-    let destination = routing(&info.immediate_destination)?;
-    let odfi = routing(&info.odfi_routing)?;
-    let modifier = file
-        .file_id_modifier
-        .as_deref()
-        .and_then(|m| m.chars().next())
-        .ok_or_else(|| fail("no File ID Modifier".into()))?;
-    let created_local = file
-        .cutoff_at
-        .unwrap_or(file.created_at)
-        .with_timezone(&EASTERN);
     let mut sorted: Vec<&CreditLine> = lines.iter().collect();
     sorted.sort_by(|a, b| a.0.trace_number.cmp(&b.0.trace_number));
     let sorted: Vec<CreditLine> = sorted.into_iter().cloned().collect();
@@ -184,16 +126,7 @@ pub(crate) fn build_credit_file(
     }
     let mut prepared = Vec::with_capacity(sorted.len());
     for (e, c) in &sorted {
-        let plain = vault
-            .open(&c.account_number_sealed, c.id.as_str())
-            .map_err(|err| AchError::Decrypt {
-                collection_id: c.id.to_string(),
-                reason: err.to_string(),
-            })?;
-        let account = String::from_utf8(plain).map_err(|_| AchError::Decrypt {
-            collection_id: c.id.to_string(),
-            reason: "not UTF-8".into(),
-        })?;
+        let account = open_account_number(vault, c)?;
         let trace = e
             .trace_number
             .as_deref()
@@ -212,22 +145,9 @@ pub(crate) fn build_credit_file(
         });
     }
 
-    let dest_name = nacha_text(&info.immediate_destination_name, 23);
-    let origin_name = nacha_text(&info.immediate_origin_name, 23);
-    let mut header = nacha::FileHeaderSpec::new(
-        destination,
-        &info.immediate_origin,
-        &dest_name,
-        &origin_name,
-        nacha_date(file.creation_date),
-        modifier,
-    );
-    header.creation_time = Some((created_local.hour() as u8, created_local.minute() as u8));
-    let reference_code = nacha_text(&info.reference_code, 8);
-    header.reference_code = &reference_code;
-    let mut builder = Some(Builder::File(nacha::FileBuilder::new(header)));
+    let mut builder = Some(Builder::File(nacha::FileBuilder::new(header.spec())));
 
-    let offset = offset(vault, file, &info).map_err(fail)?;
+    let offset = offset_parts(vault, file, info, OffsetSide::Debit).map_err(fail)?;
     let mut out = CreditFileBytes {
         bytes: Vec::new(),
         batch_count: 0,
@@ -248,8 +168,8 @@ pub(crate) fn build_credit_file(
         let total_u = u64::try_from(total).map_err(|_| fail("negative amount".into()))?;
         let this_offset = match &offset {
             Some(o) if offsets_only || o.in_file => {
-                let seq = o.first_trace + j as i64;
-                let trace = nacha::TraceNumber::from_u64(o.odfi8 * 10_000_000 + seq as u64)
+                let trace = o
+                    .trace(j)
                     .ok_or_else(|| fail("offset trace out of range".into()))?;
                 out.offsets.push(OffsetEntry {
                     trace_number: format!("{:015}", trace.value()),

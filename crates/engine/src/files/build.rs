@@ -16,7 +16,7 @@ use super::{
     BatchKey, FileHeaderInfo, OffsetEntry,
 };
 
-fn nacha_date(d: NaiveDate) -> nacha::Date {
+pub(crate) fn nacha_date(d: NaiveDate) -> nacha::Date {
     nacha::Date::new(d.year() as u16, d.month() as u8, d.day() as u8)
 }
 
@@ -76,20 +76,9 @@ pub(crate) fn build_file(
         file_id: file.id.clone(),
         reason,
     };
-    let info: FileHeaderInfo = serde_json::from_str(file.summary.as_deref().unwrap_or(""))
-        .map_err(|e| fail(format!("the file row's summary is not readable: {e}")))?;
+    let header = FileHeader::of(file)?;
+    let (info, odfi) = (&header.info, header.odfi);
     let routing = |s: &str| nacha::RoutingNumber::parse(s).map_err(|e| fail(e.to_string()));
-    let destination = routing(&info.immediate_destination)?;
-    let odfi = routing(&info.odfi_routing)?;
-    let modifier = file
-        .file_id_modifier
-        .as_deref()
-        .and_then(|m| m.chars().next())
-        .ok_or_else(|| fail("no File ID Modifier".into()))?;
-    let created_local = file
-        .cutoff_at
-        .unwrap_or(file.created_at)
-        .with_timezone(&EASTERN);
 
     let mut sorted: Vec<&AchCollection> = collections.iter().collect();
     sorted.sort_by(|a, b| a.trace_number.cmp(&b.trace_number));
@@ -104,16 +93,7 @@ pub(crate) fn build_file(
     }
     let mut prepared = Vec::with_capacity(sorted.len());
     for c in &sorted {
-        let plain = vault
-            .open(&c.account_number_sealed, c.id.as_str())
-            .map_err(|e| AchError::Decrypt {
-                collection_id: c.id.to_string(),
-                reason: e.to_string(),
-            })?;
-        let account = String::from_utf8(plain).map_err(|_| AchError::Decrypt {
-            collection_id: c.id.to_string(),
-            reason: "not UTF-8".into(),
-        })?;
+        let account = open_account_number(vault, c)?;
         let trace = c
             .trace_number
             .as_deref()
@@ -134,20 +114,7 @@ pub(crate) fn build_file(
         });
     }
 
-    let dest_name = nacha_text(&info.immediate_destination_name, 23);
-    let origin_name = nacha_text(&info.immediate_origin_name, 23);
-    let mut header = nacha::FileHeaderSpec::new(
-        destination,
-        &info.immediate_origin,
-        &dest_name,
-        &origin_name,
-        nacha_date(file.creation_date),
-        modifier,
-    );
-    header.creation_time = Some((created_local.hour() as u8, created_local.minute() as u8));
-    let reference_code = nacha_text(&info.reference_code, 8);
-    header.reference_code = &reference_code;
-    let mut file_builder = Some(nacha::FileBuilder::new(header));
+    let mut file_builder = Some(nacha::FileBuilder::new(header.spec()));
 
     // The batches: consecutive collections of one key, split where a
     // control field would overflow — the cutoff's own split, since traces
@@ -157,9 +124,9 @@ pub(crate) fn build_file(
         let amount = u64::try_from(entry_amount(c)).unwrap_or(u64::MAX);
         (k, plan_entry(amount, p.addenda.is_some()))
     });
-    let mode = offsets_mode(&info);
+    let mode = offsets_mode(info);
     let batches = file_batches(entries, mode).map_err(fail)?;
-    let offset = offset_parts(vault, file, &info).map_err(fail)?;
+    let offset = offset_parts(vault, file, info, OffsetSide::Credit).map_err(fail)?;
     let credits_only = info.offsets_of.is_some();
     let mut offsets = Vec::new();
     let mut batch_count = 0i64;
@@ -299,18 +266,105 @@ pub(crate) fn build_file(
 }
 
 /// An offset's entry fields, the account number opened.
-struct OffsetParts {
-    code: nacha::TransactionCode,
-    routing: nacha::RoutingNumber,
-    account: String,
-    name: String,
+/// A file row's header as it goes in the file: the recorded
+/// [`FileHeaderInfo`] and the values parsed and cut to their fields.
+pub(crate) struct FileHeader {
+    pub info: FileHeaderInfo,
+    pub destination: nacha::RoutingNumber,
+    pub odfi: nacha::RoutingNumber,
+    modifier: char,
+    creation_date: NaiveDate,
+    creation_time: (u8, u8),
+    destination_name: String,
+    origin_name: String,
+    reference_code: String,
+}
+
+impl FileHeader {
+    /// The header of outbound file `file` (debit, credit or companion).
+    pub(crate) fn of(file: &AchFile) -> Result<Self, AchError> {
+        let fail = |reason: String| AchError::Build {
+            file_id: file.id.clone(),
+            reason,
+        };
+        let info: FileHeaderInfo = serde_json::from_str(file.summary.as_deref().unwrap_or(""))
+            .map_err(|e| fail(format!("the file row's summary is not readable: {e}")))?;
+        let routing = |s: &str| nacha::RoutingNumber::parse(s).map_err(|e| fail(e.to_string()));
+        let modifier = file
+            .file_id_modifier
+            .as_deref()
+            .and_then(|m| m.chars().next())
+            .ok_or_else(|| fail("no File ID Modifier".into()))?;
+        let created_local = file
+            .cutoff_at
+            .unwrap_or(file.created_at)
+            .with_timezone(&EASTERN);
+        Ok(Self {
+            destination: routing(&info.immediate_destination)?,
+            odfi: routing(&info.odfi_routing)?,
+            modifier,
+            creation_date: file.creation_date,
+            creation_time: (created_local.hour() as u8, created_local.minute() as u8),
+            destination_name: nacha_text(&info.immediate_destination_name, 23),
+            origin_name: nacha_text(&info.immediate_origin_name, 23),
+            reference_code: nacha_text(&info.reference_code, 8),
+            info,
+        })
+    }
+
+    /// The file header record's values.
+    pub(crate) fn spec(&self) -> nacha::FileHeaderSpec<'_> {
+        let mut spec = nacha::FileHeaderSpec::new(
+            self.destination,
+            &self.info.immediate_origin,
+            &self.destination_name,
+            &self.origin_name,
+            nacha_date(self.creation_date),
+            self.modifier,
+        );
+        spec.creation_time = Some(self.creation_time);
+        spec.reference_code = &self.reference_code;
+        spec
+    }
+}
+
+/// The receiver's account number of `c`, unsealed for its entry.
+pub(crate) fn open_account_number(vault: &Vault, c: &AchCollection) -> Result<String, AchError> {
+    let plain = vault
+        .open(&c.account_number_sealed, c.id.as_str())
+        .map_err(|e| AchError::Decrypt {
+            collection_id: c.id.to_string(),
+            reason: e.to_string(),
+        })?;
+    String::from_utf8(plain).map_err(|_| AchError::Decrypt {
+        collection_id: c.id.to_string(),
+        reason: "not UTF-8".into(),
+    })
+}
+
+/// Which way an offset entry moves money: a credit to the settlement
+/// account offsets debit batches, a debit offsets credit batches.
+#[derive(Clone, Copy)]
+pub(crate) enum OffsetSide {
+    Credit,
+    Debit,
+}
+
+/// A file's offset entry values (balanced ODFIs).
+pub(crate) struct OffsetParts {
+    pub code: nacha::TransactionCode,
+    pub routing: nacha::RoutingNumber,
+    pub account: String,
+    pub name: String,
     odfi8: u64,
     first_trace: i64,
+    /// Whether the offsets go in this file (else in a companion file).
+    pub in_file: bool,
 }
 
 impl OffsetParts {
     /// The trace of batch `j`'s offset.
-    fn trace(&self, j: usize) -> Option<nacha::TraceNumber> {
+    pub(crate) fn trace(&self, j: usize) -> Option<nacha::TraceNumber> {
         // The cutoff reserved the offsets' traces with the entries' in one
         // block, which never straddles the counter's wrap.
         let seq = self.first_trace.checked_add(j as i64)?;
@@ -323,10 +377,12 @@ pub(crate) fn offset_context(file_id: &str) -> String {
     format!("ach_offset:{file_id}")
 }
 
-fn offset_parts(
+/// The offset entry values of `file`, if its ODFI wants balanced files.
+pub(crate) fn offset_parts(
     vault: &Vault,
     file: &AchFile,
     info: &FileHeaderInfo,
+    side: OffsetSide,
 ) -> Result<Option<OffsetParts>, String> {
     let Some(o) = &info.offset else {
         return Ok(None);
@@ -348,14 +404,17 @@ fn offset_parts(
         name = "SETTLEMENT".into();
     }
     Ok(Some(OffsetParts {
-        code: match o.account_type {
-            AccountType::Checking => nacha::TransactionCode::CHECKING_CREDIT,
-            AccountType::Savings => nacha::TransactionCode::SAVINGS_CREDIT,
+        code: match (side, o.account_type) {
+            (OffsetSide::Credit, AccountType::Checking) => nacha::TransactionCode::CHECKING_CREDIT,
+            (OffsetSide::Credit, AccountType::Savings) => nacha::TransactionCode::SAVINGS_CREDIT,
+            (OffsetSide::Debit, AccountType::Checking) => nacha::TransactionCode::CHECKING_DEBIT,
+            (OffsetSide::Debit, AccountType::Savings) => nacha::TransactionCode::SAVINGS_DEBIT,
         },
         routing: nacha::RoutingNumber::parse(&o.routing).map_err(|e| e.to_string())?,
         account,
         name,
         odfi8,
         first_trace: o.first_trace,
+        in_file: o.in_file,
     }))
 }
