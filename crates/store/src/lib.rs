@@ -9,6 +9,7 @@
 //! suite for both backends without a lowest-common-denominator `Any` driver,
 //! so SQLite still gets `BEGIN IMMEDIATE`, WAL and `synchronous=FULL`.
 
+pub mod backup;
 mod codec;
 mod error;
 mod group_commit;

@@ -82,6 +82,27 @@ impl TestDb {
         }
     }
 
+    /// An empty PostgreSQL database (no migrations applied), dropped when
+    /// the value is: what `inflow restore` fills.
+    pub async fn empty_postgres() -> Self {
+        let admin = pg_admin_url();
+        let name = format!("inflow_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = connect_admin(&admin).await;
+        execute_when_unused(&mut conn, format!("CREATE DATABASE {name}")).await;
+        conn.close().await.ok();
+        let url = database_url(&admin, &name);
+        let store = Store::connect(&url)
+            .await
+            .expect("connect to the empty test database");
+        Self {
+            store,
+            url,
+            backend: TestBackend::Postgres,
+            pg_name: Some(name),
+            dir: None,
+        }
+    }
+
     pub fn backend(&self) -> TestBackend {
         self.backend
     }

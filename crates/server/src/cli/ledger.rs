@@ -22,9 +22,14 @@ pub enum LedgerCommand {
 pub async fn run(config: Config, cmd: LedgerCommand) -> anyhow::Result<ExitCode> {
     let store = crate::bootstrap::open_store(&config).await?;
     let LedgerCommand::Check { json } = cmd;
+    check(&store, json).await
+}
+
+/// Run the ledger check on `store` and print its report (also after `inflow restore`).
+pub async fn check(store: &inflow_store::Store, json: bool) -> anyhow::Result<ExitCode> {
     // A failed check also raises `ledger.check_failed` (once, until a check passes).
     let now = inflow_core::clock::Clock::now(&inflow_core::clock::SystemClock);
-    let check = inflow_engine::alerts::check_ledger(&store, now).await?;
+    let check = inflow_engine::alerts::check_ledger(store, now).await?;
     if json {
         let v = serde_json::json!({
             "ok": check.is_ok(),

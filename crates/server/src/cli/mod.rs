@@ -2,10 +2,18 @@
 
 mod ach;
 mod api_keys;
+mod backup;
 mod bank;
+mod config_check;
+mod config_db;
+mod config_problems;
+mod config_view;
 mod customers;
+mod db_files;
 mod ledger;
+mod pg_tools;
 mod requests;
+mod restore;
 mod serve;
 mod webhooks;
 
@@ -62,6 +70,15 @@ pub enum Command {
     /// Bank connectivity tools (operator): seal an ODFI secret.
     #[command(subcommand)]
     Bank(bank::BankCommand),
+    /// Write a consistent backup of the database while the server runs
+    /// (SQLite: VACUUM INTO; PostgreSQL: pg_dump --format=custom).
+    Backup(backup::BackupArgs),
+    /// Restore a backup as the configured database (stop the server first),
+    /// then check the ledger.
+    Restore(restore::RestoreArgs),
+    /// Configuration tools (operator).
+    #[command(subcommand)]
+    Config(config_check::ConfigCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -130,6 +147,9 @@ pub fn main() -> ExitCode {
             Command::ApiKeys(cmd) => api_keys::run(config, cmd).await,
             Command::Ledger(cmd) => ledger::run(config, cmd).await,
             Command::Bank(cmd) => bank::run(config, cmd),
+            Command::Backup(args) => backup::run(config, args).await,
+            Command::Restore(args) => restore::run(config, args).await,
+            Command::Config(cmd) => config_check::run(config, cmd).await,
             Command::Ach(_) | Command::Webhooks(_) | Command::Requests(_) => {
                 unreachable!("handled before the runtime starts")
             }

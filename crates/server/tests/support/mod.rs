@@ -5,6 +5,7 @@
 
 pub mod ach;
 pub mod card;
+pub mod cli;
 pub mod credits;
 pub mod leaks;
 pub mod ledger;
