@@ -196,6 +196,7 @@ async fn a_backup_taken_under_write_load_restores_every_acknowledged_collection(
     let check = run(&["ledger", "check"], target.env()).await;
     assert_eq!(check.code, 0, "{}", check.all());
     assert!(check.stdout.contains("ledger OK"), "{}", check.all());
+    restore_again(&target, &file).await;
 
     let stored = stored_collections(&target.url()).await;
     for (id, amount) in &before {
@@ -212,6 +213,35 @@ async fn a_backup_taken_under_write_load_restores_every_acknowledged_collection(
     let customer = &stored[id].2;
     serve_and_get(&target, &app.master_key, (id, customer), *amount).await;
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// A second restore over the restored database: refused without
+/// `--force`; with it, done again (SQLite keeps the replaced file).
+async fn restore_again(target: &Target, file: &Path) {
+    let from = file.to_str().unwrap();
+    let refused = run(&["restore", "--from", from], target.env()).await;
+    assert_ne!(refused.code, 0, "{}", refused.all());
+    let why = if target.pg.is_some() {
+        "not empty"
+    } else {
+        "already exists"
+    };
+    assert!(refused.stderr.contains(why), "{}", refused.all());
+    let forced = run(&["restore", "--from", from, "--force"], target.env()).await;
+    assert_eq!(forced.code, 0, "{}", forced.all());
+    assert!(forced.stdout.contains("ledger OK"), "{}", forced.all());
+    if target.pg.is_none() {
+        let kept = std::fs::read_dir(&target.dir)
+            .unwrap()
+            .filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                let name = name.to_string_lossy();
+                name.starts_with("inflow.db.before-restore-") && !name.ends_with("-wal")
+            })
+            .count();
+        assert_eq!(kept, 1, "{}", forced.all());
+        assert_private(&target.dir.join("inflow.db"));
+    }
 }
 
 fn assert_private(file: &Path) {

@@ -124,6 +124,9 @@ async fn postgres(url: &str, to: &Path) -> anyhow::Result<Written> {
         .context("not a PostgreSQL database")?;
     let pg_dump = pg_tools::find("pg_dump", version)?;
     let migrations = store.migration_report().await?;
+    if migrations.applied.is_empty() {
+        bail!("the database has no Inflow migrations applied: it is not an Inflow database (yet); nothing was written");
+    }
     let counts = store.counts().await?;
     store.close().await;
     let temp = temp_beside(to)?;
