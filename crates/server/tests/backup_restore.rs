@@ -371,7 +371,31 @@ async fn backup_and_restore_refuse_what_they_must_and_change_nothing(b: Backend)
     for bad in [&random, &truncated] {
         let r = run(&["restore", "--from", bad.to_str().unwrap()], target.env()).await;
         assert_ne!(r.code, 0, "{}: {}", bad.display(), r.all());
-        assert!(r.stderr.contains("error:"), "{}", r.all());
+        assert!(
+            r.stderr.contains("cannot be restored; nothing was changed"),
+            "{}",
+            r.all()
+        );
+        assert_target_untouched(&target).await;
+    }
+
+    if b == Backend::Sqlite {
+        // An SQLite database, but not Inflow's.
+        let other = out.join("other.db");
+        let url = format!("sqlite://{}?mode=rwc", other.display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("CREATE TABLE t (x)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        let r = run(
+            &["restore", "--from", other.to_str().unwrap()],
+            target.env(),
+        )
+        .await;
+        assert_ne!(r.code, 0, "{}", r.all());
+        assert!(r.stderr.contains("not an Inflow database"), "{}", r.all());
         assert_target_untouched(&target).await;
     }
 

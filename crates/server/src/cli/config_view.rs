@@ -134,4 +134,55 @@ mod tests {
         );
         assert!(text.contains("listen = \"127.0.0.1:8080\""), "{text}");
     }
+
+    #[test]
+    fn bank_secrets_are_masked_wherever_they_are() {
+        let dir =
+            std::env::temp_dir().join(format!("inflow-view-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("bank.toml");
+        std::fs::write(
+            &file,
+            r#"
+[[odfi]]
+id = "bank"
+[odfi.transport]
+kind = "sftp"
+host = "sftp.bank.example"
+user = "inflow"
+password = "SftpPasswordSecret"
+private_key = "-----BEGIN OPENSSH PRIVATE KEY----- KeyMaterialSecret"
+private_key_passphrase = "KeyPassphraseSecret"
+[odfi.pgp]
+bank_public_key = "file:/etc/inflow/bank.asc"
+our_secret_key = "sealed:v1:SealedSecret"
+our_secret_key_passphrase = "PgpPassphraseSecret"
+[odfi.settlement_account]
+routing_number = "121042882"
+account_number = "99887766554433"
+"#,
+        )
+        .unwrap();
+        let c = Config::load(Some(&file)).unwrap();
+        let text = lines(&masked(&c).unwrap()).join("\n");
+        for secret in [
+            "SftpPasswordSecret",
+            "KeyMaterialSecret",
+            "KeyPassphraseSecret",
+            "SealedSecret",
+            "PgpPassphraseSecret",
+            "99887766554433",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(
+            text.contains("odfi[0].transport.host = \"sftp.bank.example\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("odfi[0].pgp.bank_public_key = \"file:/etc/inflow/bank.asc\""),
+            "{text}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
