@@ -109,6 +109,11 @@ async fn client(app: Arc<TestApp>, n: usize, stop: Arc<AtomicBool>, acked: Acked
         if i % 5 == 0 {
             pm = make_pm(&app, &creds, &format!("{:06}{:06}", n + 1, i)).await;
         }
+        if i % 10 == 0 {
+            let body = json!({"name": format!("Load {n}.{i}"), "kind": "business"});
+            let r = app.post(&admin(), "/v1/customers", body).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        }
         let amount = 100 + (n as i64) * 10_000 + i;
         let r = try_collect(
             &app,
@@ -355,6 +360,10 @@ async fn backup_and_restore_refuse_what_they_must_and_change_nothing(b: Backend)
         forced.all()
     );
 
+    if b == Backend::Postgres {
+        pg_dump_missing_or_too_old_is_refused(&app, &out).await;
+    }
+
     // Neither a random file nor a truncated backup is restored.
     let target = Target::new(b).await;
     let random = out.join("random.bin");
@@ -414,6 +423,35 @@ async fn backup_and_restore_refuse_what_they_must_and_change_nothing(b: Backend)
     assert!(r.stderr.contains(expected), "{}", r.all());
     assert_eq!(stored_collections(&app.db.url).await.len(), 1);
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// Without pg_dump on PATH, or with one older than the server, the
+/// backup is refused with a pointer to the docs and writes nothing.
+async fn pg_dump_missing_or_too_old_is_refused(app: &TestApp, out: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let file = out.join("pg.backup");
+    let old_tools = out.join("old-tools");
+    std::fs::create_dir_all(&old_tools).unwrap();
+    let fake = old_tools.join("pg_dump");
+    std::fs::write(&fake, "#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n").unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let empty = out.join("no-tools");
+    std::fs::create_dir_all(&empty).unwrap();
+    for (path, expected) in [
+        (&empty, "pg_dump is not on PATH"),
+        (&old_tools, "cannot handle this PostgreSQL"),
+    ] {
+        let mut env = source_env(app);
+        env.push(("PATH".into(), path.display().to_string()));
+        let r = run(&["backup", "--to", file.to_str().unwrap()], env).await;
+        assert_ne!(r.code, 0, "{}", r.all());
+        assert!(
+            r.stderr.contains(expected) && r.stderr.contains("docs/operations.md"),
+            "{}",
+            r.all()
+        );
+        assert!(!file.exists());
+    }
 }
 
 /// A refused restore left the target as it was: no database file
