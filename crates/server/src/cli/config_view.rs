@@ -30,17 +30,48 @@ fn is_secret(name: &str) -> bool {
 }
 
 /// The configuration as JSON, secrets masked and the database URL the
-/// effective one (its password masked).
+/// effective one (its password masked), with `effective`: what unset
+/// settings amount to in this mode.
 pub fn masked(config: &Config) -> anyhow::Result<Value> {
     let mut v = serde_json::to_value(config)?;
     mask(&mut v);
     if let Value::Object(o) = &mut v {
+        let default_processor = if config.sandbox {
+            "sandbox"
+        } else {
+            "disabled"
+        };
+        o.insert(
+            "effective".into(),
+            serde_json::json!({
+                "backend": if config.database_url().starts_with("sqlite:") { "sqlite" } else { "postgres" },
+                "operator_requests_must_be_signed": config.operator_requests_must_be_signed(),
+                "v1_signatures_accepted": config.v1_signatures_accepted(),
+                "card_processor": config.cards.processor.as_deref().unwrap_or(default_processor),
+            }),
+        );
         o.insert(
             "database_url".into(),
-            Value::String(redact_url(&config.database_url())),
+            Value::String(mask_query_password(&redact_url(&config.database_url()))),
         );
     }
     Ok(v)
+}
+
+/// `…?password=x&…` (libpq and sqlx accept the password as a parameter
+/// too) with the value masked.
+fn mask_query_password(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|p| match p.split_once('=') {
+            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}={MASK}"),
+            _ => p.to_owned(),
+        })
+        .collect();
+    format!("{base}?{}", params.join("&"))
 }
 
 fn mask(v: &mut Value) {
@@ -116,6 +147,10 @@ mod tests {
         c.cards.stripe.webhook_secret = Some("env:WHSEC".into());
         let v = masked(&c).unwrap();
         let text = lines(&v).join("\n");
+        assert_eq!(
+            mask_query_password("postgres://db/inflow?sslmode=require&password=pw1"),
+            format!("postgres://db/inflow?sslmode=require&password={MASK}")
+        );
         for secret in [
             "bWFzdGVyLWtleS1zZWNyZXQ=",
             "ik_live_admin_secret",

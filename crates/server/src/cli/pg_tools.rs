@@ -70,7 +70,26 @@ pub fn libpq_url(url: &str) -> anyhow::Result<(String, Option<String>)> {
         })
         .transpose()?;
     let _ = parsed.set_password(None);
-    Ok((parsed.to_string(), password))
+    // A password given as a query parameter goes the same way.
+    let mut from_query = None;
+    let kept: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter_map(|(k, v)| {
+            if k == "password" {
+                from_query = Some(v.into_owned());
+                None
+            } else {
+                Some((k.into_owned(), v.into_owned()))
+            }
+        })
+        .collect();
+    if from_query.is_some() {
+        parsed.query_pairs_mut().clear().extend_pairs(kept);
+        if parsed.query() == Some("") {
+            parsed.set_query(None);
+        }
+    }
+    Ok((parsed.to_string(), password.or(from_query)))
 }
 
 /// Run `tool` with `args` against the database `url`; its stderr becomes the error.
@@ -177,6 +196,12 @@ mod tests {
             libpq_url("postgres://inflow:p%40ss@db:5432/inflow?sslmode=require").unwrap();
         assert_eq!(url, "postgres://inflow@db:5432/inflow?sslmode=require");
         assert_eq!(pw.as_deref(), Some("p@ss"));
+        let (url, pw) =
+            libpq_url("postgres://inflow@db/inflow?password=x%26y&sslmode=require").unwrap();
+        assert_eq!(url, "postgres://inflow@db/inflow?sslmode=require");
+        assert_eq!(pw.as_deref(), Some("x&y"));
+        let (url, _) = libpq_url("postgres://inflow@db/inflow?password=z").unwrap();
+        assert_eq!(url, "postgres://inflow@db/inflow");
         let rows = parse_copy(
             "SET x;\nCOPY public._sqlx_migrations (version, description, installed_on, success, checksum, execution_time) FROM stdin;\n\
              1\tfoundation\t2026-01-01\tt\t\\\\xABCD\t12\n2\tach\t2026-01-01\tf\t\\\\x00\t3\n\\.\n",
