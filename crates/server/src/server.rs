@@ -25,6 +25,9 @@ impl RunningServer {
     /// then (transactions roll back; leases and delivery claims lapse and
     /// are taken over), and return.
     pub async fn shutdown(self) {
+        self.state
+            .draining
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         let _ = self.stop.send(true);
         let grace = std::time::Duration::from_secs(self.state.config.shutdown_grace_secs);
         let mut handle = self.handle;
@@ -117,6 +120,10 @@ pub async fn spawn(state: AppState) -> anyhow::Result<RunningServer> {
     })
 }
 
+/// How long a background pass waits for the scheduler lease before
+/// leaving the tick to the node that holds it.
+const BACKGROUND_SCHEDULER_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Cutoffs, settlement, the sandbox bank and the inbound folder, every
 /// `scheduler_interval_secs` (0 turns the loop off: tests drive it).
 async fn ach_loop(state: AppState, mut stop: watch::Receiver<bool>) {
@@ -144,7 +151,8 @@ async fn ach_loop(state: AppState, mut stop: watch::Receiver<bool>) {
                 continue;
             }
         };
-        match crate::app::ach_jobs::run_due(&state, from, now).await {
+        let lease = crate::app::ach_jobs::SchedulerLease::Wait(BACKGROUND_SCHEDULER_WAIT);
+        match crate::app::ach_jobs::run_due(&state, from, now, lease).await {
             Ok(r)
                 if r.occurrences_created
                     + r.cutoffs_run
