@@ -20,6 +20,7 @@ use inflow_engine::leases::{
 };
 use inflow_engine::{cards, daily_files, inbound, sandbox_bank, scheduler, schedules};
 use serde::Serialize;
+use tracing::Instrument;
 
 use crate::state::AppState;
 
@@ -81,9 +82,9 @@ impl std::fmt::Display for StepsFailed {
 
 impl std::error::Error for StepsFailed {}
 
-/// Runs one step: its outcome and duration are counted
-/// (`inflow_job_steps_total`), a failure is logged and kept, and `None`
-/// lets the next step run.
+/// Runs one step inside a `job_step` span (field `step`): its outcome and
+/// duration are counted (`inflow_job_steps_total`), a failure is logged
+/// and kept, and `None` lets the next step run.
 async fn step<T, E>(
     name: &'static str,
     what: &'static str,
@@ -94,7 +95,9 @@ where
     E: Into<anyhow::Error>,
 {
     let started = std::time::Instant::now();
-    let result = work.await;
+    let result = work
+        .instrument(tracing::info_span!("job_step", step = name))
+        .await;
     inflow_engine::metrics::job_step(name, started.elapsed(), result.is_ok());
     match result {
         Ok(v) => Some(v),
@@ -540,6 +543,7 @@ async fn advance_holding(
         let pass = state
             .webhooks
             .run_pass(WEBHOOK_ROUNDS_PER_STEP)
+            .instrument(tracing::info_span!("job_step", step = "webhooks"))
             .await
             .context("the webhook deliveries")
             .map_err(failed)?;
