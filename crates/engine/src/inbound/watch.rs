@@ -230,3 +230,66 @@ async fn ingest_and_move(
         Err(e) => Err(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use inflow_core::bank::RoutingNumber;
+    use inflow_core::crypto::MasterKey;
+    use inflow_store::testing::{TestBackend, TestDb};
+
+    fn config(dir: &Path) -> AchConfig {
+        AchConfig {
+            immediate_destination: RoutingNumber::parse("x", "231380104").unwrap(),
+            immediate_destination_name: "FEDERAL RESERVE BANK".into(),
+            immediate_origin: "1234567890".into(),
+            immediate_origin_name: "INFLOW".into(),
+            odfi_routing: RoutingNumber::parse("x", "121042882").unwrap(),
+            outbound_dir: dir.join("outbound"),
+            inbound_dir: dir.join("inbound"),
+            good_funds_banking_days: 2,
+            prenote_wait_banking_days: 3,
+            calendar: inflow_core::calendar::BankingCalendar::federal_reserve(),
+            cutoffs: Default::default(),
+            effective_date_horizon_days: 365,
+            sandbox_bank: true,
+            max_entries_per_file: crate::config::DEFAULT_MAX_ENTRIES_PER_FILE,
+            debit_limits: Default::default(),
+            file_rules: Default::default(),
+            odfis: Vec::new(),
+        }
+    }
+
+    /// A file listed but gone before it is claimed, or before it is read
+    /// (another node moved it), is skipped: no result, no error.
+    #[tokio::test]
+    async fn a_file_gone_after_the_listing_is_skipped_not_an_error() {
+        for backend in [TestBackend::Sqlite, TestBackend::Postgres] {
+            gone_file_skipped(backend).await;
+        }
+    }
+
+    async fn gone_file_skipped(backend: TestBackend) {
+        let db = TestDb::new(backend).await;
+        let dir = std::env::temp_dir().join(format!(
+            "inflow-gone-{}",
+            inflow_core::ids::new_id_body(Utc::now())
+        ));
+        let cfg = config(&dir);
+        std::fs::create_dir_all(&cfg.inbound_dir).unwrap();
+        let folders = Folders {
+            processed: cfg.inbound_dir.join("processed"),
+            rejected: cfg.inbound_dir.join("rejected"),
+        };
+        let vault = Vault::new(&MasterKey::generate());
+        let holder = new_holder();
+        let (store, now) = (&db.store, Utc::now());
+        let gone = "moved-by-another-node.ach";
+        let claimed = claimed_file(store, &vault, &cfg, &folders, &holder, gone, now).await;
+        assert!(matches!(claimed, Ok(None)), "{claimed:?}");
+        let path = cfg.inbound_dir.join(gone);
+        let read = ingest_and_move(store, &vault, &cfg, &folders, &path, gone, now).await;
+        assert!(matches!(read, Ok(None)), "{read:?}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
