@@ -165,8 +165,21 @@ pub async fn run_scoped_cutoff(
     scoped: &ScopedCutoff,
     now: DateTime<Utc>,
 ) -> Result<CutoffSummary, AchError> {
+    run_scoped_cutoff_waiting(store, vault, cfg, scoped, now, JOB_LEASE_WAIT).await
+}
+
+/// [`run_scoped_cutoff`], waiting at most `wait` for the cutoff lease
+/// ([`AchError::Busy`], nothing done, if another node keeps it).
+pub async fn run_scoped_cutoff_waiting(
+    store: &Store,
+    vault: &Vault,
+    cfg: &AchConfig,
+    scoped: &ScopedCutoff,
+    now: DateTime<Utc>,
+    wait: std::time::Duration,
+) -> Result<CutoffSummary, AchError> {
     let started = std::time::Instant::now();
-    let work = with_lease(store, CUTOFF_LEASE, JOB_LEASE_WAIT, || async {
+    let work = with_lease(store, CUTOFF_LEASE, wait, || async {
         let (cfg2, vault2, scoped) = (cfg.clone(), vault.clone(), scoped.clone());
         store
             .write(move |tx| {

@@ -49,6 +49,17 @@ fn held() -> std::sync::MutexGuard<'static, BTreeSet<String>> {
     HELD.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Note that this process holds (`true`) or no longer holds `holder`, a
+/// name from [`new_holder`] it uses for something other than a lease (an
+/// inbound file claim), so [`held_by_a_dead_process`] knows it is alive.
+pub(crate) fn mark_held(holder: &str, holds: bool) {
+    if holds {
+        held().insert(holder.to_owned());
+    } else {
+        held().remove(holder);
+    }
+}
+
 /// Is `holder` (made by [`new_holder`]) a process of this host that is
 /// gone? No when in doubt: another host's holder, a name of another form,
 /// a process that may still run. A holder with this process's own pid that
@@ -190,6 +201,9 @@ async fn acquire_waiting(
 pub const JOB_LEASE_TTL: Duration = Duration::from_secs(300);
 /// How long a job waits for another node's run of the same job.
 pub const JOB_LEASE_WAIT: Duration = Duration::from_secs(60);
+/// How long an API request waits for a job lease another node holds before
+/// it is answered `409 job_busy` with `Retry-After` (having changed nothing).
+pub const API_LEASE_WAIT: Duration = Duration::from_secs(3);
 
 /// Run `work` while holding lease `name` (waiting up to `wait` for it);
 /// [`crate::files::AchError::Busy`] if it stays taken. The lease is given

@@ -30,7 +30,9 @@ use crate::cutoff::{
 use crate::delivery::upload::{deliver_due_waiting, DeliveryReport};
 use crate::delivery::Delivery;
 use crate::files::{write_pending_files, AchError, WrittenFile};
-use crate::leases::{with_lease, CUTOFF_LEASE, JOB_LEASE_WAIT, SCHEDULER_LEASE};
+use crate::leases::{
+    try_acquire_lease, with_lease, CUTOFF_LEASE, JOB_LEASE_TTL, JOB_LEASE_WAIT, SCHEDULER_LEASE,
+};
 use crate::release::{release_due, release_in_tx};
 use crate::settlement::{settle, SettlementReport};
 
@@ -124,6 +126,26 @@ pub async fn tick_with_wait(
         tick_unleased(store, vault, cfg, delivery, from, to)
     })
     .await
+}
+
+/// [`tick`] for a caller that already holds the scheduler lease as
+/// `holder` (a sandbox clock advance holds it across all its steps): the
+/// lease is renewed, not released. [`AchError::Busy`] if it is no longer
+/// `holder`'s.
+pub async fn tick_holding(
+    store: &Store,
+    vault: &Vault,
+    cfg: &AchConfig,
+    delivery: &Delivery,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    holder: &str,
+) -> Result<TickReport, AchError> {
+    let renewed =
+        try_acquire_lease(store, SCHEDULER_LEASE, holder, JOB_LEASE_TTL, Utc::now()).await?;
+    if !renewed {
+        return Err(AchError::Busy(SCHEDULER_LEASE.into()));
+    }
+    tick_unleased(store, vault, cfg, delivery, from, to).await
 }
 
 /// How long the tick waits for the delivery lease before leaving the

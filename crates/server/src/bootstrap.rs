@@ -499,6 +499,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
         replay,
         card_processor,
         cards: Arc::new(card_config),
+        draining: Default::default(),
     };
     // The sandbox clock starts where the database says (restart, or other nodes).
     crate::app::sandbox_clock::sync(&state).await?;
@@ -544,6 +545,8 @@ enum AdminAccess {
 async fn ensure_admin_key(state: &AppState) -> anyhow::Result<AdminAccess> {
     let config = &state.config;
     let mut tx = state.store.begin().await?;
+    // Nodes starting together: one makes the key, the others then see it.
+    tx.lock_job("bootstrap.admin_key").await?;
     if tx.count_active_admin_keys().await? > 0 {
         drop(tx);
         if config.sandbox {

@@ -4,6 +4,7 @@ use anyhow::Context;
 use std::net::SocketAddr;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use crate::state::AppState;
 
@@ -25,6 +26,9 @@ impl RunningServer {
     /// then (transactions roll back; leases and delivery claims lapse and
     /// are taken over), and return.
     pub async fn shutdown(self) {
+        self.state
+            .draining
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         let _ = self.stop.send(true);
         let grace = std::time::Duration::from_secs(self.state.config.shutdown_grace_secs);
         let mut handle = self.handle;
@@ -117,6 +121,10 @@ pub async fn spawn(state: AppState) -> anyhow::Result<RunningServer> {
     })
 }
 
+/// How long a background pass waits for the scheduler lease before
+/// leaving the tick to the node that holds it.
+const BACKGROUND_SCHEDULER_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Cutoffs, settlement, the sandbox bank and the inbound folder, every
 /// `scheduler_interval_secs` (0 turns the loop off: tests drive it).
 async fn ach_loop(state: AppState, mut stop: watch::Receiver<bool>) {
@@ -144,7 +152,12 @@ async fn ach_loop(state: AppState, mut stop: watch::Receiver<bool>) {
                 continue;
             }
         };
-        match crate::app::ach_jobs::run_due(&state, from, now).await {
+        let lease = crate::app::ach_jobs::SchedulerLease::Wait(BACKGROUND_SCHEDULER_WAIT);
+        let pass = crate::app::ach_jobs::run_due(&state, from, now, lease);
+        match pass
+            .instrument(tracing::info_span!("jobs", from = %from, to = %now))
+            .await
+        {
             Ok(r)
                 if r.occurrences_created
                     + r.cutoffs_run
@@ -178,7 +191,11 @@ async fn webhook_loop(state: AppState, mut stop: watch::Receiver<bool>) {
         if let Err(e) = crate::app::sandbox_clock::sync(&state).await {
             tracing::warn!(error = %e, "cannot read the shared sandbox clock");
         }
-        match state.webhooks.run_pass(usize::MAX).await {
+        let pass = state.webhooks.run_pass(usize::MAX);
+        match pass
+            .instrument(tracing::info_span!("job_step", step = "webhooks"))
+            .await
+        {
             Ok(r) if r.attempts > 0 => tracing::debug!(?r, "webhook pass"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "webhook pass failed; retrying on the next tick"),
@@ -204,7 +221,9 @@ async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
             _ = stop.changed() => return,
         }
         let tolerance = state.config.signature_tolerance_secs;
-        match state.replay.purge(state.wall_clock.now(), tolerance).await {
+        let purge = state.replay.purge(state.wall_clock.now(), tolerance);
+        let step = tracing::info_span!("job_step", step = "forget_signatures");
+        match purge.instrument(step).await {
             Ok(0) => {}
             Ok(n) => tracing::debug!(forgotten = n, "expired request signatures forgotten"),
             Err(e) => tracing::warn!(error = %e, "forgetting expired request signatures failed"),
@@ -215,7 +234,9 @@ async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
         }
         let every = state.config.alerts.ledger_check_interval_secs.div_ceil(60);
         if every > 0 && minutes.is_multiple_of(every) {
-            match inflow_engine::alerts::check_ledger(&state.store, state.clock.now()).await {
+            let check = inflow_engine::alerts::check_ledger(&state.store, state.clock.now());
+            let step = tracing::info_span!("job_step", step = "ledger_check");
+            match check.instrument(step).await {
                 Ok(c) if !c.is_ok() => tracing::error!(
                     unbalanced = c.unbalanced.len(),
                     mismatches = c.balance_mismatches.len(),
@@ -235,6 +256,10 @@ async fn purge_idempotency_records(state: &AppState) {
         tx.commit().await?;
         Ok::<_, inflow_store::StoreError>(n)
     }
+    .instrument(tracing::info_span!(
+        "job_step",
+        step = "purge_idempotency_keys"
+    ))
     .await;
     match purged {
         Ok(0) => {}

@@ -38,4 +38,7 @@ pub struct AppState {
     pub card_processor: Arc<dyn inflow_engine::cards::CardProcessor>,
     /// Authorization lifetime and batch close time.
     pub cards: Arc<inflow_engine::cards::CardConfig>,
+    /// Set when the node was told to stop: `/readyz` answers 503 so a load
+    /// balancer routes away while in-flight requests finish.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }

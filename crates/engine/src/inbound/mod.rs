@@ -39,6 +39,7 @@
 
 mod apply;
 mod bulk;
+mod claims;
 pub mod corrected;
 pub mod legacy;
 mod read;
@@ -57,6 +58,7 @@ use crate::config::AchConfig;
 use nacha::reader::ReadLines;
 use read::Source;
 
+pub use claims::CLAIM_TTL;
 pub use watch::{ingest_inbound_dir, DirOutcome, DirResult};
 
 /// Return codes after which the account cannot be debited again: the saved

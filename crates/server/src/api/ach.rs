@@ -333,7 +333,8 @@ fn committed_but(summary: &CutoffSummary, step: &str, e: &AchError) -> ApiError 
 /// The files are then uploaded to the ODFI at once (their `delivery` shows
 /// the outcome; a failed attempt is retried by the delivery job).
 #[utoipa::path(post, path = "/v1/ach/cutoffs", tag = "ach",
-    responses((status = 201, body = CutoffView), (status = 200, body = CutoffView, description = "No file was created"), (status = 409, body = ErrorBody),
+    responses((status = 201, body = CutoffView), (status = 200, body = CutoffView, description = "No file was created"),
+        (status = 409, body = ErrorBody, description = "`not_a_banking_day`; or `job_busy`: a cutoff is running on another node (answered after a few seconds' wait, with `Retry-After`); nothing changed"),
         (status = 500, body = ErrorBody, description = "`cutoff_committed_step_failed`: the cutoff committed (the message says what) but writing or uploading its files failed; the background jobs retry that. Any other 500 changed nothing"),
         (status = 503, body = ErrorBody, description = "The database is unavailable; nothing changed (`Retry-After`)")))]
 pub async fn run_cutoff_now(
@@ -362,12 +363,13 @@ pub async fn run_cutoff_now(
         })?;
     let mut summary = inflow_engine::cutoff::CutoffSummary::default();
     for cutoff in &cutoffs {
-        match inflow_engine::cutoff::run_scoped_cutoff(
+        match inflow_engine::cutoff::run_scoped_cutoff_waiting(
             &state.store,
             &state.vault,
             &state.ach,
             cutoff,
             now,
+            inflow_engine::leases::API_LEASE_WAIT,
         )
         .await
         {
@@ -388,15 +390,18 @@ pub async fn run_cutoff_now(
     {
         return Err(committed_but(&summary, "writing its files", &e));
     }
-    if let Err(e) = inflow_engine::delivery::upload::deliver_due(
+    match inflow_engine::delivery::upload::deliver_due_waiting(
         &state.store,
         &state.vault,
         &state.delivery,
         now,
+        inflow_engine::leases::API_LEASE_WAIT,
     )
     .await
     {
-        return Err(committed_but(&summary, "uploading its files", &e));
+        // The node holding the delivery lease uploads the new files too.
+        Ok(_) | Err(AchError::Busy(_)) => {}
+        Err(e) => return Err(committed_but(&summary, "uploading its files", &e)),
     }
     let mut files = Vec::with_capacity(summary.files.len());
     let mut tx = state.store.read().await?;

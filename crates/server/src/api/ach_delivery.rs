@@ -5,8 +5,9 @@
 use axum::extract::State;
 use axum::{Extension, Json};
 use inflow_engine::delivery::pickup::PickedUp;
-use inflow_engine::delivery::upload::{deliver_due, mark_uploaded, retry_upload};
+use inflow_engine::delivery::upload::{deliver_due_waiting, mark_uploaded, retry_upload};
 use inflow_engine::delivery::DeliveryError;
+use inflow_engine::files::AchError;
 
 use crate::api::ach::AchFileView;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -54,12 +55,15 @@ pub async fn retry_file_upload(
     retry_upload(&state.store, &id, &audit, now)
         .await
         .map_err(delivery_error)?;
-    deliver_due(&state.store, &state.vault, &state.delivery, now)
-        .await
-        .map_err(|e| {
+    let waited = inflow_engine::leases::API_LEASE_WAIT;
+    match deliver_due_waiting(&state.store, &state.vault, &state.delivery, now, waited).await {
+        // Another node is delivering: its delivery job uploads this file too.
+        Ok(_) | Err(AchError::Busy(_)) => {}
+        Err(e) => {
             tracing::error!(error = %e, file = %id, "delivery after retry-upload failed");
-            ApiError::internal()
-        })?;
+            return Err(ApiError::internal());
+        }
+    }
     file_view(&state, &id).await
 }
 
@@ -134,7 +138,8 @@ pub struct InboundPollView {
 /// scheduler does on every tick: new return/NOC files are applied, files
 /// whose content was applied before are only removed.
 #[utoipa::path(post, path = "/v1/ach/inbound/poll", tag = "ach",
-    responses((status = 200, body = InboundPollView), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = InboundPollView), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`job_busy`: another node is polling the ODFIs (answered after a few seconds' wait, with `Retry-After`); nothing changed")))]
 pub async fn poll_inbound(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -142,17 +147,22 @@ pub async fn poll_inbound(
 ) -> ApiResult<Json<InboundPollView>> {
     auth.require_admin()?;
     let now = state.clock.now();
-    let picked = inflow_engine::delivery::pickup::pickup_inbound(
+    let picked = inflow_engine::delivery::pickup::pickup_inbound_waiting(
         &state.store,
         &state.vault,
         &state.ach,
         &state.delivery,
         now,
+        inflow_engine::leases::API_LEASE_WAIT,
     )
     .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "inbound poll failed");
-        ApiError::internal()
+    .map_err(|e| match e {
+        // Another node is polling: nothing was done here.
+        AchError::Busy(_) => ApiError::from(e),
+        e => {
+            tracing::error!(error = %e, "inbound poll failed");
+            ApiError::internal()
+        }
     })?;
     let view = InboundPollView {
         object: "ach_inbound_poll",

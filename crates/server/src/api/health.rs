@@ -3,7 +3,8 @@
 //! `/readyz` checks each part a node needs to do its work — the database
 //! answers, the outbound ACH folder takes a file — and answers 503 naming
 //! the part that failed (`param`), so a load balancer takes the node out
-//! and the on-call sees why. The API itself keeps serving meanwhile.
+//! and the on-call sees why. The API itself keeps serving meanwhile. A
+//! node told to stop answers 503 `draining` on connections still open.
 
 use axum::extract::State;
 use axum::Json;
@@ -32,10 +33,17 @@ pub struct ReadyResponse {
 
 /// The database answers and the outbound ACH folder is writable.
 ///
-/// A 503 names the failed check in `param` (`database` or `outbound_folder`).
+/// A 503 names the failed check in `param` (`database` or `outbound_folder`),
+/// or is `draining` once the node was told to stop (SIGTERM).
 #[utoipa::path(get, path = "/readyz", tag = "health", security(),
-    responses((status = 200, body = ReadyResponse), (status = 503, body = ErrorBody, description = "A check failed: `param` says which (`database`, `outbound_folder`)")))]
+    responses((status = 200, body = ReadyResponse), (status = 503, body = ErrorBody, description = "A check failed: `param` says which (`database`, `outbound_folder`), or `draining`: the node is shutting down")))]
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<ReadyResponse>> {
+    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(ApiError::unavailable(
+            "not ready: the node is shutting down and finishing its in-flight requests",
+        )
+        .with_param("draining"));
+    }
     let database = state.store.ping().await;
     set_ready("database", database.is_ok());
     let folder = outbound_writable(&state.ach.outbound_dir).await;

@@ -63,6 +63,7 @@ pub async fn get_clock(
 /// cutoff, settlement and bank answer that falls due meanwhile (operator keys).
 #[utoipa::path(post, path = "/v1/sandbox/clock/advance", tag = "sandbox", request_body = AdvanceClockRequest,
     responses((status = 200, body = ClockResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`job_busy`: the clock is being advanced (or the scheduler is running) on another node; answered after a few seconds' wait, with `Retry-After`; the clock did not move"),
         (status = 500, body = ErrorBody, description = "A job failed while the clock moved; the message says where the clock stands and which job failed")))]
 pub async fn advance_clock(
     State(state): State<AppState>,
@@ -83,6 +84,10 @@ pub async fn advance_clock(
     }
     let before = serde_json::json!({ "now": crate::api::common::time(state.clock.now()) });
     let advanced = advance_sandbox_clock(&state, chrono::Duration::minutes(minutes)).await;
+    if let Some(lease) = advanced.as_ref().err().and_then(|e| e.busy()) {
+        // Another node is advancing (or ticking): nothing moved.
+        return Err(inflow_engine::files::AchError::Busy(lease.to_owned()).into());
+    }
     let after = match &advanced {
         Ok((now, jobs)) => serde_json::json!({
             "now": crate::api::common::time(*now),

@@ -14,8 +14,13 @@
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use inflow_engine::files::AchError;
+use inflow_engine::leases::{
+    acquire_lease_waiting, new_holder, release_lease, API_LEASE_WAIT, JOB_LEASE_TTL,
+    SCHEDULER_LEASE,
+};
 use inflow_engine::{cards, daily_files, inbound, sandbox_bank, scheduler, schedules};
 use serde::Serialize;
+use tracing::Instrument;
 
 use crate::state::AppState;
 
@@ -77,9 +82,9 @@ impl std::fmt::Display for StepsFailed {
 
 impl std::error::Error for StepsFailed {}
 
-/// Runs one step: its outcome and duration are counted
-/// (`inflow_job_steps_total`), a failure is logged and kept, and `None`
-/// lets the next step run.
+/// Runs one step inside a `job_step` span (field `step`): its outcome and
+/// duration are counted (`inflow_job_steps_total`), a failure is logged
+/// and kept, and `None` lets the next step run.
 async fn step<T, E>(
     name: &'static str,
     what: &'static str,
@@ -90,7 +95,9 @@ where
     E: Into<anyhow::Error>,
 {
     let started = std::time::Instant::now();
-    let result = work.await;
+    let result = work
+        .instrument(tracing::info_span!("job_step", step = name))
+        .await;
     inflow_engine::metrics::job_step(name, started.elapsed(), result.is_ok());
     match result {
         Ok(v) => Some(v),
@@ -111,6 +118,7 @@ pub async fn run_due(
     state: &AppState,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    lease: SchedulerLease<'_>,
 ) -> anyhow::Result<JobsReport> {
     let mut report = JobsReport::default();
     let mut failed = Vec::new();
@@ -146,16 +154,10 @@ pub async fn run_due(
         "scheduler",
         "the ACH scheduler (cutoffs, delivery and settlement)",
         &mut failed,
-        scheduler::tick(
-            &state.store,
-            &state.vault,
-            &state.ach,
-            &state.delivery,
-            from,
-            to,
-        ),
+        scheduler_tick(state, from, to, lease),
     )
-    .await;
+    .await
+    .flatten();
     if let Some(tick) = &tick {
         report.cutoffs_run = tick.cutoffs.len();
         report.files_written = tick.files_written.len();
@@ -314,6 +316,41 @@ pub async fn run_due(
     }
 }
 
+/// How [`run_due`] runs the scheduler tick.
+#[derive(Debug, Clone, Copy)]
+pub enum SchedulerLease<'a> {
+    /// Wait this long for the scheduler lease; if another node keeps it,
+    /// that node is ticking and this pass leaves the tick to it.
+    Wait(std::time::Duration),
+    /// The caller holds the lease as this holder (a clock advance).
+    Held(&'a str),
+}
+
+/// The scheduler tick; `None` when another node is ticking.
+async fn scheduler_tick(
+    state: &AppState,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    lease: SchedulerLease<'_>,
+) -> Result<Option<scheduler::TickReport>, AchError> {
+    let (store, vault, ach, delivery) = (&state.store, &state.vault, &state.ach, &state.delivery);
+    let ticked = match lease {
+        SchedulerLease::Held(holder) => {
+            scheduler::tick_holding(store, vault, ach, delivery, (from, to), holder).await
+        }
+        SchedulerLease::Wait(wait) => {
+            match scheduler::tick_with_wait(store, vault, ach, delivery, from, to, wait).await {
+                Err(AchError::Busy(lease)) => {
+                    tracing::debug!(%lease, "the scheduler is ticking on another node");
+                    return Ok(None);
+                }
+                other => other,
+            }
+        }
+    };
+    ticked.map(Some)
+}
+
 /// Poll every ODFI's inbound directory; the number of files that left it
 /// (applied, duplicates and rejected ones).
 pub async fn pickup(state: &AppState, now: DateTime<Utc>) -> anyhow::Result<usize> {
@@ -357,6 +394,18 @@ pub struct AdvanceError {
 }
 
 impl AdvanceError {
+    /// The lease another node held, when that stopped the advance before
+    /// anything moved.
+    pub fn busy(&self) -> Option<&str> {
+        if self.moved_to.is_some() {
+            return None;
+        }
+        match self.source.downcast_ref::<AchError>() {
+            Some(AchError::Busy(lease)) => Some(lease),
+            _ => None,
+        }
+    }
+
     /// What the API tells the operator (no internals beyond which job failed).
     pub fn message(&self) -> String {
         let failed = job_named(&self.source);
@@ -398,6 +447,11 @@ pub const SANDBOX_STEP_HOURS: i64 = 6;
 /// Move the sandbox clock forward by `by`, one step at a time (at most
 /// [`SANDBOX_STEP_HOURS`]), so each day's cutoffs, settlement and bank
 /// answers happen in order.
+///
+/// The advance holds the scheduler lease throughout, so advances on
+/// several nodes take turns. If another node keeps it for
+/// [`API_LEASE_WAIT`], nothing moves and the error is
+/// [`AdvanceError::busy`] (the API answers `409 job_busy`).
 pub async fn advance_sandbox_clock(
     state: &AppState,
     by: Duration,
@@ -407,6 +461,37 @@ pub async fn advance_sandbox_clock(
         step: None,
         source: anyhow::anyhow!("the clock can only be moved in sandbox mode"),
     })?;
+    let not_moved = |source: anyhow::Error| AdvanceError {
+        moved_to: None,
+        step: None,
+        source,
+    };
+    let holder = new_holder();
+    let taken = acquire_lease_waiting(
+        &state.store,
+        SCHEDULER_LEASE,
+        &holder,
+        JOB_LEASE_TTL,
+        API_LEASE_WAIT,
+    )
+    .await
+    .map_err(|e| not_moved(anyhow::Error::new(e).context("the taking of the scheduler lease")))?;
+    if !taken {
+        return Err(not_moved(AchError::Busy(SCHEDULER_LEASE.into()).into()));
+    }
+    let advanced = advance_holding(state, clock, by, &holder).await;
+    if let Err(e) = release_lease(&state.store, SCHEDULER_LEASE, &holder).await {
+        tracing::warn!(error = %e, "the scheduler lease was not released; it expires");
+    }
+    advanced
+}
+
+async fn advance_holding(
+    state: &AppState,
+    clock: &inflow_core::clock::SandboxClock,
+    by: Duration,
+    holder: &str,
+) -> Result<(DateTime<Utc>, JobsReport), AdvanceError> {
     let mut total = JobsReport::default();
     let mut left = by;
     while left > Duration::zero() {
@@ -434,7 +519,9 @@ pub async fn advance_sandbox_clock(
             step: Some((from, to)),
             source,
         };
-        let r = run_due(state, from, to).await.map_err(failed)?;
+        let r = run_due(state, from, to, SchedulerLease::Held(holder))
+            .await
+            .map_err(failed)?;
         total.occurrences_created += r.occurrences_created;
         total.cutoffs_run += r.cutoffs_run;
         total.files_written += r.files_written;
@@ -456,6 +543,7 @@ pub async fn advance_sandbox_clock(
         let pass = state
             .webhooks
             .run_pass(WEBHOOK_ROUNDS_PER_STEP)
+            .instrument(tracing::info_span!("job_step", step = "webhooks"))
             .await
             .context("the webhook deliveries")
             .map_err(failed)?;

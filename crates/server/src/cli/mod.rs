@@ -121,7 +121,13 @@ pub fn main() -> ExitCode {
     if let Some(f) = cli.log_format {
         config.log_format = f;
     }
-    crate::telemetry::init(config.log_format);
+    let telemetry = match crate::telemetry::init(config.log_format, &config.telemetry) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: configuration: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -155,6 +161,9 @@ pub fn main() -> ExitCode {
             }
         }
     });
+    // Outside the runtime: the exporter sends the last batch from its own thread.
+    drop(runtime);
+    telemetry.shutdown();
     match result {
         Ok(code) => code,
         Err(e) => {

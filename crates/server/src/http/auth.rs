@@ -78,7 +78,11 @@ impl Auth {
 }
 
 pub async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    match check(&state, req).await {
+    let checked = check(&state, req).await;
+    if let Ok((req, _)) = &checked {
+        record_customer(req);
+    }
+    match checked {
         Ok((req, false)) => next.run(req).await,
         Ok((req, true)) => {
             let mut response = next.run(req).await;
@@ -91,6 +95,18 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
             response
         }
         Err(e) => e.into_response(),
+    }
+}
+
+/// The customer the request acts for, as the request span's `customer_id`
+/// (see [`crate::http::access_log`]).
+fn record_customer(req: &Request) {
+    let customer = req
+        .extensions()
+        .get::<Auth>()
+        .and_then(|a| a.customer.as_ref());
+    if let Some(c) = customer {
+        tracing::Span::current().record("customer_id", tracing::field::display(&c.id));
     }
 }
 

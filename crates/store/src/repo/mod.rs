@@ -25,6 +25,7 @@ pub mod eligibility;
 pub mod events;
 pub mod fee_schedules;
 pub mod idempotency;
+pub mod inbound_claims;
 pub mod leases;
 pub mod ledger;
 pub mod noc_sealing;
