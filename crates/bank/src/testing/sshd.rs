@@ -35,6 +35,10 @@ const SSHD: &str = "/usr/sbin/sshd";
 const DEFAULT_BASE: &str = "/run/inflow-bank-tests";
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
+/// Serialises creating the test user and setting its password between the
+/// threads of one test process (two tests starting their first server at
+/// once raced here on a machine where the user did not exist yet).
+static ACCOUNT_SETUP: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// A running (or stopped) test SSH server.
 pub struct TestSshd {
@@ -205,8 +209,11 @@ impl TestSshd {
         );
         mkdir(&base, 0o755);
         mkdir(Path::new("/run/sshd"), 0o755);
-        let (uid, gid) = test_user();
-        let password = test_password(&base);
+        let (uid, gid, password) = {
+            let _one_at_a_time = ACCOUNT_SETUP.lock().unwrap_or_else(|p| p.into_inner());
+            let (uid, gid) = test_user();
+            (uid, gid, test_password(&base))
+        };
         let n = NEXT.fetch_add(1, Ordering::SeqCst);
         let root = base.join(format!("{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
