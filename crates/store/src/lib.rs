@@ -10,6 +10,7 @@
 //! so SQLite still gets `BEGIN IMMEDIATE`, WAL and `synchronous=FULL`.
 
 mod codec;
+mod dialect;
 mod error;
 mod group_commit;
 pub mod observe;
