@@ -64,6 +64,16 @@ fn build(h: Head<'_>, entries: impl IntoIterator<Item = Option<NewEntry>>) -> Ne
     }
 }
 
+/// Post `txs`, built balanced by the functions here (checked in debug
+/// builds; the store refuses an unbalanced posting in any build).
+pub(crate) async fn post(tx: &mut Tx, txs: &[NewLedgerTransaction]) -> Result<(), StoreError> {
+    debug_assert!(
+        txs.iter().all(NewLedgerTransaction::is_balanced),
+        "an unbalanced posting was built: {txs:?}"
+    );
+    tx.post_ledger_transactions(txs).await
+}
+
 /// The fees actually deducted from `amount` (never more than the amount).
 pub fn fees_charged(amount: i64, fees: &CollectionFees) -> i64 {
     fees.total().clamp(0, amount)
@@ -153,7 +163,7 @@ pub async fn post_offsets(
             ],
         })
         .collect();
-    tx.post_ledger_transactions(&postings).await
+    post(tx, &postings).await
 }
 
 /// Post the `submitted` credits of a whole file in a few statements.
@@ -167,7 +177,7 @@ pub async fn post_submitted(
         .iter()
         .filter_map(|c| submitted_posting(c, posted_on, now))
         .collect();
-    tx.post_ledger_transactions(&postings).await
+    post(tx, &postings).await
 }
 
 /// Post what `c` moving from `before` to its current status means for the
@@ -183,7 +193,7 @@ pub async fn on_status_change(
     match c.status {
         Submitted if before != Submitted => {
             if let Some(p) = submitted_posting(c, posted_on, now) {
-                tx.post_ledger_transactions(&[p]).await?;
+                post(tx, &[p]).await?;
             }
             Ok(())
         }
@@ -197,17 +207,17 @@ pub async fn on_status_change(
                 postings.push(r);
                 postings.extend(return_fee(c, posted_on, now));
             }
-            tx.post_ledger_transactions(&postings).await
+            post(tx, &postings).await
         }
         Reversed if before != Reversed => {
             match reversal(tx, c, "ach_reversed", posted_on, now).await? {
-                Some(r) => tx.post_ledger_transactions(&[r]).await,
+                Some(r) => post(tx, &[r]).await,
                 None => Ok(()),
             }
         }
         Failed | Cancelled if matches!(before, Batched | Submitted | Processing | Completed) => {
             match reversal(tx, c, "ach_reversed", posted_on, now).await? {
-                Some(r) => tx.post_ledger_transactions(&[r]).await,
+                Some(r) => post(tx, &[r]).await,
                 None => Ok(()),
             }
         }
@@ -263,7 +273,7 @@ async fn complete_of(
             entry(available, Direction::Credit, amount),
         ],
     );
-    tx.post_ledger_transactions(&[p]).await
+    post(tx, &[p]).await
 }
 
 /// The posting that undoes everything still posted for `c`; `None` if
@@ -372,7 +382,7 @@ pub async fn post_returned(
             postings.extend(return_fee(c, posted_on, now));
         }
     }
-    tx.post_ledger_transactions(&postings).await
+    post(tx, &postings).await
 }
 
 fn return_fee(
@@ -455,7 +465,7 @@ pub async fn post_card_capture(tx: &mut Tx, p: CardPosting<'_>) -> Result<(), St
             ),
         ],
     );
-    tx.post_ledger_transactions(&[t]).await
+    post(tx, &[t]).await
 }
 
 /// Card settlement: what the capture of `collection_id` left pending moves
@@ -505,7 +515,7 @@ pub async fn post_card_refund(tx: &mut Tx, p: CardPosting<'_>) -> Result<(), Sto
             ),
         ],
     );
-    tx.post_ledger_transactions(&[t]).await
+    post(tx, &[t]).await
 }
 
 /// Card void (before settlement): undoes exactly what the capture of
@@ -525,7 +535,7 @@ pub async fn post_card_void(
         clearing: kind::CARD_CLEARING,
     };
     match reversal_of(tx, r, "card_voided", local_date(now), now).await? {
-        Some(t) => tx.post_ledger_transactions(&[t]).await.map(|_| true),
+        Some(t) => post(tx, &[t]).await.map(|_| true),
         None => Ok(false),
     }
 }
@@ -592,7 +602,7 @@ pub async fn post_card_dispute(
         .into_iter()
         .filter(|t| !t.entries.is_empty())
         .collect();
-    tx.post_ledger_transactions(&posts).await
+    post(tx, &posts).await
 }
 
 /// Card dispute won (reference: the processor's dispute id): the processor
@@ -615,5 +625,5 @@ pub async fn post_card_dispute_won(tx: &mut Tx, p: CardPosting<'_>) -> Result<()
             ),
         ],
     );
-    tx.post_ledger_transactions(&[t]).await
+    post(tx, &[t]).await
 }

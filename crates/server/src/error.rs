@@ -173,6 +173,17 @@ impl ApiError {
         )
     }
 
+    /// `409 job_busy`: a background job the request runs (a cutoff, the
+    /// schedules job) holds its lease on another node.
+    pub fn job_busy(job: &str) -> Self {
+        let mut e = Self::conflict(
+            "job_busy",
+            format!("{job} is running on another node; try again shortly"),
+        );
+        e.retry_after = Some(5);
+        e
+    }
+
     /// Whether an idempotency claim should be given back so the client may retry.
     pub fn is_server_error(&self) -> bool {
         self.status.is_server_error()
@@ -241,14 +252,7 @@ impl From<inflow_engine::files::AchError> for ApiError {
                     ),
                 )
             }
-            inflow_engine::files::AchError::Busy(job) => {
-                let mut e = ApiError::conflict(
-                    "job_busy",
-                    format!("{job} is running on another node; try again shortly"),
-                );
-                e.retry_after = Some(5);
-                e
-            }
+            inflow_engine::files::AchError::Busy(job) => ApiError::job_busy(&job),
             other => {
                 tracing::error!(error = %other, "ACH engine error");
                 ApiError::internal()
@@ -283,6 +287,7 @@ impl From<inflow_engine::schedules::ScheduleError> for ApiError {
                 "the schedule changed while this request ran; retry",
             ),
             E::Timing(t) => ApiError::invalid(t.code(), t.to_string(), "startDate"),
+            E::Busy(job) => ApiError::job_busy(&job),
             other => {
                 tracing::error!(error = %other, "schedule change failed");
                 ApiError::internal()
@@ -339,5 +344,143 @@ mod tests {
         }
         let corrupt = ApiError::not_found_if_missing("customer")(StoreError::Corrupt("x".into()));
         assert_eq!(corrupt.status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    /// Every error code mapped here, with its status and type, one line
+    /// each: a change of the mapping is a visible change of this table.
+    /// Codes built where the refusal is made (`ApiError::invalid("…")` and
+    /// the like in `api/`, `app/` and `http/`) are not listed here.
+    #[test]
+    fn every_centrally_mapped_code_and_its_status() {
+        use inflow_core::calendar::TimingError;
+        use inflow_core::schedule::ScheduleStatus;
+        use inflow_engine::files::AchError;
+        use inflow_engine::limits::{LimitError, LimitExceeded};
+        use inflow_engine::schedules::ScheduleError;
+        let exceeded = || LimitExceeded {
+            limit: "dailyDebitMax",
+            message: "over".into(),
+        };
+        let summary = inflow_engine::cutoff::CutoffSummary {
+            files: Vec::new(),
+            failed: Vec::new(),
+            deferred: Vec::new(),
+        };
+        let transition = inflow_core::schedule::ScheduleTransitionError {
+            from: ScheduleStatus::Cancelled,
+            to: ScheduleStatus::Active,
+        };
+        let cases: Vec<(&str, ApiError)> = vec![
+            ("store: not found", StoreError::NotFound.into()),
+            ("store: conflict", StoreError::Conflict("k".into()).into()),
+            ("store: writer stopped", StoreError::WriterStopped.into()),
+            (
+                "store: pool timed out",
+                StoreError::Database(sqlx::Error::PoolTimedOut).into(),
+            ),
+            (
+                "store: other database error",
+                StoreError::Database(sqlx::Error::ColumnNotFound("c".into())).into(),
+            ),
+            ("store: corrupt", StoreError::Corrupt("x".into()).into()),
+            (
+                "store: unsupported url",
+                StoreError::UnsupportedUrl("x".into()).into(),
+            ),
+            (
+                "validation",
+                ValidationError::new("amount", "invalid_amount", "no").into(),
+            ),
+            ("ach: store", AchError::Store(StoreError::NotFound).into()),
+            ("ach: busy", AchError::Busy("cutoff".into()).into()),
+            (
+                "ach: not outbound",
+                AchError::NotOutbound("f".into()).into(),
+            ),
+            (
+                "ach: files not written",
+                AchError::FilesNotWritten {
+                    summary: Box::new(summary),
+                    source: Box::new(AchError::NotOutbound("f".into())),
+                }
+                .into(),
+            ),
+            ("limit exceeded", exceeded().into()),
+            ("limit: exceeded", LimitError::Exceeded(exceeded()).into()),
+            (
+                "limit: store",
+                LimitError::Store(StoreError::WriterStopped).into(),
+            ),
+            (
+                "schedule: store",
+                ScheduleError::Store(StoreError::NotFound).into(),
+            ),
+            (
+                "schedule: transition",
+                ScheduleError::Transition(transition).into(),
+            ),
+            (
+                "schedule: concurrent",
+                ScheduleError::Concurrent("s".into()).into(),
+            ),
+            (
+                "schedule: timing",
+                ScheduleError::Timing(TimingError::SameDayNotOffered).into(),
+            ),
+            (
+                "schedule: busy",
+                ScheduleError::Busy("schedules".into()).into(),
+            ),
+            ("not_found()", ApiError::not_found("thing")),
+            ("wrong_rail()", ApiError::wrong_rail("card")),
+            ("rate_limited()", ApiError::rate_limited("slow down")),
+            ("internal()", ApiError::internal()),
+            ("unavailable()", ApiError::unavailable("down")),
+            ("job_busy()", ApiError::job_busy("cutoff")),
+        ];
+        let table: Vec<String> = cases
+            .iter()
+            .map(|(what, e)| {
+                let retry = e
+                    .retry_after
+                    .map(|s| format!(" retry-after {s}"))
+                    .unwrap_or_default();
+                format!(
+                    "{what}: {} {} {:?}{retry}",
+                    e.status.as_u16(),
+                    e.code,
+                    e.kind
+                )
+            })
+            .collect();
+        let expected = [
+            "store: not found: 404 resource_not_found NotFoundError",
+            "store: conflict: 409 conflict ConflictError",
+            "store: writer stopped: 503 service_unavailable ApiError retry-after 2",
+            "store: pool timed out: 503 service_unavailable ApiError retry-after 2",
+            "store: other database error: 500 internal_error ApiError",
+            "store: corrupt: 500 internal_error ApiError",
+            "store: unsupported url: 500 internal_error ApiError",
+            "validation: 400 invalid_amount InvalidRequestError",
+            "ach: store: 404 resource_not_found NotFoundError",
+            "ach: busy: 409 job_busy ConflictError retry-after 5",
+            "ach: not outbound: 500 internal_error ApiError",
+            "ach: files not written: 500 cutoff_committed_step_failed ApiError",
+            "limit exceeded: 409 limit_exceeded ConflictError",
+            "limit: exceeded: 409 limit_exceeded ConflictError",
+            "limit: store: 503 service_unavailable ApiError retry-after 2",
+            "schedule: store: 404 resource_not_found NotFoundError",
+            "schedule: transition: 409 schedule_status_conflict ConflictError",
+            "schedule: concurrent: 409 schedule_changed ConflictError",
+            "schedule: timing: 400 same_day_not_offered InvalidRequestError",
+            "schedule: busy: 409 job_busy ConflictError retry-after 5",
+            "not_found(): 404 resource_not_found NotFoundError",
+            "wrong_rail(): 409 wrong_rail ConflictError",
+            "rate_limited(): 429 rate_limited RateLimitError",
+            "internal(): 500 internal_error ApiError",
+            "unavailable(): 503 service_unavailable ApiError",
+            "job_busy(): 409 job_busy ConflictError retry-after 5",
+        ];
+        assert_eq!(table, expected);
     }
 }

@@ -125,15 +125,69 @@ fn no_store_lookup_error_is_swallowed_into_a_404() {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();
-        let compact: String = text.split_whitespace().collect();
-        for (at, _) in compact.match_indices(".await.map_err(|_|") {
-            let tail = &compact[at..(at + 80).min(compact.len())];
-            if tail.contains("not_found") {
-                offenders.push(format!("{}: {tail}", path.display()));
-            }
+        for site in errors_swallowed_into_404(&text) {
+            offenders.push(format!("{}: {site}", path.display()));
         }
     }
     assert!(offenders.is_empty(), "{offenders:#?}");
+}
+
+/// The places in `source` where the error of an awaited call (a store
+/// lookup, in a handler) is dropped and a 404 answered instead: its error
+/// discarded (`map_err(|_| …)`, `.ok()`, `unwrap_or…`, `or_else(|_| …)`,
+/// `map_or…`) or ignored in a match arm (`Err(_) => … not_found`), unless
+/// the code in reach tells `StoreError::NotFound` apart.
+fn errors_swallowed_into_404(source: &str) -> Vec<String> {
+    const DISCARDS: [&str; 7] = [
+        ".map_err(|_",
+        ".map_err(|e|",
+        ".ok()",
+        ".unwrap_or",
+        ".or_else(|_",
+        ".map_or",
+        ".ok_or",
+    ];
+    let compact: String = source.split_whitespace().collect();
+    let window = |from: usize, len: usize| &compact[from..(from + len).min(compact.len())];
+    let mut sites = Vec::new();
+    for (at, m) in compact.match_indices(".await") {
+        let after = window(at + m.len(), 100);
+        let after = after.strip_prefix('?').unwrap_or(after);
+        let discards = DISCARDS.iter().any(|d| after.starts_with(d));
+        let tells_apart = after.contains("NotFound") || after.contains("not_found_if_missing");
+        if discards && after.contains("not_found(") && !tells_apart {
+            sites.push(window(at, 100).to_owned());
+        }
+    }
+    for (at, _) in compact.match_indices("Err(_") {
+        let arm = window(at, 60);
+        if arm.contains(")=>") && arm.contains("not_found(") {
+            sites.push(arm.to_owned());
+        }
+    }
+    sites
+}
+
+#[test]
+fn the_404_scan_finds_every_way_of_dropping_a_store_error() {
+    let swallowing = [
+        "tx.get_customer(&id).await.map_err(|_| ApiError::not_found(\"customer\"))?",
+        "tx.get_customer(&id).await.map_err(|_e| ApiError::not_found(\"customer\"))?",
+        "tx.find(&id).await.ok().flatten().ok_or_else(|| ApiError::not_found(\"x\"))?",
+        "tx.get(&id).await.unwrap_or_else(|_| Err(ApiError::not_found(\"x\")))",
+        "match tx.get(&id).await { Ok(c) => c, Err(_) => return Err(ApiError::not_found(\"x\")) }",
+    ];
+    for code in swallowing {
+        assert_eq!(errors_swallowed_into_404(code).len(), 1, "{code}");
+    }
+    let telling_apart = [
+        "tx.get(&id).await.map_err(ApiError::not_found_if_missing(\"x\"))?",
+        "tx.get(&id).await.map_err(|e| match e { StoreError::NotFound => ApiError::not_found(\"x\"), e => e.into() })?",
+        "CustomerId::parse(\"id\", id).map_err(|_| ApiError::not_found(\"customer\"))?",
+    ];
+    for code in telling_apart {
+        assert!(errors_swallowed_into_404(code).is_empty(), "{code}");
+    }
 }
 
 /// Replace the outbound folder by a regular file (unwritable even for

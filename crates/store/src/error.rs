@@ -18,8 +18,10 @@ pub enum StoreError {
     CommitFailed(String),
     #[error("the database writer has stopped")]
     WriterStopped,
+    /// Any other database failure; the driver's error is the source, so an
+    /// error chain (`{:#}`, `tracing`) shows it.
     #[error("database error: {0}")]
-    Database(sqlx::Error),
+    Database(#[source] sqlx::Error),
 }
 
 impl StoreError {
@@ -75,5 +77,19 @@ impl From<inflow_core::ValidationError> for StoreError {
 impl StoreError {
     pub fn is_conflict(&self) -> bool {
         matches!(self, StoreError::Conflict(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error;
+
+    #[test]
+    fn a_database_error_keeps_the_driver_error_as_its_source() {
+        let e = StoreError::from(sqlx::Error::PoolTimedOut);
+        assert!(matches!(e, StoreError::Database(_)), "{e:?}");
+        let source = e.source().expect("the driver error is the source");
+        assert_eq!(source.to_string(), sqlx::Error::PoolTimedOut.to_string());
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod backup;
 mod codec;
+mod dialect;
 mod error;
 mod group_commit;
 pub mod observe;

@@ -168,29 +168,32 @@ pub(crate) async fn post_refund_back(
 ) -> Result<(), StoreError> {
     let cur = e.amount.currency();
     let amount = e.amount.minor();
-    tx.post_ledger_transactions(&[NewLedgerTransaction {
-        id: LedgerTransactionId::generate(now),
-        kind: kind_name,
-        reference: e.id.clone(),
-        collection_id: None,
-        account_id: Some(e.destination_account_id.clone()),
-        currency: cur,
-        posted_on: inflow_core::calendar::local_date(now),
-        gross_amount: amount,
-        created_at: now,
-        entries: vec![
-            NewEntry {
-                account: LedgerAccount::operator(kind::ACH_CLEARING, cur),
-                direction: Direction::Debit,
-                amount,
-            },
-            NewEntry {
-                account: LedgerAccount::available(&e.destination_account_id, cur),
-                direction: Direction::Credit,
-                amount,
-            },
-        ],
-    }])
+    crate::ledger::post(
+        tx,
+        &[NewLedgerTransaction {
+            id: LedgerTransactionId::generate(now),
+            kind: kind_name,
+            reference: e.id.clone(),
+            collection_id: None,
+            account_id: Some(e.destination_account_id.clone()),
+            currency: cur,
+            posted_on: inflow_core::calendar::local_date(now),
+            gross_amount: amount,
+            created_at: now,
+            entries: vec![
+                NewEntry {
+                    account: LedgerAccount::operator(kind::ACH_CLEARING, cur),
+                    direction: Direction::Debit,
+                    amount,
+                },
+                NewEntry {
+                    account: LedgerAccount::available(&e.destination_account_id, cur),
+                    direction: Direction::Credit,
+                    amount,
+                },
+            ],
+        }],
+    )
     .await
 }
 
@@ -231,7 +234,7 @@ async fn post_credit_offsets(
             ],
         })
         .collect();
-    tx.post_ledger_transactions(&postings).await
+    crate::ledger::post(tx, &postings).await
 }
 
 /// The next free File ID Modifiers of the cutoff's day (at most `n`).

@@ -192,28 +192,31 @@ async fn post_refund(
 ) -> Result<(), StoreError> {
     let cur = r.amount.currency();
     let amount = r.amount.minor();
-    tx.post_ledger_transactions(&[NewLedgerTransaction {
-        id: inflow_core::ids::LedgerTransactionId::generate(now),
-        kind: "ach_refund",
-        reference: r.id.clone(),
-        collection_id: None,
-        account_id: Some(r.destination_account_id.clone()),
-        currency: cur,
-        posted_on: local_date(now),
-        gross_amount: amount,
-        created_at: now,
-        entries: vec![
-            NewEntry {
-                account: LedgerAccount::available(&r.destination_account_id, cur),
-                direction: Direction::Debit,
-                amount,
-            },
-            NewEntry {
-                account: LedgerAccount::operator(kind::ACH_CLEARING, cur),
-                direction: Direction::Credit,
-                amount,
-            },
-        ],
-    }])
+    crate::ledger::post(
+        tx,
+        &[NewLedgerTransaction {
+            id: inflow_core::ids::LedgerTransactionId::generate(now),
+            kind: "ach_refund",
+            reference: r.id.clone(),
+            collection_id: None,
+            account_id: Some(r.destination_account_id.clone()),
+            currency: cur,
+            posted_on: local_date(now),
+            gross_amount: amount,
+            created_at: now,
+            entries: vec![
+                NewEntry {
+                    account: LedgerAccount::available(&r.destination_account_id, cur),
+                    direction: Direction::Debit,
+                    amount,
+                },
+                NewEntry {
+                    account: LedgerAccount::operator(kind::ACH_CLEARING, cur),
+                    direction: Direction::Credit,
+                    amount,
+                },
+            ],
+        }],
+    )
     .await
 }

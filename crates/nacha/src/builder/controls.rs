@@ -69,10 +69,97 @@ pub(super) fn finish(
     put_num(&mut r[21..31], rightmost(hash, 10));
     put_num(&mut r[31..43], debit);
     put_num(&mut r[43..55], credit);
+    debug_assert_eq!(inconsistency(&batches, &r), None);
     Ok(NachaFile {
         header: Some(FileHeader(RawRecord::new(header))),
         batches,
         control: Some(FileControl(RawRecord::new(r))),
         padding_read: 0,
     })
+}
+
+/// What is wrong with the records `finish` produced, read back from their
+/// bytes: a trace number not strictly greater than the one before it in its
+/// batch (the entry encoder refuses those), or a file control whose entry
+/// count, entry hash or totals are not the sums of the batch controls'.
+/// Checked in debug builds, before any file is written.
+fn inconsistency(batches: &[Batch], file_control: &RecordBytes) -> Option<String> {
+    let num = |b: &RecordBytes, r: std::ops::Range<usize>| crate::field::digits(&b[r]).unwrap_or(0);
+    let mut sums = [0u64; 4];
+    for (i, batch) in batches.iter().enumerate() {
+        let traces: Vec<u64> = batch
+            .entries
+            .iter()
+            .map(|e| num(e.detail.bytes(), 79..94))
+            .collect();
+        if let Some(w) = traces.windows(2).find(|w| w[1] <= w[0]) {
+            return Some(format!("batch {}: trace {} follows {}", i + 1, w[1], w[0]));
+        }
+        let Some(control) = batch.control.as_ref().map(|c| c.bytes()) else {
+            return Some(format!("batch {} has no control record", i + 1));
+        };
+        for (sum, range) in sums.iter_mut().zip([4..10, 10..20, 20..32, 32..44]) {
+            *sum += num(control, range);
+        }
+    }
+    sums[1] = rightmost(sums[1], 10);
+    let file = [13..21, 21..31, 31..43, 43..55].map(|r| num(file_control, r));
+    (sums != file).then(|| format!("batch control sums {sums:?} but file control {file:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::*;
+
+    fn two_entry_file() -> NachaFile {
+        let rt = |s| RoutingNumber::parse(s).unwrap();
+        let debit = |amount| {
+            EntrySpec::new(
+                TransactionCode::CHECKING_DEBIT,
+                rt("231380104"),
+                "12345",
+                amount,
+                "JANE DOE",
+            )
+        };
+        FileBuilder::new(FileHeaderSpec::new(
+            rt("231380104"),
+            "1210428822",
+            "FED",
+            "ACME",
+            Date::new(2025, 1, 3),
+            'A',
+        ))
+        .batch(BatchSpec::new(
+            ServiceClass::DebitsOnly,
+            SecCode::Ppd,
+            "ACME",
+            "1234567890",
+            "PAYMENT",
+            Date::new(2025, 1, 6),
+            rt("121042882"),
+        ))
+        .entry(debit(100))
+        .entry(debit(250))
+        .build()
+        .unwrap()
+    }
+
+    #[test]
+    fn a_built_file_is_consistent_and_a_broken_one_is_caught() {
+        let file = two_entry_file();
+        let control = *file.control.as_ref().unwrap().bytes();
+        assert_eq!(inconsistency(&file.batches, &control), None);
+
+        let mut swapped = file.clone();
+        swapped.batches[0].entries.swap(0, 1);
+        let why = inconsistency(&swapped.batches, &control).unwrap();
+        assert!(why.contains("trace"), "{why}");
+
+        let mut off = control;
+        put_num(&mut off[31..43], 351);
+        let why = inconsistency(&file.batches, &off).unwrap();
+        assert!(why.ends_with("file control [2, 46276020, 351, 0]"), "{why}");
+    }
 }

@@ -93,16 +93,17 @@ struct Row {
 impl TryFrom<Row> for AchCreditEntry {
     type Error = StoreError;
     fn try_from(r: Row) -> Result<Self, StoreError> {
-        let currency = Currency::parse("currency", &r.currency)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let corrupt = |e: &dyn std::fmt::Display| {
+            StoreError::Corrupt(format!("ach_credit_entries {}: {e}", r.id))
+        };
+        let currency = Currency::parse("currency", &r.currency).map_err(|e| corrupt(&e))?;
         Ok(AchCreditEntry {
-            amount: Money::new(currency, r.amount)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            amount: Money::new(currency, r.amount).map_err(|e| corrupt(&e))?,
             effective_date: r
                 .effective_date
                 .map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d"))
                 .transpose()
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                .map_err(|e| corrupt(&e))?,
             id: r.id,
             kind: r.kind,
             customer_id: CustomerId::from_trusted(r.customer_id),

@@ -14,6 +14,7 @@ use inflow_core::ids::{AccountId, CollectionId, CustomerId, PaymentMethodId, Ref
 use inflow_core::money::{Currency, Money};
 
 use crate::codec::{dt, metadata_from, metadata_json, opt_dt, ts};
+use crate::dialect::{pg_xact_lock, LockPurpose};
 use crate::{on_db, ListQuery, Page, StoreError, Tx};
 
 #[derive(sqlx::FromRow)]
@@ -492,10 +493,8 @@ impl Tx {
         fingerprint: &str,
     ) -> Result<(), StoreError> {
         if let Tx::Postgres(t, ..) = self {
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7002))")
-                .bind(format!("{customer}\u{1f}{fingerprint}"))
-                .execute(&mut **t)
-                .await?;
+            let key = format!("{customer}\u{1f}{fingerprint}");
+            pg_xact_lock(t, LockPurpose::CardCharges, &key, true).await?;
         }
         Ok(())
     }

@@ -58,7 +58,7 @@ impl Tx {
             Ok(CardDispute {
                 processor_dispute_id: r.0,
                 collection_id: CollectionId::parse("collection_id", &r.1)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    .map_err(|e| StoreError::Corrupt(format!("card_disputes {id}: {e}")))?,
                 amount: r.2,
                 fee: r.3,
                 reason: r.4,
@@ -102,7 +102,7 @@ impl Tx {
             None => Ok(None),
             Some(id) => {
                 let id = CollectionId::parse("id", &id)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    .map_err(|e| StoreError::Corrupt(format!("card_disputes: collection {e}")))?;
                 self.get_card_collection(None, &id).await.map(Some)
             }
         }

@@ -32,6 +32,9 @@ struct Row {
 impl TryFrom<Row> for CardPaymentMethod {
     type Error = StoreError;
     fn try_from(r: Row) -> Result<Self, StoreError> {
+        let row_id = r.id.clone();
+        let corrupt =
+            |what: &str| StoreError::Corrupt(format!("card_payment_methods {row_id}: {what}"));
         Ok(CardPaymentMethod {
             id: PaymentMethodId::from_trusted(r.id),
             customer_id: CustomerId::from_trusted(r.customer_id),
@@ -40,15 +43,13 @@ impl TryFrom<Row> for CardPaymentMethod {
             external_id: r.external_id,
             brand: CardBrand::parse("brand", &r.brand)?,
             last4: r.last4,
-            exp_month: u32::try_from(r.exp_month)
-                .map_err(|_| StoreError::Corrupt("exp_month".into()))?,
-            exp_year: i32::try_from(r.exp_year)
-                .map_err(|_| StoreError::Corrupt("exp_year".into()))?,
+            exp_month: u32::try_from(r.exp_month).map_err(|_| corrupt("exp_month"))?,
+            exp_year: i32::try_from(r.exp_year).map_err(|_| corrupt("exp_year"))?,
             fingerprint: r.fingerprint,
             number_sealed: r.number_sealed,
             holder_name: r.holder_name,
             billing_address: serde_json::from_str::<BillingAddress>(&r.billing_address)
-                .map_err(|e| StoreError::Corrupt(format!("billing_address: {e}")))?,
+                .map_err(|e| corrupt(&format!("billing_address: {e}")))?,
             cvc_check: r.cvc_check,
             metadata: metadata_from(&r.metadata)?,
             created_at: dt(r.created_at)?,

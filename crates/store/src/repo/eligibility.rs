@@ -13,6 +13,7 @@ use inflow_core::ids::{AccountId, CollectionId, CustomerId, PaymentMethodId, Sch
 use inflow_core::model::{AccountStatus, CustomerStatus, PaymentMethodStatus};
 use inflow_core::schedule::ScheduleStatus;
 
+use crate::dialect::{pg_xact_lock, LockPurpose};
 use crate::{on_db, StoreError, Tx};
 
 /// The statuses an unfiled collection's eligibility depends on.
@@ -216,12 +217,6 @@ impl Tx {
         let Tx::Postgres(t, ..) = self else {
             return Ok(());
         };
-        let sql = if exclusive {
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 7003))"
-        } else {
-            "SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 7003))"
-        };
-        sqlx::query(sql).bind(id).execute(&mut **t).await?;
-        Ok(())
+        pg_xact_lock(t, LockPurpose::PartyStatus, id, exclusive).await
     }
 }

@@ -10,6 +10,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::codec::ts;
+use crate::dialect::{pg_xact_lock, LockPurpose};
 use crate::{on_db, StoreError, Tx};
 
 impl Tx {
@@ -70,13 +71,7 @@ impl Tx {
     pub async fn lock_job(&mut self, name: &str) -> Result<(), StoreError> {
         match self {
             Tx::Sqlite(..) => Ok(()),
-            Tx::Postgres(t, ..) => {
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7002))")
-                    .bind(name)
-                    .execute(&mut **t)
-                    .await?;
-                Ok(())
-            }
+            Tx::Postgres(t, ..) => pg_xact_lock(t, LockPurpose::JobLease, name, true).await,
         }
     }
 

@@ -124,6 +124,13 @@ pub struct NewLedgerTransaction {
 }
 
 impl NewLedgerTransaction {
+    /// At least two entries, every amount positive, debits equal to credits:
+    /// what the store and the database require of a posting.
+    pub fn is_balanced(&self) -> bool {
+        let (d, c) = self.totals();
+        d == c && d > 0 && self.entries.len() >= 2 && self.entries.iter().all(|e| e.amount > 0)
+    }
+
     fn totals(&self) -> (i64, i64) {
         let mut d = 0;
         let mut c = 0;
@@ -210,7 +217,7 @@ impl Tx {
         let json = matches!(self, Tx::Sqlite(..));
         for t in txs {
             let (d, c) = t.totals();
-            if d != c || d <= 0 || t.entries.len() < 2 || t.entries.iter().any(|e| e.amount <= 0) {
+            if !t.is_balanced() {
                 return Err(StoreError::Corrupt(format!(
                     "ledger transaction {} ({}) does not balance: debits {d}, credits {c}",
                     t.id, t.kind
@@ -505,4 +512,43 @@ async fn post_unnest(
     .execute(&mut **t)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn posting(entries: &[(Direction, i64)]) -> NewLedgerTransaction {
+        let now = Utc::now();
+        let cur = Currency::Usd;
+        NewLedgerTransaction {
+            id: LedgerTransactionId::generate(now),
+            kind: "adjustment",
+            reference: "r".into(),
+            collection_id: None,
+            account_id: None,
+            currency: cur,
+            posted_on: now.date_naive(),
+            gross_amount: 0,
+            created_at: now,
+            entries: entries
+                .iter()
+                .map(|&(direction, amount)| NewEntry {
+                    account: LedgerAccount::operator(kind::ACH_CLEARING, cur),
+                    direction,
+                    amount,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_posting_is_balanced_only_with_two_positive_entries_and_equal_sides() {
+        use Direction::{Credit, Debit};
+        assert!(posting(&[(Debit, 5), (Credit, 3), (Credit, 2)]).is_balanced());
+        assert!(!posting(&[(Debit, 5), (Credit, 4)]).is_balanced());
+        assert!(!posting(&[(Debit, 0), (Credit, 0)]).is_balanced());
+        assert!(!posting(&[(Debit, 5), (Credit, 5), (Debit, -1), (Credit, -1)]).is_balanced());
+        assert!(!posting(&[]).is_balanced());
+    }
 }

@@ -47,6 +47,7 @@ struct Row {
 impl TryFrom<Row> for SandboxCardTransaction {
     type Error = StoreError;
     fn try_from(r: Row) -> Result<Self, StoreError> {
+        let reference = r.reference.clone();
         Ok(SandboxCardTransaction {
             processor_ref: r.processor_ref,
             reference: r.reference,
@@ -61,7 +62,9 @@ impl TryFrom<Row> for SandboxCardTransaction {
                 .as_deref()
                 .map(|d| d.parse::<NaiveDate>())
                 .transpose()
-                .map_err(|_| StoreError::Corrupt("sandbox batch_day".into()))?,
+                .map_err(|_| {
+                    StoreError::Corrupt(format!("sandbox_card_transactions {reference}: batch_day"))
+                })?,
             created_at: dt(r.created_at)?,
             updated_at: dt(r.updated_at)?,
         })
