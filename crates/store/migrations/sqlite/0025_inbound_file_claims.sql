@@ -9,7 +9,7 @@
 --
 -- file_key: the file's name, size and modification time.
 CREATE TABLE inbound_file_claims (
-    file_key TEXT PRIMARY KEY,
+    file_key TEXT NOT NULL PRIMARY KEY,
     holder TEXT NOT NULL,
     expires_at BIGINT NOT NULL
 );
