@@ -273,6 +273,8 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Alerts (`[alerts]`, `INFLOW_ALERTS__<FIELD>`).
     pub alerts: AlertSettings,
+    /// The operator console at `/console` (`[console]`, `INFLOW_CONSOLE__<FIELD>`).
+    pub console: crate::console::ConsoleSettings,
 }
 
 /// Alerts as events (`[alerts]` in the TOML file).
@@ -358,6 +360,7 @@ impl Default for Config {
             report_delivery: Vec::new(),
             trusted_proxies: Vec::new(),
             alerts: AlertSettings::default(),
+            console: Default::default(),
             bootstrap_admin_key: None,
             bootstrap_admin_signing_secret: None,
             metrics: Default::default(),
