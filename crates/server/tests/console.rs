@@ -267,7 +267,81 @@ async fn console_actions_are_audited_as_the_operator_through_the_console(b: Back
         "{moved:#?}"
     );
 
-    let signed_in = audit(&app, "?action=console.signed_in").await;
+    // Mark the filed collection's payment method validated.
+    let pm = collection(&app, &demo.creds, &demo.filed).await["paymentMethodId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = c
+        .post(
+            &format!(
+                "/console/collections/{}/validate-payment-method",
+                demo.filed
+            ),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let pm_view = app
+        .get(&demo.creds, &format!("/v1/payment-methods/{pm}"))
+        .await
+        .json();
+    assert_eq!(pm_view["validation"]["status"], "validated", "{pm_view:#}");
+    let updated = audit(
+        &app,
+        &format!("?action=payment_method.updated&objectId={pm}"),
+    )
+    .await;
+    assert_eq!(updated[0]["actor"]["type"], "console");
+
+    // Issue an operator key (shown once), sign in with it, revoke it: its session ends.
+    let r = c
+        .post(
+            "/console/api-keys",
+            &[
+                ("csrf", &token),
+                ("name", "night shift"),
+                ("owner", "admin"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let at = r.body.find("ik_test_").expect("the new key is shown");
+    let new_key: String = r.body[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let new_id = audit(&app, "?action=api_key.created").await[0]["objectId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut night = Console::new(&app.base);
+    assert_eq!(night.sign_in(&new_key).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(night.get("/console").await.status, StatusCode::OK);
+    let keys = c.get("/console/api-keys").await;
+    assert!(
+        keys.body.contains(&new_id) && !keys.body.contains(&new_key),
+        "the key's secret is shown once only"
+    );
+    let r = c
+        .post(
+            &format!("/console/api-keys/{new_id}/revoke"),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        night.get("/console").await.location(),
+        "/console/sign-in?signin=required"
+    );
+    let revoked = audit(&app, &format!("?action=api_key.revoked&objectId={new_id}")).await;
+    assert_eq!(revoked[0]["actor"]["type"], "console");
+
+    let signed_in = audit(
+        &app,
+        &format!("?action=console.signed_in&actorKeyId={admin_key}"),
+    )
+    .await;
     assert_eq!(signed_in.len(), 1);
     assert_eq!(signed_in[0]["actor"]["id"], admin_key.as_str());
     c.post("/console/sign-out", &[("csrf", &token)]).await;

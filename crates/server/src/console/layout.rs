@@ -17,6 +17,7 @@ const NAV: &[(&str, &str)] = &[
     ("/console/files", "ACH files"),
     ("/console/webhooks", "Webhooks"),
     ("/console/customers", "Customers"),
+    ("/console/api-keys", "API keys"),
     ("/console/reports", "Reports"),
     ("/console/clock", "Sandbox clock"),
 ];

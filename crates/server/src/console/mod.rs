@@ -59,6 +59,14 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(pages::webhooks::redeliver),
         )
         .route("/console/customers", get(pages::customers::list))
+        .route(
+            "/console/api-keys",
+            get(pages::api_keys::list).post(pages::api_keys::create),
+        )
+        .route(
+            "/console/api-keys/{id}/revoke",
+            get(pages::api_keys::confirm_revoke).post(pages::api_keys::revoke),
+        )
         .route("/console/reports", get(pages::reports::show))
         .route("/console/sign-out", post(session::sign_out))
         .route_layer(axum::middleware::from_fn_with_state(

@@ -172,10 +172,7 @@ fn body(state: &AppState, d: &Detail) -> Markup {
 
 /// The actions this collection allows, as links to their confirmation.
 fn actions(v: &Value, id: &str) -> Markup {
-    let allowed: Vec<&Action> = ACTIONS
-        .iter()
-        .filter(|a| v[a.flag] == true || (a.name == "refund" && s(v, "status") == "completed"))
-        .collect();
+    let allowed: Vec<&Action> = ACTIONS.iter().filter(|a| (a.allowed)(v)).collect();
     html! {
         @if !allowed.is_empty() {
             p.actions {
@@ -189,15 +186,21 @@ fn actions(v: &Value, id: &str) -> Markup {
 struct Action {
     name: &'static str,
     label: &'static str,
-    /// The view's flag that says it is allowed now.
-    flag: &'static str,
+    /// Whether the collection (as the API shows it) allows it now.
+    allowed: fn(&Value) -> bool,
     explain: &'static str,
 }
 
 const ACTIONS: &[Action] = &[
-    Action { name: "cancel", label: "Cancel", flag: "cancellable", explain: "The collection will not go into a file; its customer gets collection.cancelled." },
-    Action { name: "void", label: "Void", flag: "voidable", explain: "The card authorization or capture is voided before settlement." },
-    Action { name: "refund", label: "Refund", flag: "refundable", explain: "Money goes back to the payer (leave the amount empty to refund everything not yet refunded)." },
+    Action {
+        name: "validate-payment-method",
+        label: "Mark the payment method validated",
+        allowed: |v| v["rail"] == "ach" && v["paymentMethodId"].is_string(),
+        explain: "The saved bank account this collection debits is marked validated (as PATCH /v1/payment-methods/{id} with validated: true does), e.g. after a check done elsewhere.",
+    },
+    Action { name: "cancel", label: "Cancel", allowed: |v| v["cancellable"] == true, explain: "The collection will not go into a file; its customer gets collection.cancelled." },
+    Action { name: "void", label: "Void", allowed: |v| v["voidable"] == true, explain: "The card authorization or capture is voided before settlement." },
+    Action { name: "refund", label: "Refund", allowed: |v| v["refundable"] == true || (v["rail"] == "ach" && v["status"] == "completed"), explain: "Money goes back to the payer (leave the amount empty to refund everything not yet refunded)." },
 ];
 
 fn action(name: &str) -> ApiResult<&'static Action> {
@@ -228,8 +231,10 @@ pub async fn confirm(
         p { (money_str(s(&v["amount"], "value"))) ", " (s(v, "status")) ", " (super::collections::last4(v)) }
         form.card method="post" action=(format!("/console/collections/{id}/{name}")) {
             (csrf::field(&op))
-            label for="reason" { "Reason (kept in the status history)" }
-            input id="reason" name="reason" maxlength="200";
+            @if a.name != "validate-payment-method" {
+                label for="reason" { "Reason (kept in the status history)" }
+                input id="reason" name="reason" maxlength="200";
+            }
             @if a.name == "refund" {
                 label for="amount" { "Amount in dollars (optional)" }
                 input id="amount" name="amount" inputmode="decimal";
@@ -267,13 +272,13 @@ async fn run(
     f: &csrf::Fields,
 ) -> ApiResult<()> {
     action(name)?;
-    let customer = {
+    let v = {
         let mut tx = state.store.read().await?;
         let v = view_of(&mut tx, &parse(id)?).await?;
         tx.rollback().await?;
-        s(&v, "customerId").to_owned()
+        v
     };
-    let auth = act::acting_for(state, op, &customer).await?;
+    let auth = act::acting_for(state, op, s(&v, "customerId")).await?;
     let audit = act::audit(op, &auth);
     let mut req = serde_json::Map::new();
     if let Some(r) = f.filled("reason") {
@@ -288,6 +293,11 @@ async fn run(
     let req = act::write(Value::Object(req));
     let (st, path) = (State(state.clone()), Path(id.to_owned()));
     match name {
+        "validate-payment-method" => {
+            let pm = Path(s(&v, "paymentMethodId").to_owned());
+            let body = act::write(serde_json::json!({ "validated": true }));
+            crate::api::payment_methods::update(st, Extension(auth), pm, audit, body).await?
+        }
         "cancel" => crate::api::collections::cancel(st, Extension(auth), path, audit, req).await?,
         "void" => crate::api::cards::void(st, Extension(auth), path, audit, req).await?,
         _ => crate::api::cards::refund(st, Extension(auth), path, audit, req).await?,
