@@ -25,6 +25,7 @@ on_both_backends!(
     a_form_without_the_csrf_token_is_refused_and_changes_nothing,
     a_session_expires_after_its_idle_time_and_sign_out_ends_it,
     a_customer_key_cannot_sign_in,
+    an_inbound_file_is_uploaded_only_with_the_token,
     no_page_shows_a_full_account_or_card_number,
     console_actions_are_audited_as_the_operator_through_the_console,
     the_operator_flow_in_a_real_browser,
@@ -131,6 +132,53 @@ async fn a_customer_key_cannot_sign_in(b: Backend) {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert!(!c.cookies.contains_key("inflow_console"));
     assert_eq!(c.get("/console").await.status, StatusCode::SEE_OTHER);
+}
+
+async fn inbound_files(app: &TestApp) -> usize {
+    let r = app.get(&admin(), "/v1/ach/files?direction=inbound").await;
+    r.json()["data"].as_array().unwrap().len()
+}
+
+async fn an_inbound_file_is_uploaded_only_with_the_token(b: Backend) {
+    let app = spawn_app(b).await;
+    let bytes = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/ach-testdata/moov/test/testdata/return-WEB.ach"),
+    )
+    .unwrap();
+    let mut c = signed_in(&app).await;
+    let r = c.post_multipart("/console/inbound", &[], &bytes).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = c
+        .post_multipart("/console/inbound", &[("csrf", "wrong")], &bytes)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(inbound_files(&app).await, 0);
+
+    let token = c.csrf().await;
+    let r = c
+        .post_multipart("/console/inbound", &[("csrf", &token)], b"not a NACHA file")
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(inbound_files(&app).await, 0);
+    let r = c
+        .post_multipart("/console/inbound", &[("csrf", &token)], &bytes)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("The file was applied."), "{}", r.body);
+    assert_eq!(inbound_files(&app).await, 1);
+    let r = c
+        .post_multipart("/console/inbound", &[("csrf", &token)], &bytes)
+        .await;
+    assert!(
+        r.body.contains("applied before; nothing changed"),
+        "{}",
+        r.body
+    );
+    assert_eq!(inbound_files(&app).await, 1);
+    let applied = audit(&app, "?action=ach.inbound_file_applied").await;
+    assert_eq!(applied.len(), 1);
+    assert_eq!(applied[0]["actor"]["type"], "console");
 }
 
 /// Visit every console page reachable by links from the overview (and

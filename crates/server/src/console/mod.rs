@@ -43,6 +43,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(pages::collections::confirm).post(pages::collections::perform),
         )
         .route("/console/files", get(pages::files::list))
+        .route(
+            "/console/inbound",
+            post(pages::inbound::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/console/files/{id}", get(pages::files::detail))
         .route("/console/files/{id}/download", get(pages::files::download))
         .route(

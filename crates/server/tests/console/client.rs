@@ -117,6 +117,43 @@ impl Console {
         self.finish(resp).await
     }
 
+    /// A `multipart/form-data` POST: `fields` in order, then `file` as the `file` part.
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: &[u8],
+    ) -> Page {
+        let boundary = "inflow-console-test-boundary";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .bytes(),
+            );
+        }
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"return.ach\"\r\nContent-Type: application/octet-stream\r\n\r\n").bytes(),
+        );
+        body.extend_from_slice(file);
+        body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+        let resp = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.finish(resp).await
+    }
+
     /// Sign in with `key`; the answer to the sign-in POST.
     pub async fn sign_in(&mut self, key: &str) -> Page {
         let form = self.get("/console/sign-in").await;

@@ -39,6 +39,7 @@ pub async fn list(State(state): State<AppState>, op: Operator, RawQuery(q): RawQ
     let tz = super::tz(&state);
     page(&op, "/console/files", "ACH files", state.config.sandbox, html! {
         p.actions { a.button href="/console/cutoff" { "Run a cutoff now…" } }
+        (super::inbound::form(&op))
         table {
             thead { tr {
                 th scope="col" { "File" } th scope="col" { "Direction" } th scope="col" { "Name" } th scope="col" { "Created" }

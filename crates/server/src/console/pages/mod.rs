@@ -6,6 +6,7 @@ pub mod collection_detail;
 pub mod collections;
 pub mod customers;
 pub mod files;
+pub mod inbound;
 pub mod overview;
 pub mod reports;
 pub mod webhooks;
