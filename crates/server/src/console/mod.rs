@@ -64,6 +64,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/console/customers", get(pages::customers::list))
         .route(
+            "/console/customers/{customer}/accounts/{id}",
+            get(pages::account::show),
+        )
+        .route(
             "/console/api-keys",
             get(pages::api_keys::list).post(pages::api_keys::create),
         )

@@ -1,5 +1,6 @@
 //! The console's pages, one module per area.
 
+pub mod account;
 pub mod api_keys;
 pub mod clock;
 pub mod collection_detail;
