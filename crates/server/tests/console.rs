@@ -25,6 +25,7 @@ on_both_backends!(
     a_form_without_the_csrf_token_is_refused_and_changes_nothing,
     a_session_expires_after_its_idle_time_and_sign_out_ends_it,
     a_customer_key_cannot_sign_in,
+    in_production_the_cookie_is_secure_and_there_is_no_sandbox_clock,
     an_inbound_file_is_uploaded_only_with_the_token,
     no_page_shows_a_full_account_or_card_number,
     console_actions_are_audited_as_the_operator_through_the_console,
@@ -132,6 +133,49 @@ async fn a_customer_key_cannot_sign_in(b: Backend) {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert!(!c.cookies.contains_key("inflow_console"));
     assert_eq!(c.get("/console").await.status, StatusCode::SEE_OTHER);
+}
+
+async fn in_production_the_cookie_is_secure_and_there_is_no_sandbox_clock(b: Backend) {
+    let app = spawn_app_with(b, |c| c.sandbox = false).await;
+    let mut c = Console::new(&app.base);
+    let r = c.sign_in(ADMIN_KEY).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let set: Vec<&str> = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    let session = set
+        .iter()
+        .find(|v| v.starts_with("inflow_console="))
+        .expect("a session cookie");
+    for attr in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/console"] {
+        assert!(session.contains(attr), "{session}");
+    }
+    let overview = c.get("/console").await;
+    assert_eq!(overview.status, StatusCode::OK, "{}", overview.body);
+    assert!(
+        !overview.body.contains("/console/clock"),
+        "no clock in the navigation"
+    );
+    assert_eq!(c.get("/console/clock").await.status, StatusCode::NOT_FOUND);
+    let token = overview.csrf();
+    let r = c
+        .post("/console/clock", &[("csrf", &token), ("days", "1")])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // In sandbox mode the cookie is not `Secure` (plain http on localhost).
+    let app = spawn_app(b).await;
+    let r = Console::new(&app.base).sign_in(ADMIN_KEY).await;
+    let set: Vec<&str> = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(set.iter().all(|v| !v.contains("Secure")), "{set:?}");
 }
 
 async fn inbound_files(app: &TestApp) -> usize {
