@@ -371,6 +371,10 @@ async fn console_actions_are_audited_as_the_operator_through_the_console(b: Back
         "{moved:#?}"
     );
 
+    let r = c.post("/console/ledger-check", &[("csrf", &token)]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Balanced:"), "{}", r.body);
+
     // Mark the filed collection's payment method validated.
     let pm = collection(&app, &demo.creds, &demo.filed).await["paymentMethodId"]
         .as_str()

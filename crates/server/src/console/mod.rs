@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/console/collections/{id}/{action}",
             get(pages::collections::confirm).post(pages::collections::perform),
         )
+        .route("/console/ledger-check", post(pages::overview::check_ledger))
         .route("/console/files", get(pages::files::list))
         .route(
             "/console/inbound",

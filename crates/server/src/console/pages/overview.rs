@@ -15,6 +15,7 @@ use inflow_store::repo::console::{DailyVolume, StatusTotal};
 use inflow_store::ListQuery;
 use maud::{html, Markup};
 
+use crate::console::csrf;
 use crate::console::format::{eastern, money, percent};
 use crate::console::layout::{error_page, page};
 use crate::console::session::Operator;
@@ -32,7 +33,9 @@ struct Overview {
     files: Vec<(String, i64)>,
     queued: Vec<(String, i64, i64)>,
     backlog: Vec<inflow_store::repo::console::EndpointBacklog>,
-    ledger: inflow_store::repo::ledger::LedgerCheck,
+    /// Whether the ledger check's alert is raised (the check itself runs
+    /// on the housekeeping schedule or on demand: it reads every entry).
+    ledger_failing: bool,
     customers: Vec<(String, inflow_engine::alerts::ReturnRates)>,
     first_day: NaiveDate,
 }
@@ -61,7 +64,10 @@ async fn load(state: &AppState) -> ApiResult<Overview> {
         files: tx.console_file_states(month_start).await?,
         queued: tx.console_queued().await?,
         backlog: tx.console_webhook_backlog().await?,
-        ledger: tx.check_ledger().await?,
+        ledger_failing: !tx
+            .raised_alerts(inflow_engine::alerts::LEDGER_CHECK_FAILED)
+            .await?
+            .is_empty(),
         customers,
         first_day: month_start.date_naive(),
     };
@@ -77,14 +83,14 @@ pub async fn show(State(state): State<AppState>, op: Operator) -> Response {
             "/console",
             "Overview",
             state.config.sandbox,
-            body(&state, &o),
+            body(&state, &op, &o),
         )
         .into_response(),
         Err(e) => error_page(e),
     }
 }
 
-fn body(state: &AppState, o: &Overview) -> Markup {
+fn body(state: &AppState, op: &Operator, o: &Overview) -> Markup {
     html! {
         section aria-labelledby="h-volume" {
             h2 id="h-volume" { "Collections by rail and status" }
@@ -106,10 +112,14 @@ fn body(state: &AppState, o: &Overview) -> Markup {
             }
             section aria-labelledby="h-ledger" {
                 h2 id="h-ledger" { "Ledger check" }
-                @if o.ledger.is_ok() {
-                    p.ok role="status" { "Balanced: " (o.ledger.transactions) " transactions, " (o.ledger.entries) " entries, " (o.ledger.accounts) " accounts." }
+                @if o.ledger_failing {
+                    p.bad role="alert" { "Failing: the last check found unbalanced transactions or balance mismatches (alert ledger.check_failed is raised)." }
                 } @else {
-                    p.bad role="alert" { "Failing: " (o.ledger.unbalanced.len()) " unbalanced transactions, " (o.ledger.balance_mismatches.len()) " balance mismatches." }
+                    p.ok { "No failing check: the alert ledger.check_failed is not raised." }
+                }
+                form method="post" action="/console/ledger-check" {
+                    (csrf::field(op))
+                    button type="submit" { "Check the ledger now" }
                 }
             }
         }
@@ -261,5 +271,34 @@ fn rate_charts(o: &Overview) -> Markup {
             }
         }
         p.hint { "The engine's 60-day window: the same numbers as GET /v1/reports/return-rates." }
+    }
+}
+
+/// `POST /console/ledger-check`: run the check now (the API's `POST /v1/ledger/check`).
+pub async fn check_ledger(
+    State(state): State<AppState>,
+    op: Operator,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(refused) = csrf::verify(&op, &body) {
+        return refused.into_response();
+    }
+    let checked = crate::api::ledger::check(
+        State(state.clone()),
+        axum::Extension(crate::console::act::operator(&op)),
+    )
+    .await;
+    match checked {
+        Ok(axum::Json(c)) => page(&op, "/console", "Ledger check", state.config.sandbox, html! {
+            @if c.ok {
+                p.ok role="status" { "Balanced: " (c.transactions) " transactions, " (c.entries) " entries, " (c.accounts) " accounts." }
+            } @else {
+                p.bad role="alert" { (c.unbalanced_transactions.len()) " unbalanced transactions, " (c.balance_mismatches.len()) " balance mismatches." }
+                ul { @for t in &c.unbalanced_transactions { li { (t) } } }
+            }
+            p { a href="/console" { "Back to the overview" } }
+        })
+        .into_response(),
+        Err(e) => error_page(e),
     }
 }
