@@ -375,6 +375,46 @@ async fn console_actions_are_audited_as_the_operator_through_the_console(b: Back
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.body.contains("Balanced:"), "{}", r.body);
 
+    // The customer's fee schedule, from the prefilled form.
+    let form = c.get(&format!("/console/fees/{}", demo.customer)).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains(r#"name="achFixed""#), "{}", form.body);
+    let fees = format!("/console/fees/{}", demo.customer);
+    let r = c
+        .post(&fees, &[("csrf", &token), ("achFixed", "1.x")])
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "{} {}",
+        r.location(),
+        r.body
+    );
+    let r = c
+        .post(
+            &fees,
+            &[
+                ("csrf", &token),
+                ("achFixed", "0.25"),
+                ("achPercentageBps", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let schedule = app
+        .get(&admin(), &format!("/v1/fee-schedules/{}", demo.customer))
+        .await
+        .json();
+    assert_eq!(schedule["source"], "customer", "{schedule:#}");
+    assert_eq!(schedule["achFixed"], 25);
+    assert_eq!(schedule["achPercentageBps"], 30);
+    let updated = audit(
+        &app,
+        &format!("?action=fee_schedule.updated&objectId={}", demo.customer),
+    )
+    .await;
+    assert_eq!(updated[0]["actor"]["type"], "console");
+
     // Mark the filed collection's payment method validated.
     let pm = collection(&app, &demo.creds, &demo.filed).await["paymentMethodId"]
         .as_str()

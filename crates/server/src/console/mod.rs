@@ -65,6 +65,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/console/customers", get(pages::customers::list))
         .route(
+            "/console/fees/{id}",
+            get(pages::fees::edit).post(pages::fees::save),
+        )
+        .route(
             "/console/customers/{customer}/accounts/{id}",
             get(pages::account::show),
         )

@@ -68,7 +68,7 @@ async fn load(state: &AppState, op: &Operator) -> ApiResult<Vec<Row>> {
 fn fee_line(fees: &Value) -> Markup {
     html! {
         (fees["source"].as_str().unwrap_or("")) " schedule: "
-        @for (k, v) in fees["schedule"].as_object().into_iter().flatten() {
+        @for (k, v) in super::fees::amounts(fees) {
             @let n = v.as_i64().unwrap_or(0);
             (k) " " @if k.ends_with("Bps") { (n) " bps" } @else { (money(n)) } "; "
         }
@@ -90,6 +90,7 @@ pub async fn list(State(state): State<AppState>, op: Operator) -> Response {
         Err(e) => return error_page(e),
     };
     page(&op, "/console/customers", "Customers and balances", state.config.sandbox, html! {
+        p { a href="/console/fees/default" { "The operator's default fee schedule…" } }
         @if rows.is_empty() { p { "No customers yet." } }
         @for row in &rows {
             @let (c, accounts) = (&row.customer, &row.accounts);
@@ -97,7 +98,7 @@ pub async fn list(State(state): State<AppState>, op: Operator) -> Response {
                 h2 { (c.name) }
                 p { (c.id.as_str()) " — " (c.kind.as_str()) ", " (c.status.as_str())
                     " — " a href=(format!("/console/collections?customer={}", c.id.as_str())) { "collections" } }
-                p { strong { "Fees: " } (fee_line(&row.fees)) }
+                p { strong { "Fees: " } (fee_line(&row.fees)) " " a href=(format!("/console/fees/{}", c.id.as_str())) { "Edit…" } }
                 p { strong { "ACH debit limits: " } (limit_line(&row.limits)) }
                 table {
                     thead { tr { th scope="col" { "Destination account" } th scope="col" { "Name" } th scope="col" { "Status" } th scope="col" { "Pending" } th scope="col" { "Available" } } }

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod collection_detail;
 pub mod collections;
 pub mod customers;
+pub mod fees;
 pub mod files;
 pub mod inbound;
 pub mod overview;
