@@ -101,6 +101,13 @@ def main():
         expect(page.get_by_role("status")).to_contain_text("queued for redelivery")
         shot(page, "webhooks")
 
+        # The remaining pages, each with its heading.
+        for label, heading in [("Customers", "Customers and balances"), ("API keys", "API keys"),
+                               ("Reports", "Reports"), ("Collections", "Collections"), ("ACH files", "ACH files")]:
+            nav(page, label)
+            expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+            shot(page, label.lower().replace(" ", "-"))
+
         # Keyboard: the skip link is the first stop and leads to the content.
         page.keyboard.press("Tab")
         expect(page.locator("a.skip")).to_be_focused()

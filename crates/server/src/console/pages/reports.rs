@@ -104,30 +104,47 @@ fn lines(s: &Value) -> Markup {
         .map(|o| o.keys().cloned().collect())
         .unwrap_or_default();
     html! {
-        p { "Ties out: " (s["tiesOut"].to_string()) }
+        div { "Ties out: " (cell(&s["tiesOut"])) }
+        div.grid2 {
+            section { h3 { "ACH" } (cell(&s["ach"])) }
+            section { h3 { "Card" } (cell(&s["card"])) }
+        }
         div.scroll {
             table {
                 thead { tr { @for k in &keys { th scope="col" { (k) } } } }
                 tbody {
-                    @for r in rows { tr { @for k in &keys { td { (cell(&r[k.as_str()])) } } } }
+                    @for (i, r) in rows.iter().enumerate() {
+                        tr { @for k in &keys {
+                            td { @if i + 1 == rows.len() && k == "accountId" { strong { "Total" } } @else { (cell(&r[k.as_str()])) } }
+                        } }
+                    }
                 }
             }
         }
     }
 }
 
-fn cell(v: &Value) -> String {
+fn cell(v: &Value) -> Markup {
     match v {
+        Value::Object(o) if o.contains_key("count") && o.contains_key("amount") => {
+            html! { (o["count"]) " · " (money_str(o["amount"].as_str().unwrap_or(""))) }
+        }
+        Value::Object(o) => html! {
+            ul.plain { @for (k, v) in o { li { (k) ": " (cell(v)) } } }
+        },
         Value::String(s)
             if !s.is_empty()
                 && s.trim_start_matches('-')
                     .bytes()
                     .all(|b| b.is_ascii_digit()) =>
         {
-            money_str(s)
+            html! { (money_str(s)) }
         }
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
+        Value::String(s) => html! { (s) },
+        Value::Array(a) if a.is_empty() => html! { "none" },
+        Value::Array(a) => html! { ol { @for v in a { li { (cell(v)) } } } },
+        Value::Bool(b) => html! { @if *b { "yes" } @else { strong.bad { "no" } } },
+        Value::Null => html! {},
+        other => html! { (other.to_string()) },
     }
 }
