@@ -415,6 +415,34 @@ async fn console_actions_are_audited_as_the_operator_through_the_console(b: Back
     .await;
     assert_eq!(updated[0]["actor"]["type"], "console");
 
+    // The customer's debit limits: one set, the others left without.
+    let limits = format!("/console/customers/{}/limits", demo.customer);
+    assert_eq!(c.get(&limits).await.status, StatusCode::OK);
+    let r = c
+        .post(
+            &limits,
+            &[
+                ("csrf", &token),
+                ("perEntryMax", "2,500.00"),
+                ("dailyDebitMax", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let cus = app
+        .get(&admin(), &format!("/v1/customers/{}", demo.customer))
+        .await
+        .json();
+    assert_eq!(
+        cus["achLimits"]["perEntryMax"]["value"], "250000",
+        "{cus:#}"
+    );
+    assert!(cus["achLimits"]["dailyDebitMax"].is_null(), "{cus:#}");
+    let r = c
+        .post(&limits, &[("csrf", &token), ("perEntryMax", "-5")])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+
     // Mark the filed collection's payment method validated.
     let pm = collection(&app, &demo.creds, &demo.filed).await["paymentMethodId"]
         .as_str()

@@ -65,6 +65,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/console/customers", get(pages::customers::list))
         .route(
+            "/console/customers/{customer}/limits",
+            get(pages::limits::edit).post(pages::limits::save),
+        )
+        .route(
             "/console/fees/{id}",
             get(pages::fees::edit).post(pages::fees::save),
         )

@@ -99,7 +99,7 @@ pub async fn list(State(state): State<AppState>, op: Operator) -> Response {
                 p { (c.id.as_str()) " — " (c.kind.as_str()) ", " (c.status.as_str())
                     " — " a href=(format!("/console/collections?customer={}", c.id.as_str())) { "collections" } }
                 p { strong { "Fees: " } (fee_line(&row.fees)) " " a href=(format!("/console/fees/{}", c.id.as_str())) { "Edit…" } }
-                p { strong { "ACH debit limits: " } (limit_line(&row.limits)) }
+                p { strong { "ACH debit limits: " } (limit_line(&row.limits)) " " a href=(format!("/console/customers/{}/limits", c.id.as_str())) { "Edit…" } }
                 table {
                     thead { tr { th scope="col" { "Destination account" } th scope="col" { "Name" } th scope="col" { "Status" } th scope="col" { "Pending" } th scope="col" { "Available" } } }
                     tbody {

@@ -9,6 +9,7 @@ pub mod customers;
 pub mod fees;
 pub mod files;
 pub mod inbound;
+pub mod limits;
 pub mod overview;
 pub mod reports;
 pub mod webhooks;
