@@ -163,6 +163,12 @@ pub fn generate_api_key(sandbox: bool) -> String {
     )
 }
 
+/// `len` random characters from `[0-9A-Za-z]` (the operating system's
+/// generator): console session and CSRF tokens.
+pub fn random_token(len: usize) -> String {
+    random_alphanumeric(len)
+}
+
 /// A new request-signing secret for an API key.
 pub fn generate_signing_secret() -> String {
     format!("iss_{}", random_alphanumeric(43))

@@ -18,6 +18,9 @@ use serde::Serialize;
 pub enum Actor {
     /// A request made with this API key.
     ApiKey(ApiKeyId),
+    /// An operator signed in to the console with this (operator) API key:
+    /// the same key, through the console's channel.
+    Console(ApiKeyId),
     /// The `inflow` command line (direct database access).
     Cli,
     /// `inflow serve` at start-up (bootstrap or sandbox demo key).
@@ -27,20 +30,21 @@ pub enum Actor {
 }
 
 impl Actor {
-    /// `api_key`, `cli`, `startup` or `system`.
+    /// `api_key`, `console`, `cli`, `startup` or `system`.
     pub fn kind(&self) -> &'static str {
         match self {
             Actor::ApiKey(_) => "api_key",
+            Actor::Console(_) => "console",
             Actor::Cli => "cli",
             Actor::Startup => "startup",
             Actor::System => "system",
         }
     }
 
-    /// The API key id, for [`Actor::ApiKey`].
+    /// The API key id, for [`Actor::ApiKey`] and [`Actor::Console`].
     pub fn id(&self) -> Option<&str> {
         match self {
-            Actor::ApiKey(id) => Some(id.as_str()),
+            Actor::ApiKey(id) | Actor::Console(id) => Some(id.as_str()),
             _ => None,
         }
     }

@@ -449,6 +449,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<Prepared> {
     let key = master_key(&config)?;
     check_bootstrap_admin(&config)?;
     crate::odfi::validate(&config)?;
+    config.console.validate()?;
     let ach = Arc::new(ach_config(&config)?);
     let webhook_config = webhook_config(&config)?;
     let store = open_store(&config).await?;

@@ -275,6 +275,8 @@ pub struct Config {
     pub alerts: AlertSettings,
     /// Trace export (`[telemetry]`, `INFLOW_TELEMETRY__<FIELD>`); see [`crate::telemetry`].
     pub telemetry: crate::telemetry::TelemetrySettings,
+    /// The operator console at `/console` (`[console]`, `INFLOW_CONSOLE__<FIELD>`).
+    pub console: crate::console::ConsoleSettings,
 }
 
 /// Alerts as events (`[alerts]` in the TOML file).
@@ -361,6 +363,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             alerts: AlertSettings::default(),
             telemetry: Default::default(),
+            console: Default::default(),
             bootstrap_admin_key: None,
             bootstrap_admin_signing_secret: None,
             metrics: Default::default(),

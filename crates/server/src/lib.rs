@@ -4,7 +4,7 @@
 //! Layout: [`http`] holds the cross-cutting request plumbing (request ids,
 //! authentication and signatures, body parsing, idempotency); [`api`] has one
 //! module per resource; [`app`] holds use cases shared by the API and the
-//! CLI; [`bootstrap`] turns configuration into a running state, with the
+//! CLI; [`console`] is the operator's web console at `/console`; [`bootstrap`] turns configuration into a running state, with the
 //! ODFI profiles of [`odfi`].
 
 pub mod api;
@@ -12,6 +12,7 @@ pub mod app;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod http;
 pub mod metrics;

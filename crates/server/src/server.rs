@@ -209,7 +209,8 @@ async fn webhook_loop(state: AppState, mut stop: watch::Receiver<bool>) {
 }
 
 /// Periodic upkeep: every minute, forget request signatures whose window
-/// has passed; every ten minutes, purge expired idempotency records; every
+/// has passed; every ten minutes, purge expired idempotency records and
+/// console sessions; every
 /// `[alerts] ledger_check_interval_secs` (rounded up to minutes), check the
 /// ledger (`ledger.check_failed` when it fails).
 async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
@@ -231,6 +232,7 @@ async fn housekeeping(state: AppState, mut stop: watch::Receiver<bool>) {
         minutes += 1;
         if minutes % 10 == 1 {
             purge_idempotency_records(&state).await;
+            purge_console_sessions(&state).await;
         }
         let every = state.config.alerts.ledger_check_interval_secs.div_ceil(60);
         if every > 0 && minutes.is_multiple_of(every) {
@@ -284,5 +286,19 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = term => {}
+    }
+}
+
+/// Forget console sessions past their idle expiry (wall clock).
+async fn purge_console_sessions(state: &AppState) {
+    let now = state.wall_clock.now();
+    let purged = state
+        .store
+        .write(move |tx| Box::pin(async move { tx.purge_console_sessions(now).await }))
+        .await;
+    match purged {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(purged = n, "expired console sessions forgotten"),
+        Err(e) => tracing::warn!(error = %e, "forgetting expired console sessions failed"),
     }
 }

@@ -40,10 +40,10 @@ pub struct AuditListParams {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditActorView {
-    /// `api_key`, `cli` (the `inflow` command line), `startup` or `system`.
+    /// `api_key`, `console` (an operator signed in to the console with that key), `cli` (the `inflow` command line), `startup` or `system`.
     #[serde(rename = "type")]
     pub actor_type: String,
-    /// The API key id, for `api_key`.
+    /// The API key id, for `api_key` and `console`.
     pub id: Option<String>,
     /// The customer the request acted for, if any.
     pub customer_id: Option<String>,

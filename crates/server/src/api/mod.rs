@@ -206,9 +206,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route_layer(middleware::from_fn(access_log::record_route));
     let spec = openapi();
+    let console = crate::console::router(state.clone());
     Router::new()
         .merge(v1)
         .merge(public)
+        .merge(console)
         .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", spec))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

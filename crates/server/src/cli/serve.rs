@@ -22,6 +22,10 @@ pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
         "  API docs:   http://{}/docs   OpenAPI: http://{}/openapi.json",
         running.addr, running.addr
     );
+    println!(
+        "  Console:    http://{}/console (sign in with an operator API key)",
+        running.addr
+    );
     if let Some(demo) = &prepared.demo {
         println!(
             "  Demo admin credentials (sandbox only; also in {}):",

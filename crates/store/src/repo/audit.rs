@@ -14,9 +14,9 @@ use crate::{on_db, ListQuery, Page, StoreError, Tx};
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEvent {
     pub id: AuditEventId,
-    /// `api_key`, `cli`, `startup` or `system`.
+    /// `api_key`, `console`, `cli`, `startup` or `system`.
     pub actor_type: String,
-    /// The API key id when `actor_type` is `api_key`.
+    /// The API key id when `actor_type` is `api_key` or `console`.
     pub actor_id: Option<String>,
     /// The customer the action was taken for, if any.
     pub customer_id: Option<String>,

@@ -16,6 +16,8 @@ pub mod card_disputes;
 pub mod card_payment_methods;
 pub mod card_processor_tokens;
 pub mod collections;
+pub mod console;
+pub mod console_sessions;
 pub mod counterparties;
 pub mod counters;
 pub mod customers;

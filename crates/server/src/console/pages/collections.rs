@@ -1,0 +1,315 @@
+//! Collections: search and filter like `GET /v1/collections` (the page
+//! calls that handler for each customer searched), a direct jump by id or
+//! trace number, and the detail page with its timeline and actions
+//! ([`super::collection_detail`]).
+
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Json};
+use inflow_store::ListQuery;
+use maud::{html, Markup};
+use serde_json::Value;
+
+use crate::console::act;
+use crate::console::csrf::Fields;
+use crate::console::format::{money_str, time_str};
+use crate::console::layout::{error_page, page};
+use crate::console::session::Operator;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub use super::collection_detail::{confirm, detail, perform};
+
+/// The inquiry filters the form passes through to the API, as
+/// (form field, API parameter, label).
+const FILTERS: &[(&str, &str, &str)] = &[
+    ("externalId", "externalId", "External id"),
+    ("status", "status", "Status"),
+    ("rail", "rail", "Rail"),
+    ("last4", "last4", "Card last 4"),
+    ("reference", "reference", "Reference"),
+];
+
+/// One search: the filters as typed and the page's results.
+struct Search {
+    fields: Fields,
+    customers: Vec<(String, String)>,
+    rows: Vec<Value>,
+    next: Option<String>,
+    note: Option<String>,
+}
+
+/// `GET /console/collections`.
+pub async fn search(
+    State(state): State<AppState>,
+    op: Operator,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let fields = Fields::parse(q.as_deref().unwrap_or("").as_bytes());
+    if let Some(id) = fields.filled("id") {
+        return Redirect::to(&format!("/console/collections/{}", urlencode(id))).into_response();
+    }
+    if let (Some(trace), None) = (fields.filled("trace"), fields.filled("customer")) {
+        let trace = trace.to_owned();
+        return match by_trace(&state, &trace).await {
+            Ok(Some(id)) => Redirect::to(&format!("/console/collections/{id}")).into_response(),
+            Ok(None) => render(
+                &state,
+                &op,
+                empty(
+                    fields,
+                    format!("No ACH collection has trace number {trace}."),
+                ),
+            ),
+            Err(e) => error_page(e),
+        };
+    }
+    match run(&state, &op, fields).await {
+        Ok(s) => render(&state, &op, s),
+        Err(e) => error_page(e),
+    }
+}
+
+fn empty(fields: Fields, note: String) -> Search {
+    Search {
+        fields,
+        customers: Vec::new(),
+        rows: Vec::new(),
+        next: None,
+        note: Some(note),
+    }
+}
+
+fn render(state: &AppState, op: &Operator, s: Search) -> Response {
+    page(
+        op,
+        "/console/collections",
+        "Collections",
+        state.config.sandbox,
+        body(state, &s),
+    )
+    .into_response()
+}
+
+async fn by_trace(state: &AppState, trace: &str) -> ApiResult<Option<String>> {
+    let mut tx = state.store.read().await?;
+    let id = tx.collection_id_by_trace(trace).await?;
+    tx.rollback().await?;
+    Ok(id.map(|i| i.to_string()))
+}
+
+async fn customers(state: &AppState) -> ApiResult<Vec<(String, String)>> {
+    let mut tx = state.store.read().await?;
+    let list = tx
+        .list_customers(&ListQuery::first(ListQuery::MAX_LIMIT))
+        .await?;
+    tx.rollback().await?;
+    Ok(list
+        .data
+        .into_iter()
+        .map(|c| (c.id.to_string(), c.name))
+        .collect())
+}
+
+/// The API query for the form's filters (dates as whole days in the operator's zone).
+fn api_query(state: &AppState, f: &Fields) -> ApiResult<String> {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("limit", "25");
+    for (field, param, _) in FILTERS {
+        if let Some(v) = f.filled(field) {
+            q.append_pair(param, v);
+        }
+    }
+    if let Some(t) = f.filled("trace") {
+        q.append_pair("traceNumber", t);
+    }
+    if let Some(after) = f.filled("after") {
+        q.append_pair("startingAfter", after);
+    }
+    for (field, param, end) in [("from", "createdFrom", false), ("to", "createdTo", true)] {
+        if let Some(d) = f.filled(field) {
+            q.append_pair(param, &day_bound(state, field, d, end)?);
+        }
+    }
+    Ok(q.finish())
+}
+
+fn day_bound(state: &AppState, field: &str, d: &str, end: bool) -> ApiResult<String> {
+    let date = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+        .map_err(|_| ApiError::invalid("invalid_date", "dates are YYYY-MM-DD", field))?;
+    let time = if end {
+        chrono::NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(chrono::NaiveTime::MIN)
+    } else {
+        chrono::NaiveTime::MIN
+    };
+    let local = date
+        .and_time(time)
+        .and_local_timezone(super::tz(state))
+        .earliest()
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "invalid_date",
+                "that time does not exist in the console's time zone",
+                field,
+            )
+        })?;
+    Ok(crate::api::common::time(local.with_timezone(&chrono::Utc)))
+}
+
+/// Amount bounds in dollars (`12.50`) as cents.
+pub fn amount_bound(f: &Fields, field: &str) -> ApiResult<Option<i64>> {
+    let Some(v) = f.filled(field) else {
+        return Ok(None);
+    };
+    let bad = || ApiError::invalid("invalid_amount", "amounts are dollars, e.g. 1250.00", field);
+    let (whole, cents) = v.replace([',', '$'], "").split_once('.').map_or_else(
+        || (v.replace([',', '$'], ""), String::from("0")),
+        |(w, c)| (w.to_owned(), format!("{c:0<2}")),
+    );
+    if cents.len() > 2 {
+        return Err(bad());
+    }
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let cents: i64 = cents.parse().map_err(|_| bad())?;
+    whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(cents))
+        .map(Some)
+        .ok_or_else(bad)
+}
+
+async fn run(state: &AppState, op: &Operator, fields: Fields) -> ApiResult<Search> {
+    let customers = customers(state).await?;
+    let q = api_query(state, &fields)?;
+    let (min, max) = (amount_bound(&fields, "min")?, amount_bound(&fields, "max")?);
+    let targets: Vec<String> = match fields.filled("customer") {
+        Some(c) => vec![c.to_owned()],
+        None => customers.iter().map(|(id, _)| id.clone()).collect(),
+    };
+    let mut rows = Vec::new();
+    let mut next = None;
+    for c in &targets {
+        let auth = act::acting_for(state, op, c).await?;
+        let Json(page) = crate::api::collections::inquiry::list(
+            State(state.clone()),
+            Extension(auth),
+            RawQuery(Some(q.clone())),
+        )
+        .await?;
+        let page = serde_json::to_value(page).map_err(|_| ApiError::internal())?;
+        if targets.len() == 1 && page["hasMore"] == true {
+            next = page["nextCursor"].as_str().map(str::to_owned);
+        }
+        rows.extend(page["data"].as_array().cloned().unwrap_or_default());
+    }
+    rows.retain(|r| in_range(r, min, max));
+    rows.sort_by(|a, b| b["id"].as_str().cmp(&a["id"].as_str()));
+    let note = (targets.len() > 1).then(|| {
+        "Newest 25 per customer; choose a customer to page through all of them.".to_owned()
+    });
+    Ok(Search {
+        fields,
+        customers,
+        rows,
+        next,
+        note,
+    })
+}
+
+fn in_range(r: &Value, min: Option<i64>, max: Option<i64>) -> bool {
+    let v: i64 = r["amount"]["value"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    min.is_none_or(|m| v >= m) && max.is_none_or(|m| v <= m)
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn body(state: &AppState, s: &Search) -> Markup {
+    let tz = super::tz(state);
+    let f = &s.fields;
+    html! {
+        form.filters method="get" action="/console/collections" role="search" {
+            div { label for="f-id" { "Collection id" } input id="f-id" name="id" value=(f.get("id").unwrap_or("")); }
+            div { label for="f-trace" { "Trace number" } input id="f-trace" name="trace" inputmode="numeric" value=(f.get("trace").unwrap_or("")); }
+            div {
+                label for="f-customer" { "Customer" }
+                select id="f-customer" name="customer" {
+                    option value="" { "All customers" }
+                    @for (id, name) in &s.customers {
+                        option value=(id) selected[f.get("customer") == Some(id.as_str())] { (name) }
+                    }
+                }
+            }
+            @for (field, _, label) in FILTERS {
+                div { label for=(format!("f-{field}")) { (label) } input id=(format!("f-{field}")) name=(field) value=(f.get(field).unwrap_or("")); }
+            }
+            div { label for="f-from" { "Created from" } input id="f-from" type="date" name="from" value=(f.get("from").unwrap_or("")); }
+            div { label for="f-to" { "Created to" } input id="f-to" type="date" name="to" value=(f.get("to").unwrap_or("")); }
+            div { label for="f-min" { "Amount at least ($)" } input id="f-min" name="min" inputmode="decimal" value=(f.get("min").unwrap_or("")); }
+            div { label for="f-max" { "Amount at most ($)" } input id="f-max" name="max" inputmode="decimal" value=(f.get("max").unwrap_or("")); }
+            div.actions { button type="submit" { "Search" } a href="/console/collections" { "Clear" } }
+        }
+        @if let Some(n) = &s.note { p.note role="status" { (n) } }
+        p.hint { "Times in " (tz.name()) ". The amount range applies to the results shown." }
+        table {
+            caption { (s.rows.len()) " collections" }
+            thead { tr {
+                th scope="col" { "Id" } th scope="col" { "Rail" } th scope="col" { "Type" } th scope="col" { "Amount" }
+                th scope="col" { "Status" } th scope="col" { "Trace" } th scope="col" { "Account / card" } th scope="col" { "Created" }
+            } }
+            tbody {
+                @for r in &s.rows {
+                    tr {
+                        td { a href=(format!("/console/collections/{}", r["id"].as_str().unwrap_or(""))) { (r["id"].as_str().unwrap_or("")) } }
+                        td { (r["rail"].as_str().unwrap_or("")) }
+                        td { (r["type"].as_str().unwrap_or("")) }
+                        td.num { (money_str(r["amount"]["value"].as_str().unwrap_or(""))) }
+                        td { span class=(format!("status {}", r["status"].as_str().unwrap_or(""))) { (r["status"].as_str().unwrap_or("")) } }
+                        td { (r["traceNumber"].as_str().unwrap_or("—")) }
+                        td { (last4(r)) }
+                        td { (time_str(r["createdAt"].as_str().unwrap_or(""), tz)) }
+                    }
+                }
+            }
+        }
+        @if let Some(after) = &s.next {
+            p { a href=(next_link(f, after)) rel="next" { "Next page" } }
+        }
+    }
+}
+
+/// `••••1234` of the bank account or card.
+pub fn last4(r: &Value) -> String {
+    let l = r["source"]["last4"]
+        .as_str()
+        .or(r["card"]["last4"].as_str())
+        .unwrap_or("");
+    format!("••••{l}")
+}
+
+fn next_link(f: &Fields, after: &str) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for name in [
+        "customer",
+        "trace",
+        "externalId",
+        "status",
+        "rail",
+        "last4",
+        "reference",
+        "from",
+        "to",
+        "min",
+        "max",
+    ] {
+        if let Some(v) = f.filled(name) {
+            q.append_pair(name, v);
+        }
+    }
+    q.append_pair("after", after);
+    format!("/console/collections?{}", q.finish())
+}
