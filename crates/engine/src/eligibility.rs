@@ -116,7 +116,7 @@ pub async fn screen(
         };
         tracing::warn!(collection_id = %c.id, status = %to, %reason, "{context}: collection not eligible");
         c.transition(to, Some(format!("{context}: {reason}")), now)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            .map_err(|e| StoreError::Corrupt(format!("collection {}: {e}", c.id)))?;
         c.hold = hold;
         moved.push(c);
     }

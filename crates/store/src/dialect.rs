@@ -14,6 +14,10 @@ use crate::StoreError;
 /// own seed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LockPurpose {
+    /// An idempotency key in its scope: one request with the key at a time
+    /// across nodes (taken with [`pg_xact_try_lock`]: a second one answers
+    /// at once instead of waiting).
+    IdempotencyKey,
     /// A background job, by name: one runner at a time across nodes.
     JobLease,
     /// Charges on one card of one customer, so two concurrent charges cannot
@@ -27,13 +31,19 @@ pub(crate) enum LockPurpose {
 impl LockPurpose {
     /// Every purpose, for the test that their seeds are distinct.
     #[cfg(test)]
-    const ALL: [LockPurpose; 3] = [Self::JobLease, Self::CardCharges, Self::PartyStatus];
+    const ALL: [LockPurpose; 4] = [
+        Self::IdempotencyKey,
+        Self::JobLease,
+        Self::CardCharges,
+        Self::PartyStatus,
+    ];
 
     /// The `hashtextextended` seed of this purpose's key space. Changing one
     /// breaks mutual exclusion with nodes still running the old value
     /// during a rolling upgrade.
     pub(crate) const fn seed(self) -> i64 {
         match self {
+            LockPurpose::IdempotencyKey => 7001,
             LockPurpose::JobLease => 7002,
             LockPurpose::CardCharges => 7004,
             LockPurpose::PartyStatus => 7003,
@@ -62,6 +72,21 @@ pub(crate) async fn pg_xact_lock(
     Ok(())
 }
 
+/// Take the PostgreSQL advisory lock on `key` for `purpose` until the
+/// transaction ends if no other transaction holds it; `false` if one does.
+pub(crate) async fn pg_xact_try_lock(
+    t: &mut Transaction<'static, Postgres>,
+    purpose: LockPurpose,
+    key: &str,
+) -> Result<bool, StoreError> {
+    let got = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, $2))")
+        .bind(key)
+        .bind(purpose.seed())
+        .fetch_one(&mut **t)
+        .await?;
+    Ok(got)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,6 +94,14 @@ mod tests {
 
     #[test]
     fn every_purpose_has_its_own_key_space() {
+        // A purpose added to the enum must be added here, and so to `ALL`.
+        let listed = |p: LockPurpose| match p {
+            LockPurpose::IdempotencyKey
+            | LockPurpose::JobLease
+            | LockPurpose::CardCharges
+            | LockPurpose::PartyStatus => LockPurpose::ALL.contains(&p),
+        };
+        assert!(LockPurpose::ALL.iter().all(|p| listed(*p)));
         let seeds: BTreeSet<i64> = LockPurpose::ALL.iter().map(|p| p.seed()).collect();
         assert_eq!(seeds.len(), LockPurpose::ALL.len(), "{seeds:?}");
     }

@@ -10,6 +10,8 @@ use inflow_store::repo::payment_methods::PaymentMethodFilter;
 use inflow_store::testing::{TestBackend, TestDb};
 use inflow_store::{ListQuery, StoreError};
 
+#[path = "store_suite/schema_catalogue.rs"]
+mod schema_catalogue;
 #[path = "store_suite/schema_parity.rs"]
 mod schema_parity;
 

@@ -61,7 +61,8 @@ impl Settled {
 }
 
 fn money(c: &CardCollection, minor: i64) -> Result<Money, CardError> {
-    Money::new(c.amount.currency(), minor).map_err(|e| StoreError::Corrupt(e.to_string()).into())
+    Money::new(c.amount.currency(), minor)
+        .map_err(|e| StoreError::Corrupt(format!("card collection {}: {e}", c.id)).into())
 }
 
 /// Make `call` at the processor. `cvc` is passed on an authorization when the
@@ -385,7 +386,7 @@ fn transition(
     now: DateTime<Utc>,
 ) -> Result<(), CardError> {
     c.transition(to, Some(why), now)
-        .map_err(|e| StoreError::Corrupt(e.to_string()).into())
+        .map_err(|e| StoreError::Corrupt(format!("card collection {}: {e}", c.id)).into())
 }
 
 fn decline(

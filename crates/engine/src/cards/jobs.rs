@@ -294,7 +294,9 @@ async fn close_batches(
                         let why = format!("settled in batch {}", batch.batch_id);
                         if c.status.can_become(CardStatus::Completed) {
                             c.transition(CardStatus::Completed, Some(why), settled_at)
-                                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                                .map_err(|e| {
+                                    StoreError::Corrupt(format!("card collection {}: {e}", c.id))
+                                })?;
                         }
                         // A collection answered concurrently is settled on the next pass.
                         if !tx.update_card_collection_if(&c, was, refunded).await? {

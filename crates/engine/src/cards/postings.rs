@@ -58,7 +58,7 @@ pub async fn after_call(
 /// Money captured: credit the destination (pending) net of the card fees.
 async fn on_capture(tx: &mut Tx, c: &CardCollection, now: DateTime<Utc>) -> Result<(), StoreError> {
     let amount = inflow_core::money::Money::new(c.amount.currency(), c.captured_minor)
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        .map_err(|e| StoreError::Corrupt(format!("card collection {}: {e}", c.id)))?;
     ledger::post_card_capture(
         tx,
         CardPosting {

@@ -414,7 +414,7 @@ pub async fn reserve_refund(
         collection_id: c.id.clone(),
         customer_id: c.customer_id.clone(),
         amount: Money::new(c.amount.currency(), minor)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            .map_err(|e| StoreError::Corrupt(format!("card collection {}: {e}", c.id)))?,
         reason,
         metadata,
         processor_ref: String::new(),

@@ -137,8 +137,8 @@ pub async fn create_ach_refund(
             ),
         ));
     }
-    let amount =
-        Money::new(c.amount.currency(), minor).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let amount = Money::new(c.amount.currency(), minor)
+        .map_err(|e| StoreError::Corrupt(format!("collection {}: {e}", c.id)))?;
     let refund = AchCreditEntry {
         id: RefundId::generate(now).to_string(),
         kind: KIND_REFUND.into(),

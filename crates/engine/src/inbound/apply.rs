@@ -271,7 +271,7 @@ async fn apply_return(
     c.return_trace = Some(item.entry_trace.clone());
     let before = c.status;
     c.transition(Returned, Some(reason.clone()), now)
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        .map_err(|e| StoreError::Corrupt(format!("collection {}: {e}", c.id)))?;
     tx.update_ach_collection(c).await?;
     crate::ledger::on_status_change(tx, before, c, now).await?;
     status_event(tx, c, now).await?;

@@ -242,7 +242,7 @@ impl Chunk<'_> {
             Some(apply::return_reason(&item.code)),
             self.now,
         )
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        .map_err(|e| StoreError::Corrupt(format!("collection {}: {e}", c.id)))?;
         Ok(Ordinary {
             index,
             before,

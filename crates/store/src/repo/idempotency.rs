@@ -10,6 +10,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::codec::ts;
+use crate::dialect::{pg_xact_try_lock, LockPurpose};
 use crate::{on_db, StoreError, Tx};
 
 /// A stored response.
@@ -39,13 +40,8 @@ impl Tx {
             // BEGIN IMMEDIATE already made this the only writer.
             Tx::Sqlite(..) => Ok(true),
             Tx::Postgres(t, ..) => {
-                let got: bool = sqlx::query_scalar(
-                    "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 7001))",
-                )
-                .bind(format!("{scope}\u{1f}{key}"))
-                .fetch_one(&mut **t)
-                .await?;
-                Ok(got)
+                let lock_key = format!("{scope}\u{1f}{key}");
+                pg_xact_try_lock(t, LockPurpose::IdempotencyKey, &lock_key).await
             }
         }
     }
