@@ -5,7 +5,7 @@
 -- Times are wall-clock unix microseconds (the sandbox's moved business
 -- clock never expires or extends a session).
 CREATE TABLE console_sessions (
-    token_hash TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL PRIMARY KEY,
     api_key_id TEXT NOT NULL REFERENCES api_keys (id),
     -- The per-session CSRF token every console form carries.
     csrf_token TEXT NOT NULL,
