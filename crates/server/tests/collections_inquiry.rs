@@ -2,7 +2,8 @@
 //! collections in one newest-first list with one cursor, each item as
 //! `GET /v1/collections/{id}` shows it; filters that one rail has restrict
 //! the list to it, and combined with the other rail are refused naming the
-//! parameter.
+//! parameter; an amount range (`amountFrom`/`amountTo`) filters both rails
+//! inside the query, so every page is full and paging stays exact.
 
 mod support;
 
@@ -15,6 +16,7 @@ use support::*;
 on_both_backends!(
     ach_and_card_collections_page_together_newest_first_each_exactly_once,
     one_rail_filters_restrict_the_list_and_shared_filters_cover_both_rails,
+    an_amount_range_filters_both_rails_in_the_query_and_pages_correctly,
     a_filter_of_one_rail_with_the_other_rail_is_refused_naming_the_param,
 );
 
@@ -202,6 +204,67 @@ async fn one_rail_filters_restrict_the_list_and_shared_filters_cover_both_rails(
     );
 }
 
+/// The created ids (of `rail`, `None`: all) whose amount is in
+/// `from..=to` cents, newest first; `mix` made amounts 1000, 1100, … 1800
+/// and a last one of 9900.
+fn amounts_between(m: &Mix, rail: Option<&str>, from: i64, to: i64) -> Vec<String> {
+    let cents = |i: usize| if i == 9 { 9900 } else { 1000 + 100 * i as i64 };
+    let mut ids: Vec<String> = m
+        .created
+        .iter()
+        .enumerate()
+        .filter(|(i, (_, r))| {
+            rail.is_none_or(|want| want == *r) && (from..=to).contains(&cents(*i))
+        })
+        .map(|(_, (id, _))| id.clone())
+        .collect();
+    ids.reverse();
+    ids
+}
+
+async fn an_amount_range_filters_both_rails_in_the_query_and_pages_correctly(b: Backend) {
+    let app = spawn_app(b).await;
+    let m = mix(&app).await;
+    for (query, rail, from, to) in [
+        ("amountFrom=1200&amountTo=1600", None, 1200, 1600),
+        ("amountFrom=1800", None, 1800, i64::MAX),
+        ("amountTo=1000", None, 0, 1000),
+        ("amountFrom=1400&amountTo=1400", None, 1400, 1400),
+        ("amountFrom=0&amountTo=99999", None, 0, 99999),
+        ("amountFrom=1201&amountTo=1299", None, 1201, 1299),
+        (
+            "amountFrom=1100&amountTo=1600&rail=card",
+            Some("card"),
+            1100,
+            1600,
+        ),
+        (
+            "amountFrom=1100&amountTo=1600&rail=ach",
+            Some("ach"),
+            1100,
+            1600,
+        ),
+    ] {
+        let expected = amounts_between(&m, rail, from, to);
+        for limit in [1, 2, 3, 200] {
+            let items = all_pages(&app, &m.creds, query, limit).await;
+            assert_eq!(ids(&items), expected, "{query} limit {limit}");
+            for i in &items {
+                let v: i64 = i["amount"]["value"].as_str().unwrap().parse().unwrap();
+                assert!((from..=to).contains(&v), "{query}: {i}");
+            }
+        }
+    }
+    // Both rails are in the range [1100, 1600] (ACH 1300, 1500, 1600; card 1100, 1200, 1400).
+    let both = amounts_between(&m, None, 1100, 1600);
+    assert_eq!(both.len(), 6);
+    // Combined with another shared filter.
+    assert_eq!(
+        ids(&all_pages(&app, &m.creds, "reference=SHARED&amountFrom=5000", 1).await),
+        [m.created[9].0.clone()]
+    );
+}
+
 async fn a_filter_of_one_rail_with_the_other_rail_is_refused_naming_the_param(b: Backend) {
     let app = spawn_app(b).await;
     let (_, creds) = app.customer_with_key("Strict", json!({})).await;
@@ -252,6 +315,22 @@ async fn a_filter_of_one_rail_with_the_other_rail_is_refused_naming_the_param(b:
         ("brand=unionpay", "brand", "invalid_value"),
         ("last4=42", "last4", "invalid_value"),
         ("approvalCode=not-alnum", "approvalCode", "invalid_value"),
+        ("amountFrom=-1", "amountFrom", "invalid_amount"),
+        ("amountFrom=12.50", "amountFrom", "invalid_amount"),
+        ("amountFrom=", "amountFrom", "invalid_amount"),
+        ("amountFrom=%2B5", "amountFrom", "invalid_amount"),
+        ("amountTo=ten", "amountTo", "invalid_amount"),
+        (
+            "amountTo=99999999999999999999",
+            "amountTo",
+            "invalid_amount",
+        ),
+        ("amountFrom=500&amountTo=499", "amountTo", "invalid_amount"),
+        (
+            "rail=card&amountFrom=2&amountTo=1",
+            "amountTo",
+            "invalid_amount",
+        ),
     ] {
         let r = app.get(&creds, &format!("/v1/collections?{query}")).await;
         assert_eq!(

@@ -15,6 +15,7 @@ use inflow_core::money::{Currency, Money};
 
 use crate::codec::{dt, metadata_from, metadata_json, opt_dt, ts};
 use crate::dialect::{pg_xact_lock, LockPurpose};
+use crate::repo::collections::customer_condition;
 use crate::{on_db, ListQuery, Page, StoreError, Tx};
 
 #[derive(sqlx::FromRow)]
@@ -181,6 +182,9 @@ pub struct CardCollectionFilter {
     pub reference: Option<String>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
+    /// Inclusive bounds on the amount asked for, in minor units.
+    pub amount_from: Option<i64>,
+    pub amount_to: Option<i64>,
 }
 
 impl Tx {
@@ -297,22 +301,26 @@ impl Tx {
         row.try_into()
     }
 
+    /// One page of card collections matching `f`, newest first:
+    /// `customer`'s, or with `None` every customer's (the operator console).
     pub async fn list_card_collections(
         &mut self,
-        customer: &CustomerId,
+        customer: Option<&CustomerId>,
         f: &CardCollectionFilter,
         q: &ListQuery,
     ) -> Result<Page<CardCollection>, StoreError> {
+        let (by_customer, customer) = customer_condition(customer);
         let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM card_collections WHERE customer_id = $1 AND ($2 = '' OR id < $2) \
+            "SELECT {COLUMNS} FROM card_collections WHERE {by_customer} AND ($2 = '' OR id < $2) \
              AND ($3 = '' OR status = $3) AND ($4 = '' OR type = $4) AND ($5 = '' OR brand = $5) \
              AND ($6 = '' OR last4 = $6) AND ($7 = '' OR approval_code = $7) AND ($8 = '' OR payment_method_id = $8) \
              AND ($9 = '' OR external_id = $9) AND ($10 = '' OR reference = $10) \
-             AND created_at >= $11 AND created_at <= $12 ORDER BY id DESC LIMIT $13"
+             AND created_at >= $11 AND created_at <= $12 AND amount >= $14 AND amount <= $15 \
+             ORDER BY id DESC LIMIT $13"
         ));
         let opt = |s: Option<&str>| s.unwrap_or("").to_owned();
         let rows: Vec<Row> = on_db!(self, conn => sqlx::query_as(sql)
-            .bind(customer.as_str())
+            .bind(customer)
             .bind(&q.starting_after)
             .bind(opt(f.status.map(|s| s.as_str())))
             .bind(opt(f.tx_type.map(|s| s.as_str())))
@@ -325,6 +333,8 @@ impl Tx {
             .bind(f.created_from.map(ts).unwrap_or(i64::MIN))
             .bind(f.created_to.map(ts).unwrap_or(i64::MAX))
             .bind(q.fetch())
+            .bind(f.amount_from.unwrap_or(i64::MIN))
+            .bind(f.amount_to.unwrap_or(i64::MAX))
             .fetch_all(conn)
             .await)?;
         let rows = rows

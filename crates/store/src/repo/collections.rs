@@ -239,6 +239,20 @@ pub struct CollectionFilter {
     pub created_to: Option<chrono::DateTime<chrono::Utc>>,
     pub effective_from: Option<NaiveDate>,
     pub effective_to: Option<NaiveDate>,
+    /// Inclusive bounds on the amount, in minor units.
+    pub amount_from: Option<i64>,
+    pub amount_to: Option<i64>,
+}
+
+/// The customer condition of a list: `customer_id = $1`, or, for `None`
+/// (every customer's: the operator console only), a condition on the
+/// (empty) bound value that always holds, so the statement keeps its
+/// parameter numbering and a customer's list keeps its own plan.
+pub(crate) fn customer_condition(customer: Option<&CustomerId>) -> (&'static str, &str) {
+    match customer {
+        Some(c) => ("customer_id = $1", c.as_str()),
+        None => ("$1 = ''", ""),
+    }
 }
 
 pub(crate) const COLLECTION_COLUMNS: &str = COLUMNS;
@@ -405,23 +419,28 @@ impl Tx {
         row.try_into()
     }
 
+    /// One page of collections matching `f`, newest first: `customer`'s,
+    /// or with `None` every customer's (the operator console; the API
+    /// always passes the caller's customer).
     pub async fn list_ach_collections(
         &mut self,
-        customer: &CustomerId,
+        customer: Option<&CustomerId>,
         f: &CollectionFilter,
         q: &ListQuery,
     ) -> Result<Page<AchCollection>, StoreError> {
+        let (by_customer, customer) = customer_condition(customer);
         let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM collections WHERE customer_id = $1 AND ($2 = '' OR id < $2) \
+            "SELECT {COLUMNS} FROM collections WHERE {by_customer} AND ($2 = '' OR id < $2) \
              AND ($3 = '' OR status = $3) AND ($4 = '' OR rail = $4) AND ($5 = '' OR type = $5) \
              AND ($6 = '' OR sec_code = $6) AND ($7 = '' OR payment_method_id = $7) AND ($8 = '' OR counterparty_id = $8) \
              AND ($9 = '' OR external_id = $9) AND ($10 = '' OR reference = $10) AND ($11 = '' OR trace_number = $11) \
              AND created_at >= $12 AND created_at <= $13 AND ($14 = '' OR effective_date >= $14) \
-             AND ($15 = '' OR effective_date <= $15) ORDER BY id DESC LIMIT $16"
+             AND ($15 = '' OR effective_date <= $15) AND amount >= $17 AND amount <= $18 \
+             ORDER BY id DESC LIMIT $16"
         ));
         let opt = |s: Option<&str>| s.unwrap_or("").to_owned();
         let rows: Vec<CollectionRow> = on_db!(self, conn => sqlx::query_as(sql)
-            .bind(customer.as_str())
+            .bind(customer)
             .bind(&q.starting_after)
             .bind(opt(f.status.map(|s| s.as_str())))
             .bind(opt(f.rail.as_deref()))
@@ -437,6 +456,8 @@ impl Tx {
             .bind(f.effective_from.map(|d| d.to_string()).unwrap_or_default())
             .bind(f.effective_to.map(|d| d.to_string()).unwrap_or_default())
             .bind(q.fetch())
+            .bind(f.amount_from.unwrap_or(i64::MIN))
+            .bind(f.amount_to.unwrap_or(i64::MAX))
             .fetch_all(conn)
             .await)?;
         let rows = rows

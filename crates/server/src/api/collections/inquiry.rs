@@ -13,7 +13,7 @@ use axum::{Extension, Json};
 use chrono::NaiveDate;
 use inflow_core::card::{CardBrand, CardStatus, CardTxType};
 use inflow_core::collection::{AchEntryType, CollectionStatus, Rail, SecCode};
-use inflow_core::ids::{CounterpartyId, PaymentMethodId};
+use inflow_core::ids::{CounterpartyId, CustomerId, PaymentMethodId};
 use inflow_engine::view::{
     card_collection_view, collection_view, CardCollectionView, CollectionView,
 };
@@ -74,6 +74,48 @@ pub struct CollectionListParams {
     pub last4: Option<String>,
     /// Card only: the processor's approval code.
     pub approval_code: Option<String>,
+    /// Both rails: the smallest amount, in minor units (cents), inclusive.
+    #[param(value_type = Option<i64>, minimum = 0)]
+    pub amount_from: Option<String>,
+    /// Both rails: the largest amount, in minor units (cents), inclusive;
+    /// not below `amountFrom`.
+    #[param(value_type = Option<i64>, minimum = 0)]
+    pub amount_to: Option<String>,
+}
+
+/// `amountFrom` / `amountTo` as minor units: non-negative integers, the
+/// first not above the second; a 400 naming the parameter otherwise.
+fn amount_range(p: &CollectionListParams) -> ApiResult<(Option<i64>, Option<i64>)> {
+    let parse = |field: &str, v: &Option<String>| -> ApiResult<Option<i64>> {
+        v.as_deref()
+            .map(|s| {
+                s.parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 0 && s.bytes().all(|b| b.is_ascii_digit()))
+                    .ok_or_else(|| {
+                        ApiError::invalid(
+                            "invalid_amount",
+                            format!(
+                                "{field} must be a whole number of minor units (cents), 0 or more"
+                            ),
+                            field,
+                        )
+                    })
+            })
+            .transpose()
+    };
+    let from = parse("amountFrom", &p.amount_from)?;
+    let to = parse("amountTo", &p.amount_to)?;
+    if let (Some(f), Some(t)) = (from, to) {
+        if f > t {
+            return Err(ApiError::invalid(
+                "invalid_amount",
+                "amountTo must not be below amountFrom",
+                "amountTo",
+            ));
+        }
+    }
+    Ok((from, to))
 }
 
 /// A collection in a list, as `GET /v1/collections/{id}` shows it: ACH
@@ -106,7 +148,9 @@ impl CollectionListItem {
         `brand`, `last4` and `approvalCode` card collections only, and so do `status` and `type` values \
         that only one rail has: such a filter restricts the list to its rail, and combined with the other \
         rail (explicitly or through another filter) is a 400 `rail_conflict` whose `param` names it. \
-        `paymentMethodId`, `externalId`, `reference` and `createdFrom`/`createdTo` apply to both rails.",
+        `paymentMethodId`, `externalId`, `reference`, `createdFrom`/`createdTo` and \
+        `amountFrom`/`amountTo` (minor units, inclusive; a bad or inverted range is a 400 naming the \
+        parameter) apply to both rails.",
     responses((status = 200, body = ListResponse<CollectionListItem>, description = "ACH and card collections, newest first"),
         (status = 400, body = ErrorBody, description = "A bad filter, or filters of different rails (`rail_conflict`); `param` names it")))]
 pub async fn list(
@@ -114,22 +158,37 @@ pub async fn list(
     Extension(auth): Extension<Auth>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<ListResponse<CollectionListItem>>> {
-    let p: CollectionListParams = parse_query(q.as_deref())?;
+    let customer = auth.customer_id()?;
+    inquire(&state, Some(customer), q.as_deref())
+        .await
+        .map(Json)
+}
+
+/// The inquiry behind `GET /v1/collections` for the query string `q`:
+/// `customer`'s collections, or with `None` every customer's, one list
+/// newest first. `None` is for the operator console only; the API always
+/// scopes to the caller's customer.
+pub(crate) async fn inquire(
+    state: &AppState,
+    customer: Option<&CustomerId>,
+    q: Option<&str>,
+) -> ApiResult<ListResponse<CollectionListItem>> {
+    let p: CollectionListParams = parse_query(q)?;
     let page_q = PageParams {
         limit: p.limit,
         starting_after: p.starting_after.clone(),
     }
     .to_query()?;
     let rail = rail_of(&p)?;
+    let amounts = amount_range(&p)?;
     let ach = rail
         .is_none_or(|r| r == Rail::Ach)
-        .then(|| ach_filter(&p))
+        .then(|| ach_filter(&p, amounts))
         .transpose()?;
     let card = rail
         .is_none_or(|r| r == Rail::Card)
-        .then(|| card_filter(&p))
+        .then(|| card_filter(&p, amounts))
         .transpose()?;
-    let customer = auth.customer_id()?;
     let mut tx = state.store.read().await?;
     let ach = match ach {
         Some(f) => Some(
@@ -156,11 +215,7 @@ pub async fn list(
             has_more: false,
         },
     };
-    Ok(Json(ListResponse::from_page(
-        page,
-        |c| c.id().to_owned(),
-        |c| c,
-    )))
+    Ok(ListResponse::from_page(page, |c| c.id().to_owned(), |c| c))
 }
 
 fn rail_name(rail: Rail) -> &'static str {
@@ -305,7 +360,10 @@ fn payment_method(p: &CollectionListParams) -> ApiResult<Option<PaymentMethodId>
         .transpose()?)
 }
 
-fn ach_filter(p: &CollectionListParams) -> ApiResult<CollectionFilter> {
+fn ach_filter(
+    p: &CollectionListParams,
+    (amount_from, amount_to): (Option<i64>, Option<i64>),
+) -> ApiResult<CollectionFilter> {
     Ok(CollectionFilter {
         status: p
             .status
@@ -336,10 +394,15 @@ fn ach_filter(p: &CollectionListParams) -> ApiResult<CollectionFilter> {
         created_to: instant("createdTo", &p.created_to)?,
         effective_from: day("effectiveDateFrom", &p.effective_date_from)?,
         effective_to: day("effectiveDateTo", &p.effective_date_to)?,
+        amount_from,
+        amount_to,
     })
 }
 
-fn card_filter(p: &CollectionListParams) -> ApiResult<CardCollectionFilter> {
+fn card_filter(
+    p: &CollectionListParams,
+    (amount_from, amount_to): (Option<i64>, Option<i64>),
+) -> ApiResult<CardCollectionFilter> {
     if let Some(l) = p.last4.as_deref() {
         if l.len() != 4 || !l.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ApiError::invalid(
@@ -381,5 +444,7 @@ fn card_filter(p: &CollectionListParams) -> ApiResult<CardCollectionFilter> {
         reference: p.reference.clone(),
         created_from: instant("createdFrom", &p.created_from)?,
         created_to: instant("createdTo", &p.created_to)?,
+        amount_from,
+        amount_to,
     })
 }
