@@ -4,7 +4,8 @@
 //! cannot sign in; no page of the seeded console shows a full account or
 //! card number and every page carries the CSP; sign-in, sign-out and
 //! actions are audited as `console` with the operator's key and run the
-//! API's own code. In a real browser (the system Chromium driven by
+//! API's own code; the collection search pages across customers with the
+//! amount range in the query (`console/search.rs`). In a real browser (the system Chromium driven by
 //! Playwright, `console/browser_flow.py`): the operator's day, with
 //! screenshots under `target/console-screenshots/`.
 
@@ -12,11 +13,14 @@ mod support;
 
 #[path = "console/client.rs"]
 mod client;
+#[path = "console/search.rs"]
+mod search;
 #[path = "console/seed.rs"]
 mod seed;
 
 use client::Console;
 use reqwest::StatusCode;
+use search::the_search_pages_across_customers_and_filters_amounts_in_the_query;
 use serde_json::Value;
 use support::ach::collection;
 use support::*;
@@ -29,6 +33,7 @@ on_both_backends!(
     an_inbound_file_is_uploaded_only_with_the_token,
     no_page_shows_a_full_account_or_card_number,
     console_actions_are_audited_as_the_operator_through_the_console,
+    the_search_pages_across_customers_and_filters_amounts_in_the_query,
     the_operator_flow_in_a_real_browser,
 );
 

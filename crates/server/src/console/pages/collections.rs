@@ -1,16 +1,15 @@
 //! Collections: search and filter like `GET /v1/collections` (the page
-//! calls that handler for each customer searched), a direct jump by id or
-//! trace number, and the detail page with its timeline and actions
-//! ([`super::collection_detail`]).
+//! runs that inquiry, across every customer when none is chosen), a direct
+//! jump by id or trace number, and the detail page with its timeline and
+//! actions ([`super::collection_detail`]).
 
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Json};
+use inflow_core::ids::CustomerId;
 use inflow_store::ListQuery;
 use maud::{html, Markup};
 use serde_json::Value;
 
-use crate::console::act;
 use crate::console::csrf::Fields;
 use crate::console::format::{money_str, time_str};
 use crate::console::layout::{error_page, page};
@@ -64,7 +63,7 @@ pub async fn search(
             Err(e) => error_page(e),
         };
     }
-    match run(&state, &op, fields).await {
+    match run(&state, fields).await {
         Ok(s) => render(&state, &op, s),
         Err(e) => error_page(e),
     }
@@ -114,7 +113,7 @@ async fn customers(state: &AppState) -> ApiResult<Vec<(String, String)>> {
 /// The API query for the form's filters (dates as whole days in the operator's zone).
 fn api_query(state: &AppState, f: &Fields) -> ApiResult<String> {
     let mut q = form_urlencoded::Serializer::new(String::new());
-    q.append_pair("limit", "25");
+    q.append_pair("limit", f.filled("limit").unwrap_or("25"));
     for (field, param, _) in FILTERS {
         if let Some(v) = f.filled(field) {
             q.append_pair(param, v);
@@ -178,50 +177,62 @@ pub fn amount_bound(f: &Fields, field: &str) -> ApiResult<Option<i64>> {
         .ok_or_else(bad)
 }
 
-async fn run(state: &AppState, op: &Operator, fields: Fields) -> ApiResult<Search> {
-    let customers = customers(state).await?;
-    let q = api_query(state, &fields)?;
-    let (min, max) = (amount_bound(&fields, "min")?, amount_bound(&fields, "max")?);
-    let targets: Vec<String> = match fields.filled("customer") {
-        Some(c) => vec![c.to_owned()],
-        None => customers.iter().map(|(id, _)| id.clone()).collect(),
-    };
-    let mut rows = Vec::new();
-    let mut next = None;
-    for c in &targets {
-        let auth = act::acting_for(state, op, c).await?;
-        let Json(page) = crate::api::collections::inquiry::list(
-            State(state.clone()),
-            Extension(auth),
-            RawQuery(Some(q.clone())),
-        )
-        .await?;
-        let page = serde_json::to_value(page).map_err(|_| ApiError::internal())?;
-        if targets.len() == 1 && page["hasMore"] == true {
-            next = page["nextCursor"].as_str().map(str::to_owned);
+/// The form's amount range (dollars) as the inquiry's `amountFrom` /
+/// `amountTo` (cents); a 400 naming the form field if negative or inverted.
+fn amount_range(f: &Fields) -> ApiResult<[(&'static str, Option<i64>); 2]> {
+    let (min, max) = (amount_bound(f, "min")?, amount_bound(f, "max")?);
+    for (field, v) in [("min", min), ("max", max)] {
+        if v.is_some_and(|v| v < 0) {
+            return Err(ApiError::invalid(
+                "invalid_amount",
+                "amounts are 0 or more",
+                field,
+            ));
         }
-        rows.extend(page["data"].as_array().cloned().unwrap_or_default());
     }
-    rows.retain(|r| in_range(r, min, max));
-    rows.sort_by(|a, b| b["id"].as_str().cmp(&a["id"].as_str()));
-    let note = (targets.len() > 1).then(|| {
-        "Newest 25 per customer; choose a customer to page through all of them.".to_owned()
-    });
+    if let (Some(lo), Some(hi)) = (min, max) {
+        if lo > hi {
+            return Err(ApiError::invalid(
+                "invalid_amount",
+                "the largest amount is below the smallest",
+                "max",
+            ));
+        }
+    }
+    Ok([("amountFrom", min), ("amountTo", max)])
+}
+
+/// One page of the search: the customer's collections, or without a
+/// customer every customer's in one list, newest first — the inquiry of
+/// `GET /v1/collections`, its filters (amounts included) in the store's query.
+async fn run(state: &AppState, fields: Fields) -> ApiResult<Search> {
+    let customers = customers(state).await?;
+    let mut q = api_query(state, &fields)?;
+    for (param, v) in amount_range(&fields)? {
+        if let Some(v) = v {
+            q.push_str(&format!("&{param}={v}"));
+        }
+    }
+    let customer = fields
+        .filled("customer")
+        .map(|c| CustomerId::parse("customer", c))
+        .transpose()?;
+    let page =
+        crate::api::collections::inquiry::inquire(state, customer.as_ref(), Some(&q)).await?;
+    let next = if page.has_more {
+        page.next_cursor.clone()
+    } else {
+        None
+    };
+    let page = serde_json::to_value(page).map_err(|_| ApiError::internal())?;
+    let rows = page["data"].as_array().cloned().unwrap_or_default();
     Ok(Search {
         fields,
         customers,
         rows,
         next,
-        note,
+        note: None,
     })
-}
-
-fn in_range(r: &Value, min: Option<i64>, max: Option<i64>) -> bool {
-    let v: i64 = r["amount"]["value"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    min.is_none_or(|m| v >= m) && max.is_none_or(|m| v <= m)
 }
 
 fn urlencode(s: &str) -> String {
@@ -251,10 +262,11 @@ fn body(state: &AppState, s: &Search) -> Markup {
             div { label for="f-to" { "Created to" } input id="f-to" type="date" name="to" value=(f.get("to").unwrap_or("")); }
             div { label for="f-min" { "Amount at least ($)" } input id="f-min" name="min" inputmode="decimal" value=(f.get("min").unwrap_or("")); }
             div { label for="f-max" { "Amount at most ($)" } input id="f-max" name="max" inputmode="decimal" value=(f.get("max").unwrap_or("")); }
+            div { label for="f-limit" { "Per page" } input id="f-limit" name="limit" inputmode="numeric" placeholder="25" value=(f.get("limit").unwrap_or("")); }
             div.actions { button type="submit" { "Search" } a href="/console/collections" { "Clear" } }
         }
         @if let Some(n) = &s.note { p.note role="status" { (n) } }
-        p.hint { "Times in " (tz.name()) ". The amount range applies to the results shown." }
+        p.hint { "Times in " (tz.name()) ". Newest first; without a customer, every customer's collections in one list." }
         table {
             caption { (s.rows.len()) " collections" }
             thead { tr {
@@ -305,6 +317,7 @@ fn next_link(f: &Fields, after: &str) -> String {
         "to",
         "min",
         "max",
+        "limit",
     ] {
         if let Some(v) = f.filled(name) {
             q.append_pair(name, v);
