@@ -160,21 +160,27 @@ pub fn amount_bound(f: &Fields, field: &str) -> ApiResult<Option<i64>> {
     let Some(v) = f.filled(field) else {
         return Ok(None);
     };
-    let bad = || ApiError::invalid("invalid_amount", "amounts are dollars, e.g. 1250.00", field);
-    let (whole, cents) = v.replace([',', '$'], "").split_once('.').map_or_else(
-        || (v.replace([',', '$'], ""), String::from("0")),
-        |(w, c)| (w.to_owned(), format!("{c:0<2}")),
-    );
-    if cents.len() > 2 {
-        return Err(bad());
+    dollars_to_cents(&v).map(Some).ok_or_else(|| {
+        ApiError::invalid("invalid_amount", "amounts are dollars, e.g. 1250.00", field)
+    })
+}
+
+/// `"1,250.5"` or `"$1250.50"` as 125050 cents; `None` for anything but
+/// digits with at most two decimals (no sign: a console amount is never
+/// negative), or a value too large.
+fn dollars_to_cents(v: &str) -> Option<i64> {
+    let v = v.replace([',', '$'], "");
+    let (whole, cents) = v.split_once('.').unwrap_or((&v, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(cents) || cents.len() > 2 {
+        return None;
     }
-    let whole: i64 = whole.parse().map_err(|_| bad())?;
-    let cents: i64 = cents.parse().map_err(|_| bad())?;
+    let cents: i64 = format!("{cents:0<2}").parse().ok()?;
     whole
-        .checked_mul(100)
-        .and_then(|w| w.checked_add(cents))
-        .map(Some)
-        .ok_or_else(bad)
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(100)?
+        .checked_add(cents)
 }
 
 /// The form's amount range (dollars) as the inquiry's `amountFrom` /
@@ -325,4 +331,28 @@ fn next_link(f: &Fields, after: &str) -> String {
     }
     q.append_pair("after", after);
     format!("/console/collections?{}", q.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dollars_to_cents;
+
+    #[test]
+    fn dollars_become_cents_and_signs_are_refused() {
+        assert_eq!(dollars_to_cents("1,250.5"), Some(125_050));
+        assert_eq!(dollars_to_cents("$7"), Some(700));
+        assert_eq!(dollars_to_cents("0.05"), Some(5));
+        for bad in [
+            "-5.50",
+            "5.-5",
+            "+5",
+            "1.234",
+            ".5",
+            "ten",
+            "",
+            "99999999999999999999",
+        ] {
+            assert_eq!(dollars_to_cents(bad), None, "{bad}");
+        }
+    }
 }
