@@ -160,7 +160,7 @@ pub fn amount_bound(f: &Fields, field: &str) -> ApiResult<Option<i64>> {
     let Some(v) = f.filled(field) else {
         return Ok(None);
     };
-    dollars_to_cents(&v).map(Some).ok_or_else(|| {
+    dollars_to_cents(v).map(Some).ok_or_else(|| {
         ApiError::invalid("invalid_amount", "amounts are dollars, e.g. 1250.00", field)
     })
 }
