@@ -450,10 +450,17 @@ async fn racing_refunds_never_exceed_the_capture(b: Backend) {
         .iter()
         .filter(|r| r.status == StatusCode::CREATED)
         .count();
-    assert!(replies.iter().all(|r| matches!(
-        r.status,
-        StatusCode::CREATED | StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY
-    )));
+    for r in &replies {
+        assert!(
+            matches!(
+                r.status,
+                StatusCode::CREATED | StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY
+            ),
+            "a racing refund answered {}: {}",
+            r.status,
+            r.text
+        );
+    }
     assert!(ok <= 3, "{ok} refunds of 300 out of 1000");
     let got = app
         .get(
