@@ -106,8 +106,14 @@ pub fn init(format: LogFormat, settings: &TelemetrySettings) -> anyhow::Result<T
             .with_tracer(p.tracer("inflow"))
             .boxed()
     });
+    // The filter is a global layer, not a per-layer filter over
+    // `logs.and_then(traces)`: with that arrangement (and no OTLP layer)
+    // start-up warnings were lost on PostgreSQL — the production "card
+    // processing is DISABLED" line among them (tests/cards_production.rs).
     let _ = tracing_subscriber::registry()
-        .with(logs.and_then(traces).with_filter(filter))
+        .with(filter)
+        .with(logs)
+        .with(traces)
         .try_init();
     Ok(Telemetry { provider })
 }
