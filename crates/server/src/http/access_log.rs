@@ -44,7 +44,11 @@ pub async fn log_request(mut req: Request, next: Next) -> Response {
     );
     let resp = next.run(req).instrument(span.clone()).await;
     let route = slot.0.get().map(String::as_str).unwrap_or("<unmatched>");
-    span.record("route", route);
+    if slot.0.get().is_none() {
+        // A matched route was recorded by `record_route` already; a second
+        // record would print the field twice.
+        span.record("route", route);
+    }
     span.record("status", resp.status().as_u16());
     let _inside = span.enter();
     let elapsed = start.elapsed();
