@@ -412,3 +412,31 @@ async fn rolled_back_transactions_leave_nothing_behind(backend: TestBackend) {
         Err(StoreError::NotFound)
     ));
 }
+
+/// During a rolling upgrade, nodes of the previous release lock card charges
+/// in the job-lease key space (seed 7002); this release uses its own (7004)
+/// and, for one release, the old one as well — so both exclude each other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn card_charges_hold_the_previous_release_lock_key_too() {
+    use sqlx::Connection;
+    let db = TestDb::new(TestBackend::Postgres).await;
+    let customer = CustomerId::generate(Utc::now());
+    let key = format!("{customer}\u{1f}fp_1");
+    let mut other = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+    let try_lock = |seed: i64| {
+        sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_xact_lock(hashtextextended($1, $2))")
+            .bind(key.clone())
+            .bind(seed)
+    };
+    let mut tx = db.store.begin().await.expect("begin");
+    tx.lock_card(&customer, "fp_1").await.expect("lock");
+    for seed in [7002, 7004] {
+        let got = try_lock(seed).fetch_one(&mut other).await.expect("try");
+        assert!(!got, "a charge in flight must hold the key of seed {seed}");
+    }
+    tx.rollback().await.expect("rollback");
+    for seed in [7002, 7004] {
+        let got = try_lock(seed).fetch_one(&mut other).await.expect("try");
+        assert!(got, "the key of seed {seed} is free once the charge ends");
+    }
+}

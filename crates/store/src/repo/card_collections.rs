@@ -504,6 +504,12 @@ impl Tx {
     ) -> Result<(), StoreError> {
         if let Tx::Postgres(t, ..) = self {
             let key = format!("{customer}\u{1f}{fingerprint}");
+            // Expand/contract for a lock key: the release before this one
+            // locked card charges in the job-lease key space. Until every
+            // node runs this release (a rolling upgrade), take that key too,
+            // always first, so old and new nodes still exclude each other.
+            // Contract (drop this line) in the next release.
+            pg_xact_lock(t, LockPurpose::JobLease, &key, true).await?;
             pg_xact_lock(t, LockPurpose::CardCharges, &key, true).await?;
         }
         Ok(())
