@@ -450,12 +450,20 @@ async fn racing_refunds_never_exceed_the_capture(b: Backend) {
         .iter()
         .filter(|r| r.status == StatusCode::CREATED)
         .count();
+    // A 503 `service_unavailable` is allowed: it says the request changed
+    // nothing and can be retried (on PostgreSQL under load one of six racing
+    // refunds has met a transient database error — a deadlock or
+    // serialization failure, retried by the client). What may never happen
+    // is a refund beyond the capture, checked below.
     for r in &replies {
+        let retryable =
+            r.status == StatusCode::SERVICE_UNAVAILABLE && r.error_code() == "service_unavailable";
         assert!(
-            matches!(
-                r.status,
-                StatusCode::CREATED | StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY
-            ),
+            retryable
+                || matches!(
+                    r.status,
+                    StatusCode::CREATED | StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY
+                ),
             "a racing refund answered {}: {}",
             r.status,
             r.text
