@@ -2,6 +2,8 @@
 //! operator's time zone with its abbreviation, cutoffs in US/Eastern, and
 //! account numbers masked to their last four digits.
 
+use crate::console::csrf::Fields;
+use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -62,6 +64,40 @@ pub fn percent(rate: f64) -> String {
     format!("{:.2}%", rate * 100.0)
 }
 
+/// Amount bounds in dollars (`12.50`) as cents.
+pub fn amount_bound(f: &Fields, field: &str) -> ApiResult<Option<i64>> {
+    let Some(v) = f.filled(field) else {
+        return Ok(None);
+    };
+    dollars_to_cents(v).map(Some).ok_or_else(|| {
+        ApiError::invalid("invalid_amount", "amounts are dollars, e.g. 1250.00", field)
+    })
+}
+
+/// `"1,250.5"` or `"$1250.50"` as 125050 cents; `None` for anything but
+/// digits with at most two decimals (no sign: a console amount is never
+/// negative), or a value too large.
+fn dollars_to_cents(v: &str) -> Option<i64> {
+    let v = v.replace([',', '$'], "");
+    let (whole, cents) = v.split_once('.').unwrap_or((&v, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(cents) || cents.len() > 2 {
+        return None;
+    }
+    let cents: i64 = format!("{cents:0<2}").parse().ok()?;
+    whole
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(100)?
+        .checked_add(cents)
+}
+
+/// Cents as a form field's dollar value (`125050` → `1250.50`): what
+/// [`amount_bound`] reads back.
+pub fn dollars_input(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, (cents % 100).abs())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,5 +124,30 @@ mod tests {
             .with_timezone(&Utc);
         assert_eq!(time(t, chrono_tz::America::Chicago), "2026-12-05 10:15 CST");
         assert_eq!(eastern(t), "2026-12-05 11:15 EST (US/Eastern)");
+    }
+
+    #[test]
+    fn dollars_become_cents_and_signs_are_refused() {
+        assert_eq!(dollars_to_cents("1,250.5"), Some(125_050));
+        assert_eq!(dollars_to_cents("$7"), Some(700));
+        assert_eq!(dollars_to_cents("0.05"), Some(5));
+        for bad in [
+            "-5.50",
+            "5.-5",
+            "+5",
+            "1.234",
+            ".5",
+            "ten",
+            "",
+            "99999999999999999999",
+        ] {
+            assert_eq!(dollars_to_cents(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_dollar_field_reads_back_as_the_same_cents() {
+        assert_eq!(dollars_input(125_050), "1250.50");
+        assert_eq!(dollars_to_cents(&dollars_input(7)), Some(7));
     }
 }

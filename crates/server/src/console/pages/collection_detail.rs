@@ -284,7 +284,7 @@ async fn run(
     if let Some(r) = f.filled("reason") {
         req.insert("reason".into(), r.into());
     }
-    if let Some(cents) = super::collections::amount_bound(f, "amount")? {
+    if let Some(cents) = crate::console::format::amount_bound(f, "amount")? {
         req.insert(
             "amount".into(),
             serde_json::json!({"currency": "USD", "value": cents.to_string()}),

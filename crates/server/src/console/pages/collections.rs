@@ -11,7 +11,7 @@ use maud::{html, Markup};
 use serde_json::Value;
 
 use crate::console::csrf::Fields;
-use crate::console::format::{money_str, time_str};
+use crate::console::format::{self, money_str, time_str};
 use crate::console::layout::{error_page, page};
 use crate::console::session::Operator;
 use crate::error::{ApiError, ApiResult};
@@ -155,38 +155,13 @@ fn day_bound(state: &AppState, field: &str, d: &str, end: bool) -> ApiResult<Str
     Ok(crate::api::common::time(local.with_timezone(&chrono::Utc)))
 }
 
-/// Amount bounds in dollars (`12.50`) as cents.
-pub fn amount_bound(f: &Fields, field: &str) -> ApiResult<Option<i64>> {
-    let Some(v) = f.filled(field) else {
-        return Ok(None);
-    };
-    dollars_to_cents(v).map(Some).ok_or_else(|| {
-        ApiError::invalid("invalid_amount", "amounts are dollars, e.g. 1250.00", field)
-    })
-}
-
-/// `"1,250.5"` or `"$1250.50"` as 125050 cents; `None` for anything but
-/// digits with at most two decimals (no sign: a console amount is never
-/// negative), or a value too large.
-fn dollars_to_cents(v: &str) -> Option<i64> {
-    let v = v.replace([',', '$'], "");
-    let (whole, cents) = v.split_once('.').unwrap_or((&v, ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !digits(whole) || !digits(cents) || cents.len() > 2 {
-        return None;
-    }
-    let cents: i64 = format!("{cents:0<2}").parse().ok()?;
-    whole
-        .parse::<i64>()
-        .ok()?
-        .checked_mul(100)?
-        .checked_add(cents)
-}
-
 /// The form's amount range (dollars) as the inquiry's `amountFrom` /
 /// `amountTo` (cents); a 400 naming the form field if negative or inverted.
 fn amount_range(f: &Fields) -> ApiResult<[(&'static str, Option<i64>); 2]> {
-    let (min, max) = (amount_bound(f, "min")?, amount_bound(f, "max")?);
+    let (min, max) = (
+        format::amount_bound(f, "min")?,
+        format::amount_bound(f, "max")?,
+    );
     for (field, v) in [("min", min), ("max", max)] {
         if v.is_some_and(|v| v < 0) {
             return Err(ApiError::invalid(
@@ -331,28 +306,4 @@ fn next_link(f: &Fields, after: &str) -> String {
     }
     q.append_pair("after", after);
     format!("/console/collections?{}", q.finish())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::dollars_to_cents;
-
-    #[test]
-    fn dollars_become_cents_and_signs_are_refused() {
-        assert_eq!(dollars_to_cents("1,250.5"), Some(125_050));
-        assert_eq!(dollars_to_cents("$7"), Some(700));
-        assert_eq!(dollars_to_cents("0.05"), Some(5));
-        for bad in [
-            "-5.50",
-            "5.-5",
-            "+5",
-            "1.234",
-            ".5",
-            "ten",
-            "",
-            "99999999999999999999",
-        ] {
-            assert_eq!(dollars_to_cents(bad), None, "{bad}");
-        }
-    }
 }

@@ -53,7 +53,7 @@ pub async fn edit(State(state): State<AppState>, op: Operator, Path(id): Path<St
                 @let n = val.as_i64().unwrap_or(0);
                 label for=(k) { (k) @if is_bps(k) { " (basis points)" } @else { " ($)" } }
                 input id=(k) name=(k) inputmode="decimal"
-                    value=(if is_bps(k) { n.to_string() } else { format!("{}.{:02}", n / 100, (n % 100).abs()) });
+                    value=(if is_bps(k) { n.to_string() } else { crate::console::format::dollars_input(n) });
             }
             div.actions { button type="submit" { "Save the schedule" } a href="/console/customers" { "Cancel" } }
         }
@@ -92,7 +92,7 @@ async fn store(state: &AppState, op: &Operator, id: &str, f: &csrf::Fields) -> A
                 )
             })?
         } else {
-            super::collections::amount_bound(f, k)?.unwrap_or(0)
+            crate::console::format::amount_bound(f, k)?.unwrap_or(0)
         };
         body.insert(k.clone(), n.into());
     }

@@ -45,7 +45,7 @@ pub async fn edit(State(state): State<AppState>, op: Operator, Path(id): Path<St
             @for (k, label) in LIMITS {
                 @let now = c["achLimits"][*k]["value"].as_str().and_then(|v| v.parse::<i64>().ok());
                 label for=(k) { (label) }
-                input id=(k) name=(k) inputmode="decimal" value=(now.map(|n| format!("{}.{:02}", n / 100, n % 100)).unwrap_or_default());
+                input id=(k) name=(k) inputmode="decimal" value=(now.map(crate::console::format::dollars_input).unwrap_or_default());
             }
             div.actions { button type="submit" { "Save the limits" } a href="/console/customers" { "Cancel" } }
         }
@@ -73,7 +73,7 @@ pub async fn save(
 async fn store(state: &AppState, op: &Operator, id: &str, f: &csrf::Fields) -> ApiResult<()> {
     let mut limits = Map::new();
     for (k, _) in LIMITS {
-        let v = match super::collections::amount_bound(f, k)? {
+        let v = match crate::console::format::amount_bound(f, k)? {
             Some(cents) => json!({"currency": "USD", "value": cents.to_string()}),
             None => Value::Null,
         };
