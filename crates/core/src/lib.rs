@@ -16,9 +16,11 @@ pub mod ids;
 pub mod model;
 pub mod money;
 pub mod noc;
+pub mod refusal;
 pub mod request_signature;
 pub mod schedule;
 pub mod text;
 pub mod webhook;
 
 pub use error::ValidationError;
+pub use refusal::{Refusal, RefusalKind};

@@ -3,6 +3,11 @@
 //! - [`config`]: the ODFI and scheduling settings the workers need.
 //! - [`view`]: the collection resource as the API shows it (also the
 //!   `data.object` of every `collection.*` event).
+//! - Use cases: [`collections`] (creating an ACH collection: every rule,
+//!   then the insert; the API and the schedules job call the same function)
+//!   and [`schedules`] (creating and changing a schedule). They refuse with
+//!   `inflow_core::Refusal` and fail with [`usecase::UseCaseError`]
+//!   (refused, or the store failed); the server maps both to HTTP.
 //! - [`events`]: writing outbox events in the caller's transaction.
 //! - Inbound ACH: [`inbound`] (return/NOC files applied to collections and
 //!   payment methods, the watched inbound folder) and [`sandbox_bank`] (the
@@ -49,6 +54,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod cards;
+pub mod collections;
 pub mod config;
 pub mod credits;
 pub mod cutoff;
@@ -72,5 +78,6 @@ pub mod scheduler;
 pub mod schedules;
 pub mod settlement;
 pub mod status_changes;
+pub mod usecase;
 pub mod view;
 pub mod webhooks;

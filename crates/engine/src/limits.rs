@@ -29,6 +29,14 @@ pub struct LimitExceeded {
     pub message: String,
 }
 
+/// A limit's refusal: `limit_exceeded`, a conflict with what the customer
+/// already debited (or may debit), about `amount.value`.
+impl From<LimitExceeded> for inflow_core::Refusal {
+    fn from(e: LimitExceeded) -> Self {
+        inflow_core::Refusal::conflict("limit_exceeded", e.message).with_field("amount.value")
+    }
+}
+
 /// Why a debit could not be checked or was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum LimitError {

@@ -2,11 +2,15 @@
 //!
 //! Every failure leaves as `{"error":{"type","code","message","param","requestId"}}`
 //! with the matching status. Domain and store errors convert into
-//! [`ApiError`] here and nowhere else.
+//! [`ApiError`] here and nowhere else: a rule's [`Refusal`] by its kind
+//! (invalid 400, not found 404, conflict 409, forbidden 403), a store
+//! failure by what failed (a missing row 404, an unreachable database 503,
+//! anything else 500), and the engine's errors through those two.
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use inflow_core::ValidationError;
+use inflow_core::{Refusal, RefusalKind, ValidationError};
+use inflow_engine::usecase::UseCaseError;
 use inflow_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -202,9 +206,34 @@ impl ApiError {
     }
 }
 
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
+        let (status, kind) = match r.kind {
+            RefusalKind::Invalid => (StatusCode::BAD_REQUEST, ErrorType::InvalidRequestError),
+            RefusalKind::NotFound => (StatusCode::NOT_FOUND, ErrorType::NotFoundError),
+            RefusalKind::Conflict => (StatusCode::CONFLICT, ErrorType::ConflictError),
+            RefusalKind::Forbidden => (StatusCode::FORBIDDEN, ErrorType::PermissionError),
+        };
+        let e = ApiError::new(status, kind, r.code, r.message);
+        match r.field {
+            Some(field) => e.with_param(field),
+            None => e,
+        }
+    }
+}
+
 impl From<ValidationError> for ApiError {
     fn from(e: ValidationError) -> Self {
-        ApiError::invalid(e.code, e.message, e.field)
+        Refusal::from(e).into()
+    }
+}
+
+impl From<UseCaseError> for ApiError {
+    fn from(e: UseCaseError) -> Self {
+        match e {
+            UseCaseError::Refused(r) => r.into(),
+            UseCaseError::Store(s) => s.into(),
+        }
     }
 }
 
@@ -263,7 +292,7 @@ impl From<inflow_engine::files::AchError> for ApiError {
 
 impl From<inflow_engine::limits::LimitExceeded> for ApiError {
     fn from(e: inflow_engine::limits::LimitExceeded) -> Self {
-        ApiError::conflict("limit_exceeded", e.message).with_param("amount.value")
+        Refusal::from(e).into()
     }
 }
 
@@ -280,6 +309,7 @@ impl From<inflow_engine::schedules::ScheduleError> for ApiError {
     fn from(e: inflow_engine::schedules::ScheduleError) -> Self {
         use inflow_engine::schedules::ScheduleError as E;
         match e {
+            E::Refused(r) => r.into(),
             E::Store(s) => s.into(),
             E::Transition(t) => ApiError::conflict("schedule_status_conflict", t.to_string()),
             E::Concurrent(_) => ApiError::conflict(
@@ -348,8 +378,10 @@ mod tests {
 
     /// Every error code mapped here, with its status and type, one line
     /// each: a change of the mapping is a visible change of this table.
-    /// Codes built where the refusal is made (`ApiError::invalid("…")` and
-    /// the like in `api/`, `app/` and `http/`) are not listed here.
+    /// The engine's refusal codes are listed in
+    /// `every_engine_refusal_code_and_its_status`; codes still built where
+    /// the refusal is made (`ApiError::invalid("…")` and the like in `api/`,
+    /// `app/` and `http/`) are not listed here.
     #[test]
     fn every_centrally_mapped_code_and_its_status() {
         use inflow_core::calendar::TimingError;
@@ -431,6 +463,22 @@ mod tests {
                 "schedule: busy",
                 ScheduleError::Busy("schedules".into()).into(),
             ),
+            (
+                "schedule: refused",
+                ScheduleError::Refused(Refusal::conflict("schedule_changed", "retry")).into(),
+            ),
+            (
+                "use case: refused",
+                UseCaseError::Refused(Refusal::not_found("counterparty")).into(),
+            ),
+            (
+                "use case: store unavailable",
+                UseCaseError::Store(StoreError::WriterStopped).into(),
+            ),
+            (
+                "use case: store corrupt",
+                UseCaseError::Store(StoreError::Corrupt("x".into())).into(),
+            ),
             ("not_found()", ApiError::not_found("thing")),
             ("wrong_rail()", ApiError::wrong_rail("card")),
             ("rate_limited()", ApiError::rate_limited("slow down")),
@@ -474,12 +522,77 @@ mod tests {
             "schedule: concurrent: 409 schedule_changed ConflictError",
             "schedule: timing: 400 same_day_not_offered InvalidRequestError",
             "schedule: busy: 409 job_busy ConflictError retry-after 5",
+            "schedule: refused: 409 schedule_changed ConflictError",
+            "use case: refused: 404 resource_not_found NotFoundError",
+            "use case: store unavailable: 503 service_unavailable ApiError retry-after 2",
+            "use case: store corrupt: 500 internal_error ApiError",
             "not_found(): 404 resource_not_found NotFoundError",
             "wrong_rail(): 409 wrong_rail ConflictError",
             "rate_limited(): 429 rate_limited RateLimitError",
             "internal(): 500 internal_error ApiError",
             "unavailable(): 503 service_unavailable ApiError",
             "job_busy(): 409 job_busy ConflictError retry-after 5",
+        ];
+        assert_eq!(table, expected);
+    }
+
+    /// Every refusal code the engine's use cases can produce
+    /// (`inflow_engine::usecase::REFUSAL_CODES`, itself checked against the
+    /// refusals the engine constructs), and the calendar's timing codes,
+    /// with the status, type and field each leaves with.
+    #[test]
+    fn every_engine_refusal_code_and_its_status() {
+        use inflow_core::calendar::TimingError;
+        use inflow_engine::collections::ach::timing::timing_refusal;
+        use inflow_engine::usecase::REFUSAL_CODES;
+        let line = |e: ApiError| format!("{} {} {:?}", e.code, e.status.as_u16(), e.kind);
+        let mut table: Vec<String> = REFUSAL_CODES
+            .iter()
+            .map(|(code, kind)| line(Refusal::new(*kind, code, "m").into()))
+            .collect();
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap_or_default();
+        for t in [
+            TimingError::InThePast {
+                date: day,
+                today: day,
+            },
+            TimingError::SameDayNotOffered,
+            TimingError::OutOfRange { date: day },
+        ] {
+            let r = timing_refusal(t);
+            let field = r.field.clone().unwrap_or_default();
+            table.push(format!("{} (field {field})", line(r.into())));
+        }
+        let expected = [
+            "invalid_amount 400 InvalidRequestError",
+            "amount_below_fees 400 InvalidRequestError",
+            "same_day_limit_exceeded 400 InvalidRequestError",
+            "missing_field 400 InvalidRequestError",
+            "invalid_authorization 400 InvalidRequestError",
+            "invalid_destination 400 InvalidRequestError",
+            "sec_code_mismatch 400 InvalidRequestError",
+            "payment_type_not_allowed 400 InvalidRequestError",
+            "addenda_not_allowed 400 InvalidRequestError",
+            "invalid_date 400 InvalidRequestError",
+            "start_date_too_soon 400 InvalidRequestError",
+            "start_date_beyond_horizon 400 InvalidRequestError",
+            "resource_not_found 404 NotFoundError",
+            "customer_suspended 409 ConflictError",
+            "destination_account_closed 409 ConflictError",
+            "payment_method_not_active 409 ConflictError",
+            "wrong_rail 409 ConflictError",
+            "counterparty_mismatch 409 ConflictError",
+            "duplicate_transaction 409 ConflictError",
+            "account_not_validated 409 ConflictError",
+            "external_id_taken 409 ConflictError",
+            "limit_exceeded 409 ConflictError",
+            "schedule_not_changeable 409 ConflictError",
+            "schedule_changed 409 ConflictError",
+            "one_time_source_not_allowed 403 PermissionError",
+            "company_name_not_allowed 403 PermissionError",
+            "effective_date_in_past 400 InvalidRequestError (field effectiveDate)",
+            "same_day_not_offered 400 InvalidRequestError (field processingMode)",
+            "date_out_of_range 400 InvalidRequestError (field effectiveDate)",
         ];
         assert_eq!(table, expected);
     }

@@ -42,3 +42,19 @@ pub struct AppState {
     /// balancer routes away while in-flight requests finish.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
+
+impl AppState {
+    /// The collection rules with the operator's settings (the engine's
+    /// ACH collection and schedule use cases take them).
+    pub fn collection_rules(&self) -> inflow_engine::collections::ach::CollectionRules {
+        inflow_engine::collections::ach::CollectionRules {
+            ach: self.ach.clone(),
+            vault: self.vault.clone(),
+            default_company_name: self.config.ach.default_company_name.clone(),
+            default_company_id: self.config.ach.default_company_id.clone(),
+            duplicate_window: chrono::Duration::hours(i64::from(
+                self.config.ach.duplicate_window_hours,
+            )),
+        }
+    }
+}

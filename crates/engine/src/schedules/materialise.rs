@@ -3,75 +3,42 @@
 //! well before the cutoff that files it (the banking day before its
 //! effective date) and released to `pending` by the usual release step.
 //!
-//! One occurrence per transaction: lock the schedule row, re-read it, build
-//! the collection through the same rules as `POST /v1/collections/ach` (the
-//! server's [`OccurrenceFactory`]), insert it with its link
-//! `(schedule_id, occurrence, retry 0)` — unique in the database — and move
-//! the schedule's `next_occurrence` on, conditionally on the value read.
+//! One occurrence per transaction: lock the schedule row, re-read it, create
+//! the collection with its link `(schedule_id, occurrence, retry 0)` —
+//! unique in the database — through the same use case as
+//! `POST /v1/collections/ach` ([`create_occurrence`]), and move the
+//! schedule's `next_occurrence` on, conditionally on the value read.
 //! Two nodes (or a node and a stalled former lease holder) therefore can
 //! never create one occurrence twice: the second transaction waits for the
 //! row lock, sees the advanced schedule and does nothing; failing that, the
 //! unique index refuses its insert and the transaction rolls back.
 //!
-//! If the rules refuse the occurrence (the payment method is blocked or
-//! inactive, the destination account closed, …) the schedule is paused with
-//! the reason. If the job runs late (every node was down), an occurrence
+//! If a rule refuses the occurrence (a [`inflow_core::Refusal`]: the payment
+//! method is blocked or inactive, the destination account closed, a debit
+//! limit reached, …) the schedule is paused with the reason; a store failure
+//! fails the run and changes nothing. If the job runs late (every node was down), an occurrence
 //! whose run date can no longer be met is collected on the earliest possible
 //! effective date instead.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use inflow_core::collection::AchCollection;
 use inflow_core::ids::ScheduleId;
-use inflow_core::money::Money;
-use inflow_core::schedule::{Schedule, ScheduleLink, ScheduleStatus};
-use inflow_store::{Store, StoreError, Tx, WriteFuture};
+use inflow_core::schedule::ScheduleStatus;
+use inflow_store::{Store, StoreError};
 
+use super::create::create_occurrence;
 use super::lifecycle::{complete_in_tx, earliest_effective_date_with, pause_in_tx, save, today};
 use super::ScheduleError;
-use crate::config::AchConfig;
-use crate::events::collection_event;
+use crate::collections::ach::CollectionRules;
 use crate::leases::{acquire_lease_waiting, new_holder, release_lease, JOB_LEASE_TTL};
+use crate::usecase::UseCaseError;
 
 /// The schedules job's lease.
 pub const SCHEDULES_LEASE: &str = "schedules.materialise";
 
 /// Occurrences are created this many calendar days before their run date.
 pub const LEAD_DAYS: u64 = 7;
-
-/// What the factory is asked to build.
-#[derive(Debug, Clone)]
-pub struct OccurrenceRequest {
-    pub schedule: Schedule,
-    pub occurrence: u32,
-    /// The run date, or the earliest possible effective date if that is later.
-    pub effective_date: NaiveDate,
-    pub amount: Money,
-}
-
-/// Why an occurrence could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum Refusal {
-    /// A rule refused it; the schedule pauses with this reason.
-    #[error("{0}")]
-    Refused(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// Builds (does not store) the collection for an occurrence, checking every
-/// rule a new ACH debit must pass. The server implements it with its
-/// collection rules, so occurrences and API-created collections never differ.
-pub trait OccurrenceFactory: Send + Sync + 'static {
-    fn build<'t>(
-        &'t self,
-        tx: &'t mut Tx,
-        req: &'t OccurrenceRequest,
-        now: DateTime<Utc>,
-    ) -> WriteFuture<'t, AchCollection, Refusal>;
-}
 
 /// What one run of the job did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -94,8 +61,7 @@ enum Step {
 /// (waiting at most `wait` for another node's run).
 pub async fn materialise_due(
     store: &Store,
-    cfg: &AchConfig,
-    factory: Arc<dyn OccurrenceFactory>,
+    rules: &CollectionRules,
     now: DateTime<Utc>,
     wait: Duration,
 ) -> Result<MaterialiseReport, ScheduleError> {
@@ -107,7 +73,7 @@ pub async fn materialise_due(
     if !acquire_lease_waiting(store, SCHEDULES_LEASE, &holder, JOB_LEASE_TTL, wait).await? {
         return Err(ScheduleError::Busy(SCHEDULES_LEASE.into()));
     }
-    let result = materialise_without_lease(store, cfg, factory, now).await;
+    let result = materialise_without_lease(store, rules, now).await;
     if let Err(e) = release_lease(store, SCHEDULES_LEASE, &holder).await {
         tracing::warn!(lease = SCHEDULES_LEASE, error = %e, "lease not released; it will expire");
     }
@@ -118,8 +84,7 @@ pub async fn materialise_due(
 /// it (see the module documentation), so tests run two of these at once.
 pub async fn materialise_without_lease(
     store: &Store,
-    cfg: &AchConfig,
-    factory: Arc<dyn OccurrenceFactory>,
+    rules: &CollectionRules,
     now: DateTime<Utc>,
 ) -> Result<MaterialiseReport, ScheduleError> {
     let through = through_date(now);
@@ -131,7 +96,7 @@ pub async fn materialise_without_lease(
         }
         let mut progressed = false;
         for id in due {
-            match materialise_one(store, cfg, factory.clone(), id, through, now).await {
+            match materialise_one(store, rules, id, through, now).await {
                 Ok(Step::Created { completed }) => {
                     report.created += 1;
                     report.completed += usize::from(completed);
@@ -170,13 +135,12 @@ async fn due_schedules(store: &Store, through: NaiveDate) -> Result<Vec<Schedule
 
 async fn materialise_one(
     store: &Store,
-    cfg: &AchConfig,
-    factory: Arc<dyn OccurrenceFactory>,
+    rules: &CollectionRules,
     id: ScheduleId,
     through: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Step, ScheduleError> {
-    let cfg = cfg.clone();
+    let rules = rules.clone();
     store
         .write(move |tx| {
             Box::pin(async move {
@@ -190,40 +154,28 @@ async fn materialise_one(
                 }
                 let n = s.next_occurrence;
                 // The earliest date of the ODFI that files the occurrence.
-                let assigned = crate::odfi_windows::Assignments::load(tx, &cfg).await?;
+                let cfg = &rules.ach;
+                let assigned = crate::odfi_windows::Assignments::load(tx, cfg).await?;
                 let cutoffs = assigned.cutoffs_of_parties(
-                    &cfg,
+                    cfg,
                     s.customer_id.as_str(),
                     s.destination_account_id.as_str(),
                 );
-                let earliest = earliest_effective_date_with(&cfg, cutoffs, now)?;
-                let req = OccurrenceRequest {
-                    schedule: s.clone(),
-                    occurrence: n,
-                    effective_date: run_date.max(earliest),
-                    amount: s.amount,
-                };
-                let mut c = match factory.build(tx, &req, now).await {
-                    Ok(c) => c,
-                    Err(Refusal::Refused(reason)) => {
-                        let why = format!("occurrence {n} could not be created: {reason}");
-                        pause_in_tx(tx, &cfg, &mut s, why, now).await?;
+                let earliest = earliest_effective_date_with(cfg, cutoffs, now)?;
+                let date = run_date.max(earliest);
+                match create_occurrence(tx, &rules, &s, n, date, now).await {
+                    Ok(_) => {}
+                    Err(UseCaseError::Refused(r)) => {
+                        let why = format!("occurrence {n} could not be created: {}", r.message);
+                        pause_in_tx(tx, cfg, &mut s, why, now).await?;
                         return Ok(Step::Paused);
                     }
-                    Err(Refusal::Store(e)) => return Err(e.into()),
-                };
-                c.schedule = Some(ScheduleLink {
-                    schedule_id: s.id.clone(),
-                    occurrence: n,
-                    retry: 0,
-                    retry_of: None,
-                });
-                tx.insert_ach_collection(&c).await?;
-                collection_event(tx, "collection.created", &c, now).await?;
+                    Err(UseCaseError::Store(e)) => return Err(e.into()),
+                }
                 s.set_next_occurrence(&cfg.calendar, n + 1);
                 s.updated_at = now;
                 if s.all_created() {
-                    complete_in_tx(tx, &cfg, &mut s, n, now).await?;
+                    complete_in_tx(tx, cfg, &mut s, n, now).await?;
                     return Ok(Step::Created { completed: true });
                 }
                 save(tx, &s, n).await?;

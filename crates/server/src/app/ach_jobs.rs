@@ -133,15 +133,13 @@ pub async fn run_due(
     {
         report.alerts_raised += stalled.raised.len();
     }
-    let factory = std::sync::Arc::new(crate::app::schedules::ScheduleRules::new(state.clone()));
     if let Some(r) = step(
         "schedules",
         "the schedules job (recurring occurrences)",
         &mut failed,
         schedules::materialise_due(
             &state.store,
-            &state.ach,
-            factory,
+            &state.collection_rules(),
             to,
             inflow_engine::leases::JOB_LEASE_WAIT,
         ),

@@ -1,13 +1,10 @@
-//! Use cases shared by the HTTP API and the CLI, so both create objects
-//! through exactly the same validation.
+//! Server-side jobs and helpers shared by the HTTP API and the CLI (API
+//! keys, customers, webhooks, the sandbox clock, the background jobs' run).
+//! The use cases creating collections and schedules are in the engine
+//! (`inflow_engine::collections`, `inflow_engine::schedules::create`).
 
 pub mod ach_jobs;
-pub mod ach_source;
 pub mod api_keys;
-pub mod collections;
 pub mod customers;
-pub mod debit_limits;
-pub mod destination;
 pub mod sandbox_clock;
-pub mod schedules;
 pub mod webhooks;

@@ -3,12 +3,9 @@
 //! `next_occurrence` update serialise them, and the unique index on
 //! `(schedule_id, occurrence, retry_number)` is the last line.
 
-use std::sync::Arc;
-
 use chrono::{Duration, NaiveTime, TimeZone, Utc};
 use inflow_core::calendar::EASTERN;
-use inflow_engine::schedules::{materialise_without_lease, OccurrenceFactory};
-use inflow_server::app::schedules::ScheduleRules;
+use inflow_engine::schedules::materialise_without_lease;
 use inflow_store::StoreError;
 use serde_json::json;
 
@@ -37,7 +34,7 @@ async fn two_job_runners_never_create_an_occurrence_twice(b: Backend) {
     // Two runners walk the same 160 days side by side, each day at noon ET,
     // without the job lease (correctness must not rest on it).
     let state = w.app.state().clone();
-    let factory: Arc<dyn OccurrenceFactory> = Arc::new(ScheduleRules::new(state.clone()));
+    let rules = state.collection_rules();
     let noon = NaiveTime::from_hms_opt(12, 0, 0).unwrap();
     for day in 0..160 {
         let date = w.today().await + Duration::days(day);
@@ -48,11 +45,8 @@ async fn two_job_runners_never_create_an_occurrence_twice(b: Backend) {
             .with_timezone(&Utc);
         let runners: Vec<_> = (0..2)
             .map(|_| {
-                let (store, ach, factory) =
-                    (state.store.clone(), state.ach.clone(), factory.clone());
-                tokio::spawn(
-                    async move { materialise_without_lease(&store, &ach, factory, now).await },
-                )
+                let (store, rules) = (state.store.clone(), rules.clone());
+                tokio::spawn(async move { materialise_without_lease(&store, &rules, now).await })
             })
             .collect();
         for r in runners {

@@ -14,10 +14,11 @@ use axum::Extension;
 use chrono::Duration;
 use inflow_core::card::{CardStatus, CardTxType, Cvc, RefundStatus};
 use inflow_core::ids::{CollectionId, PaymentMethodId};
-use inflow_core::model::{validate_external_id, validate_metadata, AccountStatus};
+use inflow_core::model::{validate_external_id, validate_metadata};
 use inflow_core::text::bounded_text;
 use inflow_engine::cards::call::Settled;
 use inflow_engine::cards::{reserve, CardError, NewCardCollection};
+use inflow_engine::collections::destination::DestinationRef;
 use inflow_engine::view::{card_collection_view, refund_view, CardCollectionView, RefundView};
 use inflow_store::StoreError;
 
@@ -26,7 +27,6 @@ pub use input::{
 };
 
 use crate::api::common::{external_id_conflict, to_json};
-use crate::app::destination::DestinationRef;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::audit::Audit;
 use crate::http::auth::Auth;
@@ -164,13 +164,7 @@ pub async fn create_card_collection(
     let reserve: Reserve = Box::new(move |tx, requester| {
         Box::pin(async move {
             let account = destination.load(tx, &customer_id).await?;
-            if account.status == AccountStatus::Closed {
-                return Err(ApiError::conflict(
-                    "destination_account_closed",
-                    "the destination account is closed",
-                )
-                .with_param(destination.param()));
-            }
+            destination.refuse_closed(&account)?;
             let new = NewCardCollection {
                 customer_id: customer_id.clone(),
                 tx_type: kind,

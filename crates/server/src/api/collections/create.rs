@@ -7,12 +7,12 @@ use inflow_core::collection::{
 };
 use inflow_core::ids::PaymentMethodId;
 use inflow_core::model::Metadata;
+use inflow_engine::collections::ach::{NewAchCollection, OneTimeSource, Source};
+use inflow_engine::collections::destination::DestinationRef;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::api::common::MoneyInput;
-use crate::app::collections::{NewAchCollection, OneTimeSource, Source};
-use crate::app::destination::DestinationRef;
 use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -218,6 +218,7 @@ impl CreateCollectionRequest {
             external_id: self.external_id,
             metadata: self.metadata,
             allow_duplicate: self.allow_duplicate,
+            schedule: None,
         })
     }
 }

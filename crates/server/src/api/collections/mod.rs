@@ -7,9 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Extension, Json};
-use chrono::Duration;
 use inflow_core::collection::CollectionStatus;
 use inflow_core::ids::CollectionId;
+use inflow_engine::collections::ach::create_ach_collection;
 use inflow_engine::view::{collection_view, CollectionView};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -17,8 +17,6 @@ use utoipa::ToSchema;
 pub use create::{AuthorizationInput, CreateCollectionRequest, OneTimeSourceInput};
 
 use crate::api::common::to_json;
-use crate::app::collections::{build_ach_collection, insert_collection, Rules};
-use crate::app::debit_limits::check_debit_totals;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::audit::Audit;
 use crate::http::auth::Auth;
@@ -42,16 +40,8 @@ async fn create_collection(
     let st = state.clone();
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
-            let rules = Rules {
-                ach: &st.ach,
-                vault: &st.vault,
-                default_company_name: &st.config.ach.default_company_name,
-                default_company_id: &st.config.ach.default_company_id,
-                duplicate_window: Duration::hours(i64::from(st.config.ach.duplicate_window_hours)),
-            };
-            let collection = build_ach_collection(tx, &customer, new, &rules, now).await?;
-            check_debit_totals(tx, &customer, &st.ach, &collection, now).await?;
-            insert_collection(tx, &collection).await?;
+            let rules = st.collection_rules();
+            let collection = create_ach_collection(tx, &customer, new, &rules, now).await?;
             Ok((StatusCode::CREATED, to_json(&collection_view(&collection))?))
         })
     })

@@ -9,7 +9,10 @@ use axum::response::Response;
 use axum::{Extension, Json};
 use inflow_core::ids::{CustomerId, PaymentMethodId, ScheduleId};
 use inflow_core::schedule::{Schedule, ScheduleStatus};
-use inflow_engine::schedules::{end_in_tx, pause_in_tx, resume_in_tx, schedule_view, ScheduleView};
+use inflow_engine::schedules::{
+    build_schedule, end_in_tx, insert_schedule, patch_schedule, pause_in_tx, resume_in_tx,
+    schedule_view, ScheduleView,
+};
 use inflow_store::repo::schedules::ScheduleFilter;
 use inflow_store::Tx;
 use serde::Deserialize;
@@ -20,7 +23,6 @@ pub use request::{
 };
 
 use crate::api::common::{to_json, ListResponse, PageParams};
-use crate::app::schedules::{build_schedule, collection_rules, insert_schedule, patch_schedule};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::audit::Audit;
 use crate::http::auth::Auth;
@@ -86,8 +88,9 @@ pub async fn create(
     let st = state.clone();
     run_write(&state, &auth, &req, move |tx| {
         Box::pin(async move {
-            let s = build_schedule(tx, &customer, new, &collection_rules(&st), now).await?;
-            insert_schedule(tx, &st, &s).await?;
+            let rules = st.collection_rules();
+            let s = build_schedule(tx, &customer, new, &rules, now).await?;
+            insert_schedule(tx, &rules, &s).await?;
             let view = render(tx, &st, &s).await?;
             Ok((StatusCode::CREATED, to_json(&view)?))
         })
@@ -196,7 +199,7 @@ pub async fn update(
         Box::pin(async move {
             let mut s = load_for_change(tx, &customer.id, &id).await?;
             let before = render(tx, &st, &s).await?;
-            patch_schedule(tx, &st, &customer, &mut s, patch, now).await?;
+            patch_schedule(tx, &st.collection_rules(), &customer, &mut s, patch, now).await?;
             let view = render(tx, &st, &s).await?;
             audit
                 .0

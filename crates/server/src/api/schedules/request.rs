@@ -5,12 +5,13 @@ use inflow_core::collection::SecCode;
 use inflow_core::ids::PaymentMethodId;
 use inflow_core::model::Metadata;
 use inflow_core::schedule::{DayOfMonth, Frequency, Recurrence, RetryPolicy, ScheduleEnd};
+use inflow_engine::collections::destination::DestinationRef;
+use inflow_engine::schedules::{NewSchedule, SchedulePatch};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::api::collections::AuthorizationInput;
 use crate::api::common::MoneyInput;
-use crate::app::schedules::{NewSchedule, SchedulePatch};
 use crate::error::{ApiError, ApiResult};
 
 /// Re-present R01/R09 returns (NACHA reinitiation).
@@ -138,7 +139,7 @@ impl CreateScheduleRequest {
             .transpose()?;
         Ok(NewSchedule {
             payment_method_id,
-            destination: crate::app::destination::DestinationRef::from_fields(
+            destination: DestinationRef::from_fields(
                 self.destination_account_id,
                 self.destination_account_external_id,
             )?,
