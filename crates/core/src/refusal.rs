@@ -24,6 +24,9 @@ pub enum RefusalKind {
     Conflict,
     /// The caller is not allowed to do this.
     Forbidden,
+    /// The request is well-formed but the operation cannot take it (a card
+    /// amount over what was authorized, a capability the processor lacks).
+    Unprocessable,
 }
 
 /// A rule refused a request; nothing was changed.

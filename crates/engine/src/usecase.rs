@@ -68,7 +68,8 @@ pub fn missing_as(refusal: impl FnOnce() -> Refusal) -> impl FnOnce(StoreError) 
 }
 
 /// Every refusal code the engine's use cases name ([`crate::collections`],
-/// [`crate::schedules::create`], [`crate::limits`]), with its kind: the
+/// [`crate::schedules::create`], [`crate::limits`], and the card operations
+/// of [`crate::cards`]), with its kind: the
 /// server's error mapping lists each with its HTTP status. The codes of the
 /// domain's value checks (`inflow_core::ValidationError`, the calendar's
 /// `TimingError`) are all [`RefusalKind::Invalid`].
@@ -99,6 +100,19 @@ pub const REFUSAL_CODES: &[(&str, RefusalKind)] = &[
     ("schedule_changed", RefusalKind::Conflict),
     ("one_time_source_not_allowed", RefusalKind::Forbidden),
     ("company_name_not_allowed", RefusalKind::Forbidden),
+    // Card operations (`crate::cards`).
+    ("operation_in_progress", RefusalKind::Conflict),
+    ("concurrent_update", RefusalKind::Conflict),
+    ("collection_not_capturable", RefusalKind::Conflict),
+    ("authorization_expired", RefusalKind::Conflict),
+    ("collection_not_voidable", RefusalKind::Conflict),
+    ("collection_not_refundable", RefusalKind::Conflict),
+    ("card_daily_limit_exceeded", RefusalKind::Unprocessable),
+    ("currency_mismatch", RefusalKind::Unprocessable),
+    ("invalid_amount", RefusalKind::Unprocessable),
+    ("amount_exceeds_authorized", RefusalKind::Unprocessable),
+    ("amount_exceeds_refundable", RefusalKind::Unprocessable),
+    ("capability_not_supported", RefusalKind::Unprocessable),
 ];
 
 #[cfg(test)]
@@ -145,6 +159,8 @@ mod tests {
         ),
         ("schedules/create.rs", include_str!("schedules/create.rs")),
         ("limits.rs", include_str!("limits.rs")),
+        ("cards/reserve.rs", include_str!("cards/reserve.rs")),
+        ("cards/capability.rs", include_str!("cards/capability.rs")),
     ];
 
     /// `(code, kind)` of every `Refusal::<constructor>("code"` in `src`
@@ -167,11 +183,28 @@ mod tests {
         for (call, code, kind) in fixed {
             found.extend(src.matches(call).map(|_| (code.to_owned(), kind)));
         }
-        for (call, kind) in named {
+        // The card operations' helpers (`cards::error::{conflict, unprocessable}`).
+        let helpers = [
+            ("conflict(", RefusalKind::Conflict),
+            ("unprocessable(", RefusalKind::Unprocessable),
+        ];
+        let is_call =
+            |at: usize| !src[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':');
+        // Card amounts over a ceiling: `("amount_exceeds_…", over)`.
+        for (at, _) in src.match_indices("\", over)") {
+            let code = src[..at].rsplit('"').next().unwrap_or_default();
+            found.push((code.to_owned(), RefusalKind::Unprocessable));
+        }
+        let calls = named.into_iter().map(|(c, k)| (c, k, false));
+        for (call, kind, helper) in calls.chain(helpers.into_iter().map(|(c, k)| (c, k, true))) {
             for (at, _) in src.match_indices(call) {
+                if helper && !is_call(at) {
+                    continue;
+                }
                 let rest = src[at + call.len()..].trim_start();
-                if rest.starts_with("e.code()") {
-                    // A calendar `TimingError`'s own code (always `Invalid`).
+                if rest.starts_with("e.code()") || rest.starts_with("over.0") {
+                    // A calendar `TimingError`'s own code (always `Invalid`),
+                    // or a card amount's ceiling code (found above).
                     continue;
                 }
                 let code = rest

@@ -155,7 +155,11 @@ where
 {
     match store.write(reserve).await {
         Ok(call) => call_processor(store, k, call).await,
-        Err(CardError::Conflict { .. } | CardError::Unprocessable { .. }) => {}
+        Err(CardError::Refused(r))
+            if matches!(
+                r.kind,
+                inflow_core::RefusalKind::Conflict | inflow_core::RefusalKind::Unprocessable
+            ) => {}
         Err(e) => panic!("{e}"),
     }
 }

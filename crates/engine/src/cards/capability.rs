@@ -52,13 +52,16 @@ mod tests {
     fn a_force_is_refused_by_a_processor_without_it_and_names_the_processor() {
         let e = require_for(&NO_FORCE, CardTxType::Force).unwrap_err();
         match e {
-            CardError::Unprocessable {
-                code,
-                message,
-                param,
-            } => {
-                assert_eq!((code, param), ("capability_not_supported", "type"));
-                assert!(message.contains("stripe"), "{message}");
+            CardError::Refused(r) => {
+                assert_eq!(
+                    (r.kind, r.code, r.field.as_deref()),
+                    (
+                        inflow_core::RefusalKind::Unprocessable,
+                        "capability_not_supported",
+                        Some("type")
+                    )
+                );
+                assert!(r.message.contains("stripe"), "{}", r.message);
             }
             e => panic!("{e:?}"),
         }

@@ -1,31 +1,20 @@
-//! Why a card operation was refused.
+//! Why a card operation was refused or failed: a rule's [`Refusal`] (no
+//! such collection, the other rail, a conflict with the collection's state,
+//! an amount not allowed), processing off or the processor failing, or the
+//! store failing.
 
+use inflow_core::{Refusal, RefusalKind};
 use inflow_store::StoreError;
 
 use super::processor::ProcessorError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CardError {
-    #[error("{0} not found")]
-    NotFound(&'static str),
-    /// 409: the object exists but is on the other rail (an ACH collection
-    /// given to a card operation); the message says what it is.
-    #[error("wrong rail: {0}")]
-    WrongRail(String),
-    /// 409: the collection's state does not allow it.
-    #[error("{code}: {message}")]
-    Conflict {
-        code: &'static str,
-        message: String,
-        param: Option<&'static str>,
-    },
-    /// 422: the amount is not allowed.
-    #[error("{code}: {message}")]
-    Unprocessable {
-        code: &'static str,
-        message: String,
-        param: &'static str,
-    },
+    /// A rule refused: not found, `wrong_rail` (an ACH collection given to
+    /// a card operation), a conflict with the collection's state, or an
+    /// amount or operation not allowed (`Unprocessable`).
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     /// 503: card processing is off on this node (production mode without a
     /// real processor).
     #[error("card processing is unavailable: {0}")]
@@ -37,11 +26,7 @@ pub enum CardError {
 }
 
 pub(crate) fn conflict(code: &'static str, message: impl Into<String>) -> CardError {
-    CardError::Conflict {
-        code,
-        message: message.into(),
-        param: None,
-    }
+    Refusal::conflict(code, message).into()
 }
 
 pub(crate) fn unprocessable(
@@ -49,9 +34,14 @@ pub(crate) fn unprocessable(
     message: impl Into<String>,
     param: &'static str,
 ) -> CardError {
-    CardError::Unprocessable {
-        code,
-        message: message.into(),
-        param,
+    Refusal::new(RefusalKind::Unprocessable, code, message)
+        .with_field(param)
+        .into()
+}
+
+impl CardError {
+    /// Whether a rule refused with a conflict (the collection's state).
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, CardError::Refused(r) if r.kind == RefusalKind::Conflict)
     }
 }

@@ -201,7 +201,7 @@ async fn expire_authorizations(
         let call = match reserved {
             Ok((_, call)) => call,
             // Captured, voided or busy meanwhile: nothing to expire.
-            Err(CardError::Conflict { .. }) => continue,
+            Err(e) if e.is_conflict() => continue,
             Err(e) => return Err(e),
         };
         resolve(store, processor, vault, cfg, call, now).await?;

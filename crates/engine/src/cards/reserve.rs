@@ -12,6 +12,7 @@ use inflow_core::card::{
 use inflow_core::ids::{AccountId, CollectionId, CustomerId, RefundId};
 use inflow_core::model::{CustomerStatus, Metadata, PaymentMethodStatus};
 use inflow_core::money::Money;
+use inflow_core::Refusal;
 use inflow_store::{StoreError, Tx};
 
 use super::capability::require_for;
@@ -83,11 +84,12 @@ pub async fn reserve_create(
     require_for(&new.capabilities, new.tx_type)?;
     let pm = &new.payment_method;
     if pm.status != PaymentMethodStatus::Active {
-        return Err(CardError::Conflict {
-            code: "payment_method_not_active",
-            message: format!("the payment method is {}", pm.status),
-            param: Some("paymentMethodId"),
-        });
+        return Err(Refusal::conflict(
+            "payment_method_not_active",
+            format!("the payment method is {}", pm.status),
+        )
+        .with_field("paymentMethodId")
+        .into());
     }
     let customer = tx.get_customer(&new.customer_id).await?;
     if customer.status != CustomerStatus::Active {
@@ -111,11 +113,12 @@ pub async fn reserve_create(
             )
             .await?
         {
-            return Err(CardError::Conflict {
-                code: "duplicate_transaction",
-                message: format!("a {} of the same amount on the same card was made recently: {first}; send \"allowDuplicate\": true to make another", new.tx_type),
-                param: Some("allowDuplicate"),
-            });
+            return Err(Refusal::conflict(
+                "duplicate_transaction",
+                format!("a {} of the same amount on the same card was made recently: {first}; send \"allowDuplicate\": true to make another", new.tx_type),
+            )
+            .with_field("allowDuplicate")
+            .into());
         }
     }
     let day_start = eastern_instant(local_date(now), NaiveTime::MIN);
@@ -234,10 +237,11 @@ async fn missing_card_collection(
     operation: &str,
 ) -> CardError {
     match tx.get_ach_collection(Some(customer), id).await {
-        Ok(_) => CardError::WrongRail(format!(
+        Ok(_) => Refusal::wrong_rail(format!(
             "{id} is an ACH collection; {operation} applies to card collections"
-        )),
-        Err(StoreError::NotFound) => CardError::NotFound("collection"),
+        ))
+        .into(),
+        Err(StoreError::NotFound) => Refusal::not_found("collection").into(),
         Err(e) => e.into(),
     }
 }

@@ -1,14 +1,11 @@
-//! Card request bodies and the mapping of card errors to HTTP.
+//! Card request bodies (their errors map to HTTP in `crate::error`).
 
-use axum::http::StatusCode;
 use inflow_core::card::{BillingAddress, CardTxType};
 use inflow_core::model::Metadata;
-use inflow_engine::cards::{CardError, ProcessorError};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::api::common::MoneyInput;
-use crate::error::{ApiError, ErrorType};
 
 /// The most one card transaction may be for, in cents ($24,999.99).
 pub const CARD_TRANSACTION_LIMIT_MINOR: i64 = 2_499_999;
@@ -86,58 +83,4 @@ pub struct RefundRequest {
     /// ACH only, operator keys only: refund before the debit has completed
     /// (good funds). Default `false`: an ACH debit still in flight is `409 collection_in_flight`.
     pub allow_before_completion: Option<bool>,
-}
-
-impl From<CardError> for ApiError {
-    fn from(e: CardError) -> Self {
-        match e {
-            CardError::NotFound(what) => ApiError::not_found(what),
-            CardError::WrongRail(message) => ApiError::wrong_rail(message),
-            CardError::Conflict {
-                code,
-                message,
-                param,
-            } => {
-                let e = ApiError::conflict(code, message);
-                match param {
-                    Some(p) => e.with_param(p),
-                    None => e,
-                }
-            }
-            CardError::Unprocessable {
-                code,
-                message,
-                param,
-            } => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                ErrorType::InvalidRequestError,
-                code,
-                message,
-            )
-            .with_param(param),
-            CardError::ProcessingUnavailable(m) => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorType::ApiError,
-                "card_processing_unavailable",
-                m,
-            ),
-            CardError::Processor(ProcessorError::Unavailable(_)) => {
-                let mut e = ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    ErrorType::ApiError,
-                    "processor_unavailable",
-                    "the card processor did not answer; retry shortly",
-                );
-                e.retry_after = Some(5);
-                e
-            }
-            CardError::Processor(ProcessorError::Rejected(m)) => ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                ErrorType::ApiError,
-                "processor_error",
-                m,
-            ),
-            CardError::Store(s) => s.into(),
-        }
-    }
 }
