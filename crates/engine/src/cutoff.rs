@@ -37,11 +37,12 @@
 //! transaction) and everything else is filed. Files are built and validated
 //! whole; their entries are checked one by one only when a file fails.
 //!
-//! Memory stays bounded whatever the count: the due rows are read a page
-//! at a time ([`scan`]) and kept as small records (id, batch key, amounts);
-//! each file's collections are read back, moved (status, ledger postings,
-//! events) and reduced to the fields of their entries a few thousand at a
-//! time ([`commit`]); what a chunk rendered is dropped before the next.
+//! Memory grows by a few hundred bytes per due entry, never by whole
+//! collections: the due rows are read a page at a time ([`scan`]) and kept
+//! as small records (id, batch key, amounts); each file's collections are
+//! read back, moved (status, ledger postings, events) and reduced to the
+//! fields of their entries a thousand at a time ([`commit`]); what a chunk
+//! rendered is dropped before the next.
 //!
 //! Before anything is built, every due entry is checked against the live
 //! status of its customer, destination account, payment method and
