@@ -37,10 +37,18 @@
 //! transaction) and everything else is filed. Files are built and validated
 //! whole; their entries are checked one by one only when a file fails.
 //!
+//! Memory grows by a few hundred bytes per due entry, never by whole
+//! collections: the due rows are read a page at a time ([`scan`]) and kept
+//! as small records (id, batch key, amounts); each file's collections are
+//! read back, moved (status, ledger postings, events) and reduced to the
+//! fields of their entries a thousand at a time ([`commit`]); what a chunk
+//! rendered is dropped before the next.
+//!
 //! Before anything is built, every due entry is checked against the live
-//! status of its customer, destination account, payment method and schedule
-//! in one query (`crate::eligibility::screen`): an ineligible one is held
-//! or failed, with its event, and left out of the file.
+//! status of its customer, destination account, payment method and
+//! schedule, one query per page of due rows (`crate::eligibility::screen`):
+//! an ineligible one is held or failed, with its event, and left out of
+//! the file.
 //!
 //! After the debit files, the pending refunds and reversals are filed in
 //! credit files of their own ([`crate::credits::filing`]).
@@ -50,29 +58,28 @@
 //! (PostgreSQL advisory lock), and each collection moves only if it is still
 //! `pending` (0 rows updated: another run took it, and it is left out).
 
+mod commit;
 mod odfi;
 mod packing;
 mod poison;
+mod scan;
+mod spool;
 mod windows;
 
 pub use windows::{manual_cutoffs, scheduled_cutoffs, OdfiScope, ScopedCutoff};
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Utc};
 use inflow_core::calendar::{Cutoff, CutoffKind};
-use inflow_core::collection::{AchCollection, CollectionStatus, StatusChange};
+use inflow_core::collection::AchCollection;
 use inflow_core::crypto::Vault;
-use inflow_core::ids::CollectionId;
 use inflow_store::repo::ach_files::AchFile;
-use inflow_store::repo::ach_work::CutoffSelection;
 use inflow_store::{Store, Tx};
 
 use crate::config::AchConfig;
-use crate::events::{collection_event_row, status_event_row};
-use crate::files::{store_file, AchError, BatchKey, WrittenFile};
+use crate::files::{store_file, AchError, WrittenFile};
 use crate::leases::{with_lease, CUTOFF_LEASE, JOB_LEASE_WAIT};
-use packing::{Built, Context, Keyed};
+use packing::Context;
+use spool::Spooled;
 
 /// File ID Modifiers in the order they are used within one creation date.
 pub const FILE_ID_MODIFIERS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -218,7 +225,7 @@ pub async fn run_scoped_cutoff_waiting(
 /// built from the rows it committed.
 pub(crate) struct CutoffWork {
     pub summary: CutoffSummary,
-    files: Vec<(AchFile, Vec<u8>)>,
+    files: Vec<(AchFile, Spooled)>,
 }
 
 impl CutoffWork {
@@ -231,9 +238,13 @@ impl CutoffWork {
     ) -> Result<Vec<WrittenFile>, AchError> {
         let mut written = Vec::with_capacity(self.files.len());
         let mut first_error = None;
-        for (file, bytes) in self.files {
+        for (file, spooled) in self.files {
             let id = file.id.clone();
-            match store_file(store, cfg, file, bytes).await {
+            let stored = match spooled.read(&id) {
+                Ok(bytes) => store_file(store, cfg, file, bytes).await,
+                Err(e) => Err(e),
+            };
+            match stored {
                 Ok(w) => written.push(w),
                 Err(e) => {
                     tracing::error!(file_id = %id, error = %e, "outbound ACH file not written");
@@ -259,31 +270,14 @@ pub(crate) async fn cutoff_in_tx(
     now: DateTime<Utc>,
 ) -> Result<CutoffWork, AchError> {
     tx.lock_job(CUTOFF_LEASE).await?;
-    let selection = match cutoff.kind {
-        CutoffKind::SameDay { .. } => CutoffSelection::SameDay { date: cutoff.date },
-        CutoffKind::Standard => CutoffSelection::Standard { date: cutoff.date },
-    };
-    let due = tx.ach_collections_due_rows(selection).await?;
-    let mut work = CutoffWork {
-        summary: CutoffSummary::default(),
-        files: Vec::new(),
-    };
-    for u in due.unreadable {
-        work.summary
-            .failed
-            .extend(poison::fail_unreadable(tx, u, now).await?);
-    }
-    // Only the ODFIs in scope; and, defence in depth, only entries whose
-    // customer, destination account and payment method are active now.
-    let debits = file_debits(tx, vault, cfg, cutoff, due.collections, scope, now).await?;
-    work.summary.absorb(debits.summary);
-    work.files.extend(debits.files);
+    let mut work = file_debits(tx, vault, cfg, cutoff, scope, now).await?;
     // Then the refunds and reversals, in credit files of their own.
     for (summary, file, bytes) in
         crate::credits::filing::file_credits(tx, vault, cfg, cutoff, scope, now).await?
     {
+        let spooled = Spooled::new(&file.id, &bytes)?;
         work.summary.files.push(summary);
-        work.files.push((file, bytes));
+        work.files.push((file, spooled));
     }
     Ok(work)
 }
@@ -298,13 +292,14 @@ pub(crate) async fn split_by_odfi(
     odfi::split(tx, cfg, due, scope).await
 }
 
-/// File the due debits (the collections) into debit files, per ODFI in scope.
+/// File the due debits (the collections) into debit files, per ODFI in
+/// scope: read and screen them a page at a time ([`scan`]), plan each
+/// ODFI's files on small per-entry records, build them, then commit them.
 async fn file_debits(
     tx: &mut Tx,
     vault: &Vault,
     cfg: &AchConfig,
     cutoff: &Cutoff,
-    due: Vec<AchCollection>,
     scope: &OdfiScope,
     now: DateTime<Utc>,
 ) -> Result<CutoffWork, AchError> {
@@ -312,179 +307,26 @@ async fn file_debits(
         summary: CutoffSummary::default(),
         files: Vec::new(),
     };
-    for (odfi_cfg, odfi_id, due) in odfi::split(tx, cfg, due, scope).await? {
-        let mut due = crate::eligibility::screen(tx, due, "not filed at the cutoff", now).await?;
+    let scanned = scan::scan(tx, cfg, cutoff, scope, now, &mut work.summary.failed).await?;
+    let keys = &scanned.keys;
+    for (odfi_cfg, odfi_id, mut due) in scanned.parts {
         if due.is_empty() {
             continue;
         }
-        let rolled = roll_missed_windows(cfg, cutoff, &mut due, now);
-        let mut keyed: Vec<Keyed> = due.into_iter().map(|c| (BatchKey::of(&c), c)).collect();
-        keyed.sort_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| a.id.cmp(&b.id)));
-        let ctx = Context::new(tx, &odfi_cfg, cutoff, now).await?;
-        let packed = packing::pack(tx, vault, &ctx, keyed).await?;
+        keys.sort(&mut due);
+        let ctx = Context::new(tx, &odfi_cfg, cutoff, now)
+            .await?
+            .rolling_to(scanned.roll_to);
+        let packed = packing::pack(tx, vault, &ctx, keys, due).await?;
         work.summary.failed.extend(packed.failed);
-        work.summary
-            .deferred
-            .extend(packed.deferred.iter().map(|c| c.id.to_string()));
-        for built in packed.files {
-            let committed = commit_file(tx, vault, built, &rolled, &ctx).await?;
-            for (summary, file, bytes) in committed {
-                if let Some(id) = &odfi_id {
-                    tx.set_ach_file_odfi(&file.id, id).await?;
-                }
-                work.summary.files.push(summary);
-                work.files.push((file, bytes));
+        work.summary.deferred.extend(packed.deferred);
+        for (summary, file, spooled) in packed.files {
+            if let Some(id) = &odfi_id {
+                tx.set_ach_file_odfi(&file.id, id).await?;
             }
+            work.summary.files.push(summary);
+            work.files.push((file, spooled));
         }
     }
     Ok(work)
-}
-
-/// At a standard cutoff, move entries effective on or before its day (same-day
-/// entries that missed every window) to the next banking day. Returns their ids.
-fn roll_missed_windows(
-    cfg: &AchConfig,
-    cutoff: &Cutoff,
-    due: &mut [AchCollection],
-    now: DateTime<Utc>,
-) -> HashSet<CollectionId> {
-    let mut rolled = HashSet::new();
-    if !cutoff.is_standard() {
-        return rolled;
-    }
-    let next = cfg.calendar.next_banking_day(cutoff.date);
-    for c in due.iter_mut().filter(|c| c.effective_date <= cutoff.date) {
-        rolled.insert(c.id.clone());
-        let reason = format!(
-            "missed the same-day windows of {}; effective date moved from {} to {}",
-            c.effective_date, c.effective_date, next
-        );
-        c.effective_date = next;
-        c.status_reason = Some(reason.clone());
-        c.status_history.push(StatusChange {
-            status: c.status,
-            reason: Some(reason),
-            at: now,
-        });
-        c.updated_at = now;
-    }
-    rolled
-}
-
-/// Commit one built file (and its companion file of offsets): move its
-/// collections (those still pending), insert the file rows, post the ledger
-/// (with the offsets) and write the events. Nothing when another run took
-/// every collection.
-async fn commit_file(
-    tx: &mut Tx,
-    vault: &Vault,
-    built: Built,
-    rolled: &HashSet<CollectionId>,
-    ctx: &Context,
-) -> Result<Vec<(FileSummary, AchFile, Vec<u8>)>, AchError> {
-    let Built {
-        plan,
-        entries: mut filed,
-        mut file,
-        mut bytes,
-        mut offsets,
-        mut companion,
-    } = built;
-    let now = ctx.now;
-    let written = tx
-        .update_ach_collections_if(
-            &filed.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>(),
-            CollectionStatus::Pending,
-        )
-        .await?;
-    if written.len() != filed.len() {
-        // Another run moved some of them first (the job lock makes this a
-        // belt-and-braces check): file only what this run moved.
-        let kept: Vec<Keyed> = filed
-            .into_iter()
-            .filter(|(_, c)| {
-                let mine = written.contains(c.id.as_str());
-                if !mine {
-                    tracing::warn!(collection_id = %c.id, "collection taken by another cutoff; left out of this file");
-                }
-                mine
-            })
-            .collect();
-        if kept.is_empty() {
-            return Ok(Vec::new());
-        }
-        // Keep the traces already written to the rows.
-        Built {
-            entries: filed,
-            file,
-            bytes,
-            offsets,
-            companion,
-            ..
-        } = plan.build_with_traces(vault, kept)?;
-    }
-    let filed_collections: Vec<AchCollection> = filed.into_iter().map(|(_, c)| c).collect();
-    tx.insert_ach_file(&file).await?;
-    if let Some((f, _)) = &companion {
-        tx.insert_ach_file(f).await?;
-    }
-    crate::ledger::post_submitted(tx, &filed_collections, ctx.cutoff.date, now).await?;
-    if let Some(first) = filed_collections.first() {
-        crate::ledger::post_offsets(tx, &offsets, first.amount.currency(), ctx.cutoff.date, now)
-            .await?;
-    }
-    if !offsets.is_empty() {
-        // By trace, so a return of an offset finds the file that carried it.
-        let carrier = companion.as_ref().map_or(&file.id, |(f, _)| &f.id);
-        let traces: Vec<(String, i64)> = offsets
-            .iter()
-            .map(|o| (o.trace_number.clone(), o.amount))
-            .collect();
-        tx.insert_ach_offset_entries(carrier, &traces, now).await?;
-    }
-    let mut events = Vec::with_capacity(filed_collections.len() + rolled.len());
-    for c in &filed_collections {
-        if rolled.contains(&c.id) {
-            events.push(collection_event_row("collection.updated", c, now));
-        }
-        events.push(status_event_row(c, now));
-    }
-    tx.insert_events(&events).await?;
-    tracing::info!(file_id = %file.id, file_name = %file.file_name, entries = filed_collections.len(), "outbound ACH file created");
-    let summary = FileSummary {
-        file_id: file.id.clone(),
-        file_name: file.file_name.clone(),
-        cutoff_at: ctx.cutoff.at,
-        cutoff_kind: ctx.cutoff.kind,
-        batch_count: file.batch_count,
-        entry_count: filed_collections.len() as i64,
-        total_debit: file.total_debit,
-        total_credit: file.total_credit,
-        collection_ids: filed_collections.iter().map(|c| c.id.to_string()).collect(),
-        trace_numbers: filed_collections
-            .iter()
-            .filter_map(|c| c.trace_number.clone())
-            .collect(),
-    };
-    let mut out = vec![(summary, file, bytes)];
-    if let Some((f, b)) = companion.take() {
-        tracing::info!(file_id = %f.id, file_name = %f.file_name, offsets = offsets.len(), "outbound ACH file of offset credits created");
-        out.push((
-            FileSummary {
-                file_id: f.id.clone(),
-                file_name: f.file_name.clone(),
-                cutoff_at: ctx.cutoff.at,
-                cutoff_kind: ctx.cutoff.kind,
-                batch_count: f.batch_count,
-                entry_count: f.entry_count,
-                total_debit: 0,
-                total_credit: f.total_credit,
-                collection_ids: Vec::new(),
-                trace_numbers: Vec::new(),
-            },
-            f,
-            b,
-        ));
-    }
-    Ok(out)
 }

@@ -29,8 +29,8 @@ mod build;
 pub(crate) use batching::{entry_addenda, file_batches, plan_entry, BatchKey};
 pub use build::build_file_bytes;
 pub(crate) use build::{
-    build_file, entry_amount, nacha_date, offset_context, offset_parts, open_account_number,
-    FileHeader, OffsetSide,
+    build_entries, entry_amount, nacha_date, offset_context, offset_parts, open_account_number,
+    FileEntry, FileHeader, OffsetSide,
 };
 
 /// What can go wrong in the outbound ACH work (cutoffs, files, settlement).

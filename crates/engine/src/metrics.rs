@@ -241,9 +241,9 @@ pub struct StoreMetrics;
 impl StoreObserver for StoreMetrics {
     fn committed(&self, events: &[CommittedEvent]) {
         for e in events {
-            counter!(EVENTS, "type" => e.event_type.clone()).increment(1);
+            counter!(EVENTS, "type" => e.event_type.clone()).increment(e.count);
             if crate::alerts::ALERT_EVENT_TYPES.contains(&e.event_type.as_str()) {
-                counter!(ALERTS, "type" => e.event_type.clone()).increment(1);
+                counter!(ALERTS, "type" => e.event_type.clone()).increment(e.count);
             }
             let Some(status) = e.event_type.strip_prefix("collection.") else {
                 continue;
@@ -254,7 +254,7 @@ impl StoreObserver for StoreMetrics {
             let rail = e.rail.clone().unwrap_or_else(|| "unknown".into());
             let sec = e.sec_code.clone().unwrap_or_else(|| "none".into());
             counter!(COLLECTIONS, "rail" => rail.clone(), "sec_code" => sec.clone(), "status" => status.to_owned())
-                .increment(1);
+                .increment(e.count);
             if let (Some(currency), Some(minor)) = (&e.currency, e.amount_minor) {
                 counter!(COLLECTION_AMOUNT, "rail" => rail, "sec_code" => sec,
                     "status" => status.to_owned(), "currency" => currency.clone())

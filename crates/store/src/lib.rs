@@ -23,7 +23,7 @@ pub mod testing;
 
 pub use error::StoreError;
 pub use page::{ListQuery, Page};
-pub use pool::{Store, Tx, WriteFuture};
+pub use pool::{Savepoint, Store, Tx, WriteFuture};
 
 /// Run `$body` with `$conn` bound to the transaction's connection, whichever
 /// backend it is on. The body is compiled once per driver.

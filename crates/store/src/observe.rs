@@ -10,16 +10,21 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-/// An event that committed, with what a collection's metrics need from it.
+/// Events that committed (`count` of them, alike in everything but their
+/// amounts), with what a collection's metrics need from them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommittedEvent {
+    /// How many events this stands for (a bulk write records a run of
+    /// alike events once: a cutoff of a million entries keeps a handful).
+    pub count: u64,
     /// `collection.created`, `collection.submitted`, …
     pub event_type: String,
     /// For `collection.*`: `ach` or `card`.
     pub rail: Option<String>,
     /// For an ACH collection: `PPD`, `WEB`, …
     pub sec_code: Option<String>,
-    /// For `collection.*`: the amount's currency and minor units.
+    /// For `collection.*`: the amount's currency, and the sum of the
+    /// `count` events' amounts in minor units (negative ones count as 0).
     pub currency: Option<String>,
     pub amount_minor: Option<i64>,
 }
@@ -27,6 +32,7 @@ pub struct CommittedEvent {
 impl CommittedEvent {
     pub(crate) fn of(event_type: &str, data: &serde_json::Value) -> Self {
         let mut e = CommittedEvent {
+            count: 1,
             event_type: event_type.to_owned(),
             rail: None,
             sec_code: None,
@@ -42,9 +48,40 @@ impl CommittedEvent {
             e.currency = text(&data["amount"]["currency"]);
             e.amount_minor = data["amount"]["value"]
                 .as_str()
-                .and_then(|v| v.parse().ok());
+                .and_then(|v| v.parse::<i64>().ok())
+                .map(|m| m.max(0));
         }
         e
+    }
+
+    /// Count `other` in `self` when they are alike but for the amount
+    /// (`false`, nothing changed, otherwise).
+    pub(crate) fn absorb(&mut self, other: &CommittedEvent) -> bool {
+        let alike = self.event_type == other.event_type
+            && self.rail == other.rail
+            && self.sec_code == other.sec_code
+            && self.currency == other.currency
+            && self.amount_minor.is_some() == other.amount_minor.is_some();
+        if alike {
+            self.count += other.count;
+            self.amount_minor = self
+                .amount_minor
+                .zip(other.amount_minor)
+                .map(|(a, b)| a.saturating_add(b));
+        }
+        alike
+    }
+
+    /// `events` with each run of alike events recorded once.
+    pub(crate) fn runs(events: impl IntoIterator<Item = CommittedEvent>) -> Vec<CommittedEvent> {
+        let mut out: Vec<CommittedEvent> = Vec::new();
+        for e in events {
+            let absorbed = out.last_mut().is_some_and(|last| last.absorb(&e));
+            if !absorbed {
+                out.push(e);
+            }
+        }
+        out
     }
 }
 
@@ -94,5 +131,37 @@ pub(crate) fn committed(events: &[CommittedEvent]) {
 pub(crate) fn acquired(pool: PoolKind, waited: Duration, ok: bool) {
     if let Some(o) = OBSERVER.get() {
         o.acquired(pool, waited, ok);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn submitted(amount: &str) -> CommittedEvent {
+        CommittedEvent::of(
+            "collection.batched",
+            &serde_json::json!({ "object": {
+                "rail": "ach", "secCode": "PPD",
+                "amount": { "currency": "USD", "value": amount },
+            }}),
+        )
+    }
+
+    #[test]
+    fn runs_of_alike_events_are_kept_once_with_their_count_and_total() {
+        let other = CommittedEvent::of("collection.updated", &serde_json::json!({}));
+        let runs = CommittedEvent::runs([
+            submitted("100"),
+            submitted("250"),
+            other.clone(),
+            submitted("-5"),
+            submitted("7"),
+        ]);
+        assert_eq!(runs.len(), 3);
+        assert_eq!((runs[0].count, runs[0].amount_minor), (2, Some(350)));
+        assert_eq!(runs[1], other);
+        // A negative amount counts as 0, as the metrics always did.
+        assert_eq!((runs[2].count, runs[2].amount_minor), (2, Some(7)));
     }
 }

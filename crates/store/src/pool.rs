@@ -38,6 +38,13 @@ pub struct Store {
 /// A unit of work for [`Store::write`]: runs inside a transaction it must not commit.
 pub type WriteFuture<'t, T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send + 't>>;
 
+/// A point inside a transaction to undo back to ([`Tx::savepoint`]).
+#[must_use = "undo to it or release it"]
+pub struct Savepoint {
+    /// How many events were observed when it was taken.
+    observed: usize,
+}
+
 /// An open transaction. Dropping it without [`Tx::commit`] rolls it back.
 ///
 /// The second field holds the events written so far, reported to the
@@ -314,6 +321,41 @@ impl Tx {
         match self {
             Tx::Sqlite(_, events) | Tx::Postgres(_, events) => events,
         }
+    }
+
+    /// Mark a point in this transaction that [`Tx::rollback_to`] can undo
+    /// back to (an SQL savepoint), for work that may have to be redone
+    /// differently in the same transaction. Savepoints nest; undo or
+    /// release the latest first.
+    pub async fn savepoint(&mut self) -> Result<Savepoint, StoreError> {
+        self.exec_raw("SAVEPOINT inflow_step").await?;
+        Ok(Savepoint {
+            observed: self.observed().len(),
+        })
+    }
+
+    /// Undo everything since `sp` (its events are not reported either);
+    /// the transaction goes on.
+    pub async fn rollback_to(&mut self, sp: Savepoint) -> Result<(), StoreError> {
+        self.exec_raw("ROLLBACK TO SAVEPOINT inflow_step; RELEASE SAVEPOINT inflow_step")
+            .await?;
+        self.observed().truncate(sp.observed);
+        Ok(())
+    }
+
+    /// Keep what was done since `sp` (it commits or rolls back with the
+    /// transaction).
+    pub async fn release(&mut self, sp: Savepoint) -> Result<(), StoreError> {
+        let Savepoint { .. } = sp;
+        self.exec_raw("RELEASE SAVEPOINT inflow_step").await
+    }
+
+    async fn exec_raw(&mut self, sql: &'static str) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t, ..) => sqlx::raw_sql(sql).execute(&mut **t).await.map(|_| ())?,
+            Tx::Postgres(t, ..) => sqlx::raw_sql(sql).execute(&mut **t).await.map(|_| ())?,
+        }
+        Ok(())
     }
 
     pub async fn rollback(self) -> Result<(), StoreError> {

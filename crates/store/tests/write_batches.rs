@@ -25,6 +25,7 @@ on_both_backends!(
     concurrent_writes_all_commit_and_return_their_values,
     a_failing_write_is_undone_alone,
     a_panicking_write_does_not_stop_later_writes,
+    a_savepoint_undoes_only_what_came_after_it,
 );
 
 fn customer(name: &str) -> Customer {
@@ -161,4 +162,36 @@ async fn a_panicking_write_does_not_stop_later_writes(backend: TestBackend) {
         vec!["After".to_owned()],
         "the panicking write left nothing behind"
     );
+}
+
+async fn a_savepoint_undoes_only_what_came_after_it(backend: TestBackend) {
+    let db = TestDb::new(backend).await;
+    let (kept, undone, after, released) = (
+        customer("Kept"),
+        customer("Undone"),
+        customer("After"),
+        customer("Released"),
+    );
+    let undone_id = undone.id.clone();
+    db.store
+        .write(move |tx: &mut Tx| -> WriteFuture<'_, (), StoreError> {
+            Box::pin(async move {
+                tx.insert_customer(&kept).await?;
+                let sp = tx.savepoint().await?;
+                tx.insert_customer(&undone).await?;
+                tx.rollback_to(sp).await?;
+                tx.insert_customer(&after).await?;
+                let sp = tx.savepoint().await?;
+                tx.insert_customer(&released).await?;
+                tx.release(sp).await
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(count(&db).await, 3, "all but the undone customer");
+    let mut r = db.store.read().await.unwrap();
+    assert!(matches!(
+        r.get_customer(&undone_id).await,
+        Err(StoreError::NotFound)
+    ));
 }

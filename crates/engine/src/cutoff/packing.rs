@@ -1,34 +1,124 @@
 //! Packing a cutoff's entries (in batch-key order) into files: plan the
 //! batches and files (`nacha::plan`: control fields and
-//! `max_entries_per_file`), give each file the next free File ID Modifier of
-//! the day and a block of trace numbers, and build and strictly validate
-//! each file. A file that fails is checked entry by entry; the entries that
-//! cannot be filed fail alone ([`super::poison`]) and the rest are planned
-//! again.
+//! `max_entries_per_file`) on small per-entry records ([`Due`]: id, batch
+//! key, amounts — never every whole collection at once), give each file the
+//! next free File ID Modifier of the day and a block of trace numbers, and
+//! file each one ([`super::commit`]: its collections read back, moved and
+//! turned into entries a chunk at a time; the file built and strictly
+//! validated) inside one savepoint. When a file fails to build, everything
+//! since the savepoint is undone, its entries are checked one by one, the
+//! entries that cannot be filed fail alone ([`super::poison`]) and the rest
+//! are planned again.
 //!
 //! When the day's File ID Modifiers cannot cover every file, the smallest
 //! entries are filed first (as many as fit the files left) and the others
 //! stay `pending` for the next cutoff: a customer with very large debits
 //! waits, everyone else is filed.
 
-use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use inflow_core::calendar::{Cutoff, CutoffKind};
-use inflow_core::collection::{AchCollection, CollectionStatus};
+use inflow_core::collection::{AchCollection, StatusChange};
 use inflow_core::crypto::Vault;
-use inflow_store::repo::ach_files::{AchFile, OUTBOUND, STATUS_CREATED};
+use inflow_core::ids::CollectionId;
+use inflow_store::repo::ach_files::OUTBOUND;
 use inflow_store::Tx;
 
 use super::{poison, FailedEntry, FILE_ID_MODIFIERS, MAX_TRACE_SEQUENCE};
 use crate::config::{AchConfig, OffsetAccount};
 use crate::files::{
-    build_file, entry_addenda, entry_amount, file_batches, file_name_from_pattern, offset_context,
-    plan_entry, AchError, BatchKey, FileHeaderInfo, OffsetEntry, OffsetInfo,
+    entry_addenda, entry_amount, file_batches, plan_entry, AchError, BatchKey, FileHeaderInfo,
     DEFAULT_FILE_NAME_PATTERN,
 };
 use nacha::plan::Offsets;
 
-/// An entry with its batch key.
-pub(super) type Keyed = (BatchKey, AchCollection);
+mod file_plan;
+
+pub(super) use file_plan::{Built, FilePlan};
+
+/// How many collections are read back per query to check or fail them.
+const LOAD_CHUNK: usize = 1_000;
+
+/// A due entry as the planner keeps it: no more of the collection than
+/// planning, numbering and reading it back need.
+pub(super) struct Due {
+    pub id: CollectionId,
+    /// Its batch key (an index into [`Keys`]).
+    pub key: u32,
+    /// The collection's amount in minor units (the smallest wait least).
+    amount: i64,
+    /// The amount written in the entry (0 for a prenote).
+    written: i64,
+    addenda: bool,
+}
+
+impl Due {
+    /// `c` (already moved to its effective date) with batch key `key`.
+    pub(super) fn of(c: &AchCollection, key: u32) -> Self {
+        Due {
+            id: c.id.clone(),
+            key,
+            amount: c.amount.minor(),
+            written: entry_amount(c),
+            addenda: entry_addenda(c).is_some(),
+        }
+    }
+
+    fn plan_entry(&self) -> nacha::plan::PlanEntry {
+        plan_entry(
+            u64::try_from(self.written).unwrap_or(u64::MAX),
+            self.addenda,
+        )
+    }
+}
+
+/// The cutoff's batch keys, each kept once.
+#[derive(Default)]
+pub(super) struct Keys {
+    index: HashMap<BatchKey, u32>,
+    keys: Vec<Arc<BatchKey>>,
+}
+
+impl Keys {
+    /// The index of `key`, added if new.
+    pub(super) fn intern(&mut self, key: BatchKey) -> u32 {
+        if let Some(&i) = self.index.get(&key) {
+            return i;
+        }
+        let i = self.keys.len() as u32;
+        self.keys.push(Arc::new(key.clone()));
+        self.index.insert(key, i);
+        i
+    }
+
+    pub(super) fn get(&self, i: u32) -> &Arc<BatchKey> {
+        &self.keys[i as usize]
+    }
+
+    /// Sort `due` by batch key, then collection id.
+    pub(super) fn sort(&self, due: &mut [Due]) {
+        let mut order: Vec<u32> = (0..self.keys.len() as u32).collect();
+        order.sort_by(|&a, &b| self.keys[a as usize].cmp(&self.keys[b as usize]));
+        let mut rank = vec![0u32; order.len()];
+        for (r, &k) in order.iter().enumerate() {
+            rank[k as usize] = r as u32;
+        }
+        due.sort_by(|a, b| {
+            rank[a.key as usize]
+                .cmp(&rank[b.key as usize])
+                .then_with(|| a.id.cmp(&b.id))
+        });
+    }
+}
+
+/// A filed entry: its collection, batch key and trace sequence.
+pub(super) struct Member {
+    pub id: CollectionId,
+    pub key: u32,
+    pub seq: i64,
+}
 
 /// What every file of one cutoff shares.
 pub(super) struct Context {
@@ -44,6 +134,10 @@ pub(super) struct Context {
     max_entries_per_file: u64,
     pub cutoff: Cutoff,
     pub now: DateTime<Utc>,
+    /// At a standard cutoff, the next banking day: where entries effective
+    /// on or before the cutoff's day (same-day entries that missed every
+    /// window) move.
+    roll_to: Option<NaiveDate>,
 }
 
 impl Context {
@@ -87,7 +181,20 @@ impl Context {
             max_entries_per_file: cfg.max_entries_per_file,
             cutoff: *cutoff,
             now,
+            roll_to: None,
         })
+    }
+
+    /// Entries effective on or before the cutoff's day move to `next`.
+    pub(super) fn rolling_to(mut self, next: Option<NaiveDate>) -> Self {
+        self.roll_to = next;
+        self
+    }
+
+    /// Move `c` to the next banking day if it missed the same-day windows
+    /// (the reason in its history); whether it moved.
+    pub(super) fn roll(&self, c: &mut AchCollection) -> bool {
+        roll(c, &self.cutoff, self.roll_to, self.now)
     }
 
     /// File ID Modifiers each planned file takes: two when its offsets go
@@ -101,75 +208,107 @@ impl Context {
     }
 }
 
-/// A file ready to commit: its entries numbered and `submitted`, its row
-/// and the bytes built (and validated) from them.
-pub(super) struct Built {
-    pub plan: FilePlan,
-    pub entries: Vec<Keyed>,
-    pub file: AchFile,
-    pub bytes: Vec<u8>,
-    /// The offset entries (in this file or in `companion`).
-    pub offsets: Vec<OffsetEntry>,
-    /// The file of this file's offset credits, when the ODFI wants debits
-    /// and credits in separate files.
-    pub companion: Option<(AchFile, Vec<u8>)>,
+/// At a standard cutoff (`next`: the next banking day), move `c` if it is
+/// effective on or before the cutoff's day (a same-day entry that missed
+/// every window) to `next`, with the reason in its history; whether it moved.
+pub(super) fn roll(
+    c: &mut AchCollection,
+    cutoff: &Cutoff,
+    next: Option<NaiveDate>,
+    now: DateTime<Utc>,
+) -> bool {
+    let Some(next) = next.filter(|_| cutoff.is_standard() && c.effective_date <= cutoff.date)
+    else {
+        return false;
+    };
+    let reason = format!(
+        "missed the same-day windows of {}; effective date moved from {} to {}",
+        c.effective_date, c.effective_date, next
+    );
+    c.effective_date = next;
+    c.status_reason = Some(reason.clone());
+    c.status_history.push(StatusChange {
+        status: c.status,
+        reason: Some(reason),
+        at: now,
+    });
+    c.updated_at = now;
+    true
 }
 
-/// What packing decided.
+/// What packing did.
 pub(super) struct Packed {
-    pub files: Vec<Built>,
+    /// The files made (each with its companion file, if any), in order.
+    pub files: super::commit::Made,
     pub failed: Vec<FailedEntry>,
-    /// Left pending: no File ID Modifier left for them today.
-    pub deferred: Vec<AchCollection>,
+    /// Left pending: no File ID Modifier left for them today (ids, in order).
+    pub deferred: Vec<String>,
 }
 
-/// Plan, number and build the files for `entries` (sorted by key, then id).
+/// Plan, number, build and commit the files for `entries` (sorted by key,
+/// then id). The files are made inside a savepoint: when one fails to
+/// build, everything since is undone, its entries are checked one by one,
+/// those that cannot be filed fail alone and the rest are planned again.
 pub(super) async fn pack(
     tx: &mut Tx,
     vault: &Vault,
     ctx: &Context,
-    mut entries: Vec<Keyed>,
+    keys: &Keys,
+    mut entries: Vec<Due>,
 ) -> Result<Packed, AchError> {
     let mut failed = Vec::new();
     loop {
         let (files, refused, deferred) = choose(ctx, &entries);
         if !refused.is_empty() {
             let why = "the amount does not fit the 10-digit entry field";
-            let poisoned = refused.into_iter().map(|i| (i, why.to_owned())).collect();
-            failed.extend(fail_all(tx, ctx, &mut entries, poisoned).await?);
+            let poisoned = load_rolled(tx, ctx, &entries, &refused).await?;
+            let poisoned = poisoned.into_iter().map(|(i, c)| (i, c, why.to_owned()));
+            failed.extend(fail_all(tx, ctx, &mut entries, poisoned.collect()).await?);
             continue;
         }
-        let mut built = Vec::with_capacity(files.len());
+        let savepoint = tx.savepoint().await?;
+        let mut made = Vec::with_capacity(files.len());
         let mut broken: Vec<(Vec<usize>, AchError)> = Vec::new();
         let per_file = ctx.modifiers_per_file();
         for (members, modifiers) in files.into_iter().zip(ctx.modifiers.chunks(per_file)) {
-            let batches = count_batches(ctx, &entries, &members)?;
+            let batches = count_batches(ctx, keys, &entries, &members)?;
             let plan = FilePlan::new(tx, vault, ctx, modifiers, members.len(), batches).await?;
-            let mine = members.iter().map(|&i| entries[i].clone()).collect();
-            match plan.build(vault, mine) {
-                Ok(b) => built.push(b),
+            let numbered: Vec<Member> = members
+                .iter()
+                .zip(plan.first_trace..)
+                .map(|(&i, seq)| Member {
+                    id: entries[i].id.clone(),
+                    key: entries[i].key,
+                    seq,
+                })
+                .collect();
+            match super::commit::file(tx, vault, keys, ctx, &plan, numbered).await {
+                Ok(m) => made.extend(m),
+                Err(AchError::Store(e)) => return Err(AchError::Store(e)),
                 Err(e) => broken.push((members, e)),
             }
         }
         if broken.is_empty() {
-            let mut deferred: Vec<AchCollection> =
-                deferred.iter().map(|&i| entries[i].1.clone()).collect();
-            deferred.sort_by(|a, b| a.id.cmp(&b.id));
+            tx.release(savepoint).await?;
+            let deferred = deferred.iter().map(|&i| entries[i].id.to_string());
+            let mut deferred: Vec<String> = deferred.collect();
+            deferred.sort();
             return Ok(Packed {
-                files: built,
+                files: made,
                 failed,
                 deferred,
             });
         }
-        let poisoned: Vec<(usize, String)> = broken
-            .iter()
-            .flat_map(|(members, _)| members.iter().copied())
-            .filter_map(|i| {
-                poison::check_entry(vault, &ctx.info, &ctx.cutoff, &entries[i].1)
-                    .err()
-                    .map(|reason| (i, reason))
-            })
-            .collect();
+        tx.rollback_to(savepoint).await?;
+        drop(made);
+        let mut poisoned = Vec::new();
+        for (members, _) in &broken {
+            for (i, c) in load_rolled(tx, ctx, &entries, members).await? {
+                if let Err(reason) = poison::check_entry(vault, &ctx.info, &ctx.cutoff, &c) {
+                    poisoned.push((i, c, reason));
+                }
+            }
+        }
         if poisoned.is_empty() {
             // The file fails while each of its entries builds alone.
             return Err(broken.swap_remove(0).1);
@@ -178,17 +317,37 @@ pub(super) async fn pack(
     }
 }
 
-/// Fail the entries at `poisoned` (index, reason) and take them out of `entries`.
+/// The collections of `entries` at `at`, read back (a chunk at a time)
+/// and moved to their effective date as the cutoff moved them.
+async fn load_rolled(
+    tx: &mut Tx,
+    ctx: &Context,
+    entries: &[Due],
+    at: &[usize],
+) -> Result<Vec<(usize, AchCollection)>, AchError> {
+    let mut out = Vec::with_capacity(at.len());
+    for chunk in at.chunks(LOAD_CHUNK) {
+        let ids: Vec<CollectionId> = chunk.iter().map(|&i| entries[i].id.clone()).collect();
+        for (&i, mut c) in chunk.iter().zip(tx.load_ach_collections(&ids).await?) {
+            ctx.roll(&mut c);
+            out.push((i, c));
+        }
+    }
+    Ok(out)
+}
+
+/// Fail the entries `poisoned` (index, collection, reason) and take them
+/// out of `entries`.
 async fn fail_all(
     tx: &mut Tx,
     ctx: &Context,
-    entries: &mut Vec<Keyed>,
-    mut poisoned: Vec<(usize, String)>,
+    entries: &mut Vec<Due>,
+    mut poisoned: Vec<(usize, AchCollection, String)>,
 ) -> Result<Vec<FailedEntry>, AchError> {
     poisoned.sort_by_key(|p| std::cmp::Reverse(p.0));
     let mut failed = Vec::with_capacity(poisoned.len());
-    for (i, reason) in poisoned {
-        let (_, c) = entries.remove(i);
+    for (i, c, reason) in poisoned {
+        entries.remove(i);
         failed.extend(poison::fail_entry(tx, c, &reason, ctx.now).await?);
     }
     failed.reverse();
@@ -198,7 +357,7 @@ async fn fail_all(
 /// The files to make now (each the indexes of its entries, in order), the
 /// entries no file can hold, and the entries left for a later cutoff when
 /// the day's File ID Modifiers run short.
-fn choose(ctx: &Context, entries: &[Keyed]) -> (Vec<Vec<usize>>, Vec<usize>, Vec<usize>) {
+fn choose(ctx: &Context, entries: &[Due]) -> (Vec<Vec<usize>>, Vec<usize>, Vec<usize>) {
     let all: Vec<usize> = (0..entries.len()).collect();
     let (files, refused) = plan_files(ctx, entries, &all);
     let room = ctx.modifiers.len() / ctx.modifiers_per_file();
@@ -207,7 +366,7 @@ fn choose(ctx: &Context, entries: &[Keyed]) -> (Vec<Vec<usize>>, Vec<usize>, Vec
     }
     // Smallest first: the largest prefix (by amount) that fits the files left.
     let mut by_amount = all;
-    by_amount.sort_by_key(|&i| (entries[i].1.amount.minor(), i));
+    by_amount.sort_by_key(|&i| (entries[i].amount, i));
     let fits = |k: usize| {
         let mut chosen = by_amount[..k].to_vec();
         chosen.sort_unstable();
@@ -237,16 +396,14 @@ fn choose(ctx: &Context, entries: &[Keyed]) -> (Vec<Vec<usize>>, Vec<usize>, Vec
 }
 
 /// Plan the entries at `chosen` (ascending indexes) into files.
-fn plan_files(ctx: &Context, entries: &[Keyed], chosen: &[usize]) -> (Vec<Vec<usize>>, Vec<usize>) {
+fn plan_files(ctx: &Context, entries: &[Due], chosen: &[usize]) -> (Vec<Vec<usize>>, Vec<usize>) {
     let limits = nacha::plan::PlanLimits {
         max_entries_per_file: ctx.max_entries_per_file,
         offsets: ctx.offsets,
     };
-    let items = chosen.iter().map(|&i| {
-        let (key, c) = &entries[i];
-        let amount = u64::try_from(entry_amount(c)).unwrap_or(u64::MAX);
-        (key, plan_entry(amount, entry_addenda(c).is_some()))
-    });
+    let items = chosen
+        .iter()
+        .map(|&i| (entries[i].key, entries[i].plan_entry()));
     let plan = nacha::plan::plan(items, limits);
     let files = plan
         .files
@@ -257,226 +414,22 @@ fn plan_files(ctx: &Context, entries: &[Keyed], chosen: &[usize]) -> (Vec<Vec<us
 }
 
 /// How many batches (so offsets) the entries at `members` make in one file.
-fn count_batches(ctx: &Context, entries: &[Keyed], members: &[usize]) -> Result<usize, AchError> {
+fn count_batches(
+    ctx: &Context,
+    keys: &Keys,
+    entries: &[Due],
+    members: &[usize],
+) -> Result<usize, AchError> {
     if ctx.offsets == Offsets::None {
         return Ok(0);
     }
-    let items = members.iter().map(|&i| {
-        let (key, c) = &entries[i];
-        let amount = u64::try_from(entry_amount(c)).unwrap_or(u64::MAX);
-        (key, plan_entry(amount, entry_addenda(c).is_some()))
-    });
+    let items = members
+        .iter()
+        .map(|&i| (&**keys.get(entries[i].key), entries[i].plan_entry()));
     file_batches(items, ctx.offsets)
         .map(|b| b.len())
         .map_err(|reason| AchError::Build {
             file_id: String::new(),
             reason,
         })
-}
-
-/// A file's companion credit file (its offsets), planned with it.
-#[derive(Clone)]
-struct CompanionPlan {
-    file_id: String,
-    file_name: String,
-    modifier: char,
-}
-
-/// One file of the cutoff.
-#[derive(Clone)]
-pub(super) struct FilePlan {
-    file_id: String,
-    pub file_name: String,
-    modifier: char,
-    first_trace: i64,
-    odfi8: String,
-    reason: String,
-    summary_json: String,
-    companion: Option<CompanionPlan>,
-    cutoff: Cutoff,
-    now: DateTime<Utc>,
-}
-
-impl FilePlan {
-    /// A file with the first of `modifiers` (its companion credit file,
-    /// if any, the second) and a block of trace numbers: one per entry and
-    /// one per batch's offset.
-    async fn new(
-        tx: &mut Tx,
-        vault: &Vault,
-        ctx: &Context,
-        modifiers: &[char],
-        entries: usize,
-        batches: usize,
-    ) -> Result<Self, AchError> {
-        let fail = |reason: &str| AchError::Build {
-            file_id: String::new(),
-            reason: reason.to_owned(),
-        };
-        let modifier = *modifiers
-            .first()
-            .ok_or_else(|| fail("no File ID Modifier"))?;
-        let date = ctx.cutoff.date;
-        let file_name = file_name_from_pattern(&ctx.file_name_pattern, date, modifier, "debits");
-        let first_trace = tx
-            .reserve_counter(
-                &ctx.trace_counter,
-                (entries + batches) as i64,
-                MAX_TRACE_SEQUENCE,
-            )
-            .await?;
-        let file_id = AchFile::new_id(ctx.now);
-        let mut info = ctx.info.clone();
-        info.offset = ctx.offset.as_ref().map(|o| OffsetInfo {
-            routing: o.routing.as_string(),
-            account_sealed: hex::encode(vault.seal(
-                o.account_number.expose().as_bytes(),
-                &offset_context(&file_id),
-            )),
-            account_type: o.account_type,
-            name: o.name.clone(),
-            // The block never straddles the counter's wrap.
-            first_trace: first_trace + entries as i64,
-            in_file: ctx.offsets == Offsets::InBatch,
-        });
-        let companion = match ctx.offsets {
-            Offsets::Elsewhere => {
-                let m = *modifiers
-                    .get(1)
-                    .ok_or_else(|| fail("no File ID Modifier"))?;
-                Some(CompanionPlan {
-                    file_id: AchFile::new_id(ctx.now),
-                    file_name: file_name_from_pattern(&ctx.file_name_pattern, date, m, "credits"),
-                    modifier: m,
-                })
-            }
-            _ => None,
-        };
-        let summary_json = serde_json::to_string(&info).map_err(|e| fail(&e.to_string()))?;
-        Ok(FilePlan {
-            reason: format!(
-                "in file {file_name} ({} of {})",
-                ctx.kind_label, ctx.cutoff.date
-            ),
-            file_id,
-            file_name,
-            modifier,
-            first_trace,
-            odfi8: ctx.odfi8.clone(),
-            summary_json,
-            companion,
-            cutoff: ctx.cutoff,
-            now: ctx.now,
-        })
-    }
-
-    /// Number the entries in order, move them to `batched` and build the file.
-    fn build(&self, vault: &Vault, mut entries: Vec<Keyed>) -> Result<Built, AchError> {
-        for (i, (_, c)) in entries.iter_mut().enumerate() {
-            c.trace_number = Some(format!("{}{:07}", self.odfi8, self.first_trace + i as i64));
-            c.file_id = Some(self.file_id.clone());
-            c.transition(
-                CollectionStatus::Batched,
-                Some(self.reason.clone()),
-                self.now,
-            )?;
-        }
-        self.build_with_traces(vault, entries)
-    }
-
-    /// Build the file for entries that already carry their traces.
-    pub(super) fn build_with_traces(
-        &self,
-        vault: &Vault,
-        entries: Vec<Keyed>,
-    ) -> Result<Built, AchError> {
-        let total_debit = entries.iter().map(|(_, c)| entry_amount(c)).sum();
-        let mut file = AchFile {
-            id: self.file_id.clone(),
-            direction: OUTBOUND.to_owned(),
-            status: STATUS_CREATED.to_owned(),
-            file_name: self.file_name.clone(),
-            creation_date: self.cutoff.date,
-            file_id_modifier: Some(self.modifier.to_string()),
-            cutoff_at: Some(self.cutoff.at),
-            batch_count: 0,
-            entry_count: entries.len() as i64,
-            total_debit,
-            total_credit: 0,
-            sha256: None,
-            summary: Some(self.summary_json.clone()),
-            created_at: self.now,
-            written_at: None,
-        };
-        let collections: Vec<AchCollection> = entries.iter().map(|(_, c)| c.clone()).collect();
-        let built = build_file(vault, &file, &collections)?;
-        file.batch_count = built.batch_count;
-        let offset_total: i64 = built.offsets.iter().map(|o| o.amount).sum();
-        let mut offsets = built.offsets;
-        let companion = match &self.companion {
-            Some(cp) => self.build_companion(vault, cp, &collections)?,
-            None => {
-                // Balanced: the offsets are entries of this file.
-                file.entry_count += offsets.len() as i64;
-                file.total_credit = offset_total;
-                None
-            }
-        };
-        if let Some((_, _, o)) = &companion {
-            offsets = o.clone();
-        }
-        Ok(Built {
-            plan: self.clone(),
-            entries,
-            file,
-            bytes: built.bytes,
-            offsets,
-            companion: companion.map(|(f, b, _)| (f, b)),
-        })
-    }
-
-    /// The companion credit file of this file's offsets (`None` when no
-    /// batch moves money, e.g. only prenotes).
-    #[allow(clippy::type_complexity)]
-    fn build_companion(
-        &self,
-        vault: &Vault,
-        cp: &CompanionPlan,
-        collections: &[AchCollection],
-    ) -> Result<Option<(AchFile, Vec<u8>, Vec<OffsetEntry>)>, AchError> {
-        let mut info: FileHeaderInfo =
-            serde_json::from_str(&self.summary_json).map_err(|e| AchError::Build {
-                file_id: cp.file_id.clone(),
-                reason: e.to_string(),
-            })?;
-        info.offsets_of = Some(self.file_id.clone());
-        let mut file = AchFile {
-            id: cp.file_id.clone(),
-            direction: OUTBOUND.to_owned(),
-            status: STATUS_CREATED.to_owned(),
-            file_name: cp.file_name.clone(),
-            creation_date: self.cutoff.date,
-            file_id_modifier: Some(cp.modifier.to_string()),
-            cutoff_at: Some(self.cutoff.at),
-            batch_count: 0,
-            entry_count: 0,
-            total_debit: 0,
-            total_credit: 0,
-            sha256: None,
-            summary: Some(serde_json::to_string(&info).map_err(|e| AchError::Build {
-                file_id: cp.file_id.clone(),
-                reason: e.to_string(),
-            })?),
-            created_at: self.now,
-            written_at: None,
-        };
-        let built = build_file(vault, &file, collections)?;
-        if built.offsets.is_empty() {
-            return Ok(None);
-        }
-        file.batch_count = built.batch_count;
-        file.entry_count = built.offsets.len() as i64;
-        file.total_credit = built.offsets.iter().map(|o| o.amount).sum();
-        Ok(Some((file, built.bytes, built.offsets)))
-    }
 }

@@ -12,7 +12,7 @@ use super::nacha_text;
 
 /// The batch a collection goes in: company name, company id, SEC code,
 /// entry description and effective date (all batches are 225, debits only).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct BatchKey {
     pub company_name: String,
     pub company_id: String,

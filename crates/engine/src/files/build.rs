@@ -4,6 +4,8 @@
 //! companion files of credits — the offset entry of each batch, crediting
 //! the operator's settlement account with the batch's debits.
 
+use std::sync::Arc;
+
 use chrono::{Datelike, NaiveDate, Timelike};
 use inflow_core::bank::AccountType;
 use inflow_core::calendar::EASTERN;
@@ -66,33 +68,37 @@ pub(crate) struct FileBytes {
     pub offsets: Vec<OffsetEntry>,
 }
 
-/// [`build_file_bytes`], with the number of batches and the offsets.
-pub(crate) fn build_file(
-    vault: &Vault,
-    file: &AchFile,
-    collections: &[AchCollection],
-) -> Result<FileBytes, AchError> {
-    let fail = |reason: String| AchError::Build {
-        file_id: file.id.clone(),
-        reason,
-    };
-    let header = FileHeader::of(file)?;
-    let (info, odfi) = (&header.info, header.odfi);
-    let routing = |s: &str| nacha::RoutingNumber::parse(s).map_err(|e| fail(e.to_string()));
+/// What an entry of a file needs of its collection, ready for the builder:
+/// the account number opened, the name, id and addenda cut to their
+/// fields. The cutoff keeps these (not whole collections) for a file it
+/// builds.
+pub(crate) struct FileEntry {
+    pub key: Arc<BatchKey>,
+    pub trace: nacha::TraceNumber,
+    code: nacha::TransactionCode,
+    rdfi: nacha::RoutingNumber,
+    sec: SecCode,
+    payment_type: Option<PaymentType>,
+    /// The amount written (0 for a prenote).
+    pub amount: i64,
+    account: String,
+    name: String,
+    id: String,
+    addenda: Option<String>,
+}
 
-    let mut sorted: Vec<&AchCollection> = collections.iter().collect();
-    sorted.sort_by(|a, b| a.trace_number.cmp(&b.trace_number));
-    // Account numbers, names, ids and addenda as they go in the file; owned
-    // here because the builder borrows them.
-    struct Prepared {
-        account: String,
-        name: String,
-        id: String,
-        addenda: Option<String>,
-        trace: nacha::TraceNumber,
-    }
-    let mut prepared = Vec::with_capacity(sorted.len());
-    for c in &sorted {
+impl FileEntry {
+    /// The entry of `c` (numbered) in file `file_id`, in batch `key`.
+    pub(crate) fn of(
+        vault: &Vault,
+        file_id: &str,
+        c: &AchCollection,
+        key: Arc<BatchKey>,
+    ) -> Result<Self, AchError> {
+        let fail = |reason: String| AchError::Build {
+            file_id: file_id.to_owned(),
+            reason,
+        };
         let account = open_account_number(vault, c)?;
         let trace = c
             .trace_number
@@ -104,25 +110,59 @@ pub(crate) fn build_file(
         if name.is_empty() {
             name = "RECEIVER".into();
         }
-        let addenda = entry_addenda(c);
-        prepared.push(Prepared {
+        Ok(FileEntry {
+            key,
+            trace,
+            code: transaction_code(c),
+            rdfi: nacha::RoutingNumber::parse(&c.routing_number.as_string())
+                .map_err(|e| fail(e.to_string()))?,
+            sec: c.sec_code,
+            payment_type: c.payment_type,
+            amount: entry_amount(c),
             account,
             name,
             id: individual_id(c),
-            addenda,
-            trace,
-        });
+            addenda: entry_addenda(c),
+        })
     }
+}
+
+/// [`build_file_bytes`], with the number of batches and the offsets.
+pub(crate) fn build_file(
+    vault: &Vault,
+    file: &AchFile,
+    collections: &[AchCollection],
+) -> Result<FileBytes, AchError> {
+    let mut sorted: Vec<&AchCollection> = collections.iter().collect();
+    sorted.sort_by(|a, b| a.trace_number.cmp(&b.trace_number));
+    let entries = sorted
+        .into_iter()
+        .map(|c| FileEntry::of(vault, &file.id, c, Arc::new(BatchKey::of(c))))
+        .collect::<Result<Vec<_>, _>>()?;
+    build_entries(vault, file, &entries)
+}
+
+/// Build file `file` from its entries, in trace-number order.
+pub(crate) fn build_entries(
+    vault: &Vault,
+    file: &AchFile,
+    prepared: &[FileEntry],
+) -> Result<FileBytes, AchError> {
+    let fail = |reason: String| AchError::Build {
+        file_id: file.id.clone(),
+        reason,
+    };
+    let header = FileHeader::of(file)?;
+    let (info, odfi) = (&header.info, header.odfi);
 
     let mut file_builder = Some(nacha::FileBuilder::new(header.spec()));
 
     // The batches: consecutive collections of one key, split where a
     // control field would overflow — the cutoff's own split, since traces
     // were allocated in its order (see `nacha::plan`).
-    let keys: Vec<BatchKey> = sorted.iter().map(|c| BatchKey::of(c)).collect();
-    let entries = keys.iter().zip(&prepared).zip(&sorted).map(|((k, p), c)| {
-        let amount = u64::try_from(entry_amount(c)).unwrap_or(u64::MAX);
-        (k, plan_entry(amount, p.addenda.is_some()))
+    let entries = prepared.iter().map(|p| {
+        let amount = u64::try_from(p.amount).unwrap_or(u64::MAX);
+        (&*p.key, plan_entry(amount, p.addenda.is_some()))
     });
     let mode = offsets_mode(info);
     let batches = file_batches(entries, mode).map_err(fail)?;
@@ -143,10 +183,10 @@ pub(crate) fn build_file(
     };
     for (j, members) in batches.iter().enumerate() {
         let first = members[0];
-        let key = &keys[first];
-        let sec = nacha_sec(sorted[first].sec_code);
+        let key = &*prepared[first].key;
+        let sec = nacha_sec(prepared[first].sec);
         let company_id = info.company_id.as_deref().unwrap_or(&key.company_id);
-        let total: i64 = members.iter().map(|&i| entry_amount(sorted[i])).sum();
+        let total: i64 = members.iter().map(|&i| prepared[i].amount).sum();
         // The offset of this batch, if it has one (a batch of prenotes
         // moves no money and gets none).
         let this_offset = match &offset {
@@ -191,17 +231,13 @@ pub(crate) fn build_file(
             );
             let mut bb = open_batch(spec, &mut batch)?;
             for &i in members {
-                let c = sorted[i];
                 let p = &prepared[i];
-                let amount =
-                    u64::try_from(entry_amount(c)).map_err(|_| fail("negative amount".into()))?;
-                let rdfi = routing(&c.routing_number.as_string())?;
-                let mut e =
-                    nacha::EntrySpec::new(transaction_code(c), rdfi, &p.account, amount, &p.name)
-                        .individual_id(&p.id)
-                        .trace(p.trace);
-                if c.sec_code.has_payment_type() {
-                    e = e.payment_type(match c.payment_type {
+                let amount = u64::try_from(p.amount).map_err(|_| fail("negative amount".into()))?;
+                let mut e = nacha::EntrySpec::new(p.code, p.rdfi, &p.account, amount, &p.name)
+                    .individual_id(&p.id)
+                    .trace(p.trace);
+                if p.sec.has_payment_type() {
+                    e = e.payment_type(match p.payment_type {
                         Some(PaymentType::Recurring) => nacha::PaymentType::Recurring,
                         _ => nacha::PaymentType::Single,
                     });

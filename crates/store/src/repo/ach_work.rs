@@ -41,6 +41,8 @@ pub struct DueCollections {
     pub collections: Vec<AchCollection>,
     /// Rows that could not be read; the cutoff fails them one by one.
     pub unreadable: Vec<UnreadableCollection>,
+    /// The id of the last row read (readable or not), where the next page starts.
+    pub last_id: Option<String>,
 }
 
 fn ids(v: Vec<String>) -> Vec<CollectionId> {
@@ -147,11 +149,15 @@ impl Tx {
         self.load_ach_collections(&ids(v)).await
     }
 
-    /// The pending collections a cutoff takes, whole, in id order; a row
-    /// that cannot be read is set aside instead of failing the query.
-    pub async fn ach_collections_due_rows(
+    /// The pending collections a cutoff takes, whole, in id order, after
+    /// `after_id` (empty: from the start), at most `limit` rows: a cutoff
+    /// reads its due rows a page at a time. A row that cannot be read is
+    /// set aside instead of failing the query.
+    pub async fn ach_collections_due_page(
         &mut self,
         selection: CutoffSelection,
+        after_id: &str,
+        limit: i64,
     ) -> Result<DueCollections, StoreError> {
         let (same_day, date) = match selection {
             CutoffSelection::SameDay { date } => (true, date),
@@ -159,19 +165,24 @@ impl Tx {
         };
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM collections WHERE status = 'pending' AND rail = 'ach' AND release_date <= $1 \
-             AND ($2 = 0 OR (processing_mode = 'same_day' AND effective_date = $1)) ORDER BY id"
+             AND ($2 = 0 OR (processing_mode = 'same_day' AND effective_date = $1)) AND id > $3 \
+             ORDER BY id LIMIT $4"
         ));
         let rows: Vec<CollectionRow> = on_db!(self, conn => sqlx::query_as(sql)
             .bind(date.to_string())
             .bind(i64::from(same_day))
+            .bind(after_id)
+            .bind(limit)
             .fetch_all(conn)
             .await)?;
         let mut due = DueCollections {
             collections: Vec::with_capacity(rows.len()),
             unreadable: Vec::new(),
+            last_id: None,
         };
         for row in rows {
             let (id, customer_id, status_history) = row.identity();
+            due.last_id = Some(id.clone());
             match AchCollection::try_from(row) {
                 Ok(c) => due.collections.push(c),
                 Err(e) => due.unreadable.push(UnreadableCollection {

@@ -159,11 +159,14 @@ impl Tx {
                 Tx::Sqlite(..) => self.insert_events_json(chunk).await?,
             }
         }
-        self.observed().extend(
+        // Runs of alike events are recorded once (a bulk write's events
+        // are mostly alike), so a large write keeps little here.
+        let runs = crate::observe::CommittedEvent::runs(
             events
                 .iter()
                 .map(|e| crate::observe::CommittedEvent::of(&e.event_type, &e.data)),
         );
+        self.observed().extend(runs);
         let mut subscribed: std::collections::HashMap<(Option<CustomerId>, String), Vec<_>> =
             std::collections::HashMap::new();
         for e in events {
