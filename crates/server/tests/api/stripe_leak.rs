@@ -2,7 +2,7 @@
 //! logging) charges and refunds a card through localstripe, and neither
 //! the card number (bare or as typed), the CVC, nor the Stripe secret key
 //! appears in anything it logged; the card's Stripe token is stored sealed.
-//! (`tests/card_data_leak.rs` covers the database, events and webhooks in
+//! (`tests/api/card_data_leak.rs` covers the database, events and webhooks in
 //! depth with the sandbox processor; what Stripe adds to the database is
 //! only the sealed token checked here.)
 

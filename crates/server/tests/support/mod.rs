@@ -142,7 +142,7 @@ pub async fn start_node_with(
     };
     // No background webhook dispatcher unless a test asks for one.
     config.webhooks.poll_interval_ms = 0;
-    // No per-key rate limit unless a test asks for one (tests/rate_limits.rs):
+    // No per-key rate limit unless a test asks for one (tests/api/rate_limits.rs):
     // property tests and scale tests send far more than a client would.
     config.rate_limit.requests_per_second = 0;
     tweak(&mut config);

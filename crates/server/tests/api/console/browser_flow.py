@@ -1,5 +1,5 @@
 """The operator console in a real browser: the system Chromium, headless,
-driven by Playwright. Run by crates/server/tests/console.rs against a
+driven by Playwright. Run by crates/server/tests/api/console/mod.rs against a
 seeded Inflow; every step asserts what the operator would see, and each
 page is saved as a screenshot in $SCREENSHOTS. Exits non-zero on failure.
 """
