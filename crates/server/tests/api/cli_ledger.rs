@@ -10,7 +10,7 @@ use inflow_core::money::Currency;
 use inflow_store::repo::ledger::{kind, Direction, LedgerAccount, NewEntry, NewLedgerTransaction};
 use inflow_store::testing::TestDb;
 use inflow_store::{Store, StoreError};
-use support::Backend;
+use support::{on_both_backends, Backend};
 
 on_both_backends!(
     ledger_check_exits_non_zero_when_a_balance_disagrees,

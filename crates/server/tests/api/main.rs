@@ -6,9 +6,11 @@
 //! of its own: it counts exact deltas of the process-wide metrics recorder,
 //! which every server started in this process would add to.
 
-#[macro_use]
 #[path = "../support/mod.rs"]
 mod support;
+
+// For the modules that name it `crate::on_both_backends`.
+use support::on_both_backends;
 
 mod ach_collections;
 mod ach_end_to_end;
