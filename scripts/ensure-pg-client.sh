@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # PostgreSQL's client programs pg_dump and pg_restore, which `inflow backup`
-# and `inflow restore` run on PostgreSQL and crates/server/tests/backup_restore.rs
+# and `inflow restore` run on PostgreSQL and crates/server/tests/api/backup_restore.rs
 # exercises (the test fails without them rather than skip). Installed from
 # the distribution's packages only when missing; their major version must be
 # at least the test server's (Debian 12's postgresql-client is 15).

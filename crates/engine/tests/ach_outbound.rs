@@ -26,21 +26,8 @@ use inflow_engine::release::release_due;
 use inflow_engine::scheduler::{last_tick, tick};
 use inflow_engine::settlement::settle;
 use inflow_store::repo::ach_files::{AchFile, STATUS_CREATED, STATUS_WRITTEN};
-use inflow_store::testing::{TestBackend, TestDb};
+use inflow_store::testing::{on_both_backends, TestBackend, TestDb};
 use inflow_store::Store;
-
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::TestBackend::Sqlite).await })+
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::TestBackend::Postgres).await })+
-        }
-    };
-}
 
 on_both_backends!(
     a_debit_is_filed_at_the_standard_cutoff_in_a_strictly_valid_file,

@@ -20,21 +20,8 @@ use inflow_engine::config::AchConfig;
 use inflow_engine::cutoff::{run_cutoff, CutoffSummary};
 use inflow_engine::files::file_bytes;
 use inflow_store::repo::ach_files::{AchFile, OUTBOUND, STATUS_WRITTEN};
-use inflow_store::testing::{TestBackend, TestDb};
+use inflow_store::testing::{on_both_backends, TestBackend, TestDb};
 use inflow_store::Store;
-
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::TestBackend::Sqlite).await })+
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::TestBackend::Postgres).await })+
-        }
-    };
-}
 
 on_both_backends!(
     debits_over_one_control_total_are_split_into_batches_and_files,

@@ -12,25 +12,12 @@ use inflow_core::crypto::{MasterKey, Vault};
 use inflow_engine::config::AchConfig;
 use inflow_engine::inbound::{content_sha256, ingest_inbound_dir, DirOutcome, DirResult};
 use inflow_engine::sandbox_bank;
-use inflow_store::testing::{TestBackend, TestDb};
+use inflow_store::testing::{on_both_backends, TestBackend, TestDb};
 use inflow_store::Store;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::Barrier;
-
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::TestBackend::Sqlite).await })+
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::TestBackend::Postgres).await })+
-        }
-    };
-}
 
 on_both_backends!(
     two_nodes_ingest_each_shared_file_exactly_once,

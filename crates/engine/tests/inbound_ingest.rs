@@ -14,23 +14,10 @@ use inflow_core::money::{Currency, Money};
 use inflow_engine::config::AchConfig;
 use inflow_engine::inbound::{ingest_inbound, ingest_inbound_dir, DirOutcome, IngestError};
 use inflow_engine::sandbox_bank::{self, SandboxAnswer};
-use inflow_store::testing::{TestBackend, TestDb};
+use inflow_store::testing::{on_both_backends, TestBackend, TestDb};
 use inflow_store::Store;
 use std::path::PathBuf;
 use std::process::Command;
-
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::TestBackend::Sqlite).await })+
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::TestBackend::Postgres).await })+
-        }
-    };
-}
 
 on_both_backends!(
     returns_move_collections_to_returned_record_unknown_traces_and_block_payment_methods,

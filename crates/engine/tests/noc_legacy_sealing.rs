@@ -18,21 +18,8 @@ use inflow_engine::inbound::legacy::{
 };
 use inflow_store::repo::events::Event;
 use inflow_store::repo::returns::{AchReturn, InboundFile};
-use inflow_store::testing::{TestBackend, TestDb};
+use inflow_store::testing::{on_both_backends, TestBackend, TestDb};
 use serde_json::json;
-
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::TestBackend::Sqlite).await })+
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::TestBackend::Postgres).await })+
-        }
-    };
-}
 
 on_both_backends!(plaintext_noc_data_left_by_an_older_version_is_sealed_once);
 

@@ -109,7 +109,7 @@ pub fn init(format: LogFormat, settings: &TelemetrySettings) -> anyhow::Result<T
     // The filter is a global layer, not a per-layer filter over
     // `logs.and_then(traces)`: with that arrangement (and no OTLP layer)
     // start-up warnings were lost on PostgreSQL — the production "card
-    // processing is DISABLED" line among them (tests/cards_production.rs).
+    // processing is DISABLED" line among them (tests/api/cards_production.rs).
     let _ = tracing_subscriber::registry()
         .with(filter)
         .with(logs)

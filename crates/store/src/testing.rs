@@ -20,6 +20,26 @@ use tokio::sync::OnceCell;
 
 use crate::Store;
 
+/// `on_both_backends!(a, b, …)` in a test module: a `mod sqlite` and a
+/// `mod postgres`, each with one `#[tokio::test]` per name that calls the
+/// module's `async fn name(backend: TestBackend)` with its backend. The
+/// calling crate needs `tokio` with the `macros` and multi-thread runtime
+/// features (every test crate of the workspace has them).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::testing::TestBackend::Sqlite).await })+
+        }
+        mod postgres {
+            $(#[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::testing::TestBackend::Postgres).await })+
+        }
+    };
+}
+pub use crate::on_both_backends;
+
 /// Which backend a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TestBackend {

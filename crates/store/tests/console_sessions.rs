@@ -5,21 +5,8 @@ use chrono::{Duration, DurationRound, Utc};
 use inflow_core::ids::ApiKeyId;
 use inflow_core::model::{ApiKey, ApiKeyRole};
 use inflow_store::repo::console_sessions::ConsoleSession;
-use inflow_store::testing::{TestBackend, TestDb};
+use inflow_store::testing::{on_both_backends, TestBackend, TestDb};
 use inflow_store::StoreError;
-
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::TestBackend::Sqlite).await })+
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::TestBackend::Postgres).await })+
-        }
-    };
-}
 
 on_both_backends!(sessions_are_found_slid_deleted_and_purged);
 

@@ -7,26 +7,13 @@ use inflow_core::ids::{AccountId, CustomerId, PaymentMethodId};
 use inflow_core::model::*;
 use inflow_core::money::Currency;
 use inflow_store::repo::payment_methods::PaymentMethodFilter;
-use inflow_store::testing::{TestBackend, TestDb};
+use inflow_store::testing::{on_both_backends, TestBackend, TestDb};
 use inflow_store::{ListQuery, StoreError};
 
 #[path = "store_suite/schema_catalogue.rs"]
 mod schema_catalogue;
 #[path = "store_suite/schema_parity.rs"]
 mod schema_parity;
-
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::TestBackend::Sqlite).await })+
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::TestBackend::Postgres).await })+
-        }
-    };
-}
 
 on_both_backends!(
     customers_round_trip_every_field,

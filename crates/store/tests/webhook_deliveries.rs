@@ -9,22 +9,9 @@ use inflow_core::model::*;
 use inflow_core::webhook::{EndpointStatus, EventSelector, WebhookEndpoint, WebhookUrl};
 use inflow_store::repo::events::Event;
 use inflow_store::repo::webhook_deliveries::{Attempt, NextStep};
-use inflow_store::testing::{TestBackend, TestDb};
+use inflow_store::testing::{on_both_backends, TestBackend, TestDb};
 use inflow_store::Store;
 use std::collections::HashSet;
-
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::TestBackend::Sqlite).await })+
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::TestBackend::Postgres).await })+
-        }
-    };
-}
 
 on_both_backends!(
     deliveries_are_created_with_the_event_for_subscribed_enabled_endpoints_only,

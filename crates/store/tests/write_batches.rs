@@ -5,21 +5,8 @@
 use chrono::Utc;
 use inflow_core::ids::CustomerId;
 use inflow_core::model::{Customer, CustomerKind, CustomerStatus, Metadata};
-use inflow_store::testing::{TestBackend, TestDb};
+use inflow_store::testing::{on_both_backends, TestBackend, TestDb};
 use inflow_store::{ListQuery, StoreError, Tx, WriteFuture};
-
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::TestBackend::Sqlite).await })+
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::TestBackend::Postgres).await })+
-        }
-    };
-}
 
 on_both_backends!(
     concurrent_writes_all_commit_and_return_their_values,

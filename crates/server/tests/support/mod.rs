@@ -23,21 +23,9 @@ use serde_json::{json, Value};
 
 pub use inflow_store::testing::TestBackend as Backend;
 
-/// Generate `mod sqlite { … }` and `mod postgres { … }` with one test per
-/// name, each calling `name(backend)`.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name($crate::support::Backend::Sqlite).await })+
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name($crate::support::Backend::Postgres).await })+
-        }
-    };
-}
+/// `on_both_backends!(name, …)`: each test once on SQLite and once on
+/// PostgreSQL (`mod sqlite`, `mod postgres`), calling `name(backend)`.
+pub use inflow_store::testing::on_both_backends;
 
 pub const ADMIN_KEY: &str = "ik_test_bootstrap_admin_key_for_tests_0001";
 pub const ADMIN_SECRET: &str = "iss_bootstrap_admin_signing_secret_for_tests";
@@ -142,7 +130,7 @@ pub async fn start_node_with(
     };
     // No background webhook dispatcher unless a test asks for one.
     config.webhooks.poll_interval_ms = 0;
-    // No per-key rate limit unless a test asks for one (tests/rate_limits.rs):
+    // No per-key rate limit unless a test asks for one (tests/api/rate_limits.rs):
     // property tests and scale tests send far more than a client would.
     config.rate_limit.requests_per_second = 0;
     tweak(&mut config);

@@ -4,7 +4,7 @@
 //! the examples are part of the document generated from the handlers' types.
 //! Every id has its real format (prefix, `_`, 32 hex digits) and the same
 //! ids run through all the examples: the card sale's collection is the one
-//! the refund example refunds. `tests/openapi_examples.rs` checks each
+//! the refund example refunds. `tests/api/openapi_examples.rs` checks each
 //! example against its schema, sends each request example (with real ids
 //! in place of these) to a server on both backends, and checks that each
 //! response example has the fields the server's answer has.
