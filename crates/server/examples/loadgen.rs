@@ -18,7 +18,9 @@
 //! cargo run --release -p inflow-server --example loadgen -- \
 //!     --url http://127.0.0.1:8080 --target payment-methods --key ik_test_… --secret iss_…
 //! ```
-//! `scripts/load.sh` starts servers on SQLite and PostgreSQL and runs both targets.
+//! `scripts/load.sh` starts servers on SQLite and PostgreSQL and runs both targets;
+//! `scripts/load-nodes.sh` starts 1, 2 and 3 nodes on one PostgreSQL database
+//! and spreads the workers over them (`--url` given once per node).
 
 use clap::{Parser, ValueEnum};
 use hdrhistogram::Histogram;
@@ -36,8 +38,10 @@ enum Target {
 
 #[derive(Debug, Parser)]
 struct Args {
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    url: String,
+    /// Base URL of a node; repeat it (or separate with commas) to spread the
+    /// workers over several nodes, worker `i` using node `i mod n`.
+    #[arg(long, default_value = "http://127.0.0.1:8080", value_delimiter = ',')]
+    url: Vec<String>,
     #[arg(long, value_enum)]
     target: Target,
     #[arg(long, default_value_t = 32)]
@@ -63,6 +67,7 @@ struct Args {
 async fn signed_post(
     client: &reqwest::Client,
     args: &Args,
+    base: &str,
     path: &str,
     n: u64,
     body: String,
@@ -82,8 +87,8 @@ async fn signed_post(
             body: body.as_bytes(),
         },
     );
-    client
-        .post(format!("{}{path}", args.url))
+    let response = client
+        .post(format!("{base}{path}"))
         .header("authorization", format!("Bearer {}", args.key))
         .header("x-timestamp", ts)
         .header("x-nonce", nonce)
@@ -92,17 +97,33 @@ async fn signed_post(
         .header("content-type", "application/json")
         .body(body)
         .send()
-        .await
-        .map(|r| r.status().as_u16() == 201)
-        .unwrap_or(false)
+        .await;
+    match response {
+        Ok(r) if r.status().as_u16() == 201 => true,
+        Ok(r) => {
+            report_first_failure(format!("{} {}", r.status(), r.text().await.unwrap_or_default()));
+            false
+        }
+        Err(e) => {
+            report_first_failure(e.to_string());
+            false
+        }
+    }
+}
+
+/// Print the first failed request's answer once, so a run with failures
+/// says why.
+fn report_first_failure(what: String) {
+    static REPORTED: std::sync::Once = std::sync::Once::new();
+    REPORTED.call_once(|| eprintln!("first failure: {what}"));
 }
 
 static SEQ: AtomicU64 = AtomicU64::new(1);
 
-async fn one_request(client: &reqwest::Client, args: &Args) -> bool {
+async fn one_request(client: &reqwest::Client, args: &Args, base: &str) -> bool {
     match args.target {
         Target::Healthz => client
-            .get(format!("{}/healthz", args.url))
+            .get(format!("{base}/healthz"))
             .send()
             .await
             .map(|r| r.status().is_success())
@@ -113,7 +134,7 @@ async fn one_request(client: &reqwest::Client, args: &Args) -> bool {
                 r#"{{"type":"us_bank_account","usBankAccount":{{"routingNumber":"121042882","accountNumber":"{:012}","accountType":"checking","holderName":"Load Test","holderType":"individual"}}}}"#,
                 n
             );
-            signed_post(client, args, "/v1/payment-methods", n, body).await
+            signed_post(client, args, base, "/v1/payment-methods", n, body).await
         }
         Target::Collections => {
             let n = SEQ.fetch_add(1, Ordering::Relaxed);
@@ -123,7 +144,7 @@ async fn one_request(client: &reqwest::Client, args: &Args) -> bool {
                 args.payment_method,
                 100 + n
             );
-            signed_post(client, args, "/v1/collections/ach", n, body).await
+            signed_post(client, args, base, "/v1/collections/ach", n, body).await
         }
         Target::CardSales => {
             let n = SEQ.fetch_add(1, Ordering::Relaxed);
@@ -133,7 +154,7 @@ async fn one_request(client: &reqwest::Client, args: &Args) -> bool {
                 args.payment_method,
                 100 + n
             );
-            signed_post(client, args, "/v1/collections/card", n, body).await
+            signed_post(client, args, base, "/v1/collections/card", n, body).await
         }
     }
 }
@@ -148,8 +169,9 @@ async fn main() {
     let warmup_end = Instant::now() + Duration::from_secs(1);
     let end = warmup_end + Duration::from_secs(args.duration);
     let mut workers = Vec::new();
-    for _ in 0..args.concurrency {
+    for worker in 0..args.concurrency {
         let (client, args) = (client.clone(), args.clone());
+        let base = args.url[worker % args.url.len()].clone();
         workers.push(tokio::spawn(async move {
             let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram");
             let (mut ok, mut failed) = (0u64, 0u64);
@@ -158,7 +180,7 @@ async fn main() {
                 if start >= end {
                     break;
                 }
-                let success = one_request(&client, &args).await;
+                let success = one_request(&client, &args, &base).await;
                 if start >= warmup_end {
                     let _ = hist.record(start.elapsed().as_micros().max(1) as u64);
                     if success {
@@ -181,8 +203,9 @@ async fn main() {
     }
     let secs = args.duration as f64;
     println!(
-        "target={:?} concurrency={} duration={}s ok={} failed={} rps={:.0} p50={:.2}ms p99={:.2}ms max={:.2}ms",
+        "target={:?} nodes={} concurrency={} duration={}s ok={} failed={} rps={:.0} p50={:.2}ms p99={:.2}ms max={:.2}ms",
         args.target,
+        args.url.len(),
         args.concurrency,
         args.duration,
         ok,
