@@ -101,7 +101,11 @@ async fn signed_post(
     match response {
         Ok(r) if r.status().as_u16() == 201 => true,
         Ok(r) => {
-            report_first_failure(format!("{} {}", r.status(), r.text().await.unwrap_or_default()));
+            report_first_failure(format!(
+                "{} {}",
+                r.status(),
+                r.text().await.unwrap_or_default()
+            ));
             false
         }
         Err(e) => {
