@@ -338,6 +338,7 @@ pub fn webhook_config(config: &Config) -> anyhow::Result<inflow_engine::webhooks
         concurrency: w.concurrency.clamp(1, 256) as usize,
         disable_after_failures: w.disable_after_failures,
         allow_private_targets: config.sandbox,
+        ..Default::default()
     })
 }
 

@@ -1,14 +1,16 @@
 //! Webhook fan-out and delivery claims, proven on SQLite and PostgreSQL:
 //! deliveries commit (or vanish) with their event, only subscribed enabled
 //! endpoints get one, claims never overlap even when raced, later events of
-//! an object wait for earlier ones, and a lapsed claim cannot record.
+//! an object wait for earlier ones, a lapsed claim cannot record, and a
+//! claimed batch is read and recorded in a few statements.
 
 use chrono::{DateTime, Duration, Utc};
 use inflow_core::ids::{CustomerId, EventId, WebhookEndpointId};
 use inflow_core::model::*;
+use inflow_core::webhook::DeliveryStatus;
 use inflow_core::webhook::{EndpointStatus, EventSelector, WebhookEndpoint, WebhookUrl};
 use inflow_store::repo::events::Event;
-use inflow_store::repo::webhook_deliveries::{Attempt, NextStep};
+use inflow_store::repo::webhook_deliveries::{Attempt, Delivery, NextStep};
 use inflow_store::testing::{on_both_backends, TestBackend, TestDb};
 use inflow_store::Store;
 use std::collections::HashSet;
@@ -18,6 +20,10 @@ on_both_backends!(
     raced_claims_never_hand_one_delivery_to_two_dispatchers,
     a_later_event_of_an_object_waits_until_the_earlier_one_is_final,
     only_the_claim_holder_records_an_outcome,
+    a_claim_never_takes_more_deliveries_than_its_limit,
+    a_batch_of_mixed_outcomes_is_recorded_in_one_pass_by_its_claim_holder_only,
+    a_batch_reads_its_events_and_endpoints_at_once_skipping_missing_ones,
+    endpoint_failure_runs_grow_by_a_stretch_and_reset_together,
 );
 
 async fn customer(store: &Store) -> CustomerId {
@@ -351,4 +357,221 @@ async fn only_the_claim_holder_records_an_outcome(b: TestBackend) {
     );
     assert_eq!(after[0].attempts, 2);
     assert!(after[0].delivered_at.is_some());
+}
+
+async fn a_claim_never_takes_more_deliveries_than_its_limit(b: TestBackend) {
+    let db = TestDb::new(b).await;
+    let c = customer(&db.store).await;
+    endpoint(&db.store, &c, &["*"], EndpointStatus::Enabled).await;
+    for i in 0..5 {
+        emit(
+            &db.store,
+            &event(&c, "collection.created", &format!("col_{i}"), Utc::now()),
+        )
+        .await;
+    }
+    assert_eq!(claim(&db.store, "a", 2).await.len(), 2);
+    assert_eq!(claim(&db.store, "b", 2).await.len(), 2);
+    assert_eq!(claim(&db.store, "c", 2).await.len(), 1);
+}
+
+/// Now, to the microsecond (what the store keeps).
+fn micros_now() -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap()
+}
+
+fn attempt_of(
+    d: &Delivery,
+    at: DateTime<Utc>,
+    status: Option<u16>,
+    error: Option<&str>,
+) -> Attempt {
+    Attempt {
+        delivery_id: d.id.clone(),
+        number: d.attempts,
+        attempted_at: at,
+        status_code: status,
+        latency_ms: 7,
+        error: error.map(str::to_owned),
+        succeeded: error.is_none(),
+    }
+}
+
+async fn a_batch_of_mixed_outcomes_is_recorded_in_one_pass_by_its_claim_holder_only(
+    b: TestBackend,
+) {
+    let db = TestDb::new(b).await;
+    let c = customer(&db.store).await;
+    endpoint(&db.store, &c, &["*"], EndpointStatus::Enabled).await;
+    let t0 = Utc::now();
+    for i in 0..4 {
+        let at = t0 + Duration::milliseconds(i);
+        emit(
+            &db.store,
+            &event(&c, "collection.created", &format!("col_{i}"), at),
+        )
+        .await;
+    }
+    let now = Utc::now() + Duration::seconds(1);
+    let until = now + Duration::minutes(1);
+    let mut tx = db.store.begin().await.unwrap();
+    let mine = tx
+        .claim_due_deliveries("a", now, now, until, 3)
+        .await
+        .unwrap();
+    let theirs = tx
+        .claim_due_deliveries("b", now, now, until, 3)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((mine.len(), theirs.len()), (3, 1));
+
+    let at = micros_now();
+    let retry_at = at + Duration::minutes(5);
+    let outcomes = vec![
+        (
+            attempt_of(&mine[0], at, Some(200), None),
+            NextStep::Succeeded,
+        ),
+        (
+            attempt_of(
+                &mine[1],
+                at,
+                Some(500),
+                Some("HTTP 500 Internal Server Error"),
+            ),
+            NextStep::RetryAt(retry_at),
+        ),
+        (
+            attempt_of(&mine[2], at, None, Some("timed out after 10 s")),
+            NextStep::Failed,
+        ),
+        // Claimed by "b": not "a"'s to record.
+        (
+            attempt_of(&theirs[0], at, Some(200), None),
+            NextStep::Succeeded,
+        ),
+    ];
+    let mut tx = db.store.begin().await.unwrap();
+    let written = tx.record_attempts("a", &outcomes).await.unwrap();
+    tx.commit().await.unwrap();
+    let expected: HashSet<_> = mine.iter().map(|d| d.id.clone()).collect();
+    assert_eq!(written, expected);
+
+    let mut tx = db.store.read().await.unwrap();
+    let mut after = Vec::new();
+    for d in mine.iter().chain(&theirs) {
+        let now = tx
+            .deliveries_for_event(&d.event_id)
+            .await
+            .unwrap()
+            .remove(0);
+        let log = tx.delivery_attempts(&d.id).await.unwrap();
+        after.push((now, log));
+    }
+    drop(tx);
+    let (ok, ok_log) = &after[0];
+    assert_eq!(ok.status, DeliveryStatus::Succeeded);
+    assert_eq!((ok.delivered_at, ok.next_attempt_at), (Some(at), None));
+    assert_eq!(
+        (ok.last_status_code, ok.last_latency_ms),
+        (Some(200), Some(7))
+    );
+    assert_eq!(ok_log, &[outcomes[0].0.clone()]);
+    let (retry, retry_log) = &after[1];
+    assert_eq!(retry.status, DeliveryStatus::Pending);
+    assert_eq!(retry.next_attempt_at, Some(retry_at));
+    assert_eq!(retry.last_status_code, Some(500));
+    assert_eq!(
+        retry.last_error.as_deref(),
+        Some("HTTP 500 Internal Server Error")
+    );
+    assert_eq!(retry.delivered_at, None);
+    assert_eq!(retry_log, &[outcomes[1].0.clone()]);
+    let (failed, failed_log) = &after[2];
+    assert_eq!(failed.status, DeliveryStatus::Failed);
+    assert_eq!(
+        (failed.last_status_code, failed.next_attempt_at),
+        (None, None)
+    );
+    assert_eq!(failed.last_error.as_deref(), Some("timed out after 10 s"));
+    assert_eq!(failed_log, &[outcomes[2].0.clone()]);
+    let (other, other_log) = &after[3];
+    assert_eq!(
+        (other.status, other.last_attempt_at),
+        (DeliveryStatus::Pending, None)
+    );
+    assert!(other_log.is_empty(), "no attempt row for a claim not held");
+
+    // The retried delivery's claim was released: due again at retry_at
+    // (business clock), while "b" still holds its own.
+    let later = retry_at + Duration::seconds(1);
+    let wall = Utc::now();
+    let mut tx = db.store.begin().await.unwrap();
+    let again = tx
+        .claim_due_deliveries("c", later, wall, wall + Duration::minutes(1), 10)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let again: Vec<_> = again.into_iter().map(|d| d.id).collect();
+    assert_eq!(again, [mine[1].id.clone()]);
+}
+
+async fn a_batch_reads_its_events_and_endpoints_at_once_skipping_missing_ones(b: TestBackend) {
+    let db = TestDb::new(b).await;
+    let c = customer(&db.store).await;
+    let kept = endpoint(&db.store, &c, &["*"], EndpointStatus::Enabled).await;
+    let gone = endpoint(&db.store, &c, &["*"], EndpointStatus::Enabled).await;
+    let first = event(&c, "collection.created", "col_1", Utc::now());
+    let second = event(&c, "collection.created", "col_2", Utc::now());
+    emit(&db.store, &first).await;
+    emit(&db.store, &second).await;
+    let mut tx = db.store.begin().await.unwrap();
+    tx.delete_webhook_endpoint(Some(&c), &gone).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = db.store.read().await.unwrap();
+    let never = EventId::generate(Utc::now());
+    let events = tx
+        .events_by_ids(&[first.id.clone(), second.id.clone(), never])
+        .await
+        .unwrap();
+    let ids: HashSet<_> = events.iter().map(|e| e.id.clone()).collect();
+    assert_eq!(
+        ids,
+        [first.id.clone(), second.id.clone()].into_iter().collect()
+    );
+    assert_eq!(
+        events.iter().find(|e| e.id == first.id).unwrap().object_id,
+        "col_1"
+    );
+    let endpoints = tx
+        .webhook_endpoints_by_ids(&[kept.clone(), gone])
+        .await
+        .unwrap();
+    assert_eq!(endpoints.len(), 1);
+    assert_eq!(endpoints[0].id, kept);
+    assert!(tx.events_by_ids(&[]).await.unwrap().is_empty());
+}
+
+async fn endpoint_failure_runs_grow_by_a_stretch_and_reset_together(b: TestBackend) {
+    let db = TestDb::new(b).await;
+    let c = customer(&db.store).await;
+    let one = endpoint(&db.store, &c, &["*"], EndpointStatus::Enabled).await;
+    let two = endpoint(&db.store, &c, &["*"], EndpointStatus::Enabled).await;
+    let mut tx = db.store.begin().await.unwrap();
+    assert_eq!(tx.count_endpoint_failures(&one, 3).await.unwrap(), 3);
+    assert_eq!(tx.count_endpoint_failures(&one, 2).await.unwrap(), 5);
+    assert_eq!(tx.count_endpoint_failures(&two, 1).await.unwrap(), 1);
+    let missing = WebhookEndpointId::generate(Utc::now());
+    assert_eq!(tx.count_endpoint_failures(&missing, 1).await.unwrap(), 0);
+    tx.reset_endpoint_failures(&[one.clone(), two.clone()])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = db.store.read().await.unwrap();
+    for id in [&one, &two] {
+        let e = tx.get_webhook_endpoint(None, id).await.unwrap();
+        assert_eq!(e.consecutive_failures, 0, "{id}");
+    }
 }

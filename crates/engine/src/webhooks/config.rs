@@ -15,6 +15,11 @@ pub struct DispatchConfig {
     pub batch: u32,
     /// Attempts in flight at once per dispatcher.
     pub concurrency: usize,
+    /// A finished attempt waits at most about this long to be recorded
+    /// while others of its batch are still in flight (outcomes are written
+    /// together, a batch's worth per transaction; the last ones as soon as
+    /// the batch's attempts are all done).
+    pub record_within: Duration,
     /// Disable an endpoint after this many deliveries in a row failed for
     /// good (0: never).
     pub disable_after_failures: u32,
@@ -30,6 +35,7 @@ impl Default for DispatchConfig {
             claim_ttl: Duration::from_secs(60),
             batch: 64,
             concurrency: 16,
+            record_within: Duration::from_millis(50),
             disable_after_failures: 5,
             allow_private_targets: false,
         }

@@ -1,9 +1,12 @@
-//! The dispatcher: claim due deliveries, send them, record the outcome.
+//! The dispatcher: claim due deliveries, send them, record the outcomes.
 //!
 //! A pass repeats until nothing is due: claim a batch (see
 //! `inflow_store::repo::webhook_deliveries` for how claims keep dispatchers
-//! apart), send the batch's attempts concurrently, and record each outcome
-//! in its own transaction:
+//! apart), read the batch's events and endpoints in one read transaction,
+//! send the attempts concurrently, and record the finished ones together
+//! (`record`): all of them when the batch's attempts are over, or — while
+//! slow ones are still in flight — those that finished, once the first of
+//! them has waited `record_within`. Outcomes are judged in `attempt`:
 //!
 //! - 2xx → `succeeded`, and the endpoint's failure run is reset;
 //! - anything else → retried with backoff (business clock, so sandbox time
@@ -16,25 +19,25 @@
 //! answered but before the outcome is recorded, the claim lapses and the
 //! delivery is attempted again (with the same `Inflow-Event-Id`).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use futures_util::future::{BoxFuture, OptionFuture};
 use futures_util::stream::{self, StreamExt};
 use inflow_core::clock::SharedClock;
 use inflow_core::crypto::Vault;
-use inflow_core::ids::EventId;
-use inflow_core::webhook::retry::AfterFailure;
-use inflow_core::webhook::signature::signature_header;
+use inflow_core::ids::{EventId, WebhookEndpointId};
 use inflow_core::webhook::WebhookEndpoint;
 use inflow_store::repo::events::Event;
-use inflow_store::repo::webhook_deliveries::{Attempt, Delivery, NextStep};
+use inflow_store::repo::webhook_deliveries::Delivery;
 use inflow_store::{Store, StoreError};
 use serde::Serialize;
+use tokio::time::Instant;
 
+use super::attempt::Finished;
 use super::config::DispatchConfig;
-use super::sender::{Outgoing, SendOutcome, Sender};
-use super::view::{endpoint_view, event_view};
+use super::sender::Sender;
 
 /// The event type emitted when an endpoint is disabled after failures.
 pub const ENDPOINT_DISABLED_EVENT: &str = "webhook_endpoint.disabled";
@@ -71,15 +74,15 @@ impl PassReport {
 /// Delivers webhooks for one node. Cheap to share (`Arc`).
 #[derive(Debug)]
 pub struct Dispatcher {
-    store: Store,
-    vault: Arc<Vault>,
+    pub(super) store: Store,
+    pub(super) vault: Arc<Vault>,
     /// Business time: when deliveries are due, retries, the retry window.
-    clock: SharedClock,
+    pub(super) clock: SharedClock,
     /// Real time: claims and signature timestamps (receivers check those
     /// against their own clocks, and sandbox time travel must not expire claims).
-    wall: SharedClock,
-    sender: Sender,
-    config: DispatchConfig,
+    pub(super) wall: SharedClock,
+    pub(super) sender: Sender,
+    pub(super) config: DispatchConfig,
     node: String,
     claims: AtomicU64,
 }
@@ -146,191 +149,103 @@ impl Dispatcher {
             if claimed.is_empty() {
                 break;
             }
-            let results: Vec<Result<PassReport, DispatchError>> = stream::iter(claimed)
-                .map(|d| self.deliver(&token, d))
-                .buffer_unordered(self.config.concurrency.max(1))
-                .collect()
-                .await;
-            for r in results {
-                match r {
-                    Ok(r) => {
-                        crate::metrics::webhook_attempts(r.delivered, r.retrying, r.failed);
-                        report.add(r)
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "webhook delivery could not be recorded; it will be retried when its claim lapses")
-                    }
+            report.add(self.deliver_batch(&token, claimed).await);
+        }
+        Ok(report)
+    }
+
+    /// Attempt a claimed batch and record the outcomes.
+    async fn deliver_batch(&self, token: &str, claimed: Vec<Delivery>) -> PassReport {
+        let (events, endpoints) = match self.load(&claimed).await {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                tracing::warn!(error = %e, deliveries = claimed.len(), "webhook deliveries could not be read; they will be attempted when their claims lapse");
+                return PassReport::default();
+            }
+        };
+        // Boxed: the attempts' types are erased before they enter the stream.
+        let mut attempts: Vec<BoxFuture<'_, Finished>> = Vec::with_capacity(claimed.len());
+        for d in claimed {
+            // An endpoint deleted meanwhile took its deliveries with it.
+            let Some(endpoint) = endpoints.get(&d.endpoint_id) else {
+                continue;
+            };
+            match events.get(&d.event_id) {
+                Some(event) => attempts.push(Box::pin(self.attempt(d, event, endpoint))),
+                None => {
+                    tracing::error!(delivery = %d.id, event = %d.event_id, "webhook delivery's event is missing; it will be attempted when its claim lapses")
                 }
             }
         }
-        Ok(report)
+        let sends = stream::iter(attempts).buffer_unordered(self.config.concurrency.max(1));
+        self.send_and_record(token, sends).await
     }
 
-    async fn load(&self, d: &Delivery) -> Result<Option<(Event, WebhookEndpoint)>, DispatchError> {
+    /// The events and endpoints of a batch, in one read transaction.
+    async fn load(&self, claimed: &[Delivery]) -> Result<Loaded, StoreError> {
+        let mut event_ids: Vec<EventId> = claimed.iter().map(|d| d.event_id.clone()).collect();
+        let mut endpoint_ids: Vec<WebhookEndpointId> =
+            claimed.iter().map(|d| d.endpoint_id.clone()).collect();
+        event_ids.sort();
+        event_ids.dedup();
+        endpoint_ids.sort();
+        endpoint_ids.dedup();
         let mut tx = self.store.read().await?;
-        let event = tx.get_event(None, &d.event_id).await?;
-        match tx.get_webhook_endpoint(None, &d.endpoint_id).await {
-            Ok(endpoint) => Ok(Some((event, endpoint))),
-            // Deleted meanwhile (its deliveries went with it).
-            Err(StoreError::NotFound) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        let events = tx.events_by_ids(&event_ids).await?;
+        let endpoints = tx.webhook_endpoints_by_ids(&endpoint_ids).await?;
+        Ok((
+            events.into_iter().map(|e| (e.id.clone(), e)).collect(),
+            endpoints.into_iter().map(|e| (e.id.clone(), e)).collect(),
+        ))
     }
 
-    /// The secrets that sign now: the current one, then a rotated-out one
-    /// that has not expired.
-    fn secrets(&self, e: &WebhookEndpoint, now: DateTime<Utc>) -> Option<Vec<String>> {
-        let open = |sealed: &[u8]| {
-            self.vault
-                .open(sealed, e.id.as_str())
-                .ok()
-                .and_then(|s| String::from_utf8(s).ok())
-        };
-        let mut out = vec![open(&e.secret_sealed)?];
-        if let Some(prev) = e.previous_secret_active(now) {
-            out.push(open(prev)?);
-        }
-        Some(out)
-    }
-
-    async fn deliver(&self, token: &str, d: Delivery) -> Result<PassReport, DispatchError> {
-        let Some((event, endpoint)) = self.load(&d).await? else {
-            return Ok(PassReport::default());
-        };
-        let body = serde_json::to_vec(&event_view(&event))
-            .map_err(|e| StoreError::Corrupt(format!("event {}: {e}", event.id)))?;
-        let attempted_at = self.clock.now();
-        let timestamp = self.wall.now().timestamp();
-        let (outcome, latency) = match self.secrets(&endpoint, attempted_at) {
-            Some(secrets) => {
-                let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
-                let signature = signature_header(timestamp, &refs, &body);
-                self.sender
-                    .send(Outgoing {
-                        url: endpoint.url.as_str(),
-                        event_id: event.id.as_str(),
-                        event_type: &event.event_type,
-                        delivery_id: d.id.as_str(),
-                        attempt: d.attempts,
-                        timestamp,
-                        signature: &signature,
-                        body,
-                    })
-                    .await
-            }
-            None => {
-                tracing::error!(endpoint = %endpoint.id, "webhook signing secret cannot be decrypted with the configured master key");
-                (
-                    SendOutcome::Failed {
-                        status: None,
-                        error: "the signing secret cannot be decrypted (operator: check the master key)".into(),
-                    },
-                    std::time::Duration::ZERO,
-                )
-            }
-        };
-        let now = self.clock.now();
-        let (status_code, error, succeeded) = match &outcome {
-            SendOutcome::Delivered { status } => (Some(*status), None, true),
-            SendOutcome::Failed { status, error } => (*status, Some(error.clone()), false),
-        };
-        let next = if succeeded {
-            NextStep::Succeeded
-        } else {
-            match self.config.retry.after_failure(
-                d.attempts,
-                now,
-                d.window_start,
-                rand::random::<f64>(),
-            ) {
-                AfterFailure::RetryAt(t) => NextStep::RetryAt(t),
-                AfterFailure::GiveUp => NextStep::Failed,
-            }
-        };
-        let event_created_at = event.created_at;
-        let attempt = Attempt {
-            delivery_id: d.id.clone(),
-            number: d.attempts,
-            attempted_at,
-            status_code,
-            latency_ms: u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
-            error,
-            succeeded,
-        };
-        let report = self.record(token, attempt, next, endpoint, now).await?;
-        if report.delivered > 0 {
-            crate::metrics::webhook_delivered_after(
-                (now - event_created_at).to_std().unwrap_or_default(),
-            );
-        }
-        Ok(report)
-    }
-
-    /// Write the attempt and its consequences in one transaction.
-    async fn record(
+    /// Drive the attempts and record what finished: when all are over, or
+    /// `record_within` after the oldest unrecorded one finished. One write
+    /// at a time; attempts keep running while it commits.
+    async fn send_and_record(
         &self,
         token: &str,
-        attempt: Attempt,
-        next: NextStep,
-        endpoint: WebhookEndpoint,
-        now: DateTime<Utc>,
-    ) -> Result<PassReport, DispatchError> {
-        let token = token.to_owned();
-        let threshold = self.config.disable_after_failures;
-        let delivery_id = attempt.delivery_id.clone();
-        let report = self
-            .store
-            .write(move |tx| {
-                Box::pin(async move {
-                    let mut r = PassReport {
-                        attempts: 1,
-                        ..PassReport::default()
-                    };
-                    if !tx.record_attempt(&token, &attempt, next).await? {
-                        return Ok::<_, StoreError>(None);
-                    }
-                    match next {
-                        NextStep::Succeeded => {
-                            // Usually 0 already: skip the statement then.
-                            if endpoint.consecutive_failures > 0 {
-                                tx.reset_endpoint_failures(&endpoint.id).await?;
-                            }
-                            r.delivered = 1;
+        mut sends: impl futures_util::Stream<Item = Finished> + Unpin,
+    ) -> PassReport {
+        let mut report = PassReport::default();
+        let mut done: Vec<Finished> = Vec::new();
+        let mut writing: Option<Writing<'_>> = None;
+        let mut sending = true;
+        let mut oldest = Instant::now();
+        loop {
+            let due = !sending || Instant::now() >= oldest + self.config.record_within;
+            if writing.is_none() && !done.is_empty() && due {
+                writing = Some(Box::pin(self.record(token, std::mem::take(&mut done))));
+            }
+            if !sending && writing.is_none() {
+                return report;
+            }
+            let wait = sending && writing.is_none() && !done.is_empty();
+            tokio::select! {
+                next = sends.next(), if sending => match next {
+                    Some(f) => {
+                        if done.is_empty() {
+                            oldest = Instant::now();
                         }
-                        NextStep::RetryAt(_) => r.retrying = 1,
-                        NextStep::Failed => {
-                            r.failed = 1;
-                            let run = tx.count_endpoint_failure(&endpoint.id).await?;
-                            if threshold > 0 && run >= threshold {
-                                let reason = format!(
-                                    "{run} deliveries in a row failed after every retry"
-                                );
-                                if tx.disable_webhook_endpoint(&endpoint.id, &reason, now).await? {
-                                    let disabled = tx.get_webhook_endpoint(None, &endpoint.id).await?;
-                                    tx.insert_event(&Event {
-                                        id: EventId::generate(now),
-                                        customer_id: disabled.customer_id.clone(),
-                                        event_type: ENDPOINT_DISABLED_EVENT.into(),
-                                        object_id: disabled.id.to_string(),
-                                        data: serde_json::json!({ "object": endpoint_view(&disabled, now) }),
-                                        created_at: now,
-                                    })
-                                    .await?;
-                                    r.endpoints_disabled = 1;
-                                }
-                            }
-                        }
+                        done.push(f);
                     }
-                    Ok(Some(r))
-                })
-            })
-            .await?;
-        match report {
-            Some(r) => Ok(r),
-            None => {
-                tracing::warn!(delivery = %delivery_id, "webhook claim lapsed before the outcome was recorded; another dispatcher owns it now");
-                Ok(PassReport::default())
+                    None => sending = false,
+                },
+                Some(r) = OptionFuture::from(writing.as_mut()), if writing.is_some() => {
+                    report.add(r);
+                    writing = None;
+                }
+                _ = tokio::time::sleep_until(oldest + self.config.record_within), if wait => {}
             }
         }
     }
 }
+
+/// A batch's events and endpoints by id.
+type Loaded = (
+    HashMap<EventId, Event>,
+    HashMap<WebhookEndpointId, WebhookEndpoint>,
+);
+
+/// A write of finished attempts under way.
+type Writing<'a> = BoxFuture<'a, PassReport>;

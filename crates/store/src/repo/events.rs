@@ -227,6 +227,35 @@ impl Tx {
         row.try_into()
     }
 
+    /// The events with these ids (any customer's; missing ids are skipped),
+    /// in one statement: the webhook dispatcher loads a claimed batch's
+    /// events at once.
+    pub async fn events_by_ids(&mut self, ids: &[EventId]) -> Result<Vec<Event>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<&str> = ids.iter().map(EventId::as_str).collect();
+        let rows: Vec<EventRow> = match self {
+            Tx::Postgres(t, ..) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {COLUMNS} FROM events WHERE id = ANY($1::text[])"
+                )))
+                .bind(list)
+                .fetch_all(&mut **t)
+                .await?
+            }
+            Tx::Sqlite(t, ..) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each($1))"
+                )))
+                .bind(serde_json::Value::from(list).to_string())
+                .fetch_all(&mut **t)
+                .await?
+            }
+        };
+        rows.into_iter().map(Event::try_from).collect()
+    }
+
     /// Events newest first; `customer` `None` lists every customer's (operator).
     pub async fn list_events(
         &mut self,

@@ -40,3 +40,4 @@ pub mod schedules;
 pub mod seen_signatures;
 pub mod webhook_deliveries;
 pub mod webhook_endpoints;
+pub mod webhook_outcomes;

@@ -3,7 +3,8 @@
 //!
 //! Dispatchers take work by **claiming** due deliveries: one conditional
 //! `UPDATE … RETURNING` sets `claimed_by`/`claimed_until` (wall clock) and
-//! counts the attempt. On PostgreSQL the candidate rows are locked with
+//! counts the attempt. On PostgreSQL the candidate rows are picked once (a
+//! materialised CTE, so a claim never exceeds its limit) and locked with
 //! `FOR UPDATE SKIP LOCKED`, and the outer `WHERE` re-checks the claim after
 //! any concurrent update, so two dispatchers never hold the same delivery.
 //! A result is written only by the claim's holder (`claimed_by = token`), so
@@ -211,11 +212,17 @@ impl Tx {
             Tx::Sqlite(..) => "",
             Tx::Postgres(..) => "FOR UPDATE OF d SKIP LOCKED",
         };
+        // The candidates are picked once, in a materialised CTE: as an
+        // `IN (subquery … LIMIT)` PostgreSQL may rescan the subquery for
+        // each row it updates, where `SKIP LOCKED` then skips the rows this
+        // statement already took and returns further ones — claiming more
+        // than `limit`.
         let sql = format!(
-            "UPDATE webhook_deliveries SET claimed_by = $3, claimed_until = $4, attempts = attempts + 1 \
-             WHERE id IN (\
+            "WITH picked AS MATERIALIZED (\
                SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
                WHERE {CLAIMABLE} ORDER BY d.next_attempt_at, d.event_id LIMIT $5 {lock}) \
+             UPDATE webhook_deliveries SET claimed_by = $3, claimed_until = $4, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM picked) \
              AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= $2) \
              RETURNING {COLUMNS}"
         );
@@ -237,52 +244,18 @@ impl Tx {
 
     /// Record attempt number `attempt.number` of a delivery claimed by
     /// `token`, and move the delivery to `next`. `false` (and nothing
-    /// written) if the claim is no longer `token`'s.
+    /// written) if the claim is no longer `token`'s. A batch's outcomes go
+    /// together through [`Tx::record_attempts`].
     pub async fn record_attempt(
         &mut self,
         token: &str,
         attempt: &Attempt,
         next: NextStep,
     ) -> Result<bool, StoreError> {
-        let (status, next_at, delivered_at) = match next {
-            NextStep::Succeeded => ("succeeded", None, Some(ts(attempt.attempted_at))),
-            NextStep::RetryAt(t) => ("pending", Some(ts(t)), None),
-            NextStep::Failed => ("failed", None, None),
-        };
-        let n = on_db!(self, conn => sqlx::query(
-            "UPDATE webhook_deliveries SET status = $3, next_attempt_at = $4, last_attempt_at = $5, \
-             last_status_code = $6, last_latency_ms = $7, last_error = $8, delivered_at = COALESCE(delivered_at, $9), \
-             claimed_by = NULL, claimed_until = NULL \
-             WHERE id = $1 AND claimed_by = $2 AND status = 'pending'")
-            .bind(attempt.delivery_id.as_str())
-            .bind(token)
-            .bind(status)
-            .bind(next_at)
-            .bind(ts(attempt.attempted_at))
-            .bind(attempt.status_code.map(i64::from))
-            .bind(i64::try_from(attempt.latency_ms).unwrap_or(i64::MAX))
-            .bind(attempt.error.as_deref())
-            .bind(delivered_at)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
-        if n == 0 {
-            return Ok(false);
-        }
-        on_db!(self, conn => sqlx::query(
-            "INSERT INTO webhook_attempts (delivery_id, number, attempted_at, status_code, latency_ms, error, succeeded) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(attempt.delivery_id.as_str())
-            .bind(i64::from(attempt.number))
-            .bind(ts(attempt.attempted_at))
-            .bind(attempt.status_code.map(i64::from))
-            .bind(i64::try_from(attempt.latency_ms).unwrap_or(i64::MAX))
-            .bind(attempt.error.as_deref())
-            .bind(attempt.succeeded)
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(true)
+        let written = self
+            .record_attempts(token, &[(attempt.clone(), next)])
+            .await?;
+        Ok(written.contains(&attempt.delivery_id))
     }
 
     /// An endpoint's deliveries, newest first.

@@ -141,6 +141,37 @@ impl Tx {
         row.try_into()
     }
 
+    /// The endpoints with these ids (any owner's; missing ids — deleted
+    /// endpoints — are skipped), in one statement.
+    pub async fn webhook_endpoints_by_ids(
+        &mut self,
+        ids: &[WebhookEndpointId],
+    ) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list: Vec<&str> = ids.iter().map(WebhookEndpointId::as_str).collect();
+        let rows: Vec<EndpointRow> = match self {
+            Tx::Postgres(t, ..) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {COLUMNS} FROM webhook_endpoints WHERE id = ANY($1::text[])"
+                )))
+                .bind(list)
+                .fetch_all(&mut **t)
+                .await?
+            }
+            Tx::Sqlite(t, ..) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {COLUMNS} FROM webhook_endpoints WHERE id IN (SELECT value FROM json_each($1))"
+                )))
+                .bind(serde_json::Value::from(list).to_string())
+                .fetch_all(&mut **t)
+                .await?
+            }
+        };
+        rows.into_iter().map(WebhookEndpoint::try_from).collect()
+    }
+
     /// An endpoint, if `owner` (a customer, or `None`: the operator) owns it.
     pub async fn get_owned_webhook_endpoint(
         &mut self,
@@ -219,29 +250,51 @@ impl Tx {
         Ok(out)
     }
 
-    /// After a delivery succeeded: the endpoint's run of failures is over.
+    /// After deliveries succeeded: these endpoints' runs of failures are
+    /// over (one statement; endpoints already at 0 are not written).
     pub async fn reset_endpoint_failures(
         &mut self,
-        id: &WebhookEndpointId,
+        ids: &[WebhookEndpointId],
     ) -> Result<(), StoreError> {
-        on_db!(self, conn => sqlx::query(
-            "UPDATE webhook_endpoints SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0")
-            .bind(id.as_str())
-            .execute(conn)
-            .await
-            .map(|r| r.rows_affected()))?;
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<&str> = ids.iter().map(WebhookEndpointId::as_str).collect();
+        match self {
+            Tx::Postgres(t, ..) => {
+                sqlx::query(
+                    "UPDATE webhook_endpoints SET consecutive_failures = 0 \
+                     WHERE id = ANY($1::text[]) AND consecutive_failures <> 0",
+                )
+                .bind(list)
+                .execute(&mut **t)
+                .await?;
+            }
+            Tx::Sqlite(t, ..) => {
+                sqlx::query(
+                    "UPDATE webhook_endpoints SET consecutive_failures = 0 \
+                     WHERE id IN (SELECT value FROM json_each($1)) AND consecutive_failures <> 0",
+                )
+                .bind(serde_json::Value::from(list).to_string())
+                .execute(&mut **t)
+                .await?;
+            }
+        }
         Ok(())
     }
 
-    /// After a delivery failed for good: one more in the run. Returns the new count.
-    pub async fn count_endpoint_failure(
+    /// After `n` deliveries failed for good: `n` more in the run. Returns
+    /// the new count (0 if the endpoint is gone).
+    pub async fn count_endpoint_failures(
         &mut self,
         id: &WebhookEndpointId,
+        n: u32,
     ) -> Result<u32, StoreError> {
         let n: Option<i64> = on_db!(self, conn => sqlx::query_scalar(
-            "UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1 WHERE id = $1 \
+            "UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + $2 WHERE id = $1 \
              RETURNING consecutive_failures")
             .bind(id.as_str())
+            .bind(i64::from(n))
             .fetch_optional(conn)
             .await)?;
         Ok(n.map(|n| u32::try_from(n.max(0)).unwrap_or(u32::MAX))

@@ -1,10 +1,12 @@
 //! Webhook delivery end to end, on both backends, with a real HTTP receiver:
 //! signatures, retries, per-object order, sandbox-time outages, rotation,
-//! a dispatcher killed mid-delivery, and two dispatchers on one PostgreSQL.
+//! a dispatcher killed mid-delivery, two dispatchers on one PostgreSQL, and
+//! a batch's outcomes recorded together.
 
 use crate::support;
 
 mod api;
+mod batch;
 mod delivery;
 mod resilience;
 
