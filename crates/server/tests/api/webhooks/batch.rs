@@ -5,9 +5,9 @@
 use serde_json::{json, Value};
 use std::time::Duration;
 
+use super::*;
 use crate::support::receiver::{Answer, Receiver};
 use crate::support::*;
-use super::*;
 
 on_both_backends!(
     one_pass_records_a_batch_of_a_2xx_a_500_and_a_timeout,
