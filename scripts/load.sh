@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Measure signed, idempotent POST /v1/payment-methods, POST
-# /v1/collections/ach and card sales (POST /v1/collections/card) throughput
-# and latency against the same server's /healthz, on SQLite and on PostgreSQL.
+# /v1/collections/ach, signed GET /v1/collections/{id} and card sales
+# (POST /v1/collections/card) throughput and latency against the same
+# server's /healthz, on SQLite and on PostgreSQL, and the server's resident
+# memory idle after start and after the load.
 #
 #   scripts/load.sh [DURATION_SECONDS] [CONCURRENCY]
 #
@@ -28,6 +30,7 @@ run_backend() {
   pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
   local url="http://127.0.0.1:$port"
+  echo "idle RSS after start: $(grep VmRSS /proc/$pid/status | awk '{print $2/1024 " MiB"}')"
   local cus key secret
   cus=$(curl -sf "$url/v1/customers" -H "Authorization: Bearer $admin_key" \
         -d '{"name":"Load Co","kind":"business"}' | jq -r .id)
@@ -42,6 +45,11 @@ run_backend() {
         -d '{"type":"us_bank_account","usBankAccount":{"routingNumber":"121042882","accountNumber":"000123456789","accountType":"checking","holderName":"Load Test","holderType":"individual"}}' | jq -r .id)
   "$loadgen" --url "$url" --target collections --concurrency "$concurrency" --duration "$duration" --key "$key" --secret "$secret" \
     --account "$account" --payment-method "$pm"
+  local collection
+  collection=$(curl -sf "$url/v1/collections/ach" -H "Authorization: Bearer $key" \
+        -d "{\"destinationAccountId\":\"$account\",\"paymentMethodId\":\"$pm\",\"amount\":{\"currency\":\"USD\",\"value\":\"1234\"},\"authorization\":{\"type\":\"written\",\"obtainedAt\":\"2026-01-05T10:00:00Z\"},\"allowDuplicate\":true}" | jq -r .id)
+  "$loadgen" --url "$url" --target collection-get --concurrency "$concurrency" --duration "$duration" --key "$key" --secret "$secret" \
+    --collection "$collection"
   # Card sales on one saved card (its daily limit raised out of the way).
   curl -sf -X PATCH "$url/v1/customers/$cus" -H "Authorization: Bearer $admin_key" \
         -d '{"cardDailyLimit":{"currency":"USD","value":"9999999999"}}' >/dev/null
@@ -50,6 +58,7 @@ run_backend() {
         -d '{"type":"card","card":{"number":"4242424242424242","expMonth":12,"expYear":2040,"holderName":"Load Test","billingAddress":{"postalCode":"20001"}}}' | jq -r .id)
   "$loadgen" --url "$url" --target card-sales --concurrency "$concurrency" --duration "$duration" --key "$key" --secret "$secret" \
     --account "$account" --payment-method "$card"
+  echo "RSS after the load: $(grep VmRSS /proc/$pid/status | awk '{print $2/1024 " MiB"}'), peak $(grep VmHWM /proc/$pid/status | awk '{print $2/1024 " MiB"}')"
   kill "$pid"; wait "$pid" 2>/dev/null || true
   rm -rf "$dir"
 }

@@ -10,6 +10,8 @@
 //! - `collections`: signed `POST /v1/collections/ach` debits from
 //!   `--payment-method` into `--account`, each with a fresh `Idempotency-Key`
 //!   and a distinct amount (the duplicate check runs; nothing is a duplicate);
+//! - `collection-get`: signed `GET /v1/collections/{id}` of `--collection`
+//!   (a fresh nonce each, so every signature is new to the replay memory);
 //! - `card-sales`: signed `POST /v1/collections/card` sales on the saved card
 //!   `--payment-method` into `--account` (reserve, sandbox processor call and
 //!   confirm: three transactions and the processor's own books per sale).
@@ -33,6 +35,7 @@ enum Target {
     Healthz,
     PaymentMethods,
     Collections,
+    CollectionGet,
     CardSales,
 }
 
@@ -61,6 +64,50 @@ struct Args {
     /// Payment method id (for collections).
     #[arg(long, default_value = "")]
     payment_method: String,
+    /// Collection id (for collection-get).
+    #[arg(long, default_value = "")]
+    collection: String,
+}
+
+/// A signed (v2) GET with a fresh nonce; `true` on 200.
+async fn signed_get(client: &reqwest::Client, args: &Args, base: &str, path: &str, n: u64) -> bool {
+    let ts = chrono::Utc::now().timestamp().to_string();
+    let nonce = format!("g{}-{n}", std::process::id());
+    let sig = inflow_core::request_signature::sign_v2(
+        &args.secret,
+        &inflow_core::request_signature::SignedRequest {
+            timestamp: &ts,
+            nonce: &nonce,
+            method: "GET",
+            path_and_query: path,
+            idempotency_key: "",
+            customer: "",
+            body: b"",
+        },
+    );
+    let response = client
+        .get(format!("{base}{path}"))
+        .header("authorization", format!("Bearer {}", args.key))
+        .header("x-timestamp", ts)
+        .header("x-nonce", nonce)
+        .header("x-signature", sig)
+        .send()
+        .await;
+    match response {
+        Ok(r) if r.status().as_u16() == 200 => true,
+        Ok(r) => {
+            report_first_failure(format!(
+                "{} {}",
+                r.status(),
+                r.text().await.unwrap_or_default()
+            ));
+            false
+        }
+        Err(e) => {
+            report_first_failure(e.to_string());
+            false
+        }
+    }
 }
 
 /// A signed (v2) POST with a fresh idempotency key and nonce; `true` on 201.
@@ -149,6 +196,11 @@ async fn one_request(client: &reqwest::Client, args: &Args, base: &str) -> bool 
                 100 + n
             );
             signed_post(client, args, base, "/v1/collections/ach", n, body).await
+        }
+        Target::CollectionGet => {
+            let n = SEQ.fetch_add(1, Ordering::Relaxed);
+            let path = format!("/v1/collections/{}", args.collection);
+            signed_get(client, args, base, &path, n).await
         }
         Target::CardSales => {
             let n = SEQ.fetch_add(1, Ordering::Relaxed);
