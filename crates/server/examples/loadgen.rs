@@ -93,21 +93,7 @@ async fn signed_get(client: &reqwest::Client, args: &Args, base: &str, path: &st
         .header("x-signature", sig)
         .send()
         .await;
-    match response {
-        Ok(r) if r.status().as_u16() == 200 => true,
-        Ok(r) => {
-            report_first_failure(format!(
-                "{} {}",
-                r.status(),
-                r.text().await.unwrap_or_default()
-            ));
-            false
-        }
-        Err(e) => {
-            report_first_failure(e.to_string());
-            false
-        }
-    }
+    answered(response, 200).await
 }
 
 /// A signed (v2) POST with a fresh idempotency key and nonce; `true` on 201.
@@ -145,8 +131,13 @@ async fn signed_post(
         .body(body)
         .send()
         .await;
+    answered(response, 201).await
+}
+
+/// Did the request get `expected`? The first answer that did not is printed.
+async fn answered(response: reqwest::Result<reqwest::Response>, expected: u16) -> bool {
     match response {
-        Ok(r) if r.status().as_u16() == 201 => true,
+        Ok(r) if r.status().as_u16() == expected => true,
         Ok(r) => {
             report_first_failure(format!(
                 "{} {}",
